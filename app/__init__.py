@@ -1,0 +1,1 @@
+"""Jixiao: rules-driven performance evaluation for tax bureaus."""

@@ -1,0 +1,88 @@
+"""The `jixiao` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from dsl.errors import Diagnostic, DslError
+from dsl.program import Loaded, load
+
+
+def _print_diagnostics(diags: Sequence[Diagnostic], sources: dict[str, str]) -> None:
+    for d in sorted(diags):
+        print(d.render(sources), file=sys.stderr)
+
+
+def check_paths(paths: Sequence[str]) -> tuple[list[Diagnostic], dict[str, str]]:
+    """Loads and checks each ruleset path; returns every diagnostic and the sources read."""
+    from dsl.checker import check
+
+    diags: list[Diagnostic] = []
+    sources: dict[str, str] = {}
+    for p in paths:
+        loaded: Loaded = load(Path(p))
+        sources.update(loaded.sources)
+        diags.extend(check(loaded))
+    return diags, sources
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """`jixiao check PATH...`: every diagnostic, sorted; exit 1 on any error."""
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        for p in missing:
+            print(f"jixiao check: no such file or folder: {p}", file=sys.stderr)
+        return 2
+    diags, sources = check_paths(args.paths)
+    _print_diagnostics(diags, sources)
+    errors = sum(d.is_error for d in diags)
+    warnings = len(diags) - errors
+    print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    """`jixiao fmt [--check] PATH...`: rewrite rule files canonically."""
+    from dsl.fmt import run_fmt
+
+    return run_fmt(args.paths, check_only=args.check)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="jixiao", description="Rules-driven performance evaluation")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="check rulesets and report every diagnostic")
+    p.add_argument("paths", nargs="+", help="ruleset folders or rule files")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("fmt", help="format rule files canonically")
+    p.add_argument("--check", action="store_true", help="only list files that would change")
+    p.add_argument("paths", nargs="+", help="rule files or folders")
+    p.set_defaults(func=cmd_fmt)
+
+    from app import cli_engine
+
+    cli_engine.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `jixiao` console command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except DslError as e:
+        print(f"jixiao: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"jixiao: {e.strerror or e}: {getattr(e, 'filename', '') or ''}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The Jixiao rule language: parser, checker, formatter, compiler and runtime."""
