@@ -48,12 +48,14 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     """`jixiao fmt [--check] PATH...`: rewrite rule files canonically."""
     from dsl.fmt import run_fmt
 
-    return run_fmt(args.paths, check_only=args.check)
+    return int(run_fmt(args.paths, check_only=args.check))
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(prog="jixiao", description="Rules-driven performance evaluation")
+    parser = argparse.ArgumentParser(
+        prog="jixiao", description="Rules-driven performance evaluation"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("check", help="check rulesets and report every diagnostic")

@@ -61,5 +61,7 @@ def program_form(program: Program) -> list[Any]:
 
 def digest(program: Program) -> str:
     """sha256 of the canonical JSON of the program."""
-    text = json.dumps(program_form(program), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    text = json.dumps(
+        program_form(program), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -55,7 +55,8 @@ class Diagnostic:
                 else:
                     width = max(len(src) - start, 1)
                 lines.append(f" {num} | {src}")
-                lines.append(f" {pad} | {_caret_pad(src, start)}{'^' * _display_width(src[start:start + width]) if width else '^'}")
+                carets = "^" * _display_width(src[start : start + width]) if width else "^"
+                lines.append(f" {pad} | {_caret_pad(src, start)}{carets}")
         lines.extend(f"   = note: {n}" for n in self.notes)
         return "\n".join(lines)
 

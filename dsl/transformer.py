@@ -11,7 +11,6 @@ from lark.tree import Meta
 
 from dsl import nodes as n
 
-
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 
 
@@ -407,7 +406,13 @@ class ToNodes(Transformer[Token, n.Module]):
             else:
                 expects.append(value)
         return n.TestDecl(
-            str(name), _opt_text(title), org, facts, period, tuple(files), tuple(expects),
+            str(name),
+            _opt_text(title),
+            org,
+            facts,
+            period,
+            tuple(files),
+            tuple(expects),
             self._span(meta),
         )
 
