@@ -51,6 +51,11 @@ class ToNodes(Transformer[Token, n.Module]):
     def _ref(self, tok: Token) -> n.Ref:
         return n.Ref(str(tok), self._tok_span(tok))
 
+    def _percent_tok(self, tok: Token) -> n.Num:
+        """A bare PERCENT token (weights, ratios) as the `Num` the nodes declare."""
+        text = str(tok)
+        return n.Num(Decimal(text[:-1]) / 100, text, self._tok_span(tok))
+
     # ---- top level --------------------------------------------------------------------------
     def start(self, children: list[Any]) -> tuple[n.Decl, ...]:
         return tuple(children)
@@ -236,7 +241,7 @@ class ToNodes(Transformer[Token, n.Module]):
     def category_decl(self, meta: Meta, ch: list[Any]) -> n.Category:
         name, title, weight, maximum, *inds = ch
         return n.Category(
-            str(name), _opt_text(title), weight, maximum, tuple(inds), self._span(meta)
+            str(name), _opt_text(title), self._percent_tok(weight), maximum, tuple(inds), self._span(meta)
         )
 
     @v_args(meta=True)
@@ -255,7 +260,7 @@ class ToNodes(Transformer[Token, n.Module]):
         name, title, weight, maximum, *rest = ch
         *lets, rule = rest
         return n.Component(
-            str(name), _opt_text(title), weight, maximum, tuple(lets), rule, self._span(meta)
+            str(name), _opt_text(title), self._percent_tok(weight), maximum, tuple(lets), rule, self._span(meta)
         )
 
     @v_args(meta=True)
@@ -377,8 +382,8 @@ class ToNodes(Transformer[Token, n.Module]):
     def source_kind(self, ch: list[Token]) -> str:
         return str(ch[0])
 
-    def link_ratio(self, ch: list[n.Num]) -> tuple[str, n.Num]:
-        return ("ratio", ch[0])
+    def link_ratio(self, ch: list[Token]) -> tuple[str, n.Num]:
+        return ("ratio", self._percent_tok(ch[0]))
 
     def link_fixed(self, ch: list[n.Num]) -> tuple[str, n.Num]:
         return ("amount", ch[0])
