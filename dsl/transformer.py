@@ -241,7 +241,12 @@ class ToNodes(Transformer[Token, n.Module]):
     def category_decl(self, meta: Meta, ch: list[Any]) -> n.Category:
         name, title, weight, maximum, *inds = ch
         return n.Category(
-            str(name), _opt_text(title), self._percent_tok(weight), maximum, tuple(inds), self._span(meta)
+            str(name),
+            _opt_text(title),
+            self._percent_tok(weight),
+            maximum,
+            tuple(inds),
+            self._span(meta),
         )
 
     @v_args(meta=True)
@@ -260,7 +265,13 @@ class ToNodes(Transformer[Token, n.Module]):
         name, title, weight, maximum, *rest = ch
         *lets, rule = rest
         return n.Component(
-            str(name), _opt_text(title), self._percent_tok(weight), maximum, tuple(lets), rule, self._span(meta)
+            str(name),
+            _opt_text(title),
+            self._percent_tok(weight),
+            maximum,
+            tuple(lets),
+            rule,
+            self._span(meta),
         )
 
     @v_args(meta=True)
