@@ -1,11 +1,91 @@
-"""Subcommands that score facts: `score`, `explain`, `test` (filled in by the engine)."""
+"""Subcommands that score facts: `score`, `explain` and `test`."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
 from typing import Any
+
+from dsl.compiler import compile_path
+from dsl.engine import evaluate
+from dsl.inputs import load_inputs
+from dsl.periods import Period
+from dsl.report import explain_json, explain_text, results_json, results_table
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
+
+
+def _inputs_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("rules", help="ruleset folder or file")
+    p.add_argument("--org", required=True, type=Path, help="organisation JSON")
+    p.add_argument("--facts", required=True, type=Path, help="facts JSONL")
+    p.add_argument("--period", required=True, type=_period, help="YYYY or YYYYQn")
+    p.add_argument("--format", choices=("json", "table"), default=None)
+    p.add_argument("--skip-invalid", action="store_true", help="score without invalid facts, listing them")
+
+
+def _load(args: argparse.Namespace) -> tuple[Any, Any]:
+    compiled = compile_path(Path(args.rules))
+    inputs = load_inputs(compiled, args.org, args.facts, args.skip_invalid)
+    for p in inputs.skipped:
+        print(f"skipped: {p}", file=sys.stderr)
+    return compiled, inputs
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """`jixiao score RULES --org --facts --period`: every subject's results."""
+    compiled, inputs = _load(args)
+    ev = evaluate(compiled, inputs.org, inputs.facts, args.period)
+    if (args.format or "json") == "json":
+        print(json.dumps(results_json(ev), ensure_ascii=False, indent=1))
+    else:
+        print(results_table(ev))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """`jixiao explain ... --subject ID`: the trace of one subject."""
+    compiled, inputs = _load(args)
+    if args.subject not in inputs.org.units and args.subject not in inputs.org.persons:
+        print(f"jixiao explain: unknown subject '{args.subject}'", file=sys.stderr)
+        return 1
+    ev = evaluate(compiled, inputs.org, inputs.facts, args.period, traced={args.subject})
+    if not ev.for_subject(args.subject):
+        print(f"jixiao explain: no scorecard scores '{args.subject}' in {args.period}", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        print(json.dumps(explain_json(ev, args.subject), ensure_ascii=False, indent=1))
+    else:
+        print(explain_text(ev, args.subject), end="")
+    return 0
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    """`jixiao test RULES`: run the tests kept beside the rules."""
+    from dsl.testing import run_tests
+
+    return run_tests(Path(args.rules), verbose=args.verbose)
 
 
 def register(sub: Any) -> None:
     """Adds the engine's subcommands to the `jixiao` parser."""
-    _ = (sub, argparse)
+    p = sub.add_parser("score", help="score every subject for a period")
+    _inputs_args(p)
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("explain", help="show how one subject's results were computed")
+    _inputs_args(p)
+    p.add_argument("--subject", required=True, help="unit or person id")
+    p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("test", help="run the tests kept beside the rules")
+    p.add_argument("rules", help="ruleset folder or file")
+    p.add_argument("-v", "--verbose", action="store_true", help="list passing tests too")
+    p.set_defaults(func=cmd_test)

@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from dsl.evalctx import TraceLine
+from dsl.facts import Fact
 from dsl.scoring import add, mul
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ def joint_amounts(run: PeriodRun, card: str) -> dict[str, tuple[Number, list[Tra
             spec = link.per
             for subject in run.pops[link.scorecard]:
                 facts = run.index.get(subject, {}).get(spec.fact, ())
-                for f in facts:
+                for f in sorted(facts, key=_fact_order) if run.traced else facts:
                     if spec.select is not None and not spec.select(f):
                         continue
                     target = link.target(f)
@@ -65,3 +66,9 @@ def joint_amounts(run: PeriodRun, card: str) -> dict[str, tuple[Number, list[Tra
             else:
                 out[target] = (add(prev[0], capped), prev[1] + trace)
     return out
+
+
+def _fact_order(f: Fact) -> tuple[int, str]:
+    """Fact ids in natural order (f2 before f10) for readable traces."""
+    digits = "".join(ch for ch in f.id if ch.isdigit())
+    return (int(digits) if digits else 0, f.id)

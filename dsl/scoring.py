@@ -140,6 +140,9 @@ def items_total(table: CItemTable, c: Ctx, res: SubjectResult) -> tuple[Number, 
                 bonus = cap
             else:
                 penalty = cap
+    if trace is not None:
+        trace.append(TraceLine("bonus", bonus, "", [], "after the cap" if table.bonus_cap else ""))
+        trace.append(TraceLine("penalty", penalty, "", []))
     return bonus, penalty
 
 
