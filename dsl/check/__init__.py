@@ -1,0 +1,1 @@
+"""The checker's parts; `dsl.checker.check` runs them all."""

@@ -1,0 +1,147 @@
+"""Declarations: the header, organisation, sequences, fact types, tests, and duplicate ids."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from dsl import nodes as n
+from dsl.check.context import Ctx, head
+from dsl.check.exprs import Exprs
+from dsl.check.scope import Scope
+from dsl.check.scorecards import ROUND_MODES
+
+FIELD_TYPES = ("number", "text", "person", "unit", "indicator")
+_KEYWORD = {
+    n.SequenceDecl: "sequence",
+    n.FactDecl: "fact type",
+    n.Scorecard: "scorecard",
+    n.ItemTable: "item table",
+    n.Joint: "joint",
+    n.TestDecl: "test",
+}
+
+
+def check_duplicates(ctx: Ctx) -> None:
+    """A second declaration of an id (or a second header) is reported; the first one wins."""
+    prog = ctx.prog
+    kept: list[object] = [prog.header, prog.organisation]
+    kept += [*prog.sequences.values(), *prog.facts.values(), *prog.scorecards.values()]
+    kept += [*prog.item_tables.values(), *prog.joints.values(), *prog.tests.values()]
+    keep_ids = {id(d) for d in kept}
+    for decl in prog.decls():
+        if id(decl) in keep_ids:
+            continue
+        if isinstance(decl, n.RulesetDecl | n.OrganisationDecl):
+            what = "ruleset header" if isinstance(decl, n.RulesetDecl) else "organisation"
+            first = prog.header if isinstance(decl, n.RulesetDecl) else prog.organisation
+            at = f" (the first is at {first.span})" if first is not None else ""
+            ctx.report("E102", head(decl.span, len(what.split()[0])), f"a second {what}{at}")
+            continue
+        first_span = _first(prog, decl).span
+        kind = _KEYWORD[type(decl)]
+        msg = f"{kind} '{decl.id}' is already declared at {first_span}"
+        ctx.report("E102", ctx.name_after(decl.span, decl.id), msg)
+    seen: dict[str, tuple[str, n.Span]] = {}
+    for card, _, ind in prog.indicators():
+        owner, first_at = seen.setdefault(ind.id, (card.id, ind.span))
+        if owner != card.id:  # twice in one scorecard is the scorecard's own finding
+            where = ctx.name_after(ind.span, ind.id)
+            ctx.report("E102", where, f"indicator '{ind.id}' is already declared at {first_at}")
+
+
+def _first(prog: object, decl: n.Decl) -> n.Decl:
+    table = {
+        n.SequenceDecl: "sequences",
+        n.FactDecl: "facts",
+        n.Scorecard: "scorecards",
+        n.ItemTable: "item_tables",
+        n.Joint: "joints",
+        n.TestDecl: "tests",
+    }[type(decl)]
+    found: n.Decl = getattr(prog, table)[getattr(decl, "id")]  # noqa: B009
+    return found
+
+
+def check_header(ctx: Ctx) -> None:
+    """The ruleset header must exist and give the year, periods and rounding."""
+    h = ctx.prog.header
+    if h is None:
+        path = ctx.prog.modules[0].path if ctx.prog.modules else str(ctx.loaded.root)
+        ctx.report("E301", n.Span(path, 1, 1, 1, 2), 'no `ruleset "..." { ... }` header')
+        return
+    where = head(h.span, len("ruleset"))
+    for missing, what in ((h.year is None, "year"), (not h.periods, "periods")):
+        if missing:
+            ctx.report("E302", where, f"the ruleset header has no `{what}`")
+    if h.round_mode is None:
+        ctx.report("E302", where, "the ruleset header has no `round`", "write `round 2 half_up`")
+    elif h.round_mode.name not in ROUND_MODES:
+        ctx.unknown("E114", h.round_mode, "rounding mode", ROUND_MODES)
+    folder = ctx.loaded.root if ctx.loaded.root.is_dir() else ctx.loaded.root.parent
+    if h.year is not None and re.fullmatch(r"\d{4}", folder.name) and int(folder.name) != h.year:
+        msg = f"the ruleset is for {h.year}, but its folder is named {folder.name}"
+        ctx.report("W303", where, msg)
+
+
+def check_organisation(ctx: Ctx, ex: Exprs) -> None:
+    """Unit kinds and person attributes, each once; sequences over declared kinds."""
+    org = ctx.prog.organisation
+    if org is not None:
+        _unique(ctx, [(k.id, k.span) for k in org.kinds], "unit kind")
+        _unique(ctx, [(a.name, a.span) for a in org.attrs], "person attribute")
+        for a in org.attrs:
+            check_field_type(ctx, a)
+    kinds = [k.id for k in org.kinds] if org is not None else []
+    for seq in ctx.prog.sequences.values():
+        for ref in seq.kinds:
+            if seq.subject == "person":
+                ctx.report("E201", ref.span, "a person sequence does not take unit kinds")
+            elif ref.name not in kinds:
+                ctx.unknown("E110", ref, "unit kind", kinds)
+        if seq.where is not None:
+            v = ex.check(seq.where, Scope("sequence", seq.subject))
+            ex.expect(v, "bool", seq.where.span, "'where'")
+
+
+def check_facts(ctx: Ctx) -> None:
+    """Fields of each fact type: unique, of known types, with sensible ranges."""
+    for fact in ctx.prog.facts.values():
+        _unique(ctx, [(f.name, f.span) for f in fact.fields], f"field of '{fact.id}'")
+        for fd in fact.fields:
+            check_field_type(ctx, fd)
+
+
+def check_field_type(ctx: Ctx, fd: n.FieldDecl) -> None:
+    """A field's type is known; a range only on numbers, and not empty."""
+    t = fd.type
+    if t.is_enum:
+        _unique(ctx, [(v.id, v.span) for v in t.values], f"value of '{fd.name}'")
+        return
+    if t.name not in FIELD_TYPES:
+        span = ctx.name_after(t.span, t.name or "", skip=0)
+        ctx.unknown("E112", n.Ref(t.name or "", span), "field type", FIELD_TYPES)
+    r = t.range
+    if r is None:
+        return
+    if t.name != "number":
+        ctx.report("E213", r.span, f"a range applies to numbers only, not to '{t.name}'")
+    elif r.low is not None and r.high is not None and r.low > r.high:
+        ctx.report("E213", r.span, f"empty range: {r.low} is above {r.high}")
+
+
+def _unique(ctx: Ctx, names: list[tuple[str, n.Span]], what: str) -> None:
+    seen: set[str] = set()
+    for name, span in names:
+        if name in seen:
+            ctx.report("E102", head(span, len(name)), f"{what} '{name}' is declared twice")
+        seen.add(name)
+
+
+def check_tests(ctx: Ctx) -> None:
+    """Files that tests name must exist beside the rule file."""
+    for test in ctx.prog.tests.values():
+        base = Path(test.span.path).parent
+        for s in (test.org, test.facts, *test.expect_files):
+            if s is not None and not (base / s.value).is_file():
+                ctx.report("E313", s.span, f"test '{test.id}': no file '{s.value}' in {base}")

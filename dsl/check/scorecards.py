@@ -1,0 +1,192 @@
+"""Scorecards: sequence, periods, weights and points, results, ranking, vetoes, tiers, grades."""
+
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+from fractions import Fraction
+
+from dsl import nodes as n
+from dsl.check.context import Ctx, head
+from dsl.check.exprs import Exprs, card_subject, result_names
+from dsl.check.intervals import NONNEG, Interval
+from dsl.check.rules import check_rule
+from dsl.check.scope import NUMBER, Scope, Ty, Val, Where
+
+RESERVED = ("base", "bonus", "penalty", "joint", "final", "rank", "n", "quarters")
+ROUND_MODES = ("half_up", "half_even", "down", "up", "ceiling", "floor")
+
+
+def check_scorecard(ex: Exprs, card: n.Scorecard) -> None:
+    """Every check of one scorecard."""
+    ctx = ex.ctx
+    seq = ctx.prog.sequences.get(card.sequence.name)
+    if seq is None:
+        ctx.unknown("E105", card.sequence, "sequence", ctx.prog.sequences)
+    ctx.used_sequences.add(card.sequence.name)
+    subject = card_subject(ctx, card)
+    name = ctx.name_after(card.span, card.id)
+    _periods(ctx, card, name)
+    _ids(ctx, card)
+    _body(ex, card, subject, name)
+    if card.items is not None:
+        _items(ctx, card, subject)
+    if card.annual is not None:
+        _result(ex, card, card.annual, "annual", subject)
+    if card.final is not None:
+        _result(ex, card, card.final, "final", subject)
+    _rank(ex, card, subject)
+    _vetoes(ex, card, subject)
+    for bands in (card.tiers, card.grades):
+        if bands is not None:
+            _bands(ex, card, bands, subject)
+
+
+def has_year(card: n.Scorecard) -> bool:
+    """Whether a scorecard has a result for the year (scored, or from its `annual`)."""
+    return "year" in card.periods or card.annual is not None
+
+
+def _periods(ctx: Ctx, card: n.Scorecard, name: n.Span) -> None:
+    header = ctx.prog.header
+    allowed = header.periods if header is not None and header.periods else ("quarter", "year")
+    for p in card.periods:
+        if p not in allowed:
+            ctx.report("E310", name, f"scorecard '{card.id}' scores {p}s; the ruleset does not")
+    if card.annual is not None and "quarter" not in card.periods:
+        ctx.report("E310", card.annual.span, "`annual` needs quarterly results (`periods quarter`)")
+    if card.annual is not None and "year" in card.periods:
+        ctx.report("E310", card.annual.span, "`annual` and `periods year` both define the year")
+    for spec in (card.rank, card.tiers, card.grades):
+        if spec is not None and spec.period == "year" and not has_year(card):
+            msg = f"scorecard '{card.id}' has no yearly result (add `annual` or `periods year`)"
+            ctx.report("E310", head(spec.span, 4), msg)
+
+
+def _ids(ctx: Ctx, card: n.Scorecard) -> None:
+    """Categories, components and indicators share one namespace with the results."""
+    seen: set[str] = set()
+    parts: list[tuple[str, n.Span, str]] = []
+    for cat in card.categories:
+        parts.append((cat.id, cat.span, "category"))
+        parts.extend((i.id, i.span, "indicator") for i in cat.indicators)
+    parts.extend((c.id, c.span, "component") for c in card.components)
+    for ident, span, kind in parts:
+        where = ctx.name_after(span, ident)
+        if ident in RESERVED:
+            ctx.report("E116", where, f"{kind} id '{ident}' is reserved for a result")
+        elif ident in seen:
+            ctx.report("E102", where, f"'{ident}' is already defined in scorecard '{card.id}'")
+        seen.add(ident)
+
+
+def _body(ex: Exprs, card: n.Scorecard, subject: str | None, name: n.Span) -> None:
+    ctx = ex.ctx
+    if bool(card.categories) == bool(card.components):
+        what = "both categories and components" if card.categories else "no category or component"
+        ctx.report("E309", name, f"scorecard '{card.id}' has {what}")
+    for parts, kind in ((card.categories, "categories"), (card.components, "components")):
+        weights = [p.weight for p in parts]
+        for w in weights:
+            if w.value <= 0:
+                ctx.report("E312", w.span, f"weight must be positive, not {w.text}")
+        total = sum((w.value for w in weights), Decimal(0))
+        if parts and total != 1:
+            listing = " + ".join(w.text for w in weights)
+            msg = f"the {kind} of '{card.id}' weigh {total * 100:f}%, not 100%"
+            ctx.report("E303", name, msg.replace(".00%", "%"), listing)
+    for cat in card.categories:
+        total = sum((i.points.value for i in cat.indicators), Decimal(0))
+        if total != cat.max.value:
+            listing = " + ".join(i.points.text for i in cat.indicators) or "no indicators"
+            msg = f"the indicators of '{cat.id}' have {total} points, but its max is {cat.max.text}"
+            ctx.report("E304", ctx.name_after(cat.span, cat.id), msg, listing)
+        for ind in cat.indicators:
+            sc = Scope("rule", subject, card)
+            check_rule(ex, f"indicator '{ind.id}'", ind.points, ind.lets, ind.rule, sc)
+    for comp in card.components:
+        sc = Scope("rule", subject, card)
+        check_rule(ex, f"component '{comp.id}'", comp.max, comp.lets, comp.rule, sc)
+
+
+def _items(ctx: Ctx, card: n.Scorecard, subject: str | None) -> None:
+    assert card.items is not None
+    ctx.used_tables.add(card.items.name)
+    table = ctx.prog.item_tables.get(card.items.name)
+    if table is None:
+        ctx.unknown("E106", card.items, "item table", ctx.prog.item_tables)
+        return
+    for item in table.items:
+        fact = ctx.prog.facts.get(item.fact.name)
+        if fact is not None and subject is not None and subject not in fact.subjects:
+            msg = f"item '{item.id}' of '{table.id}' counts '{fact.id}', which is not on {subject}s"
+            ctx.report("E208", card.items.span, msg)
+
+
+def env_for(card: n.Scorecard, where: Where) -> dict[str, Val]:
+    """The result names an expression of a scorecard may read."""
+    env = {x: Val(NUMBER, inputs=Counter({x: 1})) for x in result_names(card)}
+    del env["rank"]
+    if where == "final":
+        del env["final"]
+    if where == "annual":
+        env = {}
+    if where == "band":
+        env["rank"] = Val(NUMBER, Interval(Fraction(1), NONNEG.hi), Counter({"rank": 1}))
+        env["n"] = Val(NUMBER, NONNEG, Counter({"n": 1}))
+    if where in ("annual", "band") and card.annual is not None:
+        env["quarters"] = Val(Ty("list"), inputs=Counter({"quarters": 1}))
+    return env
+
+
+def _result(ex: Exprs, card: n.Scorecard, e: n.Expr, where: Where, subject: str | None) -> None:
+    sc = Scope(where, subject, card, env_for(card, where))
+    ex.expect(ex.check(e, sc), "number", e.span, f"'{where}'")
+
+
+def _rank(ex: Exprs, card: n.Scorecard, subject: str | None) -> None:
+    if card.rank is None:
+        return
+    known = [x for x in result_names(card) if x != "rank"]
+    for key in card.rank.keys:
+        if key.name.name not in known:
+            ex.ctx.unknown("E101", key.name, f"result of '{card.id}'", known)
+    if card.rank.within is not None:
+        v = ex.check(card.rank.within, Scope("within", subject, card))
+        ex.expect(v, "unit", card.rank.within.span, "'within'")
+
+
+def _vetoes(ex: Exprs, card: n.Scorecard, subject: str | None) -> None:
+    ctx = ex.ctx
+    for veto in card.vetoes:
+        fact = ctx.prog.facts.get(veto.fact.name)
+        if fact is None:
+            ctx.unknown("E103", veto.fact, "fact type", ctx.prog.facts)
+        else:
+            ex.use_fact(fact, veto.fact.span, Scope("rule", subject, card))
+        bands = card.tiers if veto.band_kind == "tier" else card.grades
+        known = [b.id for b in bands.bands] if bands is not None else []
+        if veto.band.name not in known:
+            ctx.unknown("E115", veto.band, veto.band_kind, known)
+
+
+def _bands(ex: Exprs, card: n.Scorecard, bands: n.Bands, subject: str | None) -> None:
+    ctx = ex.ctx
+    mode = bands.round_mode
+    if mode.name not in ROUND_MODES:
+        ctx.unknown("E114", mode, "rounding mode", ROUND_MODES)
+    kind = f"{bands.kind}s"
+    seen: set[str] = set()
+    for i, band in enumerate(bands.bands):
+        where = head(band.span, len(band.id))
+        if band.id in seen:
+            ctx.report("E102", where, f"{bands.kind} '{band.id}' is already defined")
+        seen.add(band.id)
+        if band.cond is None:
+            if i != len(bands.bands) - 1:
+                ctx.report("E308", where, f"`otherwise` must be the last of the {kind}")
+            continue
+        sc = Scope("band", subject, card, env_for(card, "band"))
+        ex.expect(ex.check(band.cond, sc), "bool", band.cond.span, f"{bands.kind} '{band.id}'")
+    if not bands.bands or bands.bands[-1].cond is not None:
+        ctx.report("E308", head(bands.span, 5), f"the {kind} of '{card.id}' need `otherwise` last")
