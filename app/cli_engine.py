@@ -28,7 +28,9 @@ def _inputs_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--facts", required=True, type=Path, help="facts JSONL")
     p.add_argument("--period", required=True, type=_period, help="YYYY or YYYYQn")
     p.add_argument("--format", choices=("json", "table"), default=None)
-    p.add_argument("--skip-invalid", action="store_true", help="score without invalid facts, listing them")
+    p.add_argument(
+        "--skip-invalid", action="store_true", help="score without invalid facts, listing them"
+    )
 
 
 def _load(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -58,7 +60,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
         return 1
     ev = evaluate(compiled, inputs.org, inputs.facts, args.period, traced={args.subject})
     if not ev.for_subject(args.subject):
-        print(f"jixiao explain: no scorecard scores '{args.subject}' in {args.period}", file=sys.stderr)
+        print(
+            f"jixiao explain: no scorecard scores '{args.subject}' in {args.period}",
+            file=sys.stderr,
+        )
         return 1
     if args.format == "json":
         print(json.dumps(explain_json(ev, args.subject), ensure_ascii=False, indent=1))

@@ -78,7 +78,7 @@ def call(fn: ast.expr, *args: ast.expr) -> ast.expr:
     return ast.Call(fn, list(args), [])
 
 
-def const(v: object) -> ast.expr:
+def const(v: str | int | bool | None) -> ast.expr:
     """A literal."""
     return ast.Constant(v)
 

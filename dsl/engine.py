@@ -10,13 +10,13 @@ from typing import Any
 from dsl.compiled import CompiledRuleset, CScorecard
 from dsl.errors import RuleRuntimeError
 from dsl.evalctx import Ctx, TraceLine
-from dsl.nodes import Span
 from dsl.facts import Fact, Org, live
+from dsl.nodes import Span
 from dsl.periods import Period
+from dsl.ranking import apply_bands, apply_rank
 from dsl.results import SubjectResult
 from dsl.runtime import Missing, round_to
 from dsl.scoring import score_subject
-from dsl.ranking import apply_bands, apply_rank
 
 
 def index_facts(facts: Iterable[Fact], period: Period) -> dict[str, dict[str, list[Fact]]]:
@@ -117,9 +117,10 @@ class PeriodRun:
                 line = Span(code.co_filename, tb.tb_lineno, 1, tb.tb_lineno, 1)
             tb = tb.tb_next
         facts = tuple(f.id for t in c.index.values() for f in t)[:20]
-        message = {ZeroDivisionError: "division by zero"}.get(
-            type(err), f"{type(err).__name__}: {err}"
-        )
+        if isinstance(err, ZeroDivisionError):
+            message = "division by zero"
+        else:
+            message = f"{type(err).__name__}: {err}"
         return RuleRuntimeError(f"{message} in {self.period}", line, c.subject, facts)
 
     def note_ref(self, c: Ctx, card: str, subject: str, what: str, value: Decimal) -> None:

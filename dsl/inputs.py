@@ -19,8 +19,9 @@ class Inputs:
     skipped: list[FactProblem]
 
 
-def load_inputs(compiled: CompiledRuleset, org_path: Path, facts_path: Path,
-                skip_invalid: bool = False) -> Inputs:
+def load_inputs(
+    compiled: CompiledRuleset, org_path: Path, facts_path: Path, skip_invalid: bool = False
+) -> Inputs:
     """Reads and validates; any invalid fact rejects the whole file unless `skip_invalid`."""
     org = read_org(org_path)
     records, problems = read_raw_facts(facts_path)

@@ -32,19 +32,38 @@ def results_table(ev: Evaluation) -> str:
         title = c.scorecards[card].title or card
         lines.append("")
         lines.append(f"{card} {title}")
-        header = ["rank", "subject", "final", "base", "bonus", "penalty", "joint", "tier", "grade", "missing"]
+        header = [
+            "rank",
+            "subject",
+            "final",
+            "base",
+            "bonus",
+            "penalty",
+            "joint",
+            "tier",
+            "grade",
+            "missing",
+        ]
         table = [header]
         for r in rows:
             j = r.as_json(c.places, c.round_mode)
-            table.append([
-                "" if r.rank is None else str(r.rank),
-                r.subject,
-                *(j.get(k) or "" for k in ("final", "base", "bonus", "penalty", "joint", "tier", "grade")),
-                ",".join(j.get("missing") or []),
-            ])
+            table.append(
+                [
+                    "" if r.rank is None else str(r.rank),
+                    r.subject,
+                    *(
+                        j.get(k) or ""
+                        for k in ("final", "base", "bonus", "penalty", "joint", "tier", "grade")
+                    ),
+                    ",".join(j.get("missing") or []),
+                ]
+            )
         widths = [max(_width(row[i]) for row in table) for i in range(len(header))]
         for row in table:
-            cells = [_pad(v, w, right=i in (0, 2, 3, 4, 5, 6)) for i, (v, w) in enumerate(zip(row, widths, strict=True))]
+            cells = [
+                _pad(v, w, right=i in (0, 2, 3, 4, 5, 6))
+                for i, (v, w) in enumerate(zip(row, widths, strict=True))
+            ]
             lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 
@@ -74,10 +93,15 @@ def explain_json(ev: Evaluation, subject: str) -> dict[str, Any]:
     c = ev.compiled
     out = []
     for r in ev.for_subject(subject):
-        out.append({**r.as_json(c.places, c.round_mode),
-                    "trace": [t.as_json() for t in r.trace or []]})
-    return {"ruleset": {"name": c.name, "year": c.year, "digest": c.digest},
-            "period": str(ev.period), "subject": subject, "results": out}
+        out.append(
+            {**r.as_json(c.places, c.round_mode), "trace": [t.as_json() for t in r.trace or []]}
+        )
+    return {
+        "ruleset": {"name": c.name, "year": c.year, "digest": c.digest},
+        "period": str(ev.period),
+        "subject": subject,
+        "results": out,
+    }
 
 
 def explain_text(ev: Evaluation, subject: str) -> str:
@@ -86,9 +110,12 @@ def explain_text(ev: Evaluation, subject: str) -> str:
     lines: list[str] = []
     for r in ev.for_subject(subject):
         j = r.as_json(c.places, c.round_mode)
-        lines.append(f"{subject} · {r.scorecard} · {ev.period} · final {j['final']}"
-                     + (f" · rank {r.rank} of {r.n}" if r.rank is not None else "")
-                     + (f" · tier {r.tier}" if r.tier else "") + (f" · grade {r.grade}" if r.grade else ""))
+        lines.append(
+            f"{subject} · {r.scorecard} · {ev.period} · final {j['final']}"
+            + (f" · rank {r.rank} of {r.n}" if r.rank is not None else "")
+            + (f" · tier {r.tier}" if r.tier else "")
+            + (f" · grade {r.grade}" if r.grade else "")
+        )
         for t in r.trace or []:
             value = _show(t.value, c.places, c.round_mode)
             parts = [f"  {t.what:<48} {value}"]

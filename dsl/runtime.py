@@ -7,8 +7,17 @@ become `Fraction` where a division needs it; the compiler inserts `Q()` where th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, ROUND_HALF_UP
-from decimal import ROUND_UP, Context, Decimal, InvalidOperation
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    ROUND_UP,
+    Context,
+    Decimal,
+    InvalidOperation,
+)
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +30,11 @@ ZERO = Decimal(0)
 QZERO = Fraction(0)
 
 
-class Missing(Exception):  # noqa: N818 - a signal, not an error
+class Missing(Exception):
     """A period value a rule needs is absent; the rule scores 0 and is listed missing."""
 
 
-def Q(x: Number | int) -> Fraction:  # noqa: N802 - short name used by generated code
+def Q(x: Number | int) -> Fraction:
     """`x` as an exact rational."""
     return Fraction(x)
 
@@ -42,11 +51,6 @@ def num(x: Any) -> Number:
     if isinstance(x, int):
         return Decimal(x)
     raise TypeError(f"not a number: {x!r}")
-
-
-def to_rat_max(*xs: Number | int) -> Number:
-    """max() over mixed decimals and rationals (keeps the winning value's type)."""
-    return max(xs)  # type: ignore[type-var]
 
 
 # ---- rounding ------------------------------------------------------------------------------
@@ -135,14 +139,26 @@ def mean(c: Ctx, ftype: str, field: str) -> Fraction:
     vs = values(c, ftype, field)
     if not vs:
         raise Missing(ftype)
-    return Fraction(sum(vs, ZERO)) / len(vs)
+    return _exact_sum(vs) / len(vs)
+
+
+def _exact_sum(xs: Iterable[Number]) -> Fraction:
+    """Σ as a rational (decimals summed as decimals first: cheaper, and exact)."""
+    dec = ZERO
+    rat = Fraction(0)
+    for x in xs:
+        if isinstance(x, Decimal):
+            dec += x
+        else:
+            rat += x
+    return rat + Fraction(dec)
 
 
 def mean_of(xs: Sequence[Number]) -> Fraction:
     """The exact mean of numbers; Missing if there are none."""
     if not xs:
         raise Missing("mean")
-    return sum((Fraction(x) for x in xs), Fraction(0)) / len(xs)
+    return _exact_sum(xs) / len(xs)
 
 
 def count(c: Ctx, ftype: str, pred: Callable[[Any], bool] | None = None) -> Decimal:
@@ -167,11 +183,11 @@ def distinct(c: Ctx, ftype: str, field: str) -> Decimal:
 
 def total(c: Ctx, ftype: str, fn: Callable[[Any], Number], start: Number) -> Number:
     """Σ fn(fact) over the subject's facts of a type, from a decimal or rational zero."""
-    acc: Number = start
+    acc: Any = start
     for f in c.facts(ftype):
         c.used(f)
         acc = acc + fn(f)
-    return acc
+    return acc  # type: ignore[no-any-return]
 
 
 def weighted_mean(c: Ctx, ftype: str, field: str, by: str, weights: dict[str, Number]) -> Fraction:
@@ -190,7 +206,7 @@ def weighted_mean(c: Ctx, ftype: str, field: str, by: str, weights: dict[str, Nu
     acc = Fraction(0)
     for g, vs in groups.items():
         w = Fraction(weights[g])
-        acc += w * Fraction(sum(vs, ZERO)) / len(vs)
+        acc += w * _exact_sum(vs) / len(vs)
         wsum += w
     if wsum == 0:
         raise Missing(ftype)
@@ -208,12 +224,12 @@ def lookup(table: dict[str, Any], key: Any) -> Any:
 
 def nmax(*xs: Number | int) -> Number | int:
     """max() of numbers."""
-    return max(xs)  # type: ignore[type-var]
+    return max(xs)
 
 
 def nmin(*xs: Number | int) -> Number | int:
     """min() of numbers."""
-    return min(xs)  # type: ignore[type-var]
+    return min(xs)
 
 
 def competition_rank(values_by_subject: dict[str, Any], subject: str, desc: bool) -> int:
@@ -229,17 +245,9 @@ def field(f: Any, name: str) -> Any:
     return f.data.get(name)
 
 
-def fsum(xs: Iterable[Number]) -> Number:
-    """Σ of numbers, starting from a decimal zero."""
-    acc: Number = ZERO
-    for x in xs:
-        acc = acc + x
-    return acc
-
-
 def nabs(x: Number | int) -> Number | int:
     """|x|."""
-    return abs(x)
+    return -x if x < 0 else x
 
 
 def lead_of(leads: dict[str, str], indicator: Any) -> str | None:

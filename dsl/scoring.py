@@ -62,18 +62,17 @@ def _indicator(ind: CIndicator, c: Ctx, res: SubjectResult, run: PeriodRun) -> N
             total: Number = ZERO
             for _, a in counted:
                 total = add(total, a)
+            score: Number
             if spec.kind == "deduct":
-                score = ind.points - total
+                score = sub(ind.points, total)
                 limited = spec.limit is not None and score < spec.limit
-                if limited:
-                    score = spec.limit  # type: ignore[assignment]
                 verb = "deducted"
             else:
                 score = total
                 limited = spec.limit is not None and score > spec.limit
-                if limited:
-                    score = spec.limit  # type: ignore[assignment]
                 verb = "added"
+            if limited and spec.limit is not None:
+                score = spec.limit
             if trace is not None:
                 for f, a in counted:
                     trace.append(

@@ -76,12 +76,23 @@ def _compare_file(test: n.TestDecl, file: n.Str, base: Path, ev: Evaluation) -> 
                 sub = actual.get(key) or {}
                 for k, v in value.items():
                     if _norm(sub.get(k)) != _norm(v):
-                        fails.append(Failure(file.span, test.id,
-                                             f"{subj}.{k}: expected {v}, got {sub.get(k)}",
-                                             _rule_location(ev.compiled, exp["scorecard"], k)))
+                        fails.append(
+                            Failure(
+                                file.span,
+                                test.id,
+                                f"{subj}.{k}: expected {v}, got {sub.get(k)}",
+                                _rule_location(ev.compiled, exp["scorecard"], k),
+                            )
+                        )
             elif _norm(actual.get(key)) != _norm(value):
-                fails.append(Failure(file.span, test.id, f"{subj}.{key}: expected {value}, got {actual.get(key)}",
-                                     _rule_location(ev.compiled, exp["scorecard"], key)))
+                fails.append(
+                    Failure(
+                        file.span,
+                        test.id,
+                        f"{subj}.{key}: expected {value}, got {actual.get(key)}",
+                        _rule_location(ev.compiled, exp["scorecard"], key),
+                    )
+                )
     return fails
 
 
@@ -94,15 +105,27 @@ def _check_expect(test: n.TestDecl, e: n.Expectation, ev: Evaluation) -> Failure
     want: Any = e.value.value if isinstance(e.value, n.Num) else e.value.name
     if isinstance(e.value, n.Ref) and e.value.name == "missing":
         ok = e.field in (row.get("missing") or [])
-        return None if ok else Failure(e.span, test.id, f"{e.subject}.{e.field}: expected missing, it is not",
-                                       _rule_location(ev.compiled, row["scorecard"], e.field))
+        return (
+            None
+            if ok
+            else Failure(
+                e.span,
+                test.id,
+                f"{e.subject}.{e.field}: expected missing, it is not",
+                _rule_location(ev.compiled, row["scorecard"], e.field),
+            )
+        )
     got = row.get(e.field)
     if got is None:
         for key in ("indicators", "categories", "components"):
             got = (row.get(key) or {}).get(e.field, got)
     if _norm(got) != _norm(want):
-        return Failure(e.span, test.id, f"{e.subject}.{e.field}: expected {want}, got {got}",
-                       _rule_location(ev.compiled, row["scorecard"], e.field))
+        return Failure(
+            e.span,
+            test.id,
+            f"{e.subject}.{e.field}: expected {want}, got {got}",
+            _rule_location(ev.compiled, row["scorecard"], e.field),
+        )
     return None
 
 
@@ -119,8 +142,8 @@ def run_test(compiled: CompiledRuleset, test: n.TestDecl) -> list[Failure]:
     fails: list[Failure] = []
     for f in test.expect_files:
         fails.extend(_compare_file(test, f, base, ev))
-    for e in test.expects:
-        fail = _check_expect(test, e, ev)
+    for expectation in test.expects:
+        fail = _check_expect(test, expectation, ev)
         if fail is not None:
             fails.append(fail)
     return fails

@@ -204,7 +204,7 @@ def _range_problem(r: n.Range | None, d: Decimal) -> str:
 
 
 def _check_links(facts: list[Fact], schema: FactSchema, source: str) -> list[FactProblem]:
-    """`supersedes` must name a fact; one live value per subject and period where one is expected."""
+    """`supersedes` names a fact; one live value per subject and period where one is expected."""
     problems: list[FactProblem] = []
     ids = {f.id for f in facts}
     for f in facts:
