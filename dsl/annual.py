@@ -37,6 +37,8 @@ def score_annual(
         except Missing:
             res.final = None
             res.missing.append("final")
+        except (ArithmeticError, LookupError, TypeError) as e:
+            raise run.rule_error(e, card.span, c) from e
         if res.trace is not None:
             res.trace.append(
                 TraceLine(

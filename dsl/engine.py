@@ -91,7 +91,8 @@ class PeriodRun:
             got = {}
             for s in self.pops[card]:
                 try:
-                    got[s] = fn(self.ctx(card, s))
+                    # An untraced context: reading peers' facts must not mark the traced subject's.
+                    got[s] = fn(Ctx(self, card, s, self.index.get(s, {}), False))
                 except Missing:
                     continue
             self._rank_cache[(card, key)] = got
@@ -107,7 +108,9 @@ class PeriodRun:
             return None
         return round_to(value, self.compiled.places, self.compiled.round_mode)
 
-    def rule_error(self, err: BaseException, span: Span, c: Ctx) -> RuleRuntimeError:
+    def rule_error(
+        self, err: BaseException, span: Span, c: Ctx, rule: Callable[[Ctx], Any] | None = None
+    ) -> RuleRuntimeError:
         """A failure inside a rule, with the rule's line, the subject and the facts it read."""
         tb = err.__traceback__
         line = span
@@ -117,6 +120,13 @@ class PeriodRun:
                 line = Span(code.co_filename, tb.tb_lineno, 1, tb.tb_lineno, 1)
             tb = tb.tb_next
         facts = tuple(f.id for t in c.index.values() for f in t)[:20]
+        if rule is not None:
+            # Run the rule again, traced, to name exactly the facts it read before failing.
+            probe = Ctx(self, c.card, c.subject, c.index, True)
+            try:
+                rule(probe)
+            except Exception:
+                facts = tuple(probe.take_used())
         if isinstance(err, ZeroDivisionError):
             message = "division by zero"
         else:

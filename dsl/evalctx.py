@@ -20,7 +20,7 @@ _EMPTY: tuple[Fact, ...] = ()
 class Ctx:
     """A subject in a period, for one scorecard."""
 
-    __slots__ = ("_used", "card", "index", "run", "subject")
+    __slots__ = ("_used", "card", "index", "notes", "run", "subject")
 
     def __init__(
         self, run: PeriodRun, card: str, subject: str, index: dict[str, list[Fact]], traced: bool
@@ -30,6 +30,7 @@ class Ctx:
         self.subject = subject
         self.index = index
         self._used: list[Fact] | None = [] if traced else None
+        self.notes: list[str] = []
 
     def facts(self, ftype: str) -> list[Fact] | tuple[Fact, ...]:
         """The subject's live facts of a type in the period."""
@@ -47,6 +48,12 @@ class Ctx:
         ids = list(dict.fromkeys(f.id for f in self._used))
         self._used.clear()
         return ids
+
+    def take_notes(self) -> str:
+        """The remarks made since the last call."""
+        text = "; ".join(self.notes)
+        self.notes.clear()
+        return text
 
     def attr(self, name: str) -> Any:
         """A person's attribute; Missing when the person has none."""
@@ -73,9 +80,18 @@ class Ctx:
     def rank_of(self, key: str, fn: Callable[[Ctx], Any], desc: bool) -> int:
         """The subject's rank among its scorecard's population by `fn`; ties share the best."""
         values = self.run.rank_values(self.card, key, fn)
+        if self._used is not None and self.subject in values:
+            fn(self)  # again, to mark the facts this subject's own value came from
         if self.subject not in values:
             raise Missing(key)
-        return competition_rank(values, self.subject, desc)
+        rank = competition_rank(values, self.subject, desc)
+        self.note(f"rank {rank} of {len(values)} with a value")
+        return rank
+
+    def note(self, text: str) -> None:
+        """Adds a remark to the trace of the rule being evaluated (only when tracing)."""
+        if self._used is not None:
+            self.notes.append(text)
 
 
 @dataclass

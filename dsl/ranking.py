@@ -95,6 +95,8 @@ def _band(run: PeriodRun, card: CScorecard, bands: CBands, res: SubjectResult) -
                 ok = b.cond is None or bool(b.cond(view))
             except Missing:
                 ok = False
+            except (ArithmeticError, LookupError, TypeError) as e:
+                raise run.rule_error(e, b.span, c) from e
             if ok:
                 chosen, why = b.id, f"{b.span.path}:{b.span.line}"
                 break

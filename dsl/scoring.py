@@ -84,7 +84,9 @@ def _indicator(ind: CIndicator, c: Ctx, res: SubjectResult, run: PeriodRun) -> N
         assert ind.fn is not None
         value: Number = ind.fn(c)
         if trace is not None:
-            trace.append(TraceLine(f"indicator {ind.id}", value, where(ind), c.take_used()))
+            trace.append(
+                TraceLine(f"indicator {ind.id}", value, where(ind), c.take_used(), c.take_notes())
+            )
         return value
     except Missing:
         res.missing.append(ind.id)
@@ -99,10 +101,8 @@ def _indicator(ind: CIndicator, c: Ctx, res: SubjectResult, run: PeriodRun) -> N
                 )
             )
         return ZERO
-    except ZeroDivisionError as e:
-        raise run.rule_error(e, ind.span, c) from e
     except (ArithmeticError, LookupError, TypeError) as e:
-        raise run.rule_error(e, ind.span, c) from e
+        raise run.rule_error(e, ind.span, c, ind.fn) from e
 
 
 def items_total(table: CItemTable, c: Ctx, res: SubjectResult) -> tuple[Number, Number]:
@@ -206,7 +206,7 @@ def score_subject(
     if card.final is not None:
         try:
             raw = card.final(ResultView(res, c, run))
-        except Missing as e:
+        except (Missing, ArithmeticError, LookupError, TypeError) as e:
             raise run.rule_error(e, card.span, c) from e
     else:
         raw = sub(sub(add(base, bonus), penalty), res.joint)
