@@ -47,13 +47,14 @@ def call(ex: Exprs, e: n.Call, sc: Scope) -> Val:
     ctx = ex.ctx
     if e.func not in ARITY:
         ctx.report("E113", head_span(e), f"unknown function '{e.func}'" + _hint(e.func))
-        return Val(ANY)
+        return _args_only(ex, e, sc)
     low, high = ARITY[e.func]
     got = len(e.args)
     if got < low or (high is not None and got > high):
         want = str(low) if low == high else f"{low} to {high}" if high else f"at least {low}"
-        ctx.report("E210", e.span, f"{e.func}() takes {want} argument(s), got {got}")
-        return Val(ANY)
+        plural = "" if want == "1" else "s"
+        ctx.report("E210", e.span, f"{e.func}() takes {want} argument{plural}, got {got}")
+        return _args_only(ex, e, sc)
     only = _ONLY.get(e.func)
     if only is not None and sc.where != only[0]:
         ctx.report("E211", head_span(e), only[1])
@@ -64,6 +65,16 @@ def call(ex: Exprs, e: n.Call, sc: Scope) -> Val:
         if a.by is not None and e.func != "weighted_mean":
             ctx.report("E211", a.by.span, "'by' applies to weighted_mean() only")
     return _HANDLERS[e.func](ex, e, sc)
+
+
+def _args_only(ex: Exprs, e: n.Call, sc: Scope) -> Val:
+    """Checks the arguments of a call that cannot be checked as a whole."""
+    inner = sc
+    for i, a in enumerate(e.args):
+        v = ex.check(a.value, inner)
+        if i == 0 and v.ty.kind == "facts" and v.ty.fact is not None:
+            inner = sc.inner(v.ty.fact)  # later arguments read each fact's fields
+    return Val(ANY)
 
 
 def head_span(e: n.Call) -> n.Span:

@@ -34,10 +34,13 @@ class Ctx:
         """Records one diagnostic; its severity comes from the code registry."""
         self.diags.append(Diagnostic(span, severity(code), code, message, tuple(notes)))
 
-    def unknown(self, code: str, ref: n.Ref | n.Name, what: str, known: Iterable[str]) -> None:
-        """Reports an unknown name with the closest known one."""
+    def unknown(
+        self, code: str, ref: n.Ref | n.Name, what: str, known: Iterable[str], owner: str = ""
+    ) -> None:
+        """Reports an unknown name (of `owner`, if given) with the closest known one."""
         name = ref.name if isinstance(ref, n.Ref) else ref.id
-        self.report(code, ref.span, f"unknown {what} '{name}'{did_you_mean(name, known)}")
+        of = f" of '{owner}'" if owner else ""
+        self.report(code, ref.span, f"unknown {what} '{name}'{of}{did_you_mean(name, known)}")
 
     def use_fact(self, name: str, span: n.Span) -> None:
         """Marks a fact type as used by a rule, item, link or veto."""

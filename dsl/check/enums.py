@@ -61,7 +61,7 @@ def by_field(ctx: Ctx, fact: n.FactDecl, ref: n.Ref) -> n.FieldDecl | None:
     """The enum field that a `by FIELD` names, reporting an unknown or non-enum field."""
     fd = next((f for f in fact.fields if f.name == ref.name), None)
     if fd is None:
-        ctx.unknown("E107", ref, f"field of '{fact.id}'", [f.name for f in fact.fields])
+        ctx.unknown("E107", ref, "field", [f.name for f in fact.fields], fact.id)
         return None
     if not fd.type.is_enum:
         ctx.report("E212", ref.span, f"'{fact.id}.{fd.name}' is not an enum field")

@@ -87,7 +87,7 @@ class Exprs:
         known = list(sc.env)
         if fact is not None:
             known.extend(f.name for f in fact.fields)
-            self.ctx.unknown("E107", e, f"field of '{fact.id}'", known)
+            self.ctx.unknown("E107", e, "field", known, fact.id)
         else:
             self.ctx.unknown("E101", e, "name", known)
         return Val(ANY)
@@ -114,7 +114,7 @@ class Exprs:
             fd = next((f for f in fact.fields if f.name == e.name.name), None)
             if fd is None:
                 known = [f.name for f in fact.fields]
-                self.ctx.unknown("E107", e.name, f"field of '{fact.id}'", known)
+                self.ctx.unknown("E107", e.name, "field", known, fact.id)
                 return Val(ANY)
             col = field_val(fd, fact, f"{fact.id}.{fd.name}")
             return replace(col, ty=Ty("column", fact, fd))
@@ -122,7 +122,7 @@ class Exprs:
             card = self.ctx.prog.scorecards[obj.ty.card]
             known = result_names(card)
             if e.name.name not in known:
-                self.ctx.unknown("E101", e.name, f"result of '{card.id}'", known)
+                self.ctx.unknown("E101", e.name, "result", known, card.id)
                 return Val(ANY)
             return Val(NUMBER, inputs=Counter({f"{card.id}.{e.name.name}": 1}))
         if kind != "any":

@@ -47,7 +47,7 @@ def _item_name(ctx: Ctx, item: n.Item) -> n.Span:
 
 def _once_field(ctx: Ctx, fact: n.FactDecl, ref: n.Ref) -> None:
     if all(f.name != ref.name for f in fact.fields):
-        ctx.unknown("E107", ref, f"field of '{fact.id}'", [f.name for f in fact.fields])
+        ctx.unknown("E107", ref, "field", [f.name for f in fact.fields], fact.id)
 
 
 def check_joint(ex: Exprs, joint: n.Joint) -> None:
@@ -104,7 +104,7 @@ def _source_fact(ex: Exprs, link: n.Link, source: n.Scorecard | None) -> n.FactD
         inds = {i.id: i for c in source.categories for i in c.indicators}
         ind = inds.get(ref.name)
         if ind is None:
-            ctx.unknown("E108", ref, f"indicator of '{source.id}'", inds)
+            ctx.unknown("E108", ref, "indicator", inds, source.id)
             return None
         if not isinstance(ind.rule, n.PerRule):
             msg = f"indicator '{ind.id}' is not scored per fact (`deduct per` or `add per`)"
@@ -116,7 +116,7 @@ def _source_fact(ex: Exprs, link: n.Link, source: n.Scorecard | None) -> n.FactD
         items = {i.id: i for i in table.items} if table is not None else {}
         item = items.get(ref.name)
         if item is None:
-            ctx.unknown("E109", ref, f"item of '{source.id}'", items)
+            ctx.unknown("E109", ref, "item", items, source.id)
             return None
         fact_name = item.fact.name
     fact = ctx.prog.facts.get(fact_name)

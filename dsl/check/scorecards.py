@@ -35,6 +35,7 @@ def check_scorecard(ex: Exprs, card: n.Scorecard) -> None:
         _result(ex, card, card.annual, "annual", subject)
     if card.final is not None:
         _result(ex, card, card.final, "final", subject)
+        _final_uses(ctx, card, card.final)
     _rank(ex, card, subject)
     _vetoes(ex, card, subject)
     for bands in (card.tiers, card.grades):
@@ -93,8 +94,9 @@ def _body(ex: Exprs, card: n.Scorecard, subject: str | None, name: n.Span) -> No
         total = sum((w.value for w in weights), Decimal(0))
         if parts and total != 1:
             listing = " + ".join(w.text for w in weights)
-            msg = f"the {kind} of '{card.id}' weigh {total * 100:f}%, not 100%"
-            ctx.report("E303", name, msg.replace(".00%", "%"), listing)
+            pct = format((total * 100).normalize(), "f")
+            msg = f"the {kind} of '{card.id}' weigh {pct}%, not 100%"
+            ctx.report("E303", name, msg, listing)
     for cat in card.categories:
         total = sum((i.points.value for i in cat.indicators), Decimal(0))
         if total != cat.max.value:
@@ -150,7 +152,7 @@ def _rank(ex: Exprs, card: n.Scorecard, subject: str | None) -> None:
     known = [x for x in result_names(card) if x != "rank"]
     for key in card.rank.keys:
         if key.name.name not in known:
-            ex.ctx.unknown("E101", key.name, f"result of '{card.id}'", known)
+            ex.ctx.unknown("E101", key.name, "result", known, card.id)
     if card.rank.within is not None:
         v = ex.check(card.rank.within, Scope("within", subject, card))
         ex.expect(v, "unit", card.rank.within.span, "'within'")
@@ -190,3 +192,36 @@ def _bands(ex: Exprs, card: n.Scorecard, bands: n.Bands, subject: str | None) ->
         ex.expect(ex.check(band.cond, sc), "bool", band.cond.span, f"{bands.kind} '{band.id}'")
     if not bands.bands or bands.bands[-1].cond is not None:
         ctx.report("E308", head(bands.span, 5), f"the {kind} of '{card.id}' need `otherwise` last")
+
+
+def _names(e: n.Expr) -> set[str]:
+    """Every bare name inside an expression."""
+    if isinstance(e, n.Name):
+        return {e.id}
+    if isinstance(e, n.Call):
+        return set().union(*(_names(a.value) for a in e.args))
+    if isinstance(e, n.Attr | n.Unary):
+        return _names(e.obj if isinstance(e, n.Attr) else e.operand)
+    if isinstance(e, n.Index):
+        return _names(e.obj) | _names(e.index)
+    if isinstance(e, n.Binary):
+        return _names(e.left) | _names(e.right)
+    if isinstance(e, n.If):
+        return _names(e.cond) | _names(e.then) | _names(e.else_)
+    if isinstance(e, n.Match):
+        return _names(e.subject).union(*(_names(a.value) for a in e.arms))
+    return set()
+
+
+def _final_uses(ctx: Ctx, card: n.Scorecard, final: n.Expr) -> None:
+    """A written `final` should still count the items and joint liability the card receives."""
+    used = _names(final)
+    lost = []
+    if card.items is not None:
+        lost += [x for x in ("bonus", "penalty") if x not in used]
+    joints = [j.id for j in ctx.prog.joints.values() if j.into.name == card.id]
+    if joints and "joint" not in used:
+        lost.append("joint")
+    if lost:
+        msg = f"the final of '{card.id}' ignores {', '.join(lost)}"
+        ctx.report("W302", final.span, msg, "these are scored but never reach the final")
