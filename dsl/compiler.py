@@ -37,7 +37,7 @@ from dsl.errors import RulesetInvalid
 from dsl.program import Loaded, Program, load
 from dsl.validate import FactSchema
 
-_CACHE: dict[str, CompiledRuleset] = {}
+_CACHE: dict[tuple[str, tuple[tuple[str, str], ...]], CompiledRuleset] = {}
 
 
 class _FileModule:
@@ -446,7 +446,7 @@ def compile_program(program: Program, sources: dict[str, str] | None = None) -> 
 
 
 def compile_path(path: Path) -> CompiledRuleset:
-    """Loads, checks and compiles a ruleset folder or file; cached by digest."""
+    """Loads, checks and compiles a ruleset folder or file; cached by digest and source text."""
     from dsl.checker import check
 
     loaded: Loaded = load(path)
@@ -454,7 +454,9 @@ def compile_path(path: Path) -> CompiledRuleset:
     if any(d.is_error for d in diags):
         raise RulesetInvalid(diags, loaded.sources)
     program = loaded.program
-    key = digest(program)
+    # The digest alone is not enough: a reformatted copy elsewhere has the same digest but its
+    # own paths, lines and tests, which runtime errors, traces and `jixiao test` must report.
+    key = (digest(program), tuple(sorted(loaded.sources.items())))
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
