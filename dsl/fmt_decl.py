@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from dsl import nodes as n
 from dsl.fmt_card import Anchors, StmtPrinter, anchor
-from dsl.fmt_expr import quote, titled
+from dsl.fmt_expr import commas, quote, titled
 from dsl.fmt_layout import Child, Render, cat
 
 
@@ -73,7 +73,7 @@ class DeclPrinter(StmtPrinter):
     def _organisation(self, d: n.OrganisationDecl, anchors: Anchors) -> list[str]:
         kids: list[Child] = []
         kinds = [self.simple(k.span, titled(k.id, k.title)) for k in d.kinds]
-        attrs = [self._field(f) for f in d.attrs]
+        attrs = self._fields(d.attrs)
         blocks = (("unit_kinds", "unit kinds", kinds), ("person_attrs", "person attrs", attrs))
         for rule, head, members in blocks:
             spans = anchors.get(rule, [])
@@ -85,8 +85,13 @@ class DeclPrinter(StmtPrinter):
             kids.append(Child(span, self.sub_block(head, members, span)))
         return self.block("organisation", kids, d.span, 0)
 
-    def _field(self, f: n.FieldDecl) -> Child:
-        return self.simple(f.span, f"{f.name}: {_type(f.type)}")
+    def _fields(self, fields: tuple[n.FieldDecl, ...]) -> list[Child]:
+        seps = commas([f.name for f in fields])
+        return [
+            # Only a range ends in a number, after which a keyword could be misread.
+            self.simple(f.span, f"{f.name}: {_type(f.type)}{sep if f.type.range else ''}")
+            for f, sep in zip(fields, seps, strict=True)
+        ]
 
     def _sequence(self, d: n.SequenceDecl) -> list[str]:
         text = f"{titled('sequence ' + d.id, d.title)} = {d.subject}"
@@ -97,7 +102,7 @@ class DeclPrinter(StmtPrinter):
     def _fact(self, d: n.FactDecl) -> list[str]:
         kind = "period many" if d.kind == "period_many" else d.kind
         head = f"{titled('fact ' + d.id, d.title)} {kind} on {' | '.join(d.subjects)}"
-        lines = self.block(head, [self._field(f) for f in d.fields], d.span, 0)
+        lines = self.block(head, self._fields(d.fields), d.span, 0)
         if d.unscored:
             lines[-1] += " unscored"
         return lines

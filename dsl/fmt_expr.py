@@ -6,10 +6,12 @@ it starts on; a `match` or a broken table adds full lines and ends on its closin
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import cache
 
 from dsl import nodes as n
 from dsl.fmt_layout import WIDTH, Child, CommentPool, Layout, cat, pad, width
+from dsl.parser import grammar
 
 # Binding strength, loosest first, as in the grammar's expression rules.
 IF, OR, AND, NOT, CMP, SUM, PROD, UNARY, POSTFIX, ATOM = range(10)
@@ -49,6 +51,23 @@ def quote(text: str) -> str:
     """A string literal for `text`, escaped as the lexer reads it back."""
     body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
     return f'"{body}"'
+
+
+@cache
+def keywords() -> frozenset[str]:
+    """The grammar's keywords (`rank`, `period`, ...)."""
+    words = (str(t.pattern.value) for t in grammar().terminals if t.pattern.type == "str")
+    return frozenset(w for w in words if w.isalpha())
+
+
+def commas(keys: Sequence[str], allowed: frozenset[str] = frozenset()) -> list[str]:
+    """A comma after each entry whose next key is a keyword, else nothing.
+
+    After a number or an expression the LALR lexer may read a keyword (say `rank`) as the
+    keyword even where only a key can follow; the comma leaves it no choice.
+    """
+    risky = keywords() - allowed
+    return ["," if nxt in risky else "" for nxt in [*keys[1:], ""][: len(keys)]]
 
 
 def titled(head: str, title: str | None) -> str:
@@ -113,7 +132,9 @@ class ExprPrinter(Layout):
 
     def _unary(self, e: n.Unary, indent: int) -> list[str]:
         if e.op == "not":
-            return cat(["not "], self.expr(e.operand, indent, NOT))
+            # `not a == b` negates the comparison; parentheses say so to the reader.
+            compares = isinstance(e.operand, n.Binary) and _BINARY[e.operand.op] == CMP
+            return cat(["not "], self.expr(e.operand, indent, CMP + 1 if compares else NOT))
         operand = self.expr(e.operand, indent, UNARY)
         return cat(["- " if operand[0].startswith("-") else "-"], operand)
 
@@ -139,13 +160,18 @@ class ExprPrinter(Layout):
         return cat(*parts)
 
     def _match(self, e: n.Match, indent: int) -> list[str]:
-        arms = [Child(arm.span, self._arm_render(arm)) for arm in e.arms]
+        seps = commas([arm.key for arm in e.arms], frozenset({"else"}))
+        arms = [
+            Child(a.span, self._arm_render(a, sep)) for a, sep in zip(e.arms, seps, strict=True)
+        ]
         head = cat(["match "], self.expr(e.subject, indent))
         block = self.block(head[-1], arms, e.span, indent)
         return [*head[:-1], *block]
 
-    def _arm_render(self, arm: n.MatchArm) -> Callable[[int], list[str]]:
-        return lambda indent: cat([f"{pad(indent)}{arm.key}: "], self.expr(arm.value, indent))
+    def _arm_render(self, arm: n.MatchArm, sep: str) -> Callable[[int], list[str]]:
+        return lambda indent: cat(
+            [f"{pad(indent)}{arm.key}: "], self.expr(arm.value, indent), [sep]
+        )
 
     def table(self, t: n.Table, indent: int) -> list[str]:
         """`{ a: 1, b: 2 }` on one line, or one entry per line when too long or commented."""
@@ -155,11 +181,15 @@ class ExprPrinter(Layout):
         if not (self.break_tables or commented):
             self.flat_tables += 1
             return ["{ " + ", ".join(f"{x.key}: {x.value.text}" for x in t.entries) + " }"]
-        kids = [Child(x.span, self._entry_render(x)) for x in t.entries]
+        seps = commas([x.key for x in t.entries])
+        kids = [
+            Child(x.span, self._entry_render(x, sep))
+            for x, sep in zip(t.entries, seps, strict=True)
+        ]
         return self.block("", kids, t.span, indent)
 
-    def _entry_render(self, x: n.TableEntry) -> Callable[[int], list[str]]:
-        return lambda indent: [f"{pad(indent)}{x.key}: {x.value.text}"]
+    def _entry_render(self, x: n.TableEntry, sep: str) -> Callable[[int], list[str]]:
+        return lambda indent: [f"{pad(indent)}{x.key}: {x.value.text}{sep}"]
 
 
 def format_expr(e: n.Expr) -> str:
