@@ -148,6 +148,8 @@ def _format_file(file: Path, check_only: bool) -> bool | None:
         print(f"{shown}: error: cannot read or write: {e}", file=sys.stderr)
     except RecursionError:
         print(f"{shown}: error: too deeply nested to format", file=sys.stderr)
+    except Exception as e:  # a formatter bug: report it for this file and go on with the rest
+        print(f"{shown}: error: formatter failed: {type(e).__name__}: {e}", file=sys.stderr)
     return None
 
 
