@@ -49,7 +49,7 @@ def test_division_by_zero_in_a_rule_is_reported_at_the_rule(
 ) -> None:
     rules, line = dividing_rules
     facts = _facts(tmp_path)
-    argv = ["score", rules, "--org", HANDWORKED / "org.json", "--facts", facts]
+    argv: list[str | Path] = ["score", rules, "--org", HANDWORKED / "org.json", "--facts", facts]
     code, out, err = run_cli(capsys, *argv, "--period", "2025Q1")
     assert code == 1
     assert out == ""
@@ -88,7 +88,7 @@ def test_the_same_rules_score_when_nothing_is_zero(
           "data": {"value": 250}}],
     )  # fmt: skip
     org = HANDWORKED / "org.json"
-    argv = ["score", rules, "--org", org, "--facts", facts, "--period", "2025Q1"]
+    argv: list[str | Path] = ["score", rules, "--org", org, "--facts", facts, "--period", "2025Q1"]
     code, out, err = run_cli(capsys, *argv)
     assert (code, err) == (0, "")
     # min(30, 3000 / 250) = 12
