@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -31,9 +31,16 @@ class Validated:
 
 
 def validate_facts(
-    records: Iterable[tuple[int, Any]], schema: FactSchema, org: Org, source: str = "facts"
+    records: Iterable[tuple[int, Any]],
+    schema: FactSchema,
+    org: Org,
+    source: str = "facts",
+    known: Container[str] = frozenset(),
 ) -> Validated:
-    """Checks every record; a fact with any problem is left out and each problem is listed."""
+    """Checks every record; a fact with any problem is left out and each problem is listed.
+
+    `known` holds the ids of facts recorded elsewhere (a database) that `supersedes` may name.
+    """
     facts: list[Fact] = []
     problems: list[FactProblem] = []
     seen: dict[str, int] = {}
@@ -51,7 +58,7 @@ def validate_facts(
         assert fact is not None
         seen[fact.id] = line
         facts.append(fact)
-    problems.extend(_check_links(facts, schema, source))
+    problems.extend(_check_links(facts, schema, source, known))
     bad = {p.ident for p in problems}
     return Validated([f for f in facts if f.id not in bad], problems)
 
@@ -203,12 +210,14 @@ def _range_problem(r: n.Range | None, d: Decimal) -> str:
     return ""
 
 
-def _check_links(facts: list[Fact], schema: FactSchema, source: str) -> list[FactProblem]:
+def _check_links(
+    facts: list[Fact], schema: FactSchema, source: str, known: Container[str]
+) -> list[FactProblem]:
     """`supersedes` names a fact; one live value per subject and period where one is expected."""
     problems: list[FactProblem] = []
     ids = {f.id for f in facts}
     for f in facts:
-        if f.supersedes is not None and f.supersedes not in ids:
+        if f.supersedes is not None and f.supersedes not in ids and f.supersedes not in known:
             problems.append(
                 FactProblem(source, f.line, f.id, "supersedes", f"names no fact: {f.supersedes!r}")
             )
