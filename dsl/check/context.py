@@ -100,10 +100,3 @@ class Ctx:
 def head(span: n.Span, length: int) -> n.Span:
     """The first `length` characters of a span (a declaration's name when it starts with it)."""
     return n.Span(span.path, span.line, span.column, span.line, span.column + max(length, 1))
-
-
-def line_of(span: n.Span) -> n.Span:
-    """A span cut to its first line."""
-    if span.end_line == span.line:
-        return span
-    return n.Span(span.path, span.line, span.column, span.line, span.column + 1)

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from fractions import Fraction
 
 from dsl import nodes as n
 from dsl.check import calls
 from dsl.check.context import Ctx, head
 from dsl.check.enums import check_keys, members
-from dsl.check.intervals import INF, Interval
+from dsl.check.intervals import Interval
+from dsl.check.narrow import ORDER as _ORDER
+from dsl.check.narrow import narrow
 from dsl.check.scope import ANY, BOOL, NUMBER, Scope, Ty, Val, field_val
 from dsl.errors import did_you_mean
 
 _ARITH = {"+", "-", "*", "/"}
-_ORDER = {"<", "<=", ">", ">="}
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
 def card_subject(ctx: Ctx, card: n.Scorecard) -> str | None:
@@ -280,27 +279,6 @@ def result_names(card: n.Scorecard) -> list[str]:
     ids = [c.id for c in card.categories] + [c.id for c in card.components]
     ids += [i.id for c in card.categories for i in c.indicators]
     return ["final", "base", "bonus", "penalty", "joint", "rank", *ids]
-
-
-def narrow(cond: n.Expr, sc: Scope, holds: bool) -> Scope | None:
-    """The scope where `cond` is `holds`; None if that cannot happen."""
-    if isinstance(cond, n.Binary) and cond.op == ("and" if holds else "or"):
-        left = narrow(cond.left, sc, holds)
-        return None if left is None else narrow(cond.right, left, holds)
-    if not isinstance(cond, n.Binary) or cond.op not in _ORDER:
-        return sc
-    op: str = cond.op
-    name, num = cond.left, cond.right
-    if isinstance(num, n.Name) and isinstance(name, n.Num):
-        op, name, num = _FLIP[op], num, name
-    if not (isinstance(name, n.Name) and isinstance(num, n.Num) and name.id in sc.env):
-        return sc
-    if not holds:
-        op = {"<": ">=", "<=": ">", ">": "<=", ">=": "<"}[op]
-    c = Fraction(num.value)
-    # Integer-free reals: a strict bound is kept closed (a hull), which is sound.
-    iv = sc.env[name.id].iv.clip(c, INF) if op in (">", ">=") else sc.env[name.id].iv.clip(-INF, c)
-    return None if iv is None else sc.narrowed(name.id, iv)
 
 
 def _article(kind: str) -> str:

@@ -76,7 +76,8 @@ def _link(ex: Exprs, link: n.Link, into: n.Scorecard | None) -> None:
         ctx.depend(into.id, source.id, link.scorecard.span)
     fact = _source_fact(ex, link, source)
     if link.ratio is not None and not 0 < link.ratio.value <= 1:
-        ctx.report("E311", link.ratio.span, f"ratio {link.ratio.text} is outside 0%..100%")
+        msg = f"ratio {link.ratio.text} must be above 0% and at most 100%"
+        ctx.report("E311", link.ratio.span, msg)
     if link.amount is not None and link.amount.value <= 0:
         ctx.report("E312", link.amount.span, f"amount must be positive, not {link.amount.text}")
     want = card_subject(ctx, into) if into is not None else None
