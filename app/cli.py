@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app import cli_engine
 
     cli_engine.register(sub)
+    from app import cli_db
+
+    cli_db.register(sub)
     return parser
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from dsl.compiler import compile_path
 from dsl.engine import evaluate
+from dsl.errors import DslError
 from dsl.inputs import load_inputs
 from dsl.periods import Period
 from dsl.report import explain_json, explain_text, results_json, results_table
@@ -24,8 +25,9 @@ def _period(text: str) -> Period:
 
 def _inputs_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("rules", help="ruleset folder or file")
-    p.add_argument("--org", required=True, type=Path, help="organisation JSON")
-    p.add_argument("--facts", required=True, type=Path, help="facts JSONL")
+    p.add_argument("--org", type=Path, help="organisation JSON")
+    p.add_argument("--facts", type=Path, help="facts JSONL")
+    p.add_argument("--db", action="store_true", help="read both from the configured database")
     p.add_argument("--period", required=True, type=_period, help="YYYY or YYYYQn")
     p.add_argument("--format", choices=("json", "table"), default=None)
     p.add_argument(
@@ -35,6 +37,12 @@ def _inputs_args(p: argparse.ArgumentParser) -> None:
 
 def _load(args: argparse.Namespace) -> tuple[Any, Any]:
     compiled = compile_path(Path(args.rules))
+    if args.db:
+        from app.cli_db import db_inputs
+
+        return compiled, db_inputs(args, compiled)
+    if args.org is None or args.facts is None:
+        raise DslError("give --org and --facts, or --db")
     inputs = load_inputs(compiled, args.org, args.facts, args.skip_invalid)
     for p in inputs.skipped:
         print(f"skipped: {p}", file=sys.stderr)
@@ -49,6 +57,12 @@ def cmd_score(args: argparse.Namespace) -> int:
         print(json.dumps(results_json(ev), ensure_ascii=False, indent=1))
     else:
         print(results_table(ev))
+    if args.keep or args.publish:
+        if not args.db:
+            raise DslError("--keep and --publish need --db")
+        from app.cli_db import keep_receipt
+
+        keep_receipt(args, ev, inputs)
     return 0
 
 
@@ -83,6 +97,8 @@ def register(sub: Any) -> None:
     """Adds the engine's subcommands to the `jixiao` parser."""
     p = sub.add_parser("score", help="score every subject for a period")
     _inputs_args(p)
+    p.add_argument("--keep", action="store_true", help="with --db: store a receipt")
+    p.add_argument("--publish", action="store_true", help="with --db: a receipt, published")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("explain", help="show how one subject's results were computed")

@@ -1,0 +1,221 @@
+"""Recording facts: importing a JSONL file, posting a few, retracting one, reading a history.
+
+An import is checked whole before anything is written: any invalid line rejects it (unless
+`skip_invalid`, which records the rest and lists what it skipped). The checked rows are then
+written in chunks, one transaction each; a chunk that meets a concurrent writer's fact with
+the same id is checked again. Importing the same file twice records nothing the second time,
+so an interrupted import is finished by running it again.
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.orm import Session
+
+from app import repository
+from app.db import transaction
+from app.errors import Conflict, Invalid, NotFound
+from app.models import Fact, Retraction
+from app.services.factcheck import FactChecker
+from dsl.facts import FactProblem, Org, iter_jsonl, parse_fact_line
+from dsl.validate import FactSchema
+
+CHUNK = 20_000
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class ImportResult:
+    """How many facts were recorded, were already recorded, and were skipped (and why)."""
+
+    added: int = 0
+    unchanged: int = 0
+    skipped: list[FactProblem] = field(default_factory=list)
+
+
+def _records(path: Path, problems: list[FactProblem]) -> Iterator[tuple[int, int, Any]]:
+    """(line, bytes read so far, JSON object) of each line that is a JSON object."""
+    done = 0
+    for line_no, line in iter_jsonl(path):
+        done += len(line)
+        try:
+            obj = parse_fact_line(line)
+        except ValueError as e:
+            problems.append(FactProblem(str(path), line_no, "-", "-", f"not valid JSON: {e}"))
+            continue
+        if not isinstance(obj, dict):
+            problems.append(FactProblem(str(path), line_no, "-", "-", "not a JSON object"))
+            continue
+        yield line_no, done, obj
+
+
+def import_facts(
+    engine: Engine,
+    path: Path,
+    schema: FactSchema,
+    org: Org,
+    by: str,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+    chunk: int = CHUNK,
+) -> ImportResult:
+    """Checks a facts file whole, then records its new facts in chunks."""
+    total = path.stat().st_size
+    checker = FactChecker(schema, org, str(path), by, datetime.now(UTC))
+    problems: list[FactProblem] = []
+    result = ImportResult()
+    with tempfile.TemporaryFile() as spool:
+        batch: list[tuple[int, Any]] = []
+        done = 0
+        with engine.connect() as conn, Session(conn) as session:
+            for line_no, done, obj in _records(path, problems):
+                batch.append((line_no, obj))
+                if len(batch) >= chunk:
+                    _check(session, checker, batch, spool, problems, result)
+                    batch = []
+                    if progress:
+                        progress("checked", done, total)
+            _check(session, checker, batch, spool, problems, result)
+            if progress:
+                progress("checked", total, total)
+        problems.sort(key=lambda p: (p.line, p.field))
+        if problems and not skip_invalid:
+            raise Invalid(
+                f"{len(problems)} invalid fact(s) in {path}; nothing was imported "
+                "(--skip-invalid imports the rest)",
+                problems,
+            )
+        result.skipped = problems
+        spool.seek(0)
+        result.added, repeated = _write(engine, spool, progress)
+        result.unchanged += repeated
+    return result
+
+
+def _check(
+    session: Session,
+    checker: FactChecker,
+    batch: list[tuple[int, Any]],
+    spool: IO[bytes],
+    problems: list[FactProblem],
+    result: ImportResult,
+) -> None:
+    if not batch:
+        return
+    checked = checker.check(session, batch)
+    problems.extend(checked.problems)
+    result.unchanged += checked.unchanged
+    if checked.rows:
+        pickle.dump(checked.rows, spool, protocol=pickle.HIGHEST_PROTOCOL)
+    session.rollback()  # end the read transaction: readers must not hold SQLite's snapshot
+
+
+def _write(engine: Engine, spool: IO[bytes], progress: Progress | None) -> tuple[int, int]:
+    """Writes the spooled chunks, one transaction each; returns (added, already there)."""
+    chunks: list[list[dict[str, Any]]] = []
+    while True:
+        try:
+            chunks.append(pickle.load(spool))
+        except EOFError:
+            break
+    total = sum(len(c) for c in chunks)
+    added = repeated = 0
+    for rows in chunks:
+        a, r = write_rows(engine, rows)
+        added, repeated = added + a, repeated + r
+        if progress:
+            progress("written", added + repeated, total)
+    return added, repeated
+
+
+def write_rows(engine: Engine, rows: Sequence[dict[str, Any]]) -> tuple[int, int]:
+    """Inserts checked rows in one transaction, leaving out ids recorded meanwhile with the
+    same content; returns (added, already there). Other content for an id is a Conflict."""
+    with transaction(engine) as session:
+        there = repository.recorded(session, [r["client_id"] for r in rows])
+        new = []
+        for r in rows:
+            got = there.get(r["client_id"])
+            if got is None:
+                new.append(r)
+            elif got[1] != r["content_digest"]:
+                raise Conflict(f"fact '{r['client_id']}' was recorded meanwhile with other content")
+        if new:
+            session.execute(insert(Fact), new)
+        return len(new), len(rows) - len(new)
+
+
+def record_facts(
+    engine: Engine, raws: Sequence[Any], schema: FactSchema, org: Org, by: str, source: str
+) -> ImportResult:
+    """Records a few facts in one transaction (all or none): what a service posts."""
+    checker = FactChecker(schema, org, source, by, datetime.now(UTC))
+    with Session(engine) as session:
+        checked = checker.check(session, list(enumerate(raws, 1)))
+    if checked.problems:
+        raise Invalid(f"{len(checked.problems)} invalid fact(s); none recorded", checked.problems)
+    added, repeated = write_rows(engine, checked.rows) if checked.rows else (0, 0)
+    return ImportResult(added, checked.unchanged + repeated)
+
+
+def retract(engine: Engine, client_id: str, by: str, reason: str) -> int:
+    """Withdraws a fact (who and why are kept); returns the retraction's id."""
+    if not reason.strip():
+        raise Invalid("a retraction needs a reason")
+    with transaction(engine) as session:
+        seq = session.scalar(select(Fact.seq).where(Fact.client_id == client_id))
+        if seq is None:
+            raise NotFound(f"no fact '{client_id}'")
+        if session.scalar(select(Retraction.id).where(Retraction.fact_seq == seq)) is not None:
+            raise Conflict(f"fact '{client_id}' is already retracted")
+        r = Retraction(fact_seq=seq, reason=reason, recorded_by=by, recorded_at=datetime.now(UTC))
+        session.add(r)
+        session.flush()
+        return r.id
+
+
+def history(engine: Engine, subject: str) -> list[dict[str, Any]]:
+    """Every fact on a subject in recording order, with what became of it."""
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Fact, Retraction)
+            .outerjoin(Retraction, Retraction.fact_seq == Fact.seq)
+            .where(Fact.subject == subject)
+            .order_by(Fact.seq)
+        ).all()
+        ids = [f.client_id for f, _ in rows]
+        by = repository.correctors(session, ids)
+    out = []
+    for f, r in rows:
+        item: dict[str, Any] = {
+            "seq": f.seq,
+            "id": f.client_id,
+            "type": f.type,
+            "when": f.date.isoformat() if f.date else f.period,
+            "data": {k: str(v) if isinstance(v, Decimal) else v for k, v in f.data.items()},
+            "evidence": f.evidence,
+            "supersedes": f.supersedes_id,
+            "recorded_by": f.recorded_by,
+            "recorded_at": f.recorded_at.isoformat(),
+            "status": "live",
+        }
+        if f.client_id in by:
+            item["status"] = f"superseded by {by[f.client_id]}"
+        if r is not None:
+            item["status"] = "retracted"
+            item["retracted"] = {
+                "by": r.recorded_by,
+                "at": r.recorded_at.isoformat(),
+                "why": r.reason,
+            }
+        out.append(item)
+    return out

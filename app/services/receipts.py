@@ -1,0 +1,133 @@
+"""Evaluation receipts: what a kept evaluation used and produced, and replaying it.
+
+A receipt names the ruleset digest, the period, the organisation revision (and the digest of
+the organisation read from it), the exact set of facts by sequence number (and a digest of
+their content) and the digest of the published results. Replaying reads all of that back,
+proves each digest, scores again and compares the results digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from app import seqcodec
+from app.db import transaction
+from app.errors import NotFound, ReplayMismatch
+from app.models import Receipt, ReceiptResult
+from app.services import rulesets
+from app.services.scoring import PeriodInputs, load_period
+from dsl.engine import Evaluation, evaluate
+from dsl.periods import Period
+from dsl.report import results_json
+
+
+def results_digest(ev: Evaluation) -> str:
+    """sha256 of the published results JSON, canonically serialised."""
+    text = json.dumps(results_json(ev), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def keep(
+    engine: Engine,
+    ev: Evaluation,
+    inputs: PeriodInputs,
+    by: str,
+    published: bool = False,
+    note: str | None = None,
+) -> int:
+    """Stores a receipt of an evaluation made from the database; returns its id."""
+    with transaction(engine) as session:
+        receipt = Receipt(
+            ruleset_digest=ev.compiled.digest,
+            period=str(ev.period),
+            org_revision_id=inputs.org_revision,
+            org_digest=inputs.org_digest,
+            fact_count=len(inputs.seqs),
+            fact_seqs=seqcodec.encode(inputs.seqs),
+            facts_digest=inputs.facts_digest,
+            results_digest=results_digest(ev),
+            published=published,
+            note=note,
+            created_by=by,
+            created_at=datetime.now(UTC),
+        )
+        session.add(receipt)
+        session.flush()
+        session.add_all(_result_rows(receipt.id, ev))
+        return receipt.id
+
+
+def _result_rows(receipt_id: int, ev: Evaluation) -> list[ReceiptResult]:
+    c = ev.compiled
+    rows = []
+    for r in ev.results:
+        shown: dict[str, Any] = r.as_json(c.places, c.round_mode)
+        final = shown.get("final")
+        rows.append(
+            ReceiptResult(
+                receipt_id=receipt_id,
+                scorecard=r.scorecard,
+                subject=r.subject,
+                final=Decimal(final) if final is not None else None,
+                rank=r.rank,
+                band=r.tier or r.grade,
+            )
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class Replay:
+    """A replayed receipt: the results digest it holds and the one recomputed."""
+
+    receipt: int
+    ruleset: str
+    period: str
+    facts: int
+    expected: str
+    got: str
+
+    @property
+    def same(self) -> bool:
+        """True when the recomputed results are the receipt's."""
+        return self.expected == self.got
+
+
+def replay(engine: Engine, receipt_id: int) -> Replay:
+    """Recomputes a receipt's evaluation from what it names; ReplayMismatch if its inputs
+    cannot be read back as they were. The results digests are compared by the caller."""
+    with Session(engine) as session:
+        receipt = session.get(Receipt, receipt_id)
+        if receipt is None:
+            raise NotFound(f"no receipt {receipt_id}")
+    compiled = rulesets.load(engine, receipt.ruleset_digest)
+    period = Period.parse(receipt.period)
+    wanted = set(seqcodec.decode(receipt.fact_seqs))
+    with Session(engine) as session, session.begin():
+        inputs = load_period(
+            session, compiled, period, org_cutoff=receipt.org_revision_id, only=wanted
+        )
+    if inputs.org_digest != receipt.org_digest:
+        raise ReplayMismatch(f"receipt {receipt_id}: the organisation reads back differently")
+    if len(inputs.seqs) != len(wanted) or inputs.facts_digest != receipt.facts_digest:
+        raise ReplayMismatch(
+            f"receipt {receipt_id}: {len(wanted)} facts named, {len(inputs.seqs)} read back "
+            "or with other content"
+        )
+    ev = evaluate(compiled, inputs.org, inputs.facts, period)
+    return Replay(
+        receipt_id,
+        compiled.digest,
+        str(period),
+        len(inputs.seqs),
+        receipt.results_digest,
+        results_digest(ev),
+    )
