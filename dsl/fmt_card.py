@@ -106,8 +106,7 @@ class StmtPrinter(ExprPrinter):
         head = [f"{r.kind} per {r.fact.name}"]
         parts = [head, self.where(r.where, indent), self.amount(r.amount, indent)]
         if r.limit is not None:
-            # The tree keeps the limit but not its keyword: deduct has a floor, add a ceiling.
-            parts.append([f" {'floor' if r.kind == 'deduct' else 'ceiling'} {r.limit.text}"])
+            parts.append([f" {r.limit_kind} {r.limit.text}"])
         return cat(*parts)
 
     def _rank(self, r: n.RankSpec, indent: int) -> list[str]:

@@ -326,6 +326,7 @@ class PerRule:
     where: Expr | None
     amount: Amount
     limit: Num | None
+    limit_kind: Literal["floor", "ceiling"] | None = None
     span: Span = _span()
 
 

@@ -85,10 +85,8 @@ def _syntax_diagnostic(path: str, err: UnexpectedInput) -> Diagnostic:
             what = "unexpected end of file"
             end_col = col + 1
         else:
-            shown = _token_name(tok.type) if tok.type in _TOKEN_NAMES else repr(str(tok))
-            what = f"unexpected {shown}"
-            if tok.type not in ("NAME", "DECIMAL", "STRING") and tok.type in _TOKEN_NAMES:
-                what = f"unexpected {str(tok)!r}"
+            kind = {"NAME": "name ", "DECIMAL": "number ", "INT": "number ", "STRING": "string "}
+            what = f"unexpected {kind.get(tok.type, '')}{str(tok)!r}"
             end_col = (tok.end_column or col + 1) if tok.end_line == tok.line else col + 1
         msg = what + _expected(set(err.accepts or err.expected))
         return Diagnostic(Span(path, line, col, line, end_col), "error", "E001", msg)

@@ -285,13 +285,16 @@ class ToNodes(Transformer[Token, n.Module]):
     @v_args(meta=True)
     def per_rule(self, meta: Meta, ch: list[Any]) -> n.PerRule:
         kind, fact, where, amount, limit = ch
-        return n.PerRule(kind, self._ref(fact), where, amount, limit, self._span(meta))
+        limit_kind, limit_num = limit if limit is not None else (None, None)
+        return n.PerRule(
+            kind, self._ref(fact), where, amount, limit_num, limit_kind, self._span(meta)
+        )
 
     def per_kind(self, ch: list[Token]) -> str:
         return str(ch[0])
 
-    def limit(self, ch: list[Any]) -> n.Num:
-        return cast(n.Num, ch[1])
+    def limit(self, ch: list[Any]) -> tuple[str, n.Num]:
+        return (str(ch[0]), cast(n.Num, ch[1]))
 
     def limit_kind(self, ch: list[Token]) -> str:
         return str(ch[0])

@@ -87,15 +87,6 @@ class Ctx:
             return self._at(span.path, pos, len(name))
         return head(span, len(name))
 
-    def keyword_before(self, span: n.Span, container: n.Span) -> str:
-        """The last word before `span` inside `container` (say, `floor` before its number)."""
-        start = self._offset(container.path, container.line, container.column)
-        end = self._offset(span.path, span.line, span.column)
-        if start is None or end is None:
-            return ""
-        words = _WORD.findall(self.loaded.sources[span.path][start:end])
-        return words[-1] if words else ""
-
 
 def head(span: n.Span, length: int) -> n.Span:
     """The first `length` characters of a span (a declaration's name when it starts with it)."""

@@ -63,7 +63,7 @@ def _per_rule(ex: Exprs, owner: str, points: n.Num, rule: n.PerRule, sc: Scope) 
         msg = f"'{rule.kind}' without a {want}: {owner} can score without bound, {bound}"
         ctx.report("E306", rule.fact.span, msg, f"add `{want} N` to the rule")
         return
-    if ctx.keyword_before(rule.limit.span, rule.span) != want:
+    if rule.limit_kind != want:
         msg = f"'{rule.kind}' takes a `{want}`, not a `{'ceiling' if want == 'floor' else 'floor'}`"
         ctx.report("E306", rule.limit.span, msg)
         return
