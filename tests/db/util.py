@@ -1,0 +1,64 @@
+"""Helpers of the database tests: importing an example, scoring it from files and from the db."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from app.services.facts import ImportResult, import_facts
+from app.services.org import import_org
+from app.services.scoring import score
+from dsl.compiled import CompiledRuleset
+from dsl.compiler import compile_path
+from dsl.engine import evaluate
+from dsl.inputs import load_inputs
+from dsl.periods import Period
+from dsl.report import results_json
+from tests.db.conftest import EXAMPLES, RULES
+
+USER = "tester"
+
+
+def rules(year: int) -> CompiledRuleset:
+    """The compiled ruleset of a year."""
+    return compile_path(RULES / str(year))
+
+
+def load_example(
+    engine: Engine, name: str, compiled: CompiledRuleset, skip_invalid: bool = False
+) -> ImportResult:
+    """Imports an example's organisation and facts."""
+    folder = EXAMPLES / name
+    raw = json.loads((folder / "org.json").read_text(encoding="utf-8"))
+    import_org(engine, raw, str(folder / "org.json"), USER)
+    org, _ = org_now(engine)
+    return import_facts(
+        engine, folder / "facts.jsonl", compiled.schema, org, USER, skip_invalid, chunk=100
+    )
+
+
+def org_now(engine: Engine) -> Any:
+    """The organisation with every unit and person ever recorded."""
+    from datetime import date
+
+    from sqlalchemy.orm import Session
+
+    from app.services.org import org_at
+
+    with Session(engine) as session:
+        return org_at(session, date.max, closed=True)
+
+
+def from_files(compiled: CompiledRuleset, org: Path, facts: Path, period: Period) -> dict[str, Any]:
+    """The results JSON of scoring files."""
+    inputs = load_inputs(compiled, org, facts)
+    return results_json(evaluate(compiled, inputs.org, inputs.facts, period))
+
+
+def from_db(engine: Engine, compiled: CompiledRuleset, period: Period) -> dict[str, Any]:
+    """The results JSON of scoring the database."""
+    ev, _ = score(engine, compiled, period)
+    return results_json(ev)
