@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app import cli_db
 
     cli_db.register(sub)
+    from app import cli_audit
+
+    cli_audit.register(sub)
     return parser
 
 
