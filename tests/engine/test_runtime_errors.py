@@ -59,8 +59,9 @@ def test_division_by_zero_in_a_rule_is_reported_at_the_rule(
     assert "division by zero" in err
     assert "subject nanyue" in err
     assert "zero1" in err
-    # hengshan's own value (50) is not the cause
+    # only the fact the failing rule read: not hengshan's value, not nanyue's overdue document
     assert "ok1" not in err
+    assert "doc1" not in err
 
 
 def test_the_error_carries_the_rule_subject_and_facts(
@@ -74,7 +75,7 @@ def test_the_error_carries_the_rule_subject_and_facts(
     err = info.value
     assert (err.span.path, err.span.line) == ("rules/county.jx", line)
     assert err.subject == "nanyue"
-    assert "zero1" in err.facts
+    assert err.facts == ("zero1",)
     assert isinstance(err.__cause__, ZeroDivisionError)
 
 
