@@ -10,6 +10,7 @@ from typing import Any
 from dsl import nodes as n
 from dsl.errors import did_you_mean
 from dsl.facts import Fact, FactProblem, Org, live, number_of, parse_date, parse_period
+from dsl.validate_fast import FastCheck
 
 _KNOWN_KEYS = {"id", "type", "subject", "date", "period", "data", "evidence", "supersedes"}
 
@@ -39,13 +40,22 @@ def validate_facts(
 ) -> Validated:
     """Checks every record; a fact with any problem is left out and each problem is listed.
 
+    A record may also be a `Fact` that `dsl.validate_fast` has already checked.
+
     `known` holds the ids of facts recorded elsewhere (a database) that `supersedes` may name.
     """
     facts: list[Fact] = []
     problems: list[FactProblem] = []
     seen: dict[str, int] = {}
+    rejected: dict[str, int] = {}
+    fast = FastCheck(schema.types, schema.indicators, org)
     for line, raw in records:
-        fact, errs = _one(raw, line, schema, org, source)
+        # Most records pass every check: the fast path builds their Fact (or a reader did);
+        # the full checks run, and word the problems, only where it declines.
+        fact = raw if type(raw) is Fact else fast.fact(raw, line)
+        errs: list[FactProblem] = []
+        if fact is None:
+            fact, errs = _one(raw, line, schema, org, source)
         if fact is not None and fact.id in seen:
             errs.append(
                 FactProblem(
@@ -54,11 +64,14 @@ def validate_facts(
             )
         if errs:
             problems.extend(errs)
+            ident = raw.get("id")
+            if isinstance(ident, str) and ident not in seen:
+                rejected[ident] = line
             continue
         assert fact is not None
         seen[fact.id] = line
         facts.append(fact)
-    problems.extend(_check_links(facts, schema, source, known))
+    problems.extend(_check_links(facts, schema, source, known, rejected))
     bad = {p.ident for p in problems}
     return Validated([f for f in facts if f.id not in bad], problems)
 
@@ -211,16 +224,26 @@ def _range_problem(r: n.Range | None, d: Decimal) -> str:
 
 
 def _check_links(
-    facts: list[Fact], schema: FactSchema, source: str, known: Container[str]
+    facts: list[Fact],
+    schema: FactSchema,
+    source: str,
+    known: Container[str],
+    rejected: dict[str, int],
 ) -> list[FactProblem]:
     """`supersedes` names a fact; one live value per subject and period where one is expected."""
     problems: list[FactProblem] = []
     ids = {f.id for f in facts}
     for f in facts:
-        if f.supersedes is not None and f.supersedes not in ids and f.supersedes not in known:
-            problems.append(
-                FactProblem(source, f.line, f.id, "supersedes", f"names no fact: {f.supersedes!r}")
-            )
+        # A correction of a fact that was itself rejected stands: it is what the recorder meant.
+        target = f.supersedes
+        if (
+            target is not None
+            and target not in ids
+            and target not in known
+            and target not in rejected
+        ):
+            why = f"names no fact: {target!r}"
+            problems.append(FactProblem(source, f.line, f.id, "supersedes", why))
     seen: dict[tuple[str, str, Any], Fact] = {}
     for f in live(facts):
         decl = schema.types[f.type]
