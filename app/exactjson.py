@@ -38,9 +38,12 @@ def dumps(value: Any) -> str:
     raise TypeError(f"cannot store {type(value).__name__} as JSON")
 
 
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_int=Decimal)
+
+
 def loads(text: str | bytes) -> Any:
     """JSON with every number read as an exact Decimal (as the engine expects)."""
-    return json.loads(text, parse_float=Decimal, parse_int=Decimal)
+    return _DECODER.decode(text.decode() if isinstance(text, bytes) else text)
 
 
 def canonical(value: Any) -> str:

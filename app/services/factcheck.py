@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -25,8 +26,20 @@ from dsl.validate import FactSchema, validate_facts
 def content_digest(f: Fact) -> str:
     """sha256 of what a fact says (not who recorded it or when); 97.0 and 97 say the same."""
     when = f.date.isoformat() if f.date is not None else str(f.period)
-    form = [f.type, f.subject, when, f.data, f.evidence, f.supersedes]
-    return hashlib.sha256(exactjson.canonical(form).encode()).hexdigest()
+    parts = [f.type, f.subject, when, f.evidence or "", f.supersedes or ""]
+    for key in sorted(f.data):
+        parts.append(key)
+        parts.append(_value_text(f.data[key]))
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _value_text(v: Any) -> str:
+    """A data value as digest text, tagged by kind; numbers normalised."""
+    if isinstance(v, str):
+        return "s" + v
+    if isinstance(v, Decimal):
+        return "n" + format(v.normalize(), "f")
+    return "j" + exactjson.canonical(v)
 
 
 def fact_row(f: Fact, digest: str, by: str, at: datetime) -> dict[str, Any]:

@@ -18,10 +18,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app import repository
+from app.bulk import insert_facts
 from app.db import transaction
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Fact, Retraction
@@ -150,7 +151,7 @@ def write_rows(engine: Engine, rows: Sequence[dict[str, Any]]) -> tuple[int, int
             elif got[1] != r["content_digest"]:
                 raise Conflict(f"fact '{r['client_id']}' was recorded meanwhile with other content")
         if new:
-            session.execute(insert(Fact), new)
+            insert_facts(session.connection(), new)
         return len(new), len(rows) - len(new)
 
 
