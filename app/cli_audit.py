@@ -9,13 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dsl.errors import DslError
 from dsl.facts import Org
 from dsl.impact_facts import FactSource
 from dsl.periods import Period
 from dsl.rulesource import RuleSource, load_rules
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def _period(text: str) -> Period:
@@ -44,16 +47,17 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
-def _db_facts(old: RuleSource, new: RuleSource, period: Period) -> tuple[Org, FactSource]:
-    """The organisation at the period's end and the facts either ruleset declares."""
+def db_facts(
+    engine: Engine, old: RuleSource, new: RuleSource, period: Period
+) -> tuple[Org, FactSource]:
+    """The organisation at the period's end and the live facts either ruleset declares."""
     from sqlalchemy.orm import Session
 
-    from app.db import make_engine
     from app.services.scoring import load_period
     from dsl.compiler import compile_program
     from dsl.impact_facts import checked_facts
 
-    with Session(make_engine()) as session, session.begin():
+    with Session(engine) as session, session.begin():
         loaded = [
             load_period(session, compile_program(s.program, s.sources), period) for s in (old, new)
         ]
@@ -70,7 +74,9 @@ def cmd_impact(args: argparse.Namespace) -> int:
 
     old, new = load_rules(args.old), load_rules(args.new)
     if args.db:
-        org, facts = _db_facts(old, new, args.period)
+        from app.db import make_engine
+
+        org, facts = db_facts(make_engine(), old, new, args.period)
     elif args.org is not None and args.facts is not None:
         org = read_org(args.org)
         records, unreadable = read_raw_facts(args.facts)
