@@ -8,9 +8,10 @@ decimals stay cheap and divisions are exact.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from dsl import nodes as n
 from dsl.program import Program
@@ -37,6 +38,7 @@ class Scope:
     fact: n.FactDecl | None = None
     fact_var: str = "f"
     lets: dict[str, tuple[str, Ty]] = field(default_factory=dict)
+    let_exprs: dict[str, n.Expr] = field(default_factory=dict)
     parent: Scope | None = None
     parts: frozenset[str] = frozenset()
 
@@ -54,6 +56,24 @@ class Scope:
                 return s.lets[name]
             s = s.parent
         return None
+
+
+def inline_lets(e: n.Expr, lets: dict[str, n.Expr]) -> n.Expr:
+    """`e` with every let name replaced by its (already inlined) definition."""
+    if not lets:
+        return e
+
+    def walk(x: Any) -> Any:
+        if isinstance(x, n.Name) and x.id in lets:
+            return lets[x.id]
+        if isinstance(x, tuple):
+            return tuple(walk(y) for y in x)
+        if dataclasses.is_dataclass(x) and not isinstance(x, type | n.Span):
+            changes = {f.name: walk(getattr(x, f.name)) for f in dataclasses.fields(x)}
+            return dataclasses.replace(x, **changes)
+        return x
+
+    return walk(e)  # type: ignore[no-any-return]
 
 
 def at(node: ast.AST, span: n.Span) -> ast.AST:
@@ -203,7 +223,7 @@ class ExprGen:
             if e.id in RESULT_NAMES:
                 value = ast.Attribute(name("r"), e.id, ast.Load())
                 if e.id in ("rank", "n"):
-                    return value, "int"
+                    return call(rt("ranked"), value), "int"
                 return call(rt("Q"), value), "rat"
             if e.id == "quarters":
                 return ast.Attribute(name("r"), "quarters", ast.Load()), "any"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from dsl import nodes as n
-from dsl.codegen import CodegenError, ExprGen, Scope, Ty, call, const, lam, name, rt
+from dsl.codegen import CodegenError, ExprGen, Scope, Ty, call, const, inline_lets, lam, name, rt
 
 
 def _fact_field(g: ExprGen, arg: n.Expr) -> tuple[n.FactDecl, str, Ty]:
@@ -61,6 +61,9 @@ def gen_call(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
     if f == "rank":
         return _rank(g, e, scope)
     if f in ("max", "min"):
+        if len(args) == 1:  # over a list: the quarterly finals
+            seq, _ = g.expr(args[0], scope)
+            return call(rt("extreme"), seq, const(f)), "dec"
         parts = [g.expr(a, scope) for a in args]
         ty = g.join(*(t for _, t in parts))
         fn = rt("nmax" if f == "max" else "nmin")
@@ -102,8 +105,7 @@ def _sum(g: ExprGen, args: list[n.Expr], scope: Scope) -> tuple[ast.expr, Ty]:
     c = scope.ctx()
     if len(args) == 1:
         decl, fld, _ = _fact_field(g, args[0])
-        fn = lam("f", call(rt("field"), name("f"), const(fld)))
-        return call(rt("total"), c, const(decl.id), fn, rt("ZERO")), "dec"
+        return call(rt("sum_field"), c, const(decl.id), const(fld)), "dec"
     decl = _fact(g, args[0])
     fn, ty = _fact_lambda(g, decl, args[1], scope)
     if ty == "rat":
@@ -135,7 +137,13 @@ def _weighted_mean(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
 def _rank(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
     arg = e.args[0]
     inner = Scope("rule", parts=scope.parts)
-    code, _ = g.expr(arg.value, inner)
+    # The peers' values are computed in their own contexts: lets are inlined, not shared.
+    lets: dict[str, n.Expr] = {}
+    s: Scope | None = scope
+    while s is not None:
+        lets = {**s.let_exprs, **lets}
+        s = s.parent
+    code, _ = g.expr(inline_lets(arg.value, lets), inner)
     key = f"{e.span.path}:{e.span.line}:{e.span.column}"
     desc = arg.order != "asc"
     fn = ast.Attribute(scope.ctx(), "rank_of", ast.Load())

@@ -17,7 +17,7 @@ from typing import Any
 from dsl import nodes as n
 from dsl import runtime
 from dsl.canonical import digest
-from dsl.codegen import ExprGen, Scope, at, call, const, name, rt
+from dsl.codegen import ExprGen, Scope, at, call, const, inline_lets, name, rt
 from dsl.compiled import (
     CBand,
     CBands,
@@ -254,6 +254,7 @@ class _Compiler:
             pyname = f"v_{fm.gen.fresh('l')[1:]}"
             body.append(at(ast.Assign([ast.Name(pyname, ast.Store())], code), let.span))  # type: ignore[arg-type]
             scope.lets[let.name] = (pyname, ty)
+            scope.let_exprs[let.name] = inline_lets(let.value, scope.let_exprs)
         code, _ = fm.gen.expr(rule.expr, scope)
         body.append(at(ast.Return(code), rule.span))  # type: ignore[arg-type]
         fname = fm.add("_ind", "c", body, span)

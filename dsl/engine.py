@@ -42,13 +42,11 @@ def index_facts(facts: Iterable[Fact], period: Period) -> dict[str, dict[str, li
 
 
 def population(card: CScorecard, org: Org) -> list[str]:
-    """The subjects a scorecard scores, sorted by id."""
+    """The subjects of a scorecard's sequence by kind, sorted by id (before any `where`)."""
     seq = card.sequence
     if seq.subject == "person":
-        subjects = sorted(org.persons)
-    else:
-        subjects = sorted(u.id for u in org.units.values() if not seq.kinds or u.kind in seq.kinds)
-    return subjects
+        return sorted(org.persons)
+    return sorted(u.id for u in org.units.values() if not seq.kinds or u.kind in seq.kinds)
 
 
 class PeriodRun:
@@ -73,7 +71,14 @@ class PeriodRun:
         self.ctxs: dict[str, dict[str, Ctx]] = {}
         self._rank_cache: dict[tuple[str, str], dict[str, Any]] = {}
         self._quarter_run = annual_of
-        self.pops = {k: population(c, org) for k, c in compiled.scorecards.items()}
+        self.pops = {k: self._members(c) for k, c in compiled.scorecards.items()}
+
+    def _members(self, card: CScorecard) -> list[str]:
+        subjects = population(card, self.org)
+        where = card.sequence.where
+        if where is None:
+            return subjects
+        return [s for s in subjects if where(Ctx(self, card.id, s, self.index.get(s, {}), False))]
 
     def ctx(self, card: str, subject: str) -> Ctx:
         """The (cached) context of a subject for a scorecard in this period."""
@@ -103,7 +108,7 @@ class PeriodRun:
         res = self.results.get(card, {}).get(subject)
         if res is None:
             return None
-        value = getattr(res, what, None)
+        value = res.parts.get(what, res.indicators.get(what, getattr(res, what, None)))
         if value is None:
             return None
         return round_to(value, self.compiled.places, self.compiled.round_mode)

@@ -227,6 +227,20 @@ def nmax(*xs: Number | int) -> Number | int:
     return max(xs)
 
 
+def extreme(xs: Sequence[Number], which: str) -> Number:
+    """max or min of a list (the quarterly finals); Missing when empty."""
+    if not xs:
+        raise Missing(which)
+    return max(xs) if which == "max" else min(xs)
+
+
+def ranked(x: int | None) -> int:
+    """A rank or group size; Missing where the subject is not ranked in this period."""
+    if x is None:
+        raise Missing("rank")
+    return x
+
+
 def nmin(*xs: Number | int) -> Number | int:
     """min() of numbers."""
     return min(xs)
@@ -243,6 +257,14 @@ def competition_rank(values_by_subject: dict[str, Any], subject: str, desc: bool
 def field(f: Any, name: str) -> Any:
     """A fact's field value (None when an optional field is absent)."""
     return f.data.get(name)
+
+
+def sum_field(c: Ctx, ftype: str, field: str) -> Decimal:
+    """Σ of a field over the subject's facts that have it."""
+    acc = ZERO
+    for v in values(c, ftype, field):
+        acc += v
+    return acc
 
 
 def nabs(x: Number | int) -> Number | int:

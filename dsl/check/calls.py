@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ ARITY: dict[str, tuple[int, int | None]] = {
     "weighted_mean": (1, 1),
     "max": (1, None),
     "min": (1, None),
+    "abs": (1, 1),
     "attr": (1, 1),
     "ancestor": (1, 1),
     "quota": (1, 1),
@@ -238,6 +240,13 @@ def _extreme(ex: Exprs, e: n.Call, sc: Scope) -> Val:
     return Val(NUMBER, iv, inputs)
 
 
+def _abs(ex: Exprs, e: n.Call, sc: Scope) -> Val:
+    v = ex.check(e.args[0].value, sc)
+    if not ex.expect(v, "number", e.args[0].value.span, "abs()"):
+        return Val(ANY)
+    return Val(NUMBER, v.iv.maximum(-v.iv).maximum(Interval.point(Decimal(0))), v.inputs)
+
+
 def _attr(ex: Exprs, e: n.Call, sc: Scope) -> Val:
     arg = e.args[0].value
     if not isinstance(arg, n.Name):
@@ -307,6 +316,7 @@ _HANDLERS: dict[str, Handler] = {
     "rank": _rank,
     "max": _extreme,
     "min": _extreme,
+    "abs": _abs,
     "attr": _attr,
     "ancestor": _ancestor,
     "quota": _quota,

@@ -11,7 +11,7 @@ from dsl.check.exprs import Exprs
 from dsl.check.scope import Scope
 from dsl.check.scorecards import ROUND_MODES
 
-FIELD_TYPES = ("number", "text", "person", "unit", "indicator")
+FIELD_TYPES = ("number", "integer", "text", "date", "person", "unit", "indicator")
 _KEYWORD = {
     n.SequenceDecl: "sequence",
     n.FactDecl: "fact type",

@@ -77,7 +77,9 @@ def field_type(fd: n.FieldDecl, fact: n.FactDecl | None) -> Ty:
         return Ty("enum", fact, fd)
     kinds: dict[str | None, Kind] = {
         "number": "number",
+        "integer": "number",
         "text": "text",
+        "date": "text",  # compared for equality only
         "person": "person",
         "unit": "unit",
         "indicator": "indicator",
