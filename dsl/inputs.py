@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dsl.compiled import CompiledRuleset
-from dsl.facts import Fact, FactProblem, InputError, Org, read_org, read_raw_facts
+from dsl.facts import Fact, FactProblem, InputError, Org, read_org
 from dsl.validate import validate_facts
+from dsl.validate_fast import FastCheck, gc_paused, read_checked
 
 
 @dataclass
@@ -24,8 +25,12 @@ def load_inputs(
 ) -> Inputs:
     """Reads and validates; any invalid fact rejects the whole file unless `skip_invalid`."""
     org = read_org(org_path)
-    records, problems = read_raw_facts(facts_path)
-    checked = validate_facts(records, compiled.schema, org, str(facts_path))
+    problems: list[FactProblem] = []
+    with gc_paused():
+        schema = compiled.schema
+        fast = FastCheck(schema.types, schema.indicators, org)
+        records = read_checked(facts_path, fast, problems)
+        checked = validate_facts(records, schema, org, str(facts_path))
     problems = sorted(problems + checked.problems, key=lambda p: (p.line, p.field))
     if problems and not skip_invalid:
         raise InputError("facts (nothing was scored; --skip-invalid scores the rest)", problems)

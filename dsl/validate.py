@@ -64,7 +64,7 @@ def validate_facts(
             )
         if errs:
             problems.extend(errs)
-            ident = raw.get("id")
+            ident = fact.id if fact is not None else raw.get("id")
             if isinstance(ident, str) and ident not in seen:
                 rejected[ident] = line
             continue
