@@ -40,6 +40,7 @@ _ALL = (
     # ---- syntax
     Code("E001", "error", "unexpected token or end of file"),
     Code("E002", "error", "unexpected character"),
+    Code("E003", "error", "a statement given twice, or a field range with == or !="),
     # ---- names
     Code("E101", "error", "unknown name in an expression or rank key"),
     Code("E102", "error", "an id declared twice in the same namespace"),

@@ -9,11 +9,17 @@ from functools import cache
 from pathlib import Path
 
 from lark import Lark
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
 
 from dsl.errors import Diagnostic
 from dsl.nodes import Comment, Module, Span
-from dsl.transformer import to_module
+from dsl.transformer import SyntaxProblem, to_module
 
 RULE_SUFFIX = ".jx"
 
@@ -131,7 +137,14 @@ def parse_text(text: str, path: str) -> ParseResult:
         tree = grammar().parse(text)
     except UnexpectedInput as err:
         return ParseResult(None, [_syntax_diagnostic(path, err)])
-    return ParseResult(to_module(tree, path, scan_comments(text, path)), [])
+    try:
+        module = to_module(tree, path, scan_comments(text, path))
+    except VisitError as err:
+        if isinstance(err.orig_exc, SyntaxProblem):
+            problem = err.orig_exc
+            return ParseResult(None, [Diagnostic(problem.span, "error", "E003", problem.message)])
+        raise
+    return ParseResult(module, [])
 
 
 def rule_files(root: Path) -> list[Path]:

@@ -26,6 +26,15 @@ def _opt_text(tok: Token | None) -> str | None:
     return None if tok is None else _text(str(tok))
 
 
+class SyntaxProblem(Exception):
+    """A construct the grammar accepts but the language does not (reported as E003)."""
+
+    def __init__(self, span: n.Span, message: str) -> None:
+        super().__init__(message)
+        self.span = span
+        self.message = message
+
+
 class ToNodes(Transformer[Token, n.Module]):
     """Builds nodes; every node gets the span of the tree or token it came from."""
 
@@ -174,7 +183,7 @@ class ToNodes(Transformer[Token, n.Module]):
             return n.Range(num, op == ">=", None, False, span)
         if op in ("<", "<="):
             return n.Range(None, False, num, op == "<=", span)
-        return n.Range(num, True, num, True, span)
+        raise SyntaxProblem(span, f"a field's range takes <, <=, >, >= or `in a..b`, not '{op}'")
 
     # ---- scorecards -------------------------------------------------------------------------
     @v_args(meta=True)
@@ -200,12 +209,20 @@ class ToNodes(Transformer[Token, n.Module]):
                 comps.append(s)
             elif isinstance(s, n.Veto):
                 vetoes.append(s)
-            elif isinstance(s, n.RankSpec):
-                f["rank"] = s
-            elif isinstance(s, n.Bands):
-                f["tiers" if s.kind == "tier" else "grades"] = s
             else:
-                key, value = s
+                key: str
+                value: Any
+                if isinstance(s, n.RankSpec):
+                    key, value = "rank", s
+                elif isinstance(s, n.Bands):
+                    key, value = ("tiers" if s.kind == "tier" else "grades"), s
+                else:
+                    key, value = s
+                if f[key] is not None and f[key] != ():
+                    where = getattr(value, "span", None) or self._span(meta)
+                    raise SyntaxProblem(
+                        where, f"a scorecard has one `{key}` statement; this is a second"
+                    )
                 f[key] = value
         return n.Scorecard(
             id=str(name),

@@ -78,6 +78,9 @@ def _link(ex: Exprs, link: n.Link, into: n.Scorecard | None) -> None:
     if link.ratio is not None and not 0 < link.ratio.value <= 1:
         msg = f"ratio {link.ratio.text} must be above 0% and at most 100%"
         ctx.report("E311", link.ratio.span, msg)
+    elif link.ratio is not None and link.source_kind == "fact":
+        msg = "a `fact` link passes a fixed `amount`: a fact has no deduction to take a ratio of"
+        ctx.report("E311", link.ratio.span, msg)
     if link.amount is not None and link.amount.value <= 0:
         ctx.report("E312", link.amount.span, f"amount must be positive, not {link.amount.text}")
     want = card_subject(ctx, into) if into is not None else None

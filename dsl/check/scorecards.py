@@ -51,6 +51,9 @@ def has_year(card: n.Scorecard) -> bool:
 def _periods(ctx: Ctx, card: n.Scorecard, name: n.Span) -> None:
     header = ctx.prog.header
     allowed = header.periods if header is not None and header.periods else ("quarter", "year")
+    if not card.periods:
+        msg = f"scorecard '{card.id}' has no `periods`, so it is never scored"
+        ctx.report("E310", name, msg)
     for p in card.periods:
         if p not in allowed:
             ctx.report("E310", name, f"scorecard '{card.id}' scores {p}s; the ruleset does not")

@@ -110,8 +110,8 @@ def test_duplicate_statement_is_refused_not_dropped() -> None:
     with pytest.raises(FormatError) as info:
         format_source("scorecard s for q {\n  floor 1\n  floor 2\n}\n", "dup.jx")
     d = info.value.diagnostics[0]
-    assert (d.code, d.span.line) == ("F001", 2)
-    assert "`floor` is given twice" in d.message
+    assert (d.code, d.span.line) == ("E003", 3)
+    assert "a scorecard has one `floor` statement" in d.message
 
 
 # ---- run_fmt --------------------------------------------------------------------------------
