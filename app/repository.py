@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, exists, select
+from sqlalchemy import ColumnElement, Row, String, Text, and_, cast, exists, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from app.models import Fact, Retraction
@@ -76,14 +76,16 @@ def live_period_values(
     return out
 
 
+# `date` and `data` come back as the driver gives them (SQLite: text; PostgreSQL: a date, and
+# the JSON as text): the caller parses them once per distinct value, not once per row.
 FACT_COLUMNS = (
     Fact.seq,
     Fact.client_id,
     Fact.type,
     Fact.subject,
-    Fact.date,
+    type_coerce(Fact.date, String),
     Fact.period,
-    Fact.data,
+    cast(Fact.data, Text),
     Fact.evidence,
     Fact.supersedes_id,
     Fact.content_digest,

@@ -10,17 +10,20 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app import repository
+from app import exactjson, repository
 from app.services.org import org_at, org_digest, period_end
 from dsl.compiled import CompiledRuleset
 from dsl.engine import Evaluation, evaluate
 from dsl.facts import Fact, Org
 from dsl.periods import Period
+
+_UNSEEN: Any = object()
 
 
 @dataclass
@@ -65,19 +68,27 @@ def load_period(
     (a receipt's), live or not by today's records."""
     org, revision = org_at(session, period_end(period), org_cutoff)
     periods: dict[str | None, Period | None] = {None: None}
+    days: dict[Any, date | None] = {None: None}
+    datas: dict[str, dict[str, Any]] = {}  # facts share equal data (the engine only reads it)
     facts: list[Fact] = []
     seqs: list[int] = []
     digests: list[str] = []
     rows: Iterable[Any] = repository.period_facts(
         session, period, compiled.schema.types, live=only is None
     )
-    for seq, cid, ftype, subject, day, per, data, evidence, sup, digest in rows:
+    for seq, cid, ftype, subject, day, per, text, evidence, sup, digest in rows:
         if only is not None and seq not in only:
             continue
         p = periods.get(per)
         if p is None and per is not None:
             p = periods[per] = Period.parse(per)
-        facts.append(Fact(cid, ftype, subject, day, p, data, evidence, sup, seq))
+        d = days.get(day, _UNSEEN)
+        if d is _UNSEEN:
+            d = days[day] = day if isinstance(day, date) else date.fromisoformat(day)
+        data = datas.get(text)
+        if data is None:
+            data = datas[text] = exactjson.loads(text)
+        facts.append(Fact(cid, ftype, subject, d, p, data, evidence, sup, seq))
         seqs.append(seq)
         digests.append(digest)
     return PeriodInputs(period, org, revision, facts, seqs, digests)

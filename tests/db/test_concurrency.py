@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.db import make_engine
 from app.models import Fact
 from app.services.facts import record_facts
-from tests.db.util import USER, load_example, org_now, rules
+from tests.db.util import load_example, org_now, rules
 
 WORKERS = 6
 BATCHES = 10

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -137,8 +139,8 @@ def test_sequence_numbers_follow_the_file_and_timestamps_are_utc(loaded: Engine)
         rows = s.execute(select(Fact.seq, Fact.client_id, Fact.recorded_at).order_by(Fact.seq))
         got = rows.all()
     assert [cid for _, cid, _ in got][:3] == ["f1", "f2", "f3"]
-    assert all(b[0] > a[0] for a, b in zip(got, got[1:], strict=False))
-    assert got[0][2].utcoffset() is not None and got[0][2].utcoffset().total_seconds() == 0
+    assert all(b[0] > a[0] for a, b in itertools.pairwise(got))
+    assert got[0][2].utcoffset() == timedelta(0)
 
 
 def test_decimals_are_exact_in_the_database(loaded: Engine) -> None:

@@ -22,7 +22,9 @@ MOVE = date(2025, 2, 15)
 
 
 def _moved() -> dict[str, Any]:
-    org = json.loads((EXAMPLES / "handworked" / "org.json").read_text(encoding="utf-8"))
+    org: dict[str, Any] = json.loads(
+        (EXAMPLES / "handworked" / "org.json").read_text(encoding="utf-8")
+    )
     org["units"].append(
         {"id": "hengshan-levy", "name": "征收管理股", "kind": "county_dept", "parent": "hengshan"}
     )
