@@ -240,3 +240,26 @@ class ReceiptResult(Base):
     final: Mapped[Decimal | None]
     rank: Mapped[int | None]
     band: Mapped[str | None] = mapped_column(String(100))
+
+
+# ---- API tokens -----------------------------------------------------------------------------
+
+
+class ApiToken(Base):
+    """A bearer token of the HTTP API, stored as the sha256 of its secret, with a role.
+
+    A recorder's token may be limited to some fact types and to subjects under some units
+    (`fact_types`, `units`: JSON lists; NULL means no limit).
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(NAME)
+    role: Mapped[str] = mapped_column(String(20))
+    fact_types: Mapped[list[str] | None] = mapped_column(JSON)
+    units: Mapped[list[str] | None] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

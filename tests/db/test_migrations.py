@@ -22,6 +22,7 @@ TABLES = {
     "ruleset_files",
     "receipts",
     "receipt_results",
+    "api_tokens",
 }
 
 
