@@ -53,6 +53,10 @@ def validate_facts(
         # Most records pass every check: the fast path builds their Fact (or a reader did);
         # the full checks run, and word the problems, only where it declines.
         fact = raw if type(raw) is Fact else fast.fact(raw, line)
+        if fact is not None and fact.id not in seen:
+            seen[fact.id] = line
+            facts.append(fact)
+            continue
         errs: list[FactProblem] = []
         if fact is None:
             fact, errs = _one(raw, line, schema, org, source)
