@@ -4,18 +4,23 @@ AppError                 anything the application refuses, with a message for pe
 ├── NotFound             a named record does not exist (a fact, a ruleset, a receipt)
 ├── Conflict             the request contradicts what is recorded (same id, other content)
 ├── Invalid              input that does not fit: `problems` lists every one
-└── ReplayMismatch       a receipt recomputed to different results
+├── ReplayMismatch       a receipt recomputed to different results
+├── Unauthorized         no credentials, or credentials that are not valid
+└── Forbidden            valid credentials that do not allow this request
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from dsl.facts import FactProblem
 
 
 class AppError(Exception):
-    """Base of the application's errors."""
+    """Base of the application's errors; `details` may point at the fields concerned."""
+
+    details: Sequence[Mapping[str, Any]] = ()
 
 
 class NotFound(AppError):
@@ -39,3 +44,11 @@ class Invalid(AppError):
 
 class ReplayMismatch(AppError):
     """A receipt's evaluation recomputed to results with another digest."""
+
+
+class Unauthorized(AppError):
+    """No credentials, or credentials that name no valid token."""
+
+
+class Forbidden(AppError):
+    """The credentials are valid but do not allow this request (role or scope)."""

@@ -1,0 +1,196 @@
+"""Rulesets: those in service, one with its indicators, checking a source, reloading, and the
+auditors' diff and impact (the JSON of `jixiao diff` / `jixiao impact --format json`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+
+from app.api.deps import Admin, Anyone, Auditor, Svc, out, parse_period
+from app.api.errors import diagnostic_details
+from app.errors import Invalid
+from app.schemas import ERRORS, CheckIn, ImpactIn
+from app.services.registry import LoadedRuleset
+from dsl.compiled import CompiledRuleset
+from dsl.errors import Diagnostic
+from dsl.parser import parse_text
+from dsl.program import Loaded
+from dsl.rulesource import RuleSource
+
+router = APIRouter(tags=["rulesets"], responses=ERRORS)
+
+SUMMARY = {
+    "year": 2025,
+    "digest": "3f2a…",
+    "name": "衡阳市税务局 2025 年度绩效考评",
+    "commit": "451fc49…",
+    "folder": "rules/2025",
+}
+
+
+def _structure(c: CompiledRuleset) -> dict[str, Any]:
+    cards = []
+    for card in c.scorecards.values():
+        parts = [
+            {
+                "id": p.id,
+                "title": p.title,
+                "weight": p.weight,
+                "max": p.max,
+                "component": p.is_component,
+                "indicators": [
+                    {"id": i.id, "title": i.title, "points": i.points, "lead": i.lead}
+                    for i in p.indicators
+                ],
+            }
+            for p in card.parts
+        ]
+        cards.append(
+            {
+                "id": card.id,
+                "title": card.title,
+                "sequence": card.sequence.id,
+                "periods": sorted(card.periods),
+                "floor": card.floor,
+                "parts": parts,
+            }
+        )
+    facts = [
+        {"id": d.id, "title": d.title, "kind": d.kind, "subjects": list(d.subjects)}
+        for d in c.schema.types.values()
+    ]
+    return {"scorecards": cards, "fact_types": facts}
+
+
+@router.get(
+    "/rulesets",
+    summary="The rulesets in service (year, digest, commit)",
+    responses={200: {"content": {"application/json": {"example": {"rulesets": [SUMMARY]}}}}},
+)
+def list_rulesets(svc: Svc, who: Anyone) -> Response:
+    """One ruleset per year folder of the rules directory."""
+    return out({"rulesets": [r.summary() for r in svc.registry.in_service()]})
+
+
+@router.get(
+    "/rulesets/diff",
+    summary="What changed between two rulesets (auditors)",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {"old": {"label": "rules/2024"}, "new": {}, "changes": []}
+                }
+            }
+        }
+    },
+)
+def diff(
+    svc: Svc,
+    who: Auditor,
+    old: Annotated[str, Query(alias="from", description="year or digest", examples=["2024"])],
+    new: Annotated[str, Query(alias="to", description="year or digest", examples=["2025"])],
+) -> Response:
+    """`jixiao diff OLD NEW --format json`."""
+    from dsl.diff import diff_rulesets
+
+    a, b = svc.registry.resolve(old), svc.registry.resolve(new)
+    return out(diff_rulesets(_source(a), _source(b)).as_json())
+
+
+def _source(r: LoadedRuleset) -> RuleSource:
+    return RuleSource(r.folder, r.compiled.program, r.compiled.sources)
+
+
+@router.post(
+    "/impact",
+    summary="Score a period's recorded facts under two rulesets (auditors)",
+    responses={200: {"content": {"application/json": {"example": {"period": "2025Q1"}}}}},
+)
+def impact(svc: Svc, who: Auditor, body: ImpactIn) -> Response:
+    """`jixiao impact OLD NEW --db --period P --format json`."""
+    from app.cli_audit import db_facts
+    from dsl.impact import run_impact
+
+    period = parse_period(body.period, "body.period")
+    a, b = _source(svc.registry.resolve(body.old)), _source(svc.registry.resolve(body.new))
+    org, facts = db_facts(svc.engine, a, b, period)
+    report = run_impact(a, b, org, facts, period, attribute=body.attribution)
+    return out(report.as_json())
+
+
+@router.get(
+    "/rulesets/{ruleset}",
+    summary="One ruleset with its scorecards, indicators and fact types",
+    responses={200: {"content": {"application/json": {"example": SUMMARY}}}},
+)
+def get_ruleset(
+    svc: Svc, who: Anyone, ruleset: Annotated[str, Path(description="year or digest")]
+) -> Response:
+    """A ruleset by year (the one in service) or digest."""
+    r = svc.registry.resolve(ruleset)
+    return out({**r.summary(), **_structure(r.compiled)})
+
+
+@router.post(
+    "/rulesets/check",
+    summary="Check rule source (diagnostics as JSON; nothing is loaded)",
+    responses={
+        200: {
+            "content": {
+                "application/json": {
+                    "example": {"ok": False, "errors": 1, "warnings": 0, "diagnostics": []}
+                }
+            }
+        }
+    },
+)
+def check(svc: Svc, who: Anyone, body: CheckIn) -> Response:
+    """Parses and checks the files as one ruleset and returns every diagnostic, sorted."""
+    from dsl.checker import check as run_check
+
+    diags: list[Diagnostic] = []
+    modules = []
+    for name in sorted(body.files):
+        result = parse_text(body.files[name], name)
+        diags.extend(result.diagnostics)
+        if result.module is not None:
+            modules.append(result.module)
+    from pathlib import Path as FsPath
+
+    found = run_check(Loaded(FsPath("."), dict(body.files), modules, diags))
+    errors = sum(d.is_error for d in found)
+    return out(
+        {
+            "ok": errors == 0,
+            "errors": errors,
+            "warnings": len(found) - errors,
+            "diagnostics": [d.as_json() for d in found],
+        }
+    )
+
+
+@router.post(
+    "/rulesets/reload",
+    summary="Load the rules folder again (admins)",
+    responses={200: {"content": {"application/json": {"example": {"folders": []}}}}},
+)
+def reload(svc: Svc, who: Admin) -> Response:
+    """Each year folder is checked; one with errors is refused (422, with its diagnostics)
+    and the ruleset in service before stays."""
+    outcomes = svc.registry.reload()
+    refused = [o for o in outcomes if o.status == "refused"]
+    if refused:
+        err = Invalid(
+            f"{len(refused)} ruleset folder(s) refused: "
+            + ", ".join(o.folder for o in refused)
+            + "; the rulesets in service before stay"
+        )
+        err.details = [
+            {**d, "folder": o.folder}
+            for o in refused
+            for d in diagnostic_details([x for x in o.diagnostics if x.is_error])
+        ]
+        raise err
+    return out({"folders": [o.as_json() for o in outcomes]})

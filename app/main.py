@@ -1,0 +1,71 @@
+"""The HTTP service: `create_app(settings)` builds it; `jixiao serve` runs it with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api import errors
+from app.api.deps import Services
+from app.api.routes import facts, health, org, receipts, rulesets, scores, tokens
+from app.db import make_engine
+from app.services.cache import ScoreCache
+from app.services.registry import Registry
+from app.settings import Settings
+
+log = logging.getLogger("jixiao.api")
+
+DESCRIPTION = """
+Records facts as they happen and answers scores, rankings and explanations under the
+rulesets in service (one per year folder of `rules/`).
+
+Every request needs `Authorization: Bearer <token>` (`jixiao token create`), except
+`/v1/health` and `/v1/version`, and in demo mode. Every error has one shape:
+`{"code": ..., "message": ..., "details": [{"field": ..., "message": ...}]}`.
+Score answers name the ruleset digest and the facts watermark they used, also in the
+headers `X-Jixiao-Ruleset` and `X-Jixiao-Watermark`. See docs/api.md.
+"""
+
+
+def build_services(settings: Settings) -> Services:
+    """The engine, the rulesets of the rules folder (loaded now) and an empty cache."""
+    engine = make_engine(settings.database_url)
+    registry = Registry(engine, settings.rules_dir, settings.user)
+    for outcome in registry.reload():
+        if outcome.status == "refused":
+            log.error("ruleset %s refused:", outcome.folder)
+            for d in outcome.diagnostics:
+                log.error("  %s", d.headline())
+    return Services(settings, engine, registry, ScoreCache(engine))
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The FastAPI application for these settings (default: from the environment)."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.services.engine.dispose()
+
+    app = FastAPI(
+        title="Jixiao 绩效",
+        version=health.VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.services = build_services(settings)
+    errors.install(app)
+    for module in (health, org, facts, rulesets, scores, receipts, tokens):
+        app.include_router(module.router, prefix="/v1")
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The application configured from the environment (uvicorn's factory with workers)."""
+    return create_app(Settings.from_env())

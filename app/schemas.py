@@ -1,0 +1,259 @@
+"""Request and response bodies of the HTTP API, with the examples /docs shows.
+
+Bodies are checked here for shape (types, required keys, no unknown keys); what a fact or an
+organisation means is checked by the services against the ruleset and the records.
+Numbers inside `data` and `attrs` stay exact (`app.api.deps.ExactRequest`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FACT_EXAMPLE: dict[str, Any] = {
+    "id": "f1",
+    "type": "inspection_issue",
+    "subject": "nanyue",
+    "date": "2025-02-14",
+    "data": {"level": "provincial", "responsible": "nanyue-levy-1"},
+    "evidence": "湘税督〔2025〕12号",
+}
+PERIOD_FACT_EXAMPLE: dict[str, Any] = {
+    "id": "f2",
+    "type": "revenue_completion",
+    "subject": "nanyue",
+    "period": "2025Q1",
+    "data": {"value": 97.5},
+}
+ORG_EXAMPLE: dict[str, Any] = {
+    "units": [
+        {"id": "hengyang", "name": "衡阳市税务局", "kind": "municipal_bureau", "parent": None},
+        {"id": "hy-policy", "name": "税政科", "kind": "municipal_dept", "parent": "hengyang"},
+        {"id": "nanyue", "name": "南岳区税务局", "kind": "county_bureau", "parent": "hengyang"},
+        {"id": "nanyue-levy", "name": "征收管理股", "kind": "county_dept", "parent": "nanyue"},
+    ],
+    "persons": [
+        {
+            "id": "nanyue-levy-1",
+            "name": "李明",
+            "unit": "nanyue-levy",
+            "attrs": {"post": "tax_officer", "workload": 100},
+        }
+    ],
+}
+ERROR_EXAMPLE: dict[str, Any] = {
+    "code": "invalid",
+    "message": "1 invalid fact(s); none recorded",
+    "details": [
+        {"field": "body[0].data.level", "message": "'regional' is not one of provincial, municipal"}
+    ],
+}
+
+
+class Strict(BaseModel):
+    """Bodies refuse unknown keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FactIn(Strict):
+    """A fact as in the reference (README 1.2): `date` for events, `period` for values."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [FACT_EXAMPLE]})
+
+    id: str = Field(min_length=1, max_length=200, description="the sender's unique id")
+    type: str = Field(description="a fact type of the year's ruleset")
+    subject: str = Field(description="a unit or person id")
+    date: str | None = Field(None, description="YYYY-MM-DD, for dated facts")
+    period: str | None = Field(None, description="YYYY or YYYYQn, for period values")
+    data: dict[str, Any] = Field(default_factory=dict)
+    evidence: str | None = Field(None, description="the document proving it (文号)")
+    supersedes: str | None = Field(None, description="the id of the fact this one corrects")
+
+    def raw(self) -> dict[str, Any]:
+        """The fact as the validator reads it: unset keys left out."""
+        return self.model_dump(exclude_none=True)
+
+
+class FactBody(Strict):
+    """One fact put under its id (`PUT /v1/facts/{id}`), or a correction's new content."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{k: v for k, v in FACT_EXAMPLE.items() if k != "id"}]},
+    )
+
+    type: str | None = Field(None, description="defaults to the corrected fact's (supersede)")
+    subject: str | None = Field(None, description="defaults to the corrected fact's (supersede)")
+    date: str | None = None
+    period: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    evidence: str | None = None
+    supersedes: str | None = None
+
+
+class CorrectionIn(FactBody):
+    """The correction of a fact: a new fact (its own `id`) that supersedes it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"id": "f2-fix", "data": {"value": 98.5}, "evidence": "衡税函〔2025〕31号"}
+            ]
+        },
+    )
+
+    id: str = Field(min_length=1, max_length=200)
+
+
+class RetractIn(Strict):
+    """Why a fact is withdrawn."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "recorded twice"}]}
+    )
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RecordedOut(BaseModel):
+    """What a post recorded: new facts, facts already recorded as they are, and their numbers."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "added": 1,
+                    "unchanged": 0,
+                    "facts": [{"id": "f1", "seq": 17}],
+                    "watermark": {"token": "17.17.0.1", "facts": 17},
+                }
+            ]
+        }
+    )
+
+    added: int
+    unchanged: int
+    facts: list[dict[str, Any]]
+    watermark: dict[str, Any]
+
+
+class UnitIn(Strict):
+    """A unit (README 1.1)."""
+
+    id: str = Field(min_length=1, max_length=200)
+    name: str | None = None
+    kind: str
+    parent: str | None = None
+
+
+class PersonIn(Strict):
+    """A person (README 1.1)."""
+
+    id: str = Field(min_length=1, max_length=200)
+    name: str | None = None
+    unit: str
+    attrs: dict[str, Any] = Field(default_factory=dict)
+
+
+class OrgIn(Strict):
+    """The whole organisation: units and persons."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [ORG_EXAMPLE]})
+
+    units: list[UnitIn]
+    persons: list[PersonIn] = Field(default_factory=list)
+
+
+class TokenIn(Strict):
+    """A token to create; a recorder's may be limited to fact types and units."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "南岳区征管系统",
+                    "role": "recorder",
+                    "fact_types": ["risk_step", "inspection_issue"],
+                    "units": ["nanyue"],
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=400)
+    role: str = Field(pattern="^(reader|recorder|auditor|admin)$")
+    fact_types: list[str] | None = None
+    units: list[str] | None = None
+
+
+class CheckIn(Strict):
+    """Rule files to check, by file name."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"files": {"ruleset.jx": 'ruleset "试行" {\n  year 2026\n  periods quarter\n}\n'}}
+            ]
+        },
+    )
+
+    files: dict[str, str] = Field(min_length=1, max_length=200)
+
+
+class ImpactIn(Strict):
+    """Score one period's recorded facts under two rulesets (year or digest each)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={"examples": [{"period": "2025Q1", "from": "2024", "to": "2025"}]},
+    )
+
+    period: str
+    old: str = Field(alias="from")
+    new: str = Field(alias="to")
+    attribution: bool = True
+
+
+class ReceiptIn(Strict):
+    """Keep the evaluation of a period as a receipt (`watermark`: refuse if facts changed)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"ruleset": "2025", "period": "2025Q1", "publish": True, "note": "一季度"}]
+        },
+    )
+
+    period: str
+    ruleset: str | None = None
+    publish: bool = False
+    note: str | None = Field(None, max_length=2000)
+    watermark: str | None = Field(None, description="the X-Jixiao-Watermark the caller saw")
+
+
+class ErrorOut(BaseModel):
+    """The one error shape of every endpoint."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ERROR_EXAMPLE]})
+
+    code: str
+    message: str
+    details: list[dict[str, Any]]
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": text}
+    for status, text in (
+        (401, "no token, or not valid"),
+        (403, "the token's role or scope does not allow it"),
+        (404, "unknown ruleset, period, subject, fact or receipt"),
+        (409, "conflicts with what is recorded"),
+        (422, "invalid input; `details` names each field"),
+    )
+}

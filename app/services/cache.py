@@ -1,0 +1,172 @@
+"""Scores kept in memory per ruleset digest and period, valid for one facts watermark.
+
+The watermark is what the database has recorded: the highest fact sequence number, how many
+facts carry one of the last `WINDOW` numbers, the newest retraction and the newest
+organisation revision. Any new fact, retraction or organisation change moves it, so the next
+read scores again; a read of an unchanged database answers from memory. The count of recent
+numbers catches a PostgreSQL writer that commits numbers lower than one already committed
+(two concurrent imports). Reading the watermark costs a few index lookups.
+
+An evaluation is loaded in one snapshot (REPEATABLE READ on PostgreSQL) together with the
+watermark it names. Explanations need every subject's trace: the first one asked of an entry
+scores the period again, traced, from the facts the entry kept, and keeps the traces.
+Each process has its own cache (two uvicorn workers: two caches).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from app.models import Fact as FactRow
+from app.models import OrgRevision, Retraction
+from app.services.registry import LoadedRuleset
+from app.services.scoring import PeriodInputs, load_period
+from dsl.engine import Evaluation, evaluate
+from dsl.periods import Period
+from dsl.report import explain_json, results_json
+
+WINDOW = 65_536
+MAX_ENTRIES = 8
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """The state of the recorded facts and organisation an evaluation read."""
+
+    facts: int
+    recent: int
+    retractions: int
+    org_revision: int
+
+    def __str__(self) -> str:
+        return f"{self.facts}.{self.recent}.{self.retractions}.{self.org_revision}"
+
+    def as_json(self) -> dict[str, Any]:
+        """The watermark's parts, and its text form as headers show it."""
+        return {
+            "token": str(self),
+            "facts": self.facts,
+            "retractions": self.retractions,
+            "org_revision": self.org_revision,
+        }
+
+
+def read_watermark(session: Session) -> Watermark:
+    """The current watermark (in the session's transaction)."""
+    top = session.execute(
+        select(
+            select(func.max(FactRow.seq)).scalar_subquery(),
+            select(func.max(Retraction.id)).scalar_subquery(),
+            select(func.max(OrgRevision.id)).scalar_subquery(),
+        )
+    ).one()
+    facts, retractions, org = (v or 0 for v in top)
+    recent = session.execute(
+        select(func.count()).select_from(FactRow).where(FactRow.seq > facts - WINDOW)
+    ).scalar_one()
+    return Watermark(facts, recent, retractions, org)
+
+
+@dataclass
+class Scored:
+    """One evaluation of a period under one ruleset, with what readers ask of it."""
+
+    loaded: LoadedRuleset
+    period: Period
+    watermark: Watermark
+    evaluation: Evaluation
+    document: dict[str, Any]
+    body: bytes
+    by_subject: dict[str, list[dict[str, Any]]]
+    inputs: PeriodInputs | None
+    traced: Evaluation | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def digest(self) -> str:
+        """The ruleset digest that produced these results."""
+        return self.loaded.compiled.digest
+
+    def explanation(self, subject: str) -> dict[str, Any]:
+        """A subject's results with their traces (every subject is traced on first use)."""
+        with self.lock:
+            if self.traced is None:
+                assert self.inputs is not None
+                inp = self.inputs
+                everyone = set(inp.org.units) | set(inp.org.persons)
+                self.traced = evaluate(
+                    self.loaded.compiled, inp.org, inp.facts, self.period, everyone
+                )
+                self.inputs = None  # the facts are not needed any more
+        return explain_json(self.traced, subject)
+
+
+def _document(ev: Evaluation, wm: Watermark) -> dict[str, Any]:
+    return {**results_json(ev), "watermark": wm.as_json()}
+
+
+class ScoreCache:
+    """Evaluations by (ruleset digest, period), the least recently used dropped first."""
+
+    def __init__(self, engine: Engine, max_entries: int = MAX_ENTRIES) -> None:
+        self.engine = engine
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[str, Period], Scored] = OrderedDict()
+        self._locks: dict[tuple[str, Period], threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.fills = 0  # how many evaluations were made (tests and benchmarks read it)
+
+    def watermark(self) -> Watermark:
+        """The database's watermark now."""
+        with Session(self.engine) as session:
+            return read_watermark(session)
+
+    def get(self, loaded: LoadedRuleset, period: Period) -> Scored:
+        """The evaluation for the current watermark: from memory, or scored now."""
+        key = (loaded.compiled.digest, period)
+        now = self.watermark()
+        got = self._peek(key, now)
+        if got is not None:
+            return got
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            got = self._peek(key, self.watermark())
+            if got is not None:
+                return got
+            scored = self._score(loaded, period)
+            with self._guard:
+                self._entries[key] = scored
+                self._entries.move_to_end(key)
+                while len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+            return scored
+
+    def _peek(self, key: tuple[str, Period], wm: Watermark) -> Scored | None:
+        with self._guard:
+            got = self._entries.get(key)
+            if got is None or got.watermark != wm:
+                return None
+            self._entries.move_to_end(key)
+            return got
+
+    def _score(self, loaded: LoadedRuleset, period: Period) -> Scored:
+        with Session(self.engine) as session, session.begin():
+            if self.engine.dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            wm = read_watermark(session)
+            inputs = load_period(session, loaded.compiled, period)
+        ev = evaluate(loaded.compiled, inputs.org, inputs.facts, period)
+        self.fills += 1
+        doc = _document(ev, wm)
+        by_subject: dict[str, list[dict[str, Any]]] = {}
+        for r in doc["results"]:
+            by_subject.setdefault(r["subject"], []).append(r)
+        return Scored(loaded, period, wm, ev, doc, orjson.dumps(doc), by_subject, inputs)

@@ -1,0 +1,216 @@
+"""Facts over the API: posting a batch (all or none), corrections, retractions, reading back.
+
+A posted batch is checked whole, each fact against the ruleset serving its year, then written
+in one transaction. Problems name the item's index in the batch (`FactProblem.line`) and the
+field. A token limited to fact types or units may not write outside them (Forbidden).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from app import repository
+from app.errors import Forbidden, Invalid, NotFound
+from app.models import Fact, Retraction
+from app.services import facts as fact_service
+from app.services.factcheck import FactChecker
+from app.services.org import org_at
+from app.services.registry import Registry
+from app.services.tokens import Principal
+from dsl.facts import FactProblem, Org
+from dsl.periods import Period
+
+MAX_PAGE = 1000
+
+
+def _year(raw: dict[str, Any]) -> int | None:
+    when = raw.get("date") if raw.get("date") is not None else raw.get("period")
+    if isinstance(when, str) and len(when) >= 4 and when[:4].isdigit():
+        return int(when[:4])
+    return None
+
+
+def org_now(engine: Engine) -> Org:
+    """Every unit and person ever recorded (facts may be about the past)."""
+    with Session(engine) as session:
+        org, _ = org_at(session, date.max, closed=True)
+    return org
+
+
+def _scope(who: Principal, raws: Sequence[dict[str, Any]], org: Org) -> None:
+    details = []
+    for i, raw in enumerate(raws):
+        ftype, subject = raw.get("type"), raw.get("subject")
+        if not isinstance(ftype, str) or not isinstance(subject, str):
+            continue
+        if subject not in org.units and subject not in org.persons:
+            continue
+        why = who.may_write(ftype, subject, org)
+        if why is not None:
+            limited = who.fact_types is not None and ftype not in who.fact_types
+            fld = "type" if limited else "subject"
+            details.append({"field": f"body[{i}].{fld}", "message": why})
+    if details:
+        err = Forbidden(f"{len(details)} fact(s) outside this token's scope; none recorded")
+        err.details = details
+        raise err
+
+
+def post(
+    engine: Engine, registry: Registry, who: Principal, raws: Sequence[dict[str, Any]], by: str
+) -> dict[str, Any]:
+    """Checks and records a batch in one transaction; returns counts and sequence numbers."""
+    org = org_now(engine)
+    _scope(who, raws, org)
+    problems: list[FactProblem] = []
+    groups: dict[int, list[tuple[int, Any]]] = {}
+    for i, raw in enumerate(raws):
+        year = _year(raw)
+        if year is None:
+            fld = "date" if "date" in raw else "period"
+            problems.append(FactProblem("body", i, str(raw.get("id", "-")), fld, "no year"))
+            continue
+        groups.setdefault(year, []).append((i, raw))
+    rows: list[dict[str, Any]] = []
+    unchanged = 0
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        for year, records in sorted(groups.items()):
+            loaded = registry.for_year(year)
+            if loaded is None:
+                for i, raw in records:
+                    fld = "date" if "date" in raw else "period"
+                    msg = f"no ruleset in service for {year}"
+                    problems.append(FactProblem("body", i, str(raw.get("id", "-")), fld, msg))
+                continue
+            checker = FactChecker(loaded.compiled.schema, org, "body", by, now)
+            checked = checker.check(session, records)
+            problems.extend(checked.problems)
+            rows.extend(checked.rows)
+            unchanged += checked.unchanged
+    if problems:
+        problems.sort(key=lambda p: (p.line, p.field))
+        raise Invalid(f"{len(problems)} problem(s) in the posted facts; none recorded", problems)
+    added, repeated = fact_service.write_rows(engine, rows) if rows else (0, 0)
+    ids = [str(r.get("id")) for r in raws]
+    with Session(engine) as session:
+        seqs = repository.recorded(session, ids)
+    return {
+        "added": added,
+        "unchanged": unchanged + repeated,
+        "facts": [{"id": i, "seq": seqs[i][0] if i in seqs else None} for i in ids],
+    }
+
+
+def _row(session: Session, client_id: str) -> tuple[Fact, Retraction | None]:
+    got = session.execute(
+        select(Fact, Retraction)
+        .outerjoin(Retraction, Retraction.fact_seq == Fact.seq)
+        .where(Fact.client_id == client_id)
+    ).first()
+    if got is None:
+        raise NotFound(f"no fact '{client_id}'")
+    return got[0], got[1]
+
+
+def view(f: Fact, r: Retraction | None, corrector: str | None) -> dict[str, Any]:
+    """A recorded fact as the API shows it, with its status."""
+    item: dict[str, Any] = {
+        "seq": f.seq,
+        "id": f.client_id,
+        "type": f.type,
+        "subject": f.subject,
+        "data": f.data,
+        "evidence": f.evidence,
+        "supersedes": f.supersedes_id,
+        "recorded_by": f.recorded_by,
+        "recorded_at": f.recorded_at.isoformat(),
+        "status": "live",
+        "superseded_by": corrector,
+        "retraction": None,
+    }
+    if f.date is not None:
+        item["date"] = f.date.isoformat()
+    else:
+        item["period"] = f.period
+    if corrector is not None:
+        item["status"] = "superseded"
+    if r is not None:
+        item["status"] = "retracted"
+        item["retraction"] = {
+            "by": r.recorded_by,
+            "at": r.recorded_at.isoformat(),
+            "reason": r.reason,
+        }
+    return item
+
+
+def get(engine: Engine, client_id: str) -> dict[str, Any]:
+    """One recorded fact by its id, with its status."""
+    with Session(engine) as session:
+        f, r = _row(session, client_id)
+        by = repository.correctors(session, [client_id])
+    return view(f, r, by.get(client_id))
+
+
+def listing(
+    engine: Engine,
+    subject: str | None,
+    ftype: str | None,
+    period: Period | None,
+    after: int,
+    limit: int,
+) -> dict[str, Any]:
+    """Facts in recording order after a sequence number, filtered; `next` continues."""
+    q = (
+        select(Fact, Retraction)
+        .outerjoin(Retraction, Retraction.fact_seq == Fact.seq)
+        .where(Fact.seq > after)
+    )
+    if subject is not None:
+        q = q.where(Fact.subject == subject)
+    if ftype is not None:
+        q = q.where(Fact.type == ftype)
+    if period is not None:
+        q = q.where(repository.period_clause(period))
+    limit = max(1, min(limit, MAX_PAGE))
+    with Session(engine) as session:
+        rows = session.execute(q.order_by(Fact.seq).limit(limit + 1)).all()
+        page = rows[:limit]
+        by = repository.correctors(session, [f.client_id for f, _ in page])
+    items = [view(f, r, by.get(f.client_id)) for f, r in page]
+    nxt = items[-1]["seq"] if len(rows) > limit else None
+    return {"facts": items, "next": nxt}
+
+
+def correct(
+    engine: Engine,
+    registry: Registry,
+    who: Principal,
+    target: str,
+    body: dict[str, Any],
+    by: str,
+) -> dict[str, Any]:
+    """Records a new fact superseding `target`; type, subject and when default to its own."""
+    old = get(engine, target)
+    raw = {k: v for k, v in body.items() if v is not None}
+    raw["supersedes"] = target
+    for key in ("type", "subject"):
+        raw.setdefault(key, old[key])
+    if "date" not in raw and "period" not in raw:
+        raw["date" if "date" in old else "period"] = old.get("date") or old.get("period")
+    _scope(who, [{"type": old["type"], "subject": old["subject"]}], org_now(engine))
+    return post(engine, registry, who, [raw], by)
+
+
+def retract(engine: Engine, who: Principal, client_id: str, reason: str, by: str) -> dict[str, Any]:
+    """Withdraws a fact the caller may write; returns it with its new status."""
+    old = get(engine, client_id)
+    _scope(who, [{"type": old["type"], "subject": old["subject"]}], org_now(engine))
+    fact_service.retract(engine, client_id, by, reason)
+    return get(engine, client_id)
