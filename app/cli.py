@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app import cli_audit
 
     cli_audit.register(sub)
+    from app import cli_serve
+
+    cli_serve.register(sub)
     return parser
 
 
