@@ -30,8 +30,9 @@ from app.errors import (
     ReplayMismatch,
     Unauthorized,
 )
+from app.services.recording import problem_details
 from dsl.errors import Diagnostic, DslError, RuleRuntimeError, RulesetInvalid
-from dsl.facts import FactProblem, InputError
+from dsl.facts import InputError
 
 log = logging.getLogger("jixiao.api")
 
@@ -81,16 +82,6 @@ def field_path(loc: Sequence[str | int]) -> str:
             out += f"[{part}]"
         else:
             out += f".{part}" if out else str(part)
-    return out
-
-
-def problem_details(problems: Sequence[FactProblem], prefix: str = "body") -> list[dict[str, Any]]:
-    """Details of facts rejected in a posted array: the item's index (its `line`), the field."""
-    out = []
-    for p in problems:
-        fld = p.field if p.field not in ("", "-") else ""
-        where = f"{prefix}[{p.line}]" + (f".{fld}" if fld else "")
-        out.append({"field": where, "message": p.message, "id": p.ident})
     return out
 
 

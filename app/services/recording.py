@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app import repository
-from app.errors import Forbidden, Invalid, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.models import Fact, Retraction
 from app.services import facts as fact_service
 from app.services.factcheck import FactChecker
@@ -95,7 +95,12 @@ def post(
             unchanged += checked.unchanged
     if problems:
         problems.sort(key=lambda p: (p.line, p.field))
-        raise Invalid(f"{len(problems)} problem(s) in the posted facts; none recorded", problems)
+        message = f"{len(problems)} problem(s) in the posted facts; none recorded"
+        if any(_conflicting(p) for p in problems):
+            err = Conflict(message)
+            err.details = problem_details(problems)
+            raise err
+        raise Invalid(message, problems)
     added, repeated = fact_service.write_rows(engine, rows) if rows else (0, 0)
     ids = [str(r.get("id")) for r in raws]
     with Session(engine) as session:
@@ -105,6 +110,23 @@ def post(
         "unchanged": unchanged + repeated,
         "facts": [{"id": i, "seq": seqs[i][0] if i in seqs else None} for i in ids],
     }
+
+
+CONFLICTS = ("already recorded", "already corrected", "a second live")
+
+
+def _conflicting(p: FactProblem) -> bool:
+    """A problem with what is recorded (an id's content, a correction, a period's value)."""
+    return any(words in p.message for words in CONFLICTS)
+
+
+def problem_details(problems: Sequence[FactProblem]) -> list[dict[str, Any]]:
+    """Each problem's field path in the posted array (`body[3].data.level`) and message."""
+    out = []
+    for p in problems:
+        where = f"body[{p.line}]" + (f".{p.field}" if p.field not in ("", "-") else "")
+        out.append({"field": where, "message": p.message, "id": p.ident})
+    return out
 
 
 def _row(session: Session, client_id: str) -> tuple[Fact, Retraction | None]:
