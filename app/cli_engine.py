@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from pathlib import Path
@@ -44,6 +45,8 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any]:
     if args.org is None or args.facts is None:
         raise DslError("give --org and --facts, or --db")
     inputs = load_inputs(compiled, args.org, args.facts, args.skip_invalid)
+    # The facts live until the command ends: keep the cyclic collector from walking them.
+    gc.freeze()
     for p in inputs.skipped:
         print(f"skipped: {p}", file=sys.stderr)
     return compiled, inputs
@@ -72,7 +75,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.subject not in inputs.org.units and args.subject not in inputs.org.persons:
         print(f"jixiao explain: unknown subject '{args.subject}'", file=sys.stderr)
         return 1
-    ev = evaluate(compiled, inputs.org, inputs.facts, args.period, traced={args.subject})
+    ev = evaluate(
+        compiled, inputs.org, inputs.facts, args.period, traced={args.subject}, focus=True
+    )
     if not ev.for_subject(args.subject):
         print(
             f"jixiao explain: no scorecard scores '{args.subject}' in {args.period}",

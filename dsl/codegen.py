@@ -88,6 +88,14 @@ def at(node: ast.AST, span: n.Span) -> ast.AST:
     return node
 
 
+def field_read(fact: ast.expr, field_name: str, optional: bool) -> ast.expr:
+    """`f.data["x"]` for a required field (validated present), `f.data.get("x")` otherwise."""
+    data = ast.Attribute(fact, "data", ast.Load())
+    if optional:
+        return ast.Call(ast.Attribute(data, "get", ast.Load()), [const(field_name)], [])
+    return ast.Subscript(data, const(field_name), ast.Load())
+
+
 def rt(name: str) -> ast.expr:
     """`rt.<name>`."""
     return ast.Attribute(ast.Name("rt", ast.Load()), name, ast.Load())
@@ -210,12 +218,9 @@ class ExprGen:
         if fact_scope is not None and fact_scope.fact is not None:
             for fd in fact_scope.fact.fields:
                 if fd.name == e.id:
-                    ty: Ty = (
-                        "str"
-                        if fd.type.is_enum or fd.type.name not in ("number", "integer")
-                        else "dec"
-                    )
-                    return call(rt("field"), name(fact_scope.fact_var), const(e.id)), ty
+                    numeric = not fd.type.is_enum and fd.type.name in ("number", "integer")
+                    ty: Ty = "dec" if numeric else "str"
+                    return field_read(name(fact_scope.fact_var), e.id, fd.type.optional), ty
             for fd in fact_scope.fact.fields:
                 if fd.type.is_enum and any(v.id == e.id for v in fd.type.values):
                     return const(e.id), "str"
@@ -261,10 +266,16 @@ class ExprGen:
         arms = [(a.key, *self.expr(a.value, scope)) for a in e.arms]
         ty = self.join(*(t for _, _, t in arms))
         if all(isinstance(a.value, n.Num) for a in e.arms):
-            keys = [const("\0else" if k == "else" else k) for k, _, _ in arms]
-            vals = [self.coerce(v, t, ty) for _, v, t in arms]
-            table = self.hoist(f"M:{id(e)}", ast.Dict(keys, vals))  # type: ignore[arg-type]
-            return call(rt("lookup"), table, subject), ty
+            plain = [(k, v, t) for k, v, t in arms if k != "else"]
+            keys: list[ast.expr | None] = [const(k) for k, _, _ in plain]
+            vals = [self.coerce(v, t, ty) for _, v, t in plain]
+            table = self.hoist(f"M:{id(e)}", ast.Dict(keys, vals))
+            fallback = [self.coerce(v, t, ty) for k, v, t in arms if k == "else"]
+            if fallback:
+                get = ast.Attribute(table, "get", ast.Load())
+                return ast.Call(get, [subject, fallback[0]], []), ty
+            # The checker proved the arms cover the enum: a plain subscript.
+            return ast.Subscript(table, subject, ast.Load()), ty
         tmp = self.fresh("m")
         default: ast.expr = call(rt("lookup"), ast.Dict([], []), name(tmp))
         for k, v, t in reversed(arms):

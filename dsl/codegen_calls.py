@@ -107,10 +107,13 @@ def _sum(g: ExprGen, args: list[n.Expr], scope: Scope) -> tuple[ast.expr, Ty]:
         decl, fld, _ = _fact_field(g, args[0])
         return call(rt("sum_field"), c, const(decl.id), const(fld)), "dec"
     decl = _fact(g, args[0])
-    fn, ty = _fact_lambda(g, decl, args[1], scope)
-    if ty == "rat":
-        return call(rt("total"), c, const(decl.id), fn, rt("QZERO")), "rat"
-    return call(rt("total"), c, const(decl.id), fn, rt("ZERO")), "dec"
+    inner = Scope("fact", fact=decl, fact_var="f", parent=scope, parts=scope.parts)
+    body, ty = g.expr(args[1], inner)
+    facts = call(ast.Attribute(c, "each", ast.Load()), const(decl.id))
+    loop = ast.comprehension(ast.Name("f", ast.Store()), facts, [], 0)
+    rat = ty == "rat"
+    total = call(rt("fsum"), ast.GeneratorExp(body, [loop]), rt("QZERO" if rat else "ZERO"))
+    return total, "rat" if rat else "dec"
 
 
 def _weighted_mean(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:

@@ -127,6 +127,7 @@ class CScorecard:
     grades: CBands | None
     refs: frozenset[str]
     span: n.Span
+    uses_peers: bool = False  # an indicator ranks the subject among its peers
 
     @property
     def has_categories(self) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 from dsl import nodes as n
 from dsl import runtime
 from dsl.canonical import digest
-from dsl.codegen import ExprGen, Scope, at, call, const, inline_lets, name, rt
+from dsl.codegen import ExprGen, Scope, at, const, field_read, inline_lets, name
 from dsl.compiled import (
     CBand,
     CBands,
@@ -125,9 +125,10 @@ class _Compiler:
             keys: list[ast.expr | None] = [const(t.key) for t in amount.table.entries]
             vals = [fm.gen.decimal(t.value.value)[0] for t in amount.table.entries]
             table = fm.gen.hoist(f"T:{id(amount)}", ast.Dict(keys, vals))
-            amt_body = call(
-                rt("lookup"), table, call(rt("field"), name("f"), const(amount.by.name))
-            )
+            optional = any(fd.type.optional for fd in decl.fields if fd.name == amount.by.name)
+            key = field_read(name("f"), amount.by.name, optional)
+            # The checker proved the table names every value of the enum.
+            amt_body = ast.Subscript(table, key, ast.Load())
         amt = fm.add("_amt", "f", [at(ast.Return(amt_body), amount.span)], amount.span)  # type: ignore[list-item]
 
         def make(ns: dict[str, Any]) -> PerSpec:
@@ -204,6 +205,7 @@ class _Compiler:
                 grades=grades(ns) if grades else None,
                 refs=refs,
                 span=sc.span,
+                uses_peers=_uses_rank(sc),
             )
 
         return make
@@ -371,6 +373,25 @@ class _Compiler:
                     return item.per
         zero: Callable[[Any], Decimal] = lambda f: Decimal(0)  # noqa: E731
         return PerSpec("fact", link.source.name, None, zero, None)
+
+
+def _uses_rank(sc: n.Scorecard) -> bool:
+    """True when some rule of the scorecard calls rank()."""
+    found = False
+
+    def walk(x: Any) -> None:
+        nonlocal found
+        if isinstance(x, n.Call) and x.func == "rank":
+            found = True
+        if isinstance(x, tuple):
+            for y in x:
+                walk(y)
+        elif hasattr(x, "__dataclass_fields__") and not isinstance(x, n.Span):
+            for f in x.__dataclass_fields__:
+                walk(getattr(x, f))
+
+    walk((sc.categories, sc.components))
+    return found
 
 
 def _scorecard_refs(sc: n.Scorecard, program: Program) -> set[str]:

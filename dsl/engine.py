@@ -17,28 +17,46 @@ from dsl.ranking import apply_bands, apply_rank
 from dsl.results import SubjectResult
 from dsl.runtime import Missing, round_to
 from dsl.scoring import score_subject
+from dsl.validate_fast import gc_paused
+
+Index = dict[str, dict[str, list[Fact]]]
 
 
-def index_facts(facts: Iterable[Fact], period: Period) -> dict[str, dict[str, list[Fact]]]:
-    """Live facts of a period grouped by subject and type."""
-    out: dict[str, dict[str, list[Fact]]] = {}
-    year, quarter = period.year, period.quarter
+def index_periods(facts: Iterable[Fact], periods: Collection[Period]) -> dict[Period, Index]:
+    """Live facts grouped by period, subject and type, for several periods in one pass.
+
+    A dated fact belongs to its quarter and its year; a period fact to the period it names.
+    """
+    out: dict[Period, Index] = {p: {} for p in periods}
+    # For each (year, month): the indexes a fact dated then goes to (no Period built per fact).
+    by_month: dict[tuple[int, int], tuple[Index, ...]] = {}
+    for year in {p.year for p in periods}:
+        for month in range(1, 13):
+            keys = (Period(year), Period(year, (month + 2) // 3))
+            by_month[(year, month)] = tuple(out[k] for k in keys if k in out)
+    none: tuple[Index, ...] = ()
     for f in facts:
         d = f.date
         if d is not None:
-            if d.year != year or (quarter is not None and (d.month + 2) // 3 != quarter):
-                continue
-        elif f.period != period:
-            continue
-        by_type = out.get(f.subject)
-        if by_type is None:
-            by_type = out[f.subject] = {}
-        lst = by_type.get(f.type)
-        if lst is None:
-            by_type[f.type] = [f]
+            targets = by_month.get((d.year, d.month), none)
         else:
-            lst.append(f)
+            index = out.get(f.period) if f.period is not None else None
+            targets = (index,) if index is not None else none
+        for index in targets:
+            by_type = index.get(f.subject)
+            if by_type is None:
+                by_type = index[f.subject] = {}
+            lst = by_type.get(f.type)
+            if lst is None:
+                by_type[f.type] = [f]
+            else:
+                lst.append(f)
     return out
+
+
+def index_facts(facts: Iterable[Fact], period: Period) -> Index:
+    """Live facts of one period grouped by subject and type."""
+    return index_periods(facts, (period,))[period]
 
 
 def population(card: CScorecard, org: Org) -> list[str]:
@@ -56,29 +74,46 @@ class PeriodRun:
         self,
         compiled: CompiledRuleset,
         org: Org,
-        facts: list[Fact],
+        index: Index,
         period: Period,
         traced: Collection[str],
         annual_of: Callable[[Period], PeriodRun] | None,
+        focus: bool = False,
     ) -> None:
         self.compiled = compiled
         self.org = org
         self.period = period
-        self.facts = facts
-        self.index = index_facts(facts, period)
+        self.index = index
         self.traced = traced
         self.results: dict[str, dict[str, SubjectResult]] = {}
         self.ctxs: dict[str, dict[str, Ctx]] = {}
         self._rank_cache: dict[tuple[str, str], dict[str, Any]] = {}
         self._quarter_run = annual_of
-        self.pops = {k: self._members(c) for k, c in compiled.scorecards.items()}
+        self.pops = {k: self._members(c, focus) for k, c in compiled.scorecards.items()}
 
-    def _members(self, card: CScorecard) -> list[str]:
+    def _members(self, card: CScorecard, focus: bool) -> list[str]:
         subjects = population(card, self.org)
+        if focus and self._local(card):
+            # Explaining: a scorecard whose results need no peers is scored for the traced only.
+            subjects = [s for s in subjects if s in self.traced]
         where = card.sequence.where
         if where is None:
             return subjects
         return [s for s in subjects if where(Ctx(self, card.id, s, self.index.get(s, {}), False))]
+
+    def _local(self, card: CScorecard) -> bool:
+        """True when no result in this period needs the scorecard's other subjects."""
+        kind = self.period.kind
+        if kind not in card.periods or card.uses_peers:
+            return False
+        if any(
+            s is not None and s.period in (None, kind) for s in (card.rank, card.tiers, card.grades)
+        ):
+            return False
+        others = self.compiled.scorecards.values()
+        if any(card.id in c.refs for c in others):
+            return False
+        return not any(link.scorecard == card.id for j in self.compiled.joints for link in j.links)
 
     def ctx(self, card: str, subject: str) -> Ctx:
         """The (cached) context of a subject for a scorecard in this period."""
@@ -190,19 +225,29 @@ def evaluate(
     facts: list[Fact],
     period: Period,
     traced: Collection[str] = (),
+    focus: bool = False,
 ) -> Evaluation:
-    """Scores `period` (a quarter or a year) for every subject of every scorecard."""
-    live_facts = live(facts)
+    """Scores `period` (a quarter or a year) for every subject of every scorecard.
+
+    With `focus`, scorecards whose results need no peers are scored only for the `traced`
+    subjects (what `explain` needs); other results are then incomplete.
+    """
+    periods = {period, *period.quarters()} if period.kind == "year" else {period}
+    with gc_paused():
+        indexes = index_periods(live(facts), periods)
     runs: dict[Period, PeriodRun] = {}
 
     def run_of(p: Period) -> PeriodRun:
         if p not in runs:
-            r = PeriodRun(compiled, org, live_facts, p, traced, run_of)
+            # Only the asked period is focused: the quarters behind a year need every subject.
+            r = PeriodRun(
+                compiled, org, indexes.get(p, {}), p, traced, run_of, focus and p == period
+            )
             r.run()
             runs[p] = r
         return runs[p]
 
-    with localcontext() as ctx:
+    with localcontext() as ctx, gc_paused():
         ctx.prec = 200
         ctx.traps[Inexact] = True  # a decimal result that had to be rounded is a bug, not a score
         main = run_of(period)

@@ -36,6 +36,13 @@ class Ctx:
         """The subject's live facts of a type in the period."""
         return self.index.get(ftype, _EMPTY)
 
+    def each(self, ftype: str) -> list[Fact] | tuple[Fact, ...]:
+        """The subject's facts of a type, all marked as read (when tracing)."""
+        facts = self.index.get(ftype, _EMPTY)
+        if self._used is not None:
+            self._used.extend(facts)
+        return facts
+
     def used(self, f: Fact) -> None:
         """Records that a rule read this fact (only when tracing)."""
         if self._used is not None:

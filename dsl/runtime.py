@@ -267,6 +267,9 @@ def sum_field(c: Ctx, ftype: str, field: str) -> Decimal:
     return acc
 
 
+fsum = sum  # generated code has no builtins
+
+
 def nabs(x: Number | int) -> Number | int:
     """|x|."""
     return -x if x < 0 else x
