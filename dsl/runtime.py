@@ -181,15 +181,6 @@ def distinct(c: Ctx, ftype: str, field: str) -> Decimal:
     return Decimal(len(set(values(c, ftype, field))))
 
 
-def total(c: Ctx, ftype: str, fn: Callable[[Any], Number], start: Number) -> Number:
-    """Σ fn(fact) over the subject's facts of a type, from a decimal or rational zero."""
-    acc: Any = start
-    for f in c.facts(ftype):
-        c.used(f)
-        acc = acc + fn(f)
-    return acc  # type: ignore[no-any-return]
-
-
 def weighted_mean(c: Ctx, ftype: str, field: str, by: str, weights: dict[str, Number]) -> Fraction:
     """Mean per group, then the weighted mean of the groups present (weights rescaled)."""
     groups: dict[str, list[Number]] = {}
