@@ -128,7 +128,7 @@ class RecordedOut(BaseModel):
                     "added": 1,
                     "unchanged": 0,
                     "facts": [{"id": "f1", "seq": 17}],
-                    "watermark": {"token": "17.17.0.1", "facts": 17},
+                    "watermark": {"token": "17.0.1", "facts": 17},
                 }
             ]
         }

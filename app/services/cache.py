@@ -1,11 +1,14 @@
 """Scores kept in memory per ruleset digest and period, valid for one facts watermark.
 
-The watermark is what the database has recorded: the highest fact sequence number, how many
-facts carry one of the last `WINDOW` numbers, the newest retraction and the newest
-organisation revision. Any new fact, retraction or organisation change moves it, so the next
-read scores again; a read of an unchanged database answers from memory. The count of recent
-numbers catches a PostgreSQL writer that commits numbers lower than one already committed
-(two concurrent imports). Reading the watermark costs a few index lookups.
+The watermark is what the database has recorded: the highest fact sequence number, the newest
+retraction and the newest organisation revision. Any new fact, retraction or organisation
+change moves it, so the next read scores again; a read of an unchanged database answers from
+memory. Reading it costs three index lookups.
+
+On PostgreSQL a writer may commit sequence numbers lower than one already visible (two
+concurrent imports). So an entry also remembers the numbers missing among the last `WINDOW`
+below its highest (`gaps`: in-flight or rolled-back writes); while there are any, a read also
+counts the facts in that range, and a gap filled since makes the entry stale.
 
 An evaluation is loaded in one snapshot (REPEATABLE READ on PostgreSQL) together with the
 watermark it names. Explanations need every subject's trace: the first one asked of an entry
@@ -41,12 +44,11 @@ class Watermark:
     """The state of the recorded facts and organisation an evaluation read."""
 
     facts: int
-    recent: int
     retractions: int
     org_revision: int
 
     def __str__(self) -> str:
-        return f"{self.facts}.{self.recent}.{self.retractions}.{self.org_revision}"
+        return f"{self.facts}.{self.retractions}.{self.org_revision}"
 
     def as_json(self) -> dict[str, Any]:
         """The watermark's parts, and its text form as headers show it."""
@@ -68,10 +70,25 @@ def read_watermark(session: Session) -> Watermark:
         )
     ).one()
     facts, retractions, org = (v or 0 for v in top)
-    recent = session.execute(
-        select(func.count()).select_from(FactRow).where(FactRow.seq > facts - WINDOW)
-    ).scalar_one()
-    return Watermark(facts, recent, retractions, org)
+    return Watermark(facts, retractions, org)
+
+
+def count_from(session: Session, low: int, high: int) -> int:
+    """How many facts carry a number in [low, high]."""
+    q = select(func.count()).select_from(FactRow).where(FactRow.seq.between(low, high))
+    return int(session.execute(q).scalar_one())
+
+
+def first_gap(session: Session, top: int) -> tuple[int, int] | None:
+    """The lowest number missing among the last WINDOW up to `top`, and how many facts are
+    recorded from it to `top` (None: no number is missing)."""
+    low = max(1, top - WINDOW + 1)
+    seqs = session.scalars(select(FactRow.seq).where(FactRow.seq.between(low, top))).all()
+    if len(seqs) == top - low + 1:
+        return None
+    present = set(seqs)
+    gap = next(n for n in range(low, top + 1) if n not in present)
+    return gap, sum(1 for n in seqs if n >= gap)
 
 
 @dataclass
@@ -86,6 +103,7 @@ class Scored:
     body: bytes
     by_subject: dict[str, list[dict[str, Any]]]
     inputs: PeriodInputs | None
+    gap: tuple[int, int] | None = None
     traced: Evaluation | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -128,6 +146,16 @@ class ScoreCache:
         with Session(self.engine) as session:
             return read_watermark(session)
 
+    def _fresh(self, entry: Scored, wm: Watermark) -> bool:
+        """True when the entry read what the database holds now."""
+        if entry.watermark != wm:
+            return False
+        if entry.gap is None:
+            return True
+        low, count = entry.gap
+        with Session(self.engine) as session:
+            return count_from(session, low, wm.facts) == count
+
     def get(self, loaded: LoadedRuleset, period: Period) -> Scored:
         """The evaluation for the current watermark: from memory, or scored now."""
         key = (loaded.compiled.digest, period)
@@ -152,16 +180,19 @@ class ScoreCache:
     def _peek(self, key: tuple[str, Period], wm: Watermark) -> Scored | None:
         with self._guard:
             got = self._entries.get(key)
-            if got is None or got.watermark != wm:
-                return None
-            self._entries.move_to_end(key)
-            return got
+        if got is None or not self._fresh(got, wm):
+            return None
+        with self._guard:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+        return got
 
     def _score(self, loaded: LoadedRuleset, period: Period) -> Scored:
         with Session(self.engine) as session, session.begin():
             if self.engine.dialect.name == "postgresql":
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             wm = read_watermark(session)
+            gap = first_gap(session, wm.facts)
             inputs = load_period(session, loaded.compiled, period)
         ev = evaluate(loaded.compiled, inputs.org, inputs.facts, period)
         self.fills += 1
@@ -169,4 +200,5 @@ class ScoreCache:
         by_subject: dict[str, list[dict[str, Any]]] = {}
         for r in doc["results"]:
             by_subject.setdefault(r["subject"], []).append(r)
-        return Scored(loaded, period, wm, ev, doc, orjson.dumps(doc), by_subject, inputs)
+        body = orjson.dumps(doc)
+        return Scored(loaded, period, wm, ev, doc, body, by_subject, inputs, gap)

@@ -91,7 +91,26 @@ def test_a_retraction_rescores(api: Client) -> None:
     assert after["watermark"]["retractions"] == before["watermark"]["retractions"] + 1
 
 
-def test_watermark_counts_recent_numbers() -> None:
-    wm = cache.Watermark(10, 10, 0, 1)
-    assert str(wm) == "10.10.0.1"
-    assert wm != cache.Watermark(10, 9, 0, 1)
+def test_a_gap_filled_later_makes_the_entry_stale(api: Client) -> None:
+    """A writer committing a number below the highest (PostgreSQL, concurrent writers)."""
+    from sqlalchemy import delete, insert, select
+    from sqlalchemy.orm import Session
+
+    from app.models import Fact
+
+    load_example(api, "handworked")
+    svc = api.app.state.services
+    with Session(svc.engine) as session, session.begin():
+        row = session.execute(select(Fact.__table__).where(Fact.client_id == "f5")).one()
+        session.execute(delete(Fact).where(Fact.client_id == "f5"))
+    params = {"period": "2025Q1"}
+    api.get("/v1/scores", params=params)
+    fills = svc.cache.fills
+    api.get("/v1/scores", params=params)
+    assert svc.cache.fills == fills
+    with Session(svc.engine) as session, session.begin():
+        session.execute(insert(Fact).values(**row._mapping))  # the late commit of number 5
+    api.get("/v1/scores", params=params)
+    assert svc.cache.fills == fills + 1
+    with Session(svc.engine) as session:
+        assert cache.first_gap(session, cache.read_watermark(session).facts) is None

@@ -23,7 +23,7 @@ KEPT = {
     "facts": 1204,
     "results_digest": "9b1c…",
     "published": True,
-    "watermark": {"token": "1204.1204.2.1"},
+    "watermark": {"token": "1204.2.1"},
 }
 
 

@@ -43,7 +43,7 @@ HEAD: dict[str, Any] = {
     "ruleset": {"name": "衡阳市税务局 2025 年度绩效考评", "year": 2025, "digest": "3f2a…"},
     "period": "2025Q1",
 }
-WATERMARK = {"token": "1204.1204.2.1", "facts": 1204, "retractions": 2, "org_revision": 1}
+WATERMARK = {"token": "1204.2.1", "facts": 1204, "retractions": 2, "org_revision": 1}
 
 
 def _example(extra: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
