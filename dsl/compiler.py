@@ -377,38 +377,18 @@ class _Compiler:
 
 def _uses_rank(sc: n.Scorecard) -> bool:
     """True when some rule of the scorecard calls rank()."""
-    found = False
-
-    def walk(x: Any) -> None:
-        nonlocal found
-        if isinstance(x, n.Call) and x.func == "rank":
-            found = True
-        if isinstance(x, tuple):
-            for y in x:
-                walk(y)
-        elif hasattr(x, "__dataclass_fields__") and not isinstance(x, n.Span):
-            for f in x.__dataclass_fields__:
-                walk(getattr(x, f))
-
-    walk((sc.categories, sc.components))
-    return found
+    return any(
+        isinstance(x, n.Call) and x.func == "rank" for x in n.walk((sc.categories, sc.components))
+    )
 
 
 def _scorecard_refs(sc: n.Scorecard, program: Program) -> set[str]:
     """Scorecards whose results this one reads (`S[...]` anywhere in it)."""
-    found: set[str] = set()
-
-    def walk(x: Any) -> None:
-        if isinstance(x, n.Index) and isinstance(x.obj, n.Name) and x.obj.id in program.scorecards:
-            found.add(x.obj.id)
-        if isinstance(x, tuple):
-            for y in x:
-                walk(y)
-        elif hasattr(x, "__dataclass_fields__") and not isinstance(x, n.Span):
-            for f in x.__dataclass_fields__:
-                walk(getattr(x, f))
-
-    walk(sc)
+    found = {
+        x.obj.id
+        for x in n.walk(sc)
+        if isinstance(x, n.Index) and isinstance(x.obj, n.Name) and x.obj.id in program.scorecards
+    }
     found.discard(sc.id)
     return found
 

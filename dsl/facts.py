@@ -211,20 +211,27 @@ def parse_fact_line(line: bytes) -> Any:
     return obj
 
 
+def read_record(path: Path, i: int, line: bytes, problems: list[FactProblem]) -> Any | None:
+    """One line as a JSON object, or None with the reason added to `problems`."""
+    try:
+        obj = parse_fact_line(line)
+    except (orjson.JSONDecodeError, json.JSONDecodeError) as e:
+        problems.append(FactProblem(str(path), i, "-", "-", f"not valid JSON: {e}"))
+        return None
+    if not isinstance(obj, dict):
+        problems.append(FactProblem(str(path), i, "-", "-", "not a JSON object"))
+        return None
+    return obj
+
+
 def read_raw_facts(path: Path) -> tuple[list[tuple[int, Any]], list[FactProblem]]:
     """Every line of a facts file as JSON, with the lines that are not JSON objects."""
     out: list[tuple[int, Any]] = []
     problems: list[FactProblem] = []
     for i, line in iter_jsonl(path):
-        try:
-            obj = parse_fact_line(line)
-        except (orjson.JSONDecodeError, json.JSONDecodeError) as e:
-            problems.append(FactProblem(str(path), i, "-", "-", f"not valid JSON: {e}"))
-            continue
-        if not isinstance(obj, dict):
-            problems.append(FactProblem(str(path), i, "-", "-", "not a JSON object"))
-            continue
-        out.append((i, obj))
+        obj = read_record(path, i, line, problems)
+        if obj is not None:
+            out.append((i, obj))
     return out, problems
 
 

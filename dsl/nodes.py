@@ -6,7 +6,8 @@ that differ only in layout, comments or file placement compare equal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import Decimal
 from typing import Literal
 
@@ -534,6 +535,17 @@ Decl = (
     | Joint
     | TestDecl
 )
+
+
+def walk(value: object) -> Iterator[object]:
+    """Every node under `value` (itself included), depth first; spans are not visited."""
+    if isinstance(value, tuple):
+        for item in value:
+            yield from walk(item)
+    elif is_dataclass(value) and not isinstance(value, type | Span):
+        yield value
+        for f in fields(value):
+            yield from walk(getattr(value, f.name))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ enum values): they are immutable, and a million facts then take far less memory.
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -28,8 +27,8 @@ from dsl.facts import (
     Org,
     iter_jsonl,
     parse_date,
-    parse_fact_line,
     parse_period,
+    read_record,
 )
 from dsl.periods import Period
 
@@ -255,15 +254,9 @@ def read_checked(
         if fact is not None:
             yield i, fact
             continue
-        try:
-            obj = parse_fact_line(line)
-        except (orjson.JSONDecodeError, json.JSONDecodeError) as e:
-            problems.append(FactProblem(str(path), i, "-", "-", f"not valid JSON: {e}"))
-            continue
-        if not isinstance(obj, dict):
-            problems.append(FactProblem(str(path), i, "-", "-", "not a JSON object"))
-            continue
-        yield i, obj
+        obj = read_record(path, i, line, problems)
+        if obj is not None:
+            yield i, obj
 
 
 @contextmanager
