@@ -226,11 +226,14 @@ def evaluate(
     period: Period,
     traced: Collection[str] = (),
     focus: bool = False,
+    org_at: Callable[[Period], Org] | None = None,
 ) -> Evaluation:
     """Scores `period` (a quarter or a year) for every subject of every scorecard.
 
     With `focus`, scorecards whose results need no peers are scored only for the `traced`
-    subjects (what `explain` needs); other results are then incomplete.
+    subjects (what `explain` needs); other results are then incomplete. `org_at`, when given,
+    is the organisation as it stood for each period scored (the quarters behind a year may
+    differ from the year's); otherwise `org` serves every period.
     """
     periods = {period, *period.quarters()} if period.kind == "year" else {period}
     with gc_paused():
@@ -240,8 +243,9 @@ def evaluate(
     def run_of(p: Period) -> PeriodRun:
         if p not in runs:
             # Only the asked period is focused: the quarters behind a year need every subject.
+            p_org = org_at(p) if org_at is not None else org
             r = PeriodRun(
-                compiled, org, indexes.get(p, {}), p, traced, run_of, focus and p == period
+                compiled, p_org, indexes.get(p, {}), p, traced, run_of, focus and p == period
             )
             r.run()
             runs[p] = r
