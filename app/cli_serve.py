@@ -52,6 +52,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """`jixiao serve [--host --port --workers --demo --rules DIR]`."""
     import uvicorn
 
+    from app.uvicorn_config import NoDelayConfig
+
     rules = Path(args.rules)
     if not rules.is_dir():
         print(f"jixiao serve: no rules folder {rules}", file=sys.stderr)
@@ -66,7 +68,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ.pop(DEMO_ENV, None)
     os.environ[DATABASE_ENV] = url
     os.environ[RULES_ENV] = str(rules.resolve())
-    uvicorn.run(
+    config = NoDelayConfig(
         "app.main:app_from_env",
         factory=True,
         host=args.host,
@@ -75,6 +77,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         access_log=args.access_log,
     )
+    if config.workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    else:
+        uvicorn.Server(config).run()
     return 0
 
 

@@ -81,10 +81,10 @@ def load(url: str, folder: Path) -> tuple[str, str]:
 
 @contextmanager
 def server(url: str, port: int, workers: int) -> Iterator[str]:
-    """uvicorn on 127.0.0.1 with the app from the environment."""
+    """`jixiao serve` on 127.0.0.1 (uvicorn) with the database at `url`."""
     env = {**os.environ, "JIXIAO_DATABASE_URL": url, "JIXIAO_RULES": str(ROOT / "rules")}
     env.pop("JIXIAO_DEMO", None)
-    cmd = [sys.executable, "-m", "uvicorn", "app.main:app_from_env", "--factory"]
+    cmd = [sys.executable, "-m", "app.cli", "serve", "--rules", str(ROOT / "rules")]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     cmd += ["--log-level", "warning", "--no-access-log"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
