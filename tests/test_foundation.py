@@ -75,7 +75,7 @@ def test_readme_starts_with_the_two_setup_commands(repo_root: Path) -> None:
     assert block is not None and readme.index(block.group(0)) < readme.index("## ")
     commands = [ln for ln in block.group(1).splitlines() if ln and not ln.startswith("#")]
     assert len(commands) == 2
-    assert commands[0].startswith("scripts/setup && .venv/bin/jixiao score rules/2025 ")
+    assert commands[0] == "scripts/setup && .venv/bin/jixiao serve --demo"
     assert commands[1] == "scripts/setup && scripts/check"
     for script in ("scripts/setup", "scripts/check", ".ci/run"):
         assert os.access(repo_root / script, os.X_OK), f"{script} is not executable"
