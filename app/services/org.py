@@ -8,12 +8,12 @@ docs/operations.md, "Which unit a person is scored in").
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Row, func, select
 from sqlalchemy.orm import Session
 
 from app import exactjson
@@ -25,7 +25,6 @@ from app.models import Unit as UnitRow
 from dsl.facts import InputError, Org, Person, Unit, org_from_json
 from dsl.periods import Period
 
-V = TypeVar("V", UnitVersion, PersonVersion)
 BEGINNING = date(1, 1, 1)  # the first revision is in force since always, unless told otherwise
 
 
@@ -66,48 +65,75 @@ def org_at(
     `closed` keeps closed units and departed persons, as last recorded (to validate facts
     about the past).
     """
+    [org], newest = orgs_at(session, [when], cutoff, closed=closed)
+    return org, newest
+
+
+def orgs_at(
+    session: Session, whens: Sequence[date], cutoff: int | None = None, *, closed: bool = False
+) -> tuple[list[Org], int | None]:
+    """`org_at` for several dates, reading the versions once; dates under the same revisions
+    share one `Org`."""
     last = select(func.max(OrgRevision.id))
     if cutoff is not None:
         last = last.where(OrgRevision.id <= cutoff)
     newest = session.execute(last).scalar_one_or_none()
-    if newest is None:
-        return Org({}, {}), None
+    if newest is None or not whens:
+        return [Org({}, {}) for _ in whens], newest
     revs: dict[int, date] = {
         r: d
         for r, d in session.execute(
             select(OrgRevision.id, OrgRevision.valid_from).where(
-                OrgRevision.id <= newest, OrgRevision.valid_from <= when
+                OrgRevision.id <= newest, OrgRevision.valid_from <= max(whens)
             )
         ).all()
     }
-    uvs = _latest(
-        session.scalars(select(UnitVersion).where(UnitVersion.revision_id.in_(revs))),
-        revs,
-        lambda v: v.unit_id,
-    )
-    pvs = _latest(
-        session.scalars(select(PersonVersion).where(PersonVersion.revision_id.in_(revs))),
-        revs,
-        lambda v: v.person_id,
-    )
+    # Rows, not ORM objects: a province has thousands of versions and nothing changes them.
+    uvs = _versions(session, UnitVersion, revs)
+    pvs = _versions(session, PersonVersion, revs)
+    built: dict[frozenset[int], Org] = {}
+    out = []
+    for when in whens:
+        in_force = {r: d for r, d in revs.items() if d <= when}
+        key = frozenset(in_force)
+        if key not in built:
+            built[key] = _org(uvs, pvs, in_force, closed)
+        out.append(built[key])
+    return out, newest
+
+
+def _versions(
+    session: Session, model: type[UnitVersion | PersonVersion], revs: Iterable[int]
+) -> list[Row[Any]]:
+    table = model.__table__
+    return list(session.execute(select(table).where(table.c.revision_id.in_(revs))).all())
+
+
+def _org(uvs: list[Row[Any]], pvs: list[Row[Any]], revs: dict[int, date], closed: bool) -> Org:
+    """The organisation the versions of revisions `revs` make."""
     units = {
         k: Unit(v.unit_id, v.name, v.kind, v.parent_id)
-        for k, v in uvs.items()
+        for k, v in _latest(uvs, revs, lambda v: v.unit_id).items()
         if closed or v.active
     }
     persons = {
         k: Person(v.person_id, v.name, v.unit_id, dict(v.attributes))
-        for k, v in pvs.items()
+        for k, v in _latest(pvs, revs, lambda v: v.person_id).items()
         if closed or v.active
     }
-    return Org(units, persons), newest
+    return Org(units, persons)
 
 
-def _latest(rows: Iterable[V], revs: dict[int, date], key: Callable[[V], str]) -> dict[str, V]:
-    """Each entity's version with the latest `valid_from` (then the latest revision)."""
-    best: dict[str, tuple[tuple[date, int], V]] = {}
+def _latest(
+    rows: Iterable[Row[Any]], revs: dict[int, date], key: Callable[[Row[Any]], str]
+) -> dict[str, Row[Any]]:
+    """Each entity's version with the latest `valid_from` (then the latest revision), among
+    the versions of revisions `revs`."""
+    best: dict[str, tuple[tuple[date, int], Row[Any]]] = {}
     for v in rows:
         rev: int = v.revision_id
+        if rev not in revs:
+            continue
         rank = (revs[rev], rev)
         k = key(v)
         got = best.get(k)

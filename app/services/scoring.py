@@ -2,14 +2,14 @@
 
 The database gives the engine what a facts file would: the live facts of the period's year
 (a year) or quarter (a quarter), of the types the ruleset declares, in recording order, and
-the organisation in force on the period's last day.
+the organisation in force on the period's last day (and, for a year, on each quarter's).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -17,18 +17,21 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app import exactjson, repository
-from app.services.org import org_at, org_digest, period_end
+from app.services.org import org_digest, orgs_at, period_end
 from dsl.compiled import CompiledRuleset
 from dsl.engine import Evaluation, evaluate
 from dsl.facts import Fact, Org
 from dsl.periods import Period
-
-_UNSEEN: Any = object()
+from dsl.validate_fast import gc_paused
 
 
 @dataclass
 class PeriodInputs:
-    """What an evaluation from the database used: organisation, facts and their provenance."""
+    """What an evaluation from the database used: organisation, facts and their provenance.
+
+    `org` is the organisation at the period's end; for a year, `quarter_orgs` holds each
+    quarter's (the quarters behind the annual mean are scored as they stood).
+    """
 
     period: Period
     org: Org
@@ -36,6 +39,11 @@ class PeriodInputs:
     facts: list[Fact]
     seqs: list[int]
     digests: list[str]
+    quarter_orgs: dict[Period, Org] = field(default_factory=dict)
+
+    def org_of(self, period: Period) -> Org:
+        """The organisation to score `period` with (what `evaluate(org_at=...)` takes)."""
+        return self.quarter_orgs.get(period, self.org)
 
     @property
     def org_digest(self) -> str:
@@ -66,32 +74,54 @@ def load_period(
 ) -> PeriodInputs:
     """The organisation and live facts a period needs; with `only`, exactly those facts
     (a receipt's), live or not by today's records."""
-    org, revision = org_at(session, period_end(period), org_cutoff)
-    periods: dict[str | None, Period | None] = {None: None}
-    days: dict[Any, date | None] = {None: None}
-    datas: dict[str, dict[str, Any]] = {}  # facts share equal data (the engine only reads it)
-    facts: list[Fact] = []
-    seqs: list[int] = []
-    digests: list[str] = []
-    rows: Iterable[Any] = repository.period_facts(
-        session, period, compiled.schema.types, live=only is None
-    )
+    # A quarter is ~250,000 facts: no cyclic collection needs to walk them as they are built.
+    with gc_paused():
+        quarters = period.quarters() if period.quarter is None else ()
+        ends = [period_end(p) for p in (period, *quarters)]
+        orgs, revision = orgs_at(session, ends, org_cutoff)
+        by_quarter = dict(zip(quarters, orgs[1:], strict=True))
+        inputs = PeriodInputs(period, orgs[0], revision, [], [], [], by_quarter)
+        dead: tuple[set[str], set[int]] = (set(), set())
+        if only is None:
+            dead = repository.dead_facts(session)
+        rows = repository.period_facts(session, period, compiled.schema.types)
+        _read_facts(rows, inputs, dead, only)
+    return inputs
+
+
+def _read_facts(
+    rows: list[tuple[Any, ...]],
+    into: PeriodInputs,
+    dead: tuple[set[str], set[int]],
+    only: Collection[int] | None,
+) -> None:
+    """Turns rows of `repository.FACT_COLUMNS` into facts, leaving out the dead ones (or
+    those not in `only`). Equal dates, periods and data are shared, and each is parsed once:
+    `data` is read by the engine only, never changed."""
+    corrected, retracted = dead
+    periods: dict[str, Period] = {}
+    days: dict[Any, date] = {}
+    datas: dict[str, dict[str, Any]] = {}
+    facts, seqs, digests = into.facts, into.seqs, into.digests
     for seq, cid, ftype, subject, day, per, text, evidence, sup, digest in rows:
-        if only is not None and seq not in only:
+        if (cid in corrected or seq in retracted) or (only is not None and seq not in only):
             continue
-        p = periods.get(per)
-        if p is None and per is not None:
-            p = periods[per] = Period.parse(per)
-        d = days.get(day, _UNSEEN)
-        if d is _UNSEEN:
-            d = days[day] = day if isinstance(day, date) else date.fromisoformat(day)
+        p: Period | None = None
+        d: date | None = None
+        if day is not None:
+            d = days.get(day)
+            if d is None:
+                d = days[day] = day if isinstance(day, date) else date.fromisoformat(day)
+        else:
+            p = periods.get(per)
+            if p is None:
+                p = periods[per] = Period.parse(per)
         data = datas.get(text)
         if data is None:
             data = datas[text] = exactjson.loads(text)
         facts.append(Fact(cid, ftype, subject, d, p, data, evidence, sup, seq))
         seqs.append(seq)
         digests.append(digest)
-    return PeriodInputs(period, org, revision, facts, seqs, digests)
 
 
 def score(
@@ -100,4 +130,5 @@ def score(
     """Scores a period from the database's facts."""
     with Session(engine) as session, session.begin():
         inputs = load_period(session, compiled, period)
-    return evaluate(compiled, inputs.org, inputs.facts, period, traced), inputs
+    ev = evaluate(compiled, inputs.org, inputs.facts, period, traced)
+    return ev, inputs

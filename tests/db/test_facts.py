@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid
 from app.models import Fact
-from app.services.facts import history, import_facts, record_facts, retract
+from app.services.factcheck import FactChecker
+from app.services.facts import history, import_facts, record_facts, retract, write_rows
 from dsl.periods import Period
 from tests.db.util import USER, from_db, load_example, org_now, rules
 
@@ -158,3 +159,28 @@ def test_decimals_are_exact_in_the_database(loaded: Engine) -> None:
     )
     value = next(h for h in history(loaded, "nanyue") if h["id"] == "n1")["data"]["value"]
     assert value == "99.123456789012345678"
+
+
+def test_facts_recorded_between_checking_and_writing(loaded: Engine) -> None:
+    """A chunk meets facts recorded meanwhile: the same content is left out, other content is
+    a Conflict that records nothing."""
+    org, _ = org_now(loaded)
+    schema = rules(2025).schema
+    a, b = ({"id": i, "type": "overdue_document", "subject": "nanyue", "date": "2025-03-01"}
+            for i in ("m1", "m2"))  # fmt: skip
+
+    def checked(*raws: dict[str, Any]) -> list[dict[str, Any]]:
+        checker = FactChecker(schema, org, "t", USER, datetime.now(UTC))
+        with Session(loaded) as s:
+            return checker.check(s, list(enumerate(raws, 1))).rows
+
+    rows = checked(a, b)
+    record_facts(loaded, [a], schema, org, USER, "meanwhile")
+    assert write_rows(loaded, rows) == (1, 1)
+    before = _count(loaded)
+    c = {**a, "id": "m3"}
+    rows = checked(c, {**a, "id": "m4"})
+    record_facts(loaded, [{**c, "date": "2025-03-02"}], schema, org, USER, "meanwhile")
+    with pytest.raises(Conflict):
+        write_rows(loaded, rows)
+    assert _count(loaded) == before + 1
