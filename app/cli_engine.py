@@ -6,12 +6,14 @@ import argparse
 import gc
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from dsl.compiler import compile_path
 from dsl.engine import evaluate
 from dsl.errors import DslError
+from dsl.facts import Org
 from dsl.inputs import load_inputs
 from dsl.periods import Period
 from dsl.report import explain_json, explain_text, results_json, results_table
@@ -52,10 +54,15 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any]:
     return compiled, inputs
 
 
+def _org_at(args: argparse.Namespace, inputs: Any) -> Callable[[Period], Org] | None:
+    """From the database, each quarter behind a year is scored with its own organisation."""
+    return inputs.org_of if args.db else None
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     """`jixiao score RULES --org --facts --period`: every subject's results."""
     compiled, inputs = _load(args)
-    ev = evaluate(compiled, inputs.org, inputs.facts, args.period)
+    ev = evaluate(compiled, inputs.org, inputs.facts, args.period, org_at=_org_at(args, inputs))
     if (args.format or "json") == "json":
         print(json.dumps(results_json(ev), ensure_ascii=False, indent=1))
     else:
@@ -76,7 +83,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(f"jixiao explain: unknown subject '{args.subject}'", file=sys.stderr)
         return 1
     ev = evaluate(
-        compiled, inputs.org, inputs.facts, args.period, traced={args.subject}, focus=True
+        compiled,
+        inputs.org,
+        inputs.facts,
+        args.period,
+        traced={args.subject},
+        focus=True,
+        org_at=_org_at(args, inputs),
     )
     if not ev.for_subject(args.subject):
         print(

@@ -122,7 +122,7 @@ def replay(engine: Engine, receipt_id: int) -> Replay:
             f"receipt {receipt_id}: {len(wanted)} facts named, {len(inputs.seqs)} read back "
             "or with other content"
         )
-    ev = evaluate(compiled, inputs.org, inputs.facts, period)
+    ev = evaluate(compiled, inputs.org, inputs.facts, period, org_at=inputs.org_of)
     return Replay(
         receipt_id,
         compiled.digest,

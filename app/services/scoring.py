@@ -130,5 +130,5 @@ def score(
     """Scores a period from the database's facts."""
     with Session(engine) as session, session.begin():
         inputs = load_period(session, compiled, period)
-    ev = evaluate(compiled, inputs.org, inputs.facts, period, traced)
+    ev = evaluate(compiled, inputs.org, inputs.facts, period, traced, org_at=inputs.org_of)
     return ev, inputs

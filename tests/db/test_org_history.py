@@ -80,3 +80,30 @@ def test_a_person_who_left_is_not_scored_after_leaving(engine: Engine) -> None:
         q3, _ = org_at(session, date(2025, 9, 30))
     assert "nanyue-levy-2" in q2.persons
     assert "nanyue-levy-2" not in q3.persons
+
+
+def test_a_years_quarters_use_the_organisation_of_their_own_end(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A person who moves on 1 July: the year (scored in the new unit, as of 31 December)
+    takes its Q1 figure from Q1 as it stood, in the old unit, not from Q1 rescored in the new
+    one."""
+    compiled = rules(2025)
+    load_example(engine, "handworked", compiled)
+    import_org(engine, _moved(), "moved.json", USER, date(2025, 7, 1))
+    q1 = _person(from_db(engine, compiled, Period(2025, 1)), "nanyue-levy-1")
+    year = _person(from_db(engine, compiled, Period(2025)), "nanyue-levy-1")
+    assert year["quarters"][0] == q1["final"]
+
+    # The year-end organisation would have given Q1 another figure.
+    moved = tmp_path / "moved.json"
+    moved.write_text(json.dumps(_moved()), encoding="utf-8")
+    facts = EXAMPLES / "handworked" / "facts.jsonl"
+    q1_moved = _person(from_files(compiled, moved, facts, Period(2025, 1)), "nanyue-levy-1")
+    assert q1_moved["final"] != q1["final"]
+    # Q3 and Q4 are scored in the new unit: as the year-end organisation scores them.
+    for i, q in ((2, Period(2025, 3)), (3, Period(2025, 4))):
+        assert (
+            year["quarters"][i]
+            == _person(from_files(compiled, moved, facts, q), "nanyue-levy-1")["final"]
+        )

@@ -13,6 +13,7 @@ from app.services import receipts, rulesets
 from app.services.facts import record_facts, retract
 from app.services.org import import_org
 from app.services.scoring import score
+from dsl.engine import evaluate
 from dsl.periods import Period
 from tests.db.conftest import EXAMPLES
 from tests.db.util import USER, load_example, org_now, rules
@@ -58,3 +59,21 @@ def test_later_facts_corrections_and_moves_do_not_change_a_replay(engine: Engine
 def test_an_unknown_receipt_is_not_found(engine: Engine) -> None:
     with pytest.raises(NotFound):
         receipts.replay(engine, 42)
+
+
+def test_a_year_receipt_replays_with_each_quarters_organisation(engine: Engine) -> None:
+    compiled = rules(2025)
+    load_example(engine, "handworked", compiled)
+    raw = json.loads((EXAMPLES / "handworked" / "org.json").read_text(encoding="utf-8"))
+    raw["units"].append(
+        {"id": "hengshan-levy", "name": "征收管理股", "kind": "county_dept", "parent": "hengshan"}
+    )
+    raw["persons"][0]["unit"] = "hengshan-levy"
+    import_org(engine, raw, "moved.json", USER, date(2025, 7, 1))
+    rid = _keep(engine, Period(2025))
+    got = receipts.replay(engine, rid)
+    assert got.same and got.period == "2025"
+    # Replayed with the year-end organisation for every quarter, the results would differ.
+    ev, inputs = score(engine, compiled, Period(2025))
+    flat = evaluate(compiled, inputs.org, inputs.facts, Period(2025))
+    assert receipts.results_digest(flat) != got.expected == receipts.results_digest(ev)
