@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.errors import AppError
 from dsl.errors import Diagnostic, DslError
 from dsl.program import Loaded, load
 
@@ -87,12 +88,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except DslError as e:
+    except (DslError, AppError) as e:
         print(f"jixiao: {e}", file=sys.stderr)
         return 1
     except OSError as e:
         print(f"jixiao: {e.strerror or e}: {getattr(e, 'filename', '') or ''}", file=sys.stderr)
         return 1
+    finally:
+        # Connections a command opened are closed when it ends, also when run in-process.
+        from app.db import dispose_all
+
+        dispose_all()
 
 
 if __name__ == "__main__":

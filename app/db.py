@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,9 @@ from app.settings import database_url
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine whose JSON keeps decimals exact; SQLite gets foreign keys and WAL."""
     url = url or database_url()
@@ -26,7 +30,14 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     )
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    _ENGINES.add(engine)
     return engine
+
+
+def dispose_all() -> None:
+    """Closes the pooled connections of every engine made here (a command's end)."""
+    for engine in list(_ENGINES):
+        engine.dispose()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

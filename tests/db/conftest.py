@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.pool import NullPool
 
 from app.db import make_engine, upgrade
 from tests.conftest import PG_ENV, PG_SKIP_REASON
@@ -24,7 +25,7 @@ RULES = Path(__file__).resolve().parent.parent.parent / "rules"
 
 def _pg_schema_url(base: str) -> Iterator[str]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
+    admin = create_engine(base, poolclass=NullPool)  # nothing pooled: nothing left open
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in base else "?"
