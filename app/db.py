@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +18,9 @@ from app.settings import database_url
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+# Held until `dispose_all`: an engine dropped while its pool holds an open connection would
+# leave that connection for the garbage collector to find, at some random later time.
+_ENGINES: list[Engine] = []
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
@@ -30,14 +31,14 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     )
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-    _ENGINES.add(engine)
+    _ENGINES.append(engine)
     return engine
 
 
 def dispose_all() -> None:
     """Closes the pooled connections of every engine made here (a command's end)."""
-    for engine in list(_ENGINES):
-        engine.dispose()
+    while _ENGINES:
+        _ENGINES.pop().dispose()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
