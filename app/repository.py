@@ -54,9 +54,9 @@ def _among(
 ) -> Iterator[ColumnElement[bool]]:
     """`column` is one of `values`, as one condition per query to run.
 
-    PostgreSQL gets the whole set as one array parameter (`= ANY(:ids)`): long IN lists cost
-    it more to parse and plan than to answer. SQLite, which has no arrays, gets IN lists of
-    LOOKUP_CHUNK.
+    PostgreSQL gets the whole set as one array parameter (`= ANY(:ids)`): one statement with
+    one parameter, not IN lists of thousands of placeholders to bind, send, parse and plan.
+    SQLite, which has no arrays, gets IN lists of LOOKUP_CHUNK.
     """
     ordered = sorted(values)
     if not ordered:
@@ -153,8 +153,9 @@ def period_facts(session: Session, period: Period, types: Collection[str]) -> li
 def dead_facts(session: Session) -> tuple[set[str], set[int]]:
     """The client ids of the facts that something supersedes, and the seqs of retracted facts.
 
-    Read before the facts themselves: a correction recorded in between then at worst leaves
-    both it and the fact it corrects in the facts read, and the engine keeps only the newer.
+    Read before the facts themselves: a correction or retraction recorded in between is then
+    either missed (the facts read are as they were before it) or read together with the fact
+    it corrects, of which the engine keeps only the newer.
     """
     corrected = select(Fact.supersedes_id).where(Fact.supersedes_id.is_not(None))
     retracted = select(Retraction.fact_seq)
