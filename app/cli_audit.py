@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dsl.errors import DslError
-from dsl.facts import Org
 from dsl.impact_facts import FactSource
 from dsl.periods import Period
 from dsl.rulesource import RuleSource, load_rules
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+    from app.services.scoring import PeriodInputs
 
 
 def _period(text: str) -> Period:
@@ -49,8 +50,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def db_facts(
     engine: Engine, old: RuleSource, new: RuleSource, period: Period
-) -> tuple[Org, FactSource]:
-    """The organisation at the period's end and the live facts either ruleset declares."""
+) -> tuple[PeriodInputs, FactSource]:
+    """The organisation(s) of the period and the live facts either ruleset declares."""
     from sqlalchemy.orm import Session
 
     from app.services.scoring import load_period
@@ -62,7 +63,7 @@ def db_facts(
             load_period(session, compile_program(s.program, s.sources), period) for s in (old, new)
         ]
     facts = {f.id: f for inputs in loaded for f in inputs.facts}
-    return loaded[1].org, checked_facts(facts[k] for k in sorted(facts))
+    return loaded[1], checked_facts(facts[k] for k in sorted(facts))
 
 
 def cmd_impact(args: argparse.Namespace) -> int:
@@ -76,14 +77,17 @@ def cmd_impact(args: argparse.Namespace) -> int:
     if args.db:
         from app.db import make_engine
 
-        org, facts = db_facts(make_engine(), old, new, args.period)
+        period_inputs, facts = db_facts(make_engine(), old, new, args.period)
+        org, org_at = period_inputs.org, period_inputs.org_of
     elif args.org is not None and args.facts is not None:
-        org = read_org(args.org)
+        org, org_at = read_org(args.org), None
         records, unreadable = read_raw_facts(args.facts)
         facts = file_facts(records, org, str(args.facts), args.skip_invalid, unreadable)
     else:
         raise DslError("give --org and --facts, or --db")
-    report = run_impact(old, new, org, facts, args.period, attribute=not args.no_attribution)
+    report = run_impact(
+        old, new, org, facts, args.period, attribute=not args.no_attribution, org_at=org_at
+    )
     if args.format == "json":
         print(_dump(report.as_json()))
     elif args.format == "markdown":

@@ -8,6 +8,7 @@ separately is reported as their interaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -115,8 +116,14 @@ class ImpactReport:
         }
 
 
-def _published(compiled: CompiledRuleset, org: Org, facts: Any, period: Period) -> dict[Key, Any]:
-    ev = evaluate(compiled, org, facts, period)
+def _published(
+    compiled: CompiledRuleset,
+    org: Org,
+    facts: Any,
+    period: Period,
+    org_at: Callable[[Period], Org] | None,
+) -> dict[Key, Any]:
+    ev = evaluate(compiled, org, facts, period, org_at=org_at)
     out: dict[Key, Standing] = {}
     for r in ev.results:
         final = None if r.final is None else round_to(r.final, compiled.places, compiled.round_mode)
@@ -127,7 +134,7 @@ def _published(compiled: CompiledRuleset, org: Org, facts: Any, period: Period) 
 def _score(program: Program, sources: dict[str, str], inp: _Inputs) -> Any:
     compiled = compile_program(program, sources)
     got = inp.facts(compiled.schema, inp.lenient)
-    return got, _published(compiled, inp.org, got.facts, inp.period)
+    return got, _published(compiled, inp.org, got.facts, inp.period, inp.org_at)
 
 
 @dataclass
@@ -136,6 +143,7 @@ class _Inputs:
     facts: FactSource
     period: Period
     lenient: bool = False
+    org_at: Callable[[Period], Org] | None = None
 
 
 def run_impact(
@@ -145,17 +153,21 @@ def run_impact(
     facts: FactSource,
     period: Period,
     attribute: bool = True,
+    org_at: Callable[[Period], Org] | None = None,
 ) -> ImpactReport:
-    """Scores `period` under both rulesets and, if asked, each step of the diff alone."""
+    """Scores `period` under both rulesets and, if asked, each step of the diff alone.
+
+    `org_at` gives the organisation of each period scored (a year's quarters), as `evaluate`.
+    """
     d = diff_rulesets(old, new)
-    inp = _Inputs(org, facts, period)
+    inp = _Inputs(org, facts, period, org_at=org_at)
     f_old, before = _score(old.program, old.sources, inp)
     f_new, after = _score(new.program, new.sources, inp)
     steps, loose = plan(d.changes)
     results: list[StepResult] = []
     alone: dict[str, dict[Key, Any]] = {}
     if attribute:
-        lenient = _Inputs(org, facts, period, lenient=True)
+        lenient = _Inputs(org, facts, period, lenient=True, org_at=org_at)
         sources = {**old.sources, **new.sources}
         for step in steps:
             program = hybrid(old.program, new.program, step)

@@ -120,7 +120,12 @@ class Scored:
                 inp = self.inputs
                 everyone = set(inp.org.units) | set(inp.org.persons)
                 self.traced = evaluate(
-                    self.loaded.compiled, inp.org, inp.facts, self.period, everyone
+                    self.loaded.compiled,
+                    inp.org,
+                    inp.facts,
+                    self.period,
+                    everyone,
+                    org_at=inp.org_of,
                 )
                 self.inputs = None  # the facts are not needed any more
         return explain_json(self.traced, subject)
@@ -194,7 +199,7 @@ class ScoreCache:
             wm = read_watermark(session)
             gap = first_gap(session, wm.facts)
             inputs = load_period(session, loaded.compiled, period)
-        ev = evaluate(loaded.compiled, inputs.org, inputs.facts, period)
+        ev = evaluate(loaded.compiled, inputs.org, inputs.facts, period, org_at=inputs.org_of)
         self.fills += 1
         doc = _document(ev, wm)
         by_subject: dict[str, list[dict[str, Any]]] = {}

@@ -115,8 +115,10 @@ def impact(svc: Svc, who: Auditor, body: ImpactIn) -> Response:
 
     period = parse_period(body.period, "body.period")
     a, b = _source(svc.registry.resolve(body.old)), _source(svc.registry.resolve(body.new))
-    org, facts = db_facts(svc.engine, a, b, period)
-    report = run_impact(a, b, org, facts, period, attribute=body.attribution)
+    inputs, facts = db_facts(svc.engine, a, b, period)
+    report = run_impact(
+        a, b, inputs.org, facts, period, attribute=body.attribution, org_at=inputs.org_of
+    )
     return out(report.as_json())
 
 
