@@ -77,14 +77,33 @@ def cmd_import_org(args: argparse.Namespace) -> int:
     return 0
 
 
-def _schema(engine: Engine, rules: str | None, year: int | None) -> FactSchema:
+def _schema(engine: Engine, rules: str | None, year: int | None, file: Path) -> FactSchema:
+    """The fact types to validate against: --ruleset, else the year's latest registered
+    ruleset, else `rules/<year>` here; the year from --year or the file's first fact."""
     if rules is not None:
         return rulesets.register_path(engine, Path(rules), who()).schema
+    year = year if year is not None else _first_year(file)
     with Session(engine) as session:
         digest = rulesets.latest_for_year(session, year) if year is not None else None
-    if digest is None:
-        raise Invalid("no ruleset to validate against: give --ruleset RULES")
-    return rulesets.load(engine, digest).schema
+    if digest is not None:
+        return rulesets.load(engine, digest).schema
+    if year is not None and (Path("rules") / str(year)).is_dir():
+        return rulesets.register_path(engine, Path("rules") / str(year), who()).schema
+    raise Invalid("no ruleset to validate against: give --ruleset RULES (or --year YEAR)")
+
+
+def _first_year(file: Path) -> int | None:
+    """The year of the first fact of a facts file (its date or period), if it has one."""
+    from dsl.facts import iter_jsonl, parse_fact_line
+
+    for _, line in iter_jsonl(file):
+        try:
+            raw = parse_fact_line(line)
+        except ValueError:
+            return None
+        when = raw.get("date") or raw.get("period") if isinstance(raw, dict) else None
+        return int(when[:4]) if isinstance(when, str) and when[:4].isdigit() else None
+    return None
 
 
 class _Progress:
@@ -109,7 +128,7 @@ def cmd_import_facts(args: argparse.Namespace) -> int:
     """`jixiao import facts FACTS.jsonl [--ruleset RULES] [--skip-invalid]`."""
     engine = make_engine()
     try:
-        schema = _schema(engine, args.ruleset, args.year)
+        schema = _schema(engine, args.ruleset, args.year, Path(args.file))
         with Session(engine) as session:
             org, _ = org_at(session, date.max, closed=True)
         progress = _Progress() if not args.quiet else None
@@ -183,7 +202,12 @@ def register(sub: Any) -> None:
     q = what.add_parser("facts", help="record facts from a JSONL file")
     q.add_argument("file", type=Path)
     q.add_argument("--ruleset", help="ruleset to validate against (registered on the way)")
-    q.add_argument("--year", type=int, help="without --ruleset: the year's latest ruleset")
+    q.add_argument(
+        "--year",
+        type=int,
+        help="without --ruleset: the year's latest registered ruleset, else rules/YEAR "
+        "(default: the year of the file's first fact)",
+    )
     q.add_argument("--skip-invalid", action="store_true", help="import the valid facts only")
     q.add_argument("--quiet", action="store_true", help="no progress")
     q.set_defaults(func=cmd_import_facts)
