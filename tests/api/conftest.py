@@ -8,22 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import create_engine, text
 
 from app.db import upgrade
 from app.main import create_app
 from app.services import tokens
 from app.settings import Settings
 from tests.conftest import PG_ENV, PG_SKIP_REASON, REPO_ROOT
+from tests.db.conftest import pg_schema_url
 
 RULES = REPO_ROOT / "rules"
 EXAMPLES = REPO_ROOT / "tests" / "examples"
@@ -64,20 +62,6 @@ class Client:
         return self.request("DELETE", url, **kw)
 
 
-def _pg_url(base: str) -> Iterator[str]:
-    schema = f"api_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated database: a SQLite file, or a fresh PostgreSQL schema."""
@@ -89,7 +73,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(PG_SKIP_REASON)
-    for url in _pg_url(base):
+    for url in pg_schema_url(base):
         upgrade(url)
         yield url
 

@@ -23,7 +23,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 RULES = Path(__file__).resolve().parent.parent.parent / "rules"
 
 
-def _pg_schema_url(base: str) -> Iterator[str]:
+def pg_schema_url(base: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema on `base`, named on the search_path; dropped afterwards."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base, poolclass=NullPool)  # nothing pooled: nothing left open
     with admin.begin() as conn:
@@ -46,7 +47,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(PG_SKIP_REASON)
-    yield from _pg_schema_url(base)
+    yield from pg_schema_url(base)
 
 
 @pytest.fixture
