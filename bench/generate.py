@@ -23,20 +23,11 @@ from typing import Any
 
 import orjson
 
+from app.demo import COUNTIES, DEPTS
+
 Fact = dict[str, Any]
 
-DEPTS = [
-    ("hy-revenue", "收入核算科"),
-    ("hy-service", "纳税服务科"),
-    ("hy-risk", "风险管理科"),
-    ("hy-policy", "税政科"),
-    ("hy-office", "办公室"),
-]
-COUNTY_NAMES = [
-    ("nanyue", "南岳区"), ("hengshan", "衡山县"), ("hengdong", "衡东县"), ("qidong", "祁东县"),
-    ("leiyang", "耒阳市"), ("changning", "常宁市"), ("hengnan", "衡南县"), ("hengyangx", "衡阳县"),
-    ("zhuhui", "珠晖区"), ("yanfeng", "雁峰区"), ("shigu", "石鼓区"), ("zhengxiang", "蒸湘区"),
-]  # fmt: skip
+COUNTY_NAMES = COUNTIES
 SECTIONS = [
     ("levy", "征收管理股"), ("service", "纳税服务股"), ("risk", "风险管理股"),
     ("policy", "税政股"), ("office", "办公室"), ("audit", "稽查股"),

@@ -7,15 +7,7 @@ import pytest
 from app.services import cache
 from dsl.periods import Period
 from tests.api.conftest import EXAMPLES, Client, load_example
-from tests.db.util import from_files, rules
-
-CASES = [
-    ("handworked", 2025, ["2025Q1", "2025"]),
-    ("handworked", 2024, ["2025Q1"]),
-    ("precision", 2025, ["2025Q1"]),
-    ("random-2024", 2024, ["2024Q2", "2024"]),
-    ("random-2025", 2025, ["2025Q1", "2025Q3", "2025"]),
-]
+from tests.db.util import CASES, from_files, rules
 
 
 @pytest.mark.parametrize(("name", "year", "periods"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])

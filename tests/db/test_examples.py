@@ -7,15 +7,7 @@ from sqlalchemy import Engine
 
 from dsl.periods import Period
 from tests.db.conftest import EXAMPLES
-from tests.db.util import from_db, from_files, load_example, rules
-
-CASES = [
-    ("handworked", 2025, ["2025Q1", "2025"]),
-    ("handworked", 2024, ["2025Q1"]),
-    ("precision", 2025, ["2025Q1"]),
-    ("random-2024", 2024, ["2024Q2", "2024"]),
-    ("random-2025", 2025, ["2025Q1", "2025Q3", "2025"]),
-]
+from tests.db.util import CASES, from_db, from_files, load_example, rules
 
 
 @pytest.mark.parametrize(("name", "year", "periods"), CASES, ids=[f"{c[0]}-{c[1]}" for c in CASES])

@@ -21,6 +21,15 @@ from tests.db.conftest import EXAMPLES, RULES
 
 USER = "tester"
 
+# Every worked example: its name, the ruleset year and the periods with expected results.
+CASES = [
+    ("handworked", 2025, ["2025Q1", "2025"]),
+    ("handworked", 2024, ["2025Q1"]),
+    ("precision", 2025, ["2025Q1"]),
+    ("random-2024", 2024, ["2024Q2", "2024"]),
+    ("random-2025", 2025, ["2025Q1", "2025Q3", "2025"]),
+]
+
 
 def rules(year: int) -> CompiledRuleset:
     """The compiled ruleset of a year."""
