@@ -10,13 +10,14 @@ from typing import Any
 from dsl.compiled import CompiledRuleset, CScorecard
 from dsl.errors import RuleRuntimeError
 from dsl.evalctx import Ctx, TraceLine
-from dsl.facts import Fact, Org, live
+from dsl.facts import Fact, InputError, Org, live
 from dsl.nodes import Span
 from dsl.periods import Period
 from dsl.ranking import apply_bands, apply_rank
 from dsl.results import SubjectResult
 from dsl.runtime import Missing, round_to
 from dsl.scoring import score_subject
+from dsl.validate import check_org
 from dsl.validate_fast import gc_paused
 
 Index = dict[str, dict[str, list[Fact]]]
@@ -235,6 +236,13 @@ def evaluate(
     is the organisation as it stood for each period scored (the quarters behind a year may
     differ from the year's); otherwise `org` serves every period.
     """
+    orgs = [org, *(org_at(q) for q in period.quarters())] if org_at else [org]
+    for each in {id(o): o for o in orgs}.values():
+        problems = check_org(each, compiled.program.organisation)
+        if problems:
+            raise InputError(
+                "organisation records (they do not fit the ruleset's schema)", problems
+            )
     periods = {period, *period.quarters()} if period.kind == "year" else {period}
     with gc_paused():
         indexes = index_periods(live(facts), periods)

@@ -49,7 +49,8 @@ def apply_rank(run: PeriodRun, card: CScorecard, results: dict[str, SubjectResul
     if spec is None or not _applies(spec.period, run):
         return
     places, mode = run.compiled.places, run.compiled.round_mode
-    for members in _groups(run, card, results, spec.within).values():
+    scored = {s: r for s, r in results.items() if r.final is not None}
+    for members in _groups(run, card, scored, spec.within).values():
         keyed = {}
         for s in members:
             ks = []
@@ -74,7 +75,8 @@ def apply_bands(run: PeriodRun, card: CScorecard, results: dict[str, SubjectResu
         if bands is None or not _applies(bands.period, run):
             continue
         for s in sorted(results):
-            _band(run, card, bands, results[s])
+            if results[s].final is not None:
+                _band(run, card, bands, results[s])
 
 
 def _band(run: PeriodRun, card: CScorecard, bands: CBands, res: SubjectResult) -> None:

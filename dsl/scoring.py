@@ -203,14 +203,24 @@ def score_subject(
     res.joint = joint[0] if joint else ZERO
     if joint and res.trace is not None:
         res.trace.extend(joint[1])
+    raw: Number | None
     if card.final is not None:
         try:
             raw = card.final(ResultView(res, c, run))
-        except (Missing, ArithmeticError, LookupError, TypeError) as e:
+        except Missing as e:
+            # A value `final` reads is missing (a result of another scorecard, say): the
+            # final is missing too, listed as such, and the subject is left out of rankings.
+            raw = None
+            res.missing.append("final")
+            if res.trace is not None:
+                res.trace.append(TraceLine("final", None, "", [], f"missing: {e}"))
+        except (ArithmeticError, LookupError, TypeError) as e:
             raise run.rule_error(e, card.span, c) from e
     else:
         raw = sub(sub(add(base, bonus), penalty), res.joint)
     res.raw = raw
+    if raw is None:
+        return res
     res.final = raw if card.floor is None or raw >= card.floor else card.floor
     if res.trace is not None:
         res.trace.append(

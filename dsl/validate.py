@@ -269,3 +269,31 @@ def _check_links(
         else:
             seen[key] = f
     return problems
+
+
+def check_org(org: Org, decl: n.OrganisationDecl | None, source: str = "org") -> list[FactProblem]:
+    """Units of undeclared kinds, and person attributes that do not fit their declaration."""
+    if decl is None:
+        return []
+    problems: list[FactProblem] = []
+    kinds = {k.id for k in decl.kinds}
+    if kinds:
+        for u in org.units.values():
+            if u.kind not in kinds:
+                msg = f"unknown unit kind {u.kind!r}{did_you_mean(u.kind, kinds)}"
+                problems.append(FactProblem(source, 0, u.id, "kind", msg))
+    for p in org.persons.values():
+        for fd in decl.attrs:
+            v = p.attrs.get(fd.name)
+            if v is None:
+                if not fd.type.optional:
+                    problems.append(
+                        FactProblem(
+                            source, 0, p.id, f"attrs.{fd.name}", "required attribute is missing"
+                        )
+                    )
+                continue
+            ok, _, msg = check_value(fd.type, v, org, frozenset())
+            if not ok:
+                problems.append(FactProblem(source, 0, p.id, f"attrs.{fd.name}", msg))
+    return problems

@@ -388,3 +388,23 @@ def test_a_correction_of_a_correction(compiled: CompiledRuleset, tmp_path: Path)
     ev = evaluate(compiled, inputs.org, inputs.facts, Period.parse("2025Q1"))
     nanyue = next(r for r in ev.results if r.subject == "nanyue")
     assert nanyue.indicators["K1"] == 30  # only c3 (100.5 ≥ 100) is live
+
+
+@pytest.mark.parametrize(
+    ("workload", "message"),
+    [("lots", "expected a number, got 'lots'"), (0, "0 is below the allowed range (> 0)")],
+)
+def test_person_attributes_are_checked_against_their_declaration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], workload: object, message: str
+) -> None:
+    org = json.loads((HANDWORKED / "org.json").read_text(encoding="utf-8"))
+    org["persons"][1]["attrs"]["workload"] = workload
+    path = tmp_path / "org.json"
+    path.write_text(json.dumps(org, ensure_ascii=False), encoding="utf-8")
+    code, out, err = run_cli(
+        capsys, "score", RULES_2025, "--org", path, "--facts", HANDWORKED / "facts.jsonl",
+        "--period", "2025Q1",
+    )  # fmt: skip
+    assert code == 1 and out == ""
+    assert f"nanyue-levy-2: attrs.workload: {message}" in err
+    assert "Traceback" not in err
