@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from dsl import nodes as n
-from dsl import runtime
 from dsl.canonical import digest
-from dsl.codegen import ExprGen, Scope, at, const, field_read, inline_lets, name
+from dsl.codegen import Scope, at, const, field_read, inline_lets, name
 from dsl.compiled import (
     CBand,
     CBands,
@@ -33,73 +32,25 @@ from dsl.compiled import (
     CSequence,
     PerSpec,
 )
+from dsl.deps import dependency_order, scorecard_refs, uses_rank
 from dsl.errors import RulesetInvalid
+from dsl.genmodule import FileModule
 from dsl.program import Loaded, Program, load
 from dsl.validate import FactSchema
 
 _CACHE: dict[tuple[str, tuple[tuple[str, str], ...]], CompiledRuleset] = {}
 
 
-class _FileModule:
-    """The generated functions of one rule file."""
-
-    def __init__(self, program: Program, path: str) -> None:
-        self.path = path
-        self.consts: dict[str, tuple[str, ast.expr]] = {}
-        self.gen = ExprGen(program, self.consts)
-        self.funcs: list[ast.stmt] = []
-        self.handles: list[tuple[str, Callable[[Callable[..., Any]], None]]] = []
-        self._n = 0
-
-    def add(self, prefix: str, arg: str, body: list[ast.stmt], span: n.Span) -> str:
-        """Adds `def <name>(arg): body` and returns its name."""
-        self._n += 1
-        fname = f"{prefix}_{self._n}"
-        args = ast.arguments([], [ast.arg(arg)], None, [], [], None, [])
-        fn = ast.FunctionDef(name=fname, args=args, body=body, decorator_list=[], returns=None)
-        at(fn, span)
-        for stmt in body:
-            at(stmt, span)
-        self.funcs.append(fn)
-        return fname
-
-    def expr_fn(self, prefix: str, arg: str, e: n.Expr, scope: Scope) -> str:
-        """A function returning one expression."""
-        code, _ = self.gen.expr(e, scope)
-        return self.add(prefix, arg, [at(ast.Return(code), e.span)], e.span)  # type: ignore[list-item]
-
-    def build(self) -> dict[str, Any]:
-        """Compiles the module and returns its namespace."""
-        body: list[ast.stmt] = []
-        for ident, value in self.consts.values():
-            assign = ast.Assign([ast.Name(ident, ast.Store())], value)
-            assign.lineno = 1
-            body.append(assign)
-        mod = ast.Module(body + self.funcs, [])
-        ast.fix_missing_locations(mod)
-        code = compile(mod, self.path, "exec")
-        ns: dict[str, Any] = {"rt": runtime, "__builtins__": {}}
-        exec(code, ns)
-        return ns
-
-    def unparse(self) -> str:
-        """The generated module as Python source (for `jixiao compile --show`)."""
-        body: list[ast.stmt] = [
-            ast.Assign([ast.Name(i, ast.Store())], v, lineno=1) for i, v in self.consts.values()
-        ]
-        return ast.unparse(ast.fix_missing_locations(ast.Module(body + self.funcs, [])))
-
-
 class _Compiler:
     def __init__(self, program: Program) -> None:
         self.program = program
-        self.files: dict[str, _FileModule] = {}
+        self.files: dict[str, FileModule] = {}
         self.pending: list[Callable[[], None]] = []
         self.per_specs: dict[tuple[str, str], PerSpec] = {}
 
-    def file(self, span: n.Span) -> _FileModule:
+    def file(self, span: n.Span) -> FileModule:
         if span.path not in self.files:
-            self.files[span.path] = _FileModule(self.program, span.path)
+            self.files[span.path] = FileModule(self.program, span.path)
         return self.files[span.path]
 
     # ---- per-fact rules ---------------------------------------------------------------------
@@ -176,7 +127,7 @@ class _Compiler:
         seq_where = fm.expr_fn("_where", "c", seq.where, Scope("subject")) if seq.where else None
         table = self.program.item_tables.get(sc.items.name) if sc.items else None
         items = self.items(table) if table is not None else None
-        refs = frozenset(_scorecard_refs(sc, self.program))
+        refs = frozenset(scorecard_refs(sc, self.program))
 
         def make(nss: dict[str, dict[str, Any]]) -> CScorecard:
             ns = nss[sc.span.path]
@@ -205,7 +156,7 @@ class _Compiler:
                 grades=grades(ns) if grades else None,
                 refs=refs,
                 span=sc.span,
-                uses_peers=_uses_rank(sc),
+                uses_peers=uses_rank(sc),
             )
 
         return make
@@ -265,7 +216,7 @@ class _Compiler:
         )
 
     def _bands(
-        self, fm: _FileModule, bands: n.Bands | None, scope: Scope
+        self, fm: FileModule, bands: n.Bands | None, scope: Scope
     ) -> Callable[[dict[str, Any]], CBands] | None:
         if bands is None:
             return None
@@ -375,47 +326,6 @@ class _Compiler:
         return PerSpec("fact", link.source.name, None, zero, None)
 
 
-def _uses_rank(sc: n.Scorecard) -> bool:
-    """True when some rule of the scorecard calls rank()."""
-    return any(
-        isinstance(x, n.Call) and x.func == "rank" for x in n.walk((sc.categories, sc.components))
-    )
-
-
-def _scorecard_refs(sc: n.Scorecard, program: Program) -> set[str]:
-    """Scorecards whose results this one reads (`S[...]` anywhere in it)."""
-    found = {
-        x.obj.id
-        for x in n.walk(sc)
-        if isinstance(x, n.Index) and isinstance(x.obj, n.Name) and x.obj.id in program.scorecards
-    }
-    found.discard(sc.id)
-    return found
-
-
-def _order(cards: dict[str, CScorecard], joints: tuple[CJoint, ...]) -> tuple[str, ...]:
-    """Scorecards in dependency order (references and joint links first); ties by id."""
-    deps = {k: set(c.refs) for k, c in cards.items()}
-    for j in joints:
-        for link in j.links:
-            if link.scorecard != j.into:
-                deps[j.into].add(link.scorecard)
-    out: list[str] = []
-    done: set[str] = set()
-
-    def visit(k: str, stack: tuple[str, ...]) -> None:
-        if k in done or k in stack:
-            return
-        for d in sorted(deps.get(k, ())):
-            visit(d, (*stack, k))
-        done.add(k)
-        out.append(k)
-
-    for k in sorted(cards):
-        visit(k, ())
-    return tuple(out)
-
-
 def compile_program(program: Program, sources: dict[str, str] | None = None) -> CompiledRuleset:
     """Generates and compiles the evaluators of a checked program."""
     comp = _Compiler(program)
@@ -440,7 +350,7 @@ def compile_program(program: Program, sources: dict[str, str] | None = None) -> 
         schema=FactSchema(dict(program.facts), indicators),
         scorecards=cards,
         joints=joints,
-        order=_order(cards, joints),
+        order=dependency_order(cards, joints),
         program=program,
         sources=dict(sources or {}),
         generated={p: fm.unparse() for p, fm in comp.files.items()},
