@@ -10,6 +10,7 @@ from dsl.check.context import Ctx, head
 from dsl.check.exprs import Exprs
 from dsl.check.scope import Scope
 from dsl.check.scorecards import ROUND_MODES
+from dsl.errors import did_you_mean
 
 FIELD_TYPES = ("number", "integer", "text", "date", "person", "unit", "indicator")
 _KEYWORD = {
@@ -138,10 +139,48 @@ def _unique(ctx: Ctx, names: list[tuple[str, n.Span]], what: str) -> None:
         seen.add(name)
 
 
+_NUMERIC_RESULTS = ("final", "base", "bonus", "penalty", "joint", "rank")
+
+
 def check_tests(ctx: Ctx) -> None:
-    """Files that tests name must exist beside the rule file."""
+    """Files that tests name must exist beside the rule file; expectations name real results."""
+    parts: set[str] = set()  # indicators, categories, components
+    bands: dict[str, set[str]] = {"tier": set(), "grade": set()}
+    for sc in ctx.prog.scorecards.values():
+        parts.update(c.id for c in sc.categories)
+        parts.update(c.id for c in sc.components)
+        parts.update(i.id for c in sc.categories for i in c.indicators)
+        for kind, spec in (("tier", sc.tiers), ("grade", sc.grades)):
+            if spec is not None:
+                bands[kind].update(b.id for b in spec.bands)
     for test in ctx.prog.tests.values():
         base = Path(test.span.path).parent
         for s in (test.org, test.facts, *test.expect_files):
             if s is not None and not (base / s.value).is_file():
                 ctx.report("E313", s.span, f"test '{test.id}': no file '{s.value}' in {base}")
+        for e in test.expects:
+            _check_expect(ctx, test, e, parts, bands)
+
+
+def _check_expect(
+    ctx: Ctx, test: n.TestDecl, e: n.Expectation, parts: set[str], bands: dict[str, set[str]]
+) -> None:
+    known = [*_NUMERIC_RESULTS, "tier", "grade", *sorted(parts)]
+    if e.field not in known:
+        msg = f"test '{test.id}': no result '{e.field}'{did_you_mean(e.field, known)}"
+        ctx.report("E314", e.span, msg)
+        return
+    value = e.value
+    if e.field in bands:
+        if not isinstance(value, n.Ref) or value.name not in bands[e.field]:
+            names = sorted(bands[e.field])
+            shown = value.name if isinstance(value, n.Ref) else value.text
+            msg = f"test '{test.id}': no {e.field} '{shown}'{did_you_mean(shown, names)}"
+            ctx.report("E314", value.span, msg)
+    elif isinstance(value, n.Ref) and not (value.name == "missing" and e.field in parts):
+        msg = f"test '{test.id}': {e.field} is a number" + (
+            "; only an indicator, category or component can be `missing`"
+            if value.name == "missing"
+            else ""
+        )
+        ctx.report("E314", value.span, msg)
