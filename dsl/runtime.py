@@ -44,15 +44,6 @@ def div(a: Number | int, b: Number | int) -> Fraction:
     return Fraction(a) / Fraction(b)
 
 
-def num(x: Any) -> Number:
-    """A value read from a fact or attribute as a number (fact values are validated)."""
-    if isinstance(x, Decimal | Fraction):
-        return x
-    if isinstance(x, int):
-        return Decimal(x)
-    raise TypeError(f"not a number: {x!r}")
-
-
 # ---- rounding ------------------------------------------------------------------------------
 
 _DEC_MODES = {
