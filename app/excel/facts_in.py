@@ -1,0 +1,297 @@
+"""Sheets of facts → the raw fact records the JSON path validates, and problems at their cells.
+
+Each sheet holds one fact type, named by the type's id or title; or a sheet (a CSV file) with a
+`type` (类型) column holds several. Its header is the first row (within the first ten) naming
+the subject column; a second such row just below it (the template's ids beneath the titles)
+is a header too. Every other non-empty row is a fact. A row without an id gets one made from
+the fact type (or the sheet), the year and the row, so the same workbook imports twice as once.
+
+Cells are read here (titles to ids, dates, numbers, names to ids); everything else is left
+to the one fact validator, whose problems `Parsed.locate` puts back at their cells.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from xlsxwriter.utility import xl_col_to_name
+
+from app.excel.cells import CellError, is_empty, read_cell, text_of
+from app.excel.columns import FactSheet, Vocabulary, header_names
+from app.excel.reader import Sheet
+from dsl.facts import FactProblem
+
+# Sheets of the template that hold no facts.
+AUX_SHEETS = frozenset({"填写说明", "选项", "对象名单"})
+HEADER_SCAN = 10
+_LINE = re.compile(r"\bline (\d+)")
+
+
+@dataclass(frozen=True)
+class CellProblem(FactProblem):
+    """A problem at a cell (`检查问题!C7`) or a row (`检查问题!7`); `line` is the row."""
+
+    sheet: str = ""
+    col: int | None = None
+
+    @property
+    def cell(self) -> str:
+        """`sheet!C7`, or `sheet!7` for a whole row."""
+        col = "" if self.col is None else xl_col_to_name(self.col)
+        return f"{self.sheet}!{col}{self.line}"
+
+    def __str__(self) -> str:
+        return f"{self.cell}: {self.field}: {self.message}"
+
+
+@dataclass(frozen=True)
+class RowRef:
+    """Where a record came from: its sheet, its row (1-based) and its columns by key."""
+
+    sheet: str
+    row: int
+    cells: dict[str, int]
+
+
+@dataclass
+class Parsed:
+    """The records of a workbook (line = position in `refs`, from 1) and its problems."""
+
+    source: str
+    records: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    refs: list[RowRef] = field(default_factory=list)
+    problems: list[CellProblem] = field(default_factory=list)
+    sheets: dict[str, int] = field(default_factory=dict)  # sheet name → its place
+    # (record, key) already reported here; the validator's word on them is not repeated.
+    reported: set[tuple[int, str]] = field(default_factory=set)
+
+    def bad(
+        self,
+        at: tuple[str, int, int | None],
+        key: str,
+        message: str,
+        record: int = 0,
+        ident: str = "-",
+    ) -> None:
+        """Adds a problem found while reading, at (sheet, row, column or None)."""
+        sheet, row, col = at
+        self.problems.append(CellProblem(self.source, row, ident, key, message, sheet, col))
+        if record:
+            self.reported.add((record, key))
+
+    def locate(self, problems: Iterable[FactProblem]) -> list[CellProblem]:
+        """The validator's problems at their cells, without those already reported."""
+        out: list[CellProblem] = []
+        for p in problems:
+            if isinstance(p, CellProblem):
+                out.append(p)
+                continue
+            key = p.field[5:] if p.field.startswith("data.") else p.field
+            if (p.line, key) in self.reported:
+                continue
+            if not 0 < p.line <= len(self.refs):
+                out.append(CellProblem(p.source, 0, p.ident, key, p.message, p.source))
+                continue
+            ref = self.refs[p.line - 1]
+            message = _LINE.sub(lambda m: self._row_of(int(m[1])), p.message)
+            col = ref.cells.get(key)
+            out.append(CellProblem(self.source, ref.row, p.ident, key, message, ref.sheet, col))
+        return out
+
+    def _row_of(self, line: int) -> str:
+        if 0 < line <= len(self.refs):
+            ref = self.refs[line - 1]
+            return f"row {ref.row} of {ref.sheet}"
+        return f"line {line}"
+
+    def all_problems(self, validated: Iterable[FactProblem] = ()) -> list[CellProblem]:
+        """Reading's and the validator's problems, in sheet, row and column order."""
+        got = self.problems + self.locate(validated)
+        return sorted(got, key=lambda p: (self.sheets.get(p.sheet, -1), p.line, p.col or -1))
+
+
+def parse_sheets(sheets: Sequence[Sheet], vocab: Vocabulary, source: str) -> Parsed:
+    """Every fact of every sheet as a raw record, with what could not be read."""
+    out = Parsed(source)
+    fact_sheets = vocab.sheets()
+    by_name: dict[str, FactSheet] = {}
+    for fs in fact_sheets:
+        for name in (fs.decl.id, fs.decl.title, fs.name):
+            if name:
+                by_name.setdefault(name.casefold(), fs)
+    by_type = {fs.decl.id: fs for fs in fact_sheets}
+    for place, sheet in enumerate(sheets):
+        out.sheets[sheet.name] = place
+        if sheet.name in AUX_SHEETS:
+            continue
+        _SheetReader(out, sheet, by_name.get(sheet.name.strip().casefold()), by_type).read()
+    return out
+
+
+class _SheetReader:
+    """Reads one sheet into `Parsed`."""
+
+    def __init__(
+        self, out: Parsed, sheet: Sheet, fs: FactSheet | None, by_type: dict[str, FactSheet]
+    ) -> None:
+        self.out, self.sheet, self.fs, self.by_type = out, sheet, fs, by_type
+        self.names = header_names(fs, list(by_type.values()))
+        self.type_names: dict[str, FactSheet] = {}
+        for t in by_type.values():
+            for name in (t.decl.id, t.decl.title):
+                if name:
+                    self.type_names.setdefault(name, t)
+
+    def read(self) -> None:
+        """Finds the header, checks it, and reads every row below it."""
+        rows = self.sheet.rows
+        found = self._header(rows)
+        if found is None:
+            if any(not is_empty(v) for row in rows for v in row):
+                self._no_header() if self.fs is not None else self._unknown_sheet()
+            return
+        last, columns = found
+        if self.fs is None and "type" not in columns.values():
+            self._unknown_sheet()
+            return
+        missing = self._missing_columns(columns, last + 1)
+        for i in range(last + 1, len(rows)):
+            row = rows[i]
+            if all(is_empty(v) for v in row):
+                continue
+            self._row(i + 1, row, columns, missing)
+
+    def _header(self, rows: list[list[Any]]) -> tuple[int, dict[int, str]] | None:
+        """(index of the last header row, column → key), or None without a header."""
+        for i, row in enumerate(rows[:HEADER_SCAN]):
+            if self._names_subject(row):
+                last = i + 1 if i + 1 < len(rows) and self._names_subject(rows[i + 1]) else i
+                return last, self._columns(rows[i : last + 1], i)
+        return None
+
+    def _names_subject(self, row: list[Any]) -> bool:
+        return any(self.names.get(text_of(v)) == "subject" for v in row if not is_empty(v))
+
+    def _columns(self, header: list[list[Any]], first: int) -> dict[int, str]:
+        """Each column's key, from the header row(s); the lower row wins (the ids)."""
+        width = max(len(r) for r in header)
+        columns: dict[int, str] = {}
+        where: dict[str, int] = {}
+        for j in range(width):
+            cells = [(first + k, r[j]) for k, r in enumerate(header) if j < len(r)]
+            texts = [(i, text_of(v)) for i, v in cells if not is_empty(v)]
+            keys = [self.names[t] for _, t in texts if t in self.names]
+            if not texts:
+                continue
+            if not keys:
+                i, text = texts[-1]
+                at = (self.sheet.name, i + 1, j)
+                self.out.bad(at, "-", f"unknown column {text!r}; {self._known()}")
+                continue
+            key = keys[-1]
+            if key in where:
+                at = (self.sheet.name, first + len(header), j)
+                msg = f"a second column for {key} (the first is {xl_col_to_name(where[key])})"
+                self.out.bad(at, key, msg)
+                continue
+            where[key] = j
+            columns[j] = key
+        return columns
+
+    def _known(self) -> str:
+        if self.fs is None:
+            return "the columns are id, type, subject, date or period, the fields, evidence"
+        shown = [f"{c.title} ({c.name})" if c.title != c.name else c.name for c in self.fs.columns]
+        return "the columns are " + ", ".join(shown)
+
+    def _missing_columns(self, columns: dict[int, str], header_row: int) -> set[str]:
+        """Keys every row needs that no column holds (reported once, at the header)."""
+        fs = self.fs
+        need = {"subject"} if fs is None else {c.name for c in fs.columns if c.required}
+        missing = need - set(columns.values())
+        for key in sorted(missing):
+            col = self.fs.column(key) if self.fs is not None else None
+            title = f"{col.title} ({key})" if col is not None and col.title != key else key
+            at = (self.sheet.name, header_row, None)
+            self.out.bad(at, key, f"no column for {title}, which every row needs")
+        return missing
+
+    def _no_header(self) -> None:
+        what = self._subject_title()
+        at = (self.sheet.name, 1, 0)
+        self.out.bad(at, "-", f"no header row naming the {what} column in the first rows")
+
+    def _subject_title(self) -> str:
+        assert self.fs is not None
+        col = self.fs.column("subject")
+        return f"subject ({col.title})" if col is not None else "subject"
+
+    def _unknown_sheet(self) -> None:
+        types = ", ".join(sorted(self.by_type))
+        at = (self.sheet.name, 1, 0)
+        msg = (
+            f"no fact type is named {self.sheet.name!r} and no type (类型) column says one: "
+            f"name the sheet after a fact type ({types}), or remove the sheet"
+        )
+        self.out.bad(at, "-", msg)
+
+    def _row(self, number: int, row: list[Any], columns: dict[int, str], missing: set[str]) -> None:
+        """One row as a raw record (or a problem when its type cannot be told)."""
+        line = len(self.out.refs) + 1
+        ref = RowRef(self.sheet.name, number, {k: j for j, k in columns.items()})
+        fs = self._row_type(row, ref)
+        if fs is None:
+            return
+        raw: dict[str, Any] = {"type": fs.decl.id}
+        data: dict[str, Any] = {}
+        for j, key in columns.items():
+            v = row[j] if j < len(row) else ""
+            if key == "type" or is_empty(v):
+                continue
+            col = fs.column(key)
+            if col is None:
+                msg = f"{fs.decl.id} has no field '{key}'"
+                self.out.bad(_at(ref, key), key, msg, line)
+                continue
+            try:
+                value = read_cell(col, v)
+            except CellError as e:
+                self.out.bad(_at(ref, key), key, str(e), line)
+                value = text_of(v)
+            (data if col.data else raw)[key] = value
+        raw["data"] = data
+        if "id" not in raw:
+            raw["id"] = self._made_id(fs, raw, number)
+        for key in missing:
+            self.out.reported.add((line, key))
+        self.out.refs.append(ref)
+        self.out.records.append((line, raw))
+
+    def _row_type(self, row: list[Any], ref: RowRef) -> FactSheet | None:
+        j = ref.cells.get("type")
+        cell = row[j] if j is not None and j < len(row) else ""
+        if is_empty(cell):
+            if self.fs is None:
+                self.out.bad(_at(ref, "type"), "type", "no fact type given")
+            return self.fs
+        text = text_of(cell)
+        got = self.type_names.get(text)
+        if got is None or (self.fs is not None and got is not self.fs):
+            want = self.fs.decl.id if self.fs is not None else "one of " + ", ".join(self.by_type)
+            self.out.bad(_at(ref, "type"), "type", f"{text!r} is not {want}")
+            return None
+        return got
+
+    def _made_id(self, fs: FactSheet, raw: dict[str, Any], row: int) -> str:
+        """`inspection_issue-2025-r7`: the type (or the sheet), the year, the row."""
+        key = fs.decl.id if self.fs is not None else self.sheet.name
+        when = raw.get("date") or raw.get("period")
+        year = when[:4] if isinstance(when, str) and when[:4].isdigit() else None
+        return f"{key}-{year}-r{row}" if year else f"{key}-r{row}"
+
+
+def _at(ref: RowRef, key: str) -> tuple[str, int, int | None]:
+    return ref.sheet, ref.row, ref.cells.get(key)
