@@ -28,8 +28,8 @@ class Choices:
         return self.lookup.get(text.strip())
 
 
-def enum_choices(values: Iterable[n.EnumValue]) -> Choices:
-    """An enum's titles (its ids where it has none)."""
+def enum_choices(values: Iterable[n.EnumValue | n.UnitKind]) -> Choices:
+    """An enum's (or the unit kinds') titles, its ids where it has none."""
     vals = list(values)
     lookup = {v.title: v.id for v in vals if v.title}
     lookup.update({v.id: v.id for v in vals})
@@ -43,10 +43,10 @@ def subject_choices(org: Org, kinds: Iterable[str]) -> Choices:
         named += [(u.id, u.name) for u in sorted(org.units.values(), key=lambda u: u.id)]
     if "person" in kinds:
         named += [(p.id, p.name) for p in sorted(org.persons.values(), key=lambda p: p.id)]
-    return _named(named)
+    return named_choices(named)
 
 
-def _named(named: list[tuple[str, str]]) -> Choices:
+def named_choices(named: list[tuple[str, str]]) -> Choices:
     """Choices over (id, name) pairs: the name alone where it is unique and no other's id."""
     ids = {i for i, _ in named}
     holders: dict[str, list[str]] = {}

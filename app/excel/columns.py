@@ -129,18 +129,25 @@ class Vocabulary:
 
     def field_column(self, fd: n.FieldDecl) -> Column:
         """The column of a data field."""
-        t = fd.type
-        kind = "enum" if t.is_enum else (t.name or "text")
-        choices: Choices | None = None
-        if t.is_enum:
-            choices = enum_choices(t.values)
-        elif kind in ("person", "unit") and self.org is not None:
-            choices = subject_choices(self.org, (kind,))
-        elif kind == "indicator":
-            titles = self.indicators or dict.fromkeys(sorted(self.schema.indicators))
-            choices = indicator_choices(titles)
-        hint = _hint(kind, t, choices) + ("" if t.optional else "（必填）")
-        return Column(fd.name, field_title(fd), kind, not t.optional, True, t, choices, hint)
+        titles = self.indicators or dict.fromkeys(sorted(self.schema.indicators))
+        return field_column(fd, self.org, titles)
+
+
+def field_column(
+    fd: n.FieldDecl, org: Org | None = None, indicators: Mapping[str, str | None] | None = None
+) -> Column:
+    """The column of a typed field (of a fact type, or a person attribute)."""
+    t = fd.type
+    kind = "enum" if t.is_enum else (t.name or "text")
+    choices: Choices | None = None
+    if t.is_enum:
+        choices = enum_choices(t.values)
+    elif kind in ("person", "unit") and org is not None:
+        choices = subject_choices(org, (kind,))
+    elif kind == "indicator" and indicators:
+        choices = indicator_choices(indicators)
+    hint = _hint(kind, t, choices) + ("" if t.optional else "（必填）")
+    return Column(fd.name, field_title(fd), kind, not t.optional, True, t, choices, hint)
 
 
 def _who(decl: n.FactDecl) -> str:

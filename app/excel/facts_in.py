@@ -21,12 +21,12 @@ from xlsxwriter.utility import xl_col_to_name
 
 from app.excel.cells import CellError, is_empty, read_cell, text_of
 from app.excel.columns import FactSheet, Vocabulary, header_names
+from app.excel.header import find_header
 from app.excel.reader import Sheet
 from dsl.facts import FactProblem
 
 # Sheets of the template that hold no facts.
 AUX_SHEETS = frozenset({"填写说明", "选项", "对象名单"})
-HEADER_SCAN = 10
 _LINE = re.compile(r"\bline (\d+)")
 
 
@@ -148,58 +148,24 @@ class _SheetReader:
     def read(self) -> None:
         """Finds the header, checks it, and reads every row below it."""
         rows = self.sheet.rows
-        found = self._header(rows)
+        found = find_header(rows, self.names, "subject")
         if found is None:
             if any(not is_empty(v) for row in rows for v in row):
                 self._no_header() if self.fs is not None else self._unknown_sheet()
             return
-        last, columns = found
+        last, columns = found.last, found.columns
         if self.fs is None and "type" not in columns.values():
             self._unknown_sheet()
             return
+        for at_row, col, key, message in found.problems:
+            extra = f"; {self._known()}" if key == "-" else ""
+            self.out.bad((self.sheet.name, at_row, col), key, message + extra)
         missing = self._missing_columns(columns, last + 1)
         for i in range(last + 1, len(rows)):
             row = rows[i]
             if all(is_empty(v) for v in row):
                 continue
             self._row(i + 1, row, columns, missing)
-
-    def _header(self, rows: list[list[Any]]) -> tuple[int, dict[int, str]] | None:
-        """(index of the last header row, column → key), or None without a header."""
-        for i, row in enumerate(rows[:HEADER_SCAN]):
-            if self._names_subject(row):
-                last = i + 1 if i + 1 < len(rows) and self._names_subject(rows[i + 1]) else i
-                return last, self._columns(rows[i : last + 1], i)
-        return None
-
-    def _names_subject(self, row: list[Any]) -> bool:
-        return any(self.names.get(text_of(v)) == "subject" for v in row if not is_empty(v))
-
-    def _columns(self, header: list[list[Any]], first: int) -> dict[int, str]:
-        """Each column's key, from the header row(s); the lower row wins (the ids)."""
-        width = max(len(r) for r in header)
-        columns: dict[int, str] = {}
-        where: dict[str, int] = {}
-        for j in range(width):
-            cells = [(first + k, r[j]) for k, r in enumerate(header) if j < len(r)]
-            texts = [(i, text_of(v)) for i, v in cells if not is_empty(v)]
-            keys = [self.names[t] for _, t in texts if t in self.names]
-            if not texts:
-                continue
-            if not keys:
-                i, text = texts[-1]
-                at = (self.sheet.name, i + 1, j)
-                self.out.bad(at, "-", f"unknown column {text!r}; {self._known()}")
-                continue
-            key = keys[-1]
-            if key in where:
-                at = (self.sheet.name, first + len(header), j)
-                msg = f"a second column for {key} (the first is {xl_col_to_name(where[key])})"
-                self.out.bad(at, key, msg)
-                continue
-            where[key] = j
-            columns[j] = key
-        return columns
 
     def _known(self) -> str:
         if self.fs is None:

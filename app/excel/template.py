@@ -35,7 +35,7 @@ def facts_template(vocab: Vocabulary, title: str, digest: str = "") -> bytes:
     fmt = Formats(wb)
     sheets = vocab.sheets()
     intro = wb.add_worksheet(INSTRUCTIONS)
-    lists = _Lists(wb.add_worksheet(LISTS))
+    lists = Lists(wb.add_worksheet(LISTS))
     for fs in sheets:
         _fact_sheet(wb.add_worksheet(fs.name), fs, vocab, fmt, lists)
     if vocab.org is not None:
@@ -47,7 +47,7 @@ def facts_template(vocab: Vocabulary, title: str, digest: str = "") -> bytes:
     return buf.getvalue()
 
 
-class _Lists:
+class Lists:
     """The hidden sheet holding the drop-down lists, one per column of it."""
 
     def __init__(self, sheet: Worksheet) -> None:
@@ -66,7 +66,7 @@ class _Lists:
 
 
 def _fact_sheet(
-    ws: Worksheet, fs: FactSheet, vocab: Vocabulary, fmt: Formats, lists: _Lists
+    ws: Worksheet, fs: FactSheet, vocab: Vocabulary, fmt: Formats, lists: Lists
 ) -> None:
     ws.freeze_panes(FIRST_DATA_ROW, 0)
     print_setup(ws, FIRST_DATA_ROW)
@@ -76,7 +76,7 @@ def _fact_sheet(
         ws.set_column(j, j, _width(col), cell_fmt.get(col.kind, fmt.text))
         ws.write_string(0, j, col.title, fmt.required if col.required else fmt.header)
         ws.write_string(1, j, col.name, fmt.ident)
-        check = _check(col, vocab, lists)
+        check = check_of(col, vocab.year, lists)
         if check is not None:
             ws.data_validation(FIRST_DATA_ROW, j, LAST_ROW, j, check)
     ws.autofilter(1, 0, 1, len(fs.columns) - 1)
@@ -89,7 +89,7 @@ def _width(col: Column) -> int:
     return column_width(col.title, col.name, longest, least=least, most=40)
 
 
-def _check(col: Column, vocab: Vocabulary, lists: _Lists) -> dict[str, Any] | None:
+def check_of(col: Column, year: int | None, lists: Lists) -> dict[str, Any] | None:
     """The data validation of a column: a list, a number range, a date in the year, or a note."""
     check: dict[str, Any] = {
         "input_title": col.title[:32],
@@ -104,8 +104,8 @@ def _check(col: Column, vocab: Vocabulary, lists: _Lists) -> dict[str, Any] | No
         return check
     if col.kind in ("number", "integer") and col.ftype is not None:
         return _number_check(check, col)
-    if col.kind == "date" and vocab.year is not None:
-        y = vocab.year
+    if col.kind == "date" and year is not None:
+        y = year
         check.update(
             validate="date",
             criteria="between",
