@@ -40,7 +40,7 @@ def is_empty(v: Any) -> bool:
 def text_of(v: Any) -> str:
     """A cell as text: whole numbers without `.0`, dates as ISO."""
     if isinstance(v, str):
-        return unicodedata.normalize("NFKC", v).strip()
+        return v.strip()
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     if isinstance(v, float):
@@ -83,7 +83,7 @@ def number(v: Any) -> Decimal:
         return Decimal(v)
     if isinstance(v, float):
         return Decimal(format(v, f".{_SHOWN_DIGITS}g"))
-    text = text_of(v).replace(",", "").replace(" ", "")
+    text = _plain(text_of(v)).replace(",", "").replace(" ", "")
     if text.endswith("%"):
         raise CellError(f"{text!r}: write the number without % (98.5, not 98.5%)")
     if not _NUMBER.match(text):
@@ -104,7 +104,7 @@ def day(v: Any) -> str:
         if float(v).is_integer() and 0 < v < 2958466:
             return (EXCEL_EPOCH + timedelta(days=int(v))).isoformat()
         raise CellError(f"expected a date, got {text_of(v)!r}")
-    text = text_of(v)
+    text = _plain(text_of(v))
     m = _DAY.match(text)
     if m is not None:
         try:
@@ -116,7 +116,7 @@ def day(v: Any) -> str:
 
 def period(v: Any) -> str:
     """A period: `2025Q1`, `2025`, `2025年第一季度`, `2025年度`."""
-    text = text_of(v)
+    text = _plain(text_of(v))
     m = _QUARTER.match(text)
     if m is not None:
         q = m[2] or m[3]
@@ -125,6 +125,11 @@ def period(v: Any) -> str:
     if m is not None:
         return m[1]
     raise CellError(f"expected a period such as 2025Q1 or 2025, got {text!r}")
+
+
+def _plain(text: str) -> str:
+    """Full-width digits and letters as ASCII (`２０２５Ｑ１` is 2025Q1)."""
+    return unicodedata.normalize("NFKC", text)
 
 
 def period_title(text: str) -> str:
