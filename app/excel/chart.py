@@ -10,10 +10,9 @@ from typing import Any
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 
-from app.excel.styles import Formats, print_setup
+from app.excel.styles import BAND_MARKS, Formats, band_colours, print_setup
 from app.excel.titles import Titles
 
-MARKS = ("#2E7D32", "#B8860B", "#C62828", "#595959", "#1F4E79", "#C55A11")
 CHART_ROWS = 22  # rows a chart takes on the sheet
 
 
@@ -35,12 +34,15 @@ def chart_sheet(
     data_col = 0
     top = 0
     for card, rows in by_card.items():
-        groups = _by_band(card, rows, titles)
+        groups = _by_band(rows)
+        colours = band_colours(rows)
         ws.write_string(top, 0, f"{titles.scorecards.get(card, card)}：最终得分与排名", fmt.title)
         ws.write_row(top + 1, 0, ["段/等次", "人数", "最高", "最低"], fmt.header)
         chart = wb.add_chart({"type": "scatter"})
         assert chart is not None
-        for k, (band, points) in enumerate(groups):
+        for k, (ident, points) in enumerate(groups):
+            band = titles.band_title(card, ident) if ident else "未分段"
+            mark = BAND_MARKS[colours.get(ident, 4) if ident else 4]
             finals = [f for _, f in points]
             r = top + 2 + k
             ws.write_string(r, 0, band, fmt.plain)
@@ -60,8 +62,8 @@ def chart_sheet(
                     "marker": {
                         "type": "circle",
                         "size": 5,
-                        "fill": {"color": MARKS[k % len(MARKS)]},
-                        "border": {"color": MARKS[k % len(MARKS)]},
+                        "fill": {"color": mark},
+                        "border": {"color": mark},
                     },
                 }
             )
@@ -83,15 +85,12 @@ def fmt_code(places: int) -> str:
     return "0" if places <= 0 else "0." + "0" * places
 
 
-def _by_band(
-    card: str, rows: Sequence[Mapping[str, Any]], titles: Titles
-) -> list[tuple[str, list[tuple[int, Decimal]]]]:
-    """(band title, [(rank, final)]) by the best rank in each band."""
+def _by_band(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[tuple[int, Decimal]]]]:
+    """(band, [(rank, final)]) by the best rank in each band ("" for no band)."""
     groups: dict[str, list[tuple[int, Decimal]]] = {}
     for i, r in enumerate(rows, 1):
         if r.get("final") is None:
             continue
-        band = r.get("tier") or r.get("grade")
-        title = titles.band_title(card, band) if band else "未分段"
-        groups.setdefault(title, []).append((int(r.get("rank") or i), Decimal(str(r["final"]))))
+        band = r.get("tier") or r.get("grade") or ""
+        groups.setdefault(band, []).append((int(r.get("rank") or i), Decimal(str(r["final"]))))
     return sorted(groups.items(), key=lambda kv: min(rank for rank, _ in kv[1]))

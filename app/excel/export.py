@@ -13,6 +13,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from xlsxwriter.workbook import Workbook
@@ -20,8 +21,9 @@ from xlsxwriter.worksheet import Worksheet
 
 from app.excel.cells import period_title
 from app.excel.chart import chart_sheet
-from app.excel.styles import Formats, column_width, new_workbook, print_setup
+from app.excel.styles import Formats, band_colours, column_width, new_workbook, print_setup
 from app.excel.titles import BAND_WORDS, Titles
+from dsl.runtime import round_to
 
 HEADER_ROWS = 2
 _MONEY_KEYS = ("base", "bonus", "penalty", "joint")
@@ -140,9 +142,10 @@ def scorecard_sheet(
     """One scorecard's results: a row per subject, by rank."""
     cols = columns(card, rows, titles)
     write_header(ws, [(c.title, c.ident) for c in cols], fmt)
+    colours = band_colours(rows)
     for i, r in enumerate(rows, HEADER_ROWS):
         band = r.get("tier") or r.get("grade")
-        band_fmt = fmt.band(band, titles.band_order(card, band)) if band else None
+        band_fmt = fmt.band(band, colours[band]) if band else None
         for j, c in enumerate(cols):
             v = c.value(r)
             coloured = band_fmt if c.ident in ("final", "tier", "grade") else None
@@ -212,7 +215,9 @@ def explanation_sheet(
             exact = t.get("value")
             ws.write_string(row, 0, str(t.get("what", "")), fmt.plain)
             is_int = isinstance(exact, int) or (isinstance(exact, str) and exact.isdigit())
-            write_value(ws, row, 1, "int" if is_int else "number", _decimal(exact), fmt)
+            value = _decimal(exact)
+            shown = round_to(value, titles.places, titles.mode) if value is not None else None
+            write_value(ws, row, 1, "int" if is_int else "number", shown, fmt)
             write_value(ws, row, 2, "text", exact, fmt)
             ws.write_string(row, 3, str(t.get("where") or ""), fmt.plain)
             ws.write_string(row, 4, ", ".join(t.get("facts") or []), fmt.plain)
@@ -224,16 +229,13 @@ def explanation_sheet(
     print_setup(ws)
 
 
-def _decimal(v: Any) -> Decimal | None:
-    """An exact trace value (`86.925`, `51/2`) as a decimal, or None for text."""
+def _decimal(v: Any) -> Decimal | Fraction | None:
+    """An exact trace value (`86.925`, `51/2`) as a number, or None for text."""
     if v is None:
         return None
     text = str(v)
     try:
-        if "/" in text:
-            num, den = text.split("/")
-            return Decimal(num) / Decimal(den)
-        return Decimal(text)
+        return Fraction(text) if "/" in text else Decimal(text)
     except (ArithmeticError, ValueError):
         return None
 

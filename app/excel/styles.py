@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,9 @@ CREATED = datetime(2025, 1, 1)
 FONT = "等线"  # Excel's default CJK font on Windows; others substitute their own
 HEADER_FILL = "#DDEBF7"
 REQUIRED_FILL = "#9BC2E6"
-BAND_FILLS = ("#C6EFCE", "#FFEB9C", "#FFC7CE", "#D9D9D9", "#DDEBF7", "#FCE4D6")
+# Bands from the best ranked: green, then yellow, blue, orange, grey; the worst ranked red.
+BAND_FILLS = ("#C6EFCE", "#FFEB9C", "#DDEBF7", "#FCE4D6", "#D9D9D9", "#FFC7CE")
+BAND_MARKS = ("#2E7D32", "#B8860B", "#1F4E79", "#C55A11", "#595959", "#C62828")
 
 
 def new_workbook(target: Any, title: str) -> xlsxwriter.Workbook:
@@ -80,3 +83,18 @@ def print_setup(ws: Worksheet, header_rows: int = 0) -> None:
     ws.fit_to_pages(1, 0)
     if header_rows:
         ws.repeat_rows(0, header_rows - 1)
+
+
+def band_colours(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Each band's colour (a place in `BAND_FILLS`): the band of the best ranked green, the
+    band of the worst red, those between yellow and on."""
+    best: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        band = r.get("tier") or r.get("grade")
+        if band is not None:
+            best.setdefault(band, int(r.get("rank") or i + 1))
+    order = sorted(best, key=lambda b: best[b])
+    out = {b: 0 if k == 0 else 1 + (k - 1) % (len(BAND_FILLS) - 2) for k, b in enumerate(order)}
+    if len(order) > 1:
+        out[order[-1]] = len(BAND_FILLS) - 1
+    return out

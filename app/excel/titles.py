@@ -17,6 +17,7 @@ class Titles:
     """Titles by id, and how published numbers are shown."""
 
     places: int
+    mode: str = "half_up"
     scorecards: Mapping[str, str] = field(default_factory=dict)
     parts: Mapping[str, str] = field(default_factory=dict)
     indicators: Mapping[str, str] = field(default_factory=dict)
@@ -27,13 +28,6 @@ class Titles:
     def name(self, subject: str) -> str:
         """A subject's name (its id when the organisation does not know it)."""
         return self.names.get(subject, subject)
-
-    def band_order(self, card: str, band: str) -> int:
-        """The place of a band among its scorecard's declared bands (for its colour)."""
-        for i, (ident, _) in enumerate(self.bands.get(card, ())):
-            if ident == band:
-                return i
-        return len(self.bands.get(card, ()))
 
     def band_title(self, card: str, band: str | None) -> str:
         """A band's title, else its id."""
@@ -67,6 +61,7 @@ def titles_of(compiled: CompiledRuleset, org: Org | None) -> Titles:
         units = {p.id: names.get(p.unit, p.unit) for p in org.persons.values()}
     return Titles(
         places=compiled.places,
+        mode=compiled.round_mode,
         scorecards={k: c.title or k for k, c in compiled.scorecards.items()},
         parts=parts,
         indicators=indicators,
