@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,25 +15,34 @@ PG_SKIP_REASON = (
     f"PostgreSQL tests skipped: set {PG_ENV} "
     "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) to run them"
 )
+LO_SKIP_REASON = (
+    "LibreOffice tests skipped: no soffice on PATH "
+    "(apt-get install libreoffice-calc-nogui; .ci/run installs it)"
+)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skips the tests marked `postgres` when no test database is configured."""
-    if os.environ.get(PG_ENV):
-        return
-    skip = pytest.mark.skip(reason=PG_SKIP_REASON)
+    """Skips the tests marked `postgres` when no test database is configured, and those
+    marked `libreoffice` where LibreOffice is not installed."""
+    skips = []
+    if not os.environ.get(PG_ENV):
+        skips.append(("postgres", pytest.mark.skip(reason=PG_SKIP_REASON)))
+    if shutil.which("soffice") is None:
+        skips.append(("libreoffice", pytest.mark.skip(reason=LO_SKIP_REASON)))
     for item in items:
-        if item.get_closest_marker("postgres") is not None:
-            item.add_marker(skip)
+        for marker, skip in skips:
+            if item.get_closest_marker(marker) is not None:
+                item.add_marker(skip)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Says once, at the end, why the PostgreSQL tests did not run."""
+    """Says once, at the end, why the PostgreSQL or LibreOffice tests did not run."""
     skipped = terminalreporter.stats.get("skipped", [])
-    count = sum(PG_SKIP_REASON in str(getattr(r, "longrepr", "")) for r in skipped)
-    if count:
-        terminalreporter.write_line(f"{count} test(s): {PG_SKIP_REASON}", yellow=True)
+    for reason in (PG_SKIP_REASON, LO_SKIP_REASON):
+        count = sum(reason in str(getattr(r, "longrepr", "")) for r in skipped)
+        if count:
+            terminalreporter.write_line(f"{count} test(s): {reason}", yellow=True)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import zipfile
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -134,7 +133,3 @@ def test_a_title_less_ruleset_shows_ids(org: Org) -> None:
     row = by_ids(ws)[0]
     assert row["final"].number_format == "0.0"
     assert row["name"].value == "x"
-
-
-def test_repo_root_fixture(repo_root: Path) -> None:
-    assert (repo_root / "rules" / "2024").is_dir()
