@@ -75,14 +75,17 @@ def read_cell(col: Column, v: Any) -> Any:
     return text  # an unknown subject or indicator: the validator words it
 
 
-def number(v: Any) -> Decimal:
-    """A number cell, or numeric text (`97.5`, `１,234`), as an exact decimal."""
+def number(v: Any) -> int | float | Decimal:
+    """A number cell as JSON would carry it (a whole number as an int, else the float of the
+    digits Excel shows), or numeric text (`97.5`, `１,234`) as an exact decimal."""
     if isinstance(v, bool | date | time | timedelta):
         raise CellError(f"expected a number, got {text_of(v)!r}")
     if isinstance(v, int):
-        return Decimal(v)
+        return v
     if isinstance(v, float):
-        return Decimal(format(v, f".{_SHOWN_DIGITS}g"))
+        if v.is_integer() and abs(v) < 2**53:
+            return int(v)
+        return float(format(v, f".{_SHOWN_DIGITS}g"))
     text = _plain(text_of(v)).replace(",", "").replace(" ", "")
     if text.endswith("%"):
         raise CellError(f"{text!r}: write the number without % (98.5, not 98.5%)")

@@ -9,8 +9,9 @@ a column by either, in any order.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from app.excel.choices import (
     Choices,
@@ -67,9 +68,14 @@ class FactSheet:
     name: str
     columns: tuple[Column, ...]
 
+    @cached_property
+    def by_name(self) -> dict[str, Column]:
+        """The columns by the key they fill."""
+        return {c.name: c for c in self.columns}
+
     def column(self, name: str) -> Column | None:
         """The column filling `name`, if the sheet has one."""
-        return next((c for c in self.columns if c.name == name), None)
+        return self.by_name.get(name)
 
 
 def field_title(fd: n.FieldDecl) -> str:
@@ -93,6 +99,7 @@ class Vocabulary:
     period_kinds: tuple[str, ...] = ("quarter", "year")
     indicators: Mapping[str, str | None] | None = None
     org: Org | None = None
+    _subjects: dict[tuple[str, ...], Choices] = field(default_factory=dict, repr=False)
 
     def sheets(self) -> list[FactSheet]:
         """A sheet per fact type, in declaration order, with unique names."""
@@ -106,10 +113,18 @@ class Vocabulary:
             out.append(FactSheet(decl, name, tuple(self.columns(decl))))
         return out
 
+    def subjects(self, kinds: tuple[str, ...]) -> Choices | None:
+        """The organisation's units and/or persons as choices (made once per kinds)."""
+        if self.org is None:
+            return None
+        if kinds not in self._subjects:
+            self._subjects[kinds] = subject_choices(self.org, kinds)
+        return self._subjects[kinds]
+
     def columns(self, decl: n.FactDecl) -> list[Column]:
         """The columns of one fact type's sheet, in template order."""
         subject = _SUBJECT_TITLE.get(tuple(decl.subjects), "对象")
-        who = subject_choices(self.org, decl.subjects) if self.org is not None else None
+        who = self.subjects(tuple(decl.subjects))
         cols = [
             Column("id", "编号", "text", False, False, hint="可空：空时按表名和行号生成"),
             Column("subject", subject, "subject", True, False, choices=who, hint=_who(decl)),
@@ -130,11 +145,14 @@ class Vocabulary:
     def field_column(self, fd: n.FieldDecl) -> Column:
         """The column of a data field."""
         titles = self.indicators or dict.fromkeys(sorted(self.schema.indicators))
-        return field_column(fd, self.org, titles)
+        return field_column(fd, self.org, titles, self.subjects)
 
 
 def field_column(
-    fd: n.FieldDecl, org: Org | None = None, indicators: Mapping[str, str | None] | None = None
+    fd: n.FieldDecl,
+    org: Org | None = None,
+    indicators: Mapping[str, str | None] | None = None,
+    subjects: Callable[[tuple[str, ...]], Choices | None] | None = None,
 ) -> Column:
     """The column of a typed field (of a fact type, or a person attribute)."""
     t = fd.type
@@ -143,7 +161,7 @@ def field_column(
     if t.is_enum:
         choices = enum_choices(t.values)
     elif kind in ("person", "unit") and org is not None:
-        choices = subject_choices(org, (kind,))
+        choices = subject_choices(org, (kind,)) if subjects is None else subjects((kind,))
     elif kind == "indicator" and indicators:
         choices = indicator_choices(indicators)
     hint = _hint(kind, t, choices) + ("" if t.optional else "（必填）")

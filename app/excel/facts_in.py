@@ -161,11 +161,12 @@ class _SheetReader:
             extra = f"; {self._known()}" if key == "-" else ""
             self.out.bad((self.sheet.name, at_row, col), key, message + extra)
         missing = self._missing_columns(columns, last + 1)
+        cells = {k: j for j, k in columns.items()}  # shared by the rows' references
         for i in range(last + 1, len(rows)):
             row = rows[i]
-            if all(is_empty(v) for v in row):
+            if all(v == "" or is_empty(v) for v in row):
                 continue
-            self._row(i + 1, row, columns, missing)
+            self._row(i + 1, row, cells, missing)
 
     def _known(self) -> str:
         if self.fs is None:
@@ -204,20 +205,22 @@ class _SheetReader:
         )
         self.out.bad(at, "-", msg)
 
-    def _row(self, number: int, row: list[Any], columns: dict[int, str], missing: set[str]) -> None:
+    def _row(self, number: int, row: list[Any], cells: dict[str, int], missing: set[str]) -> None:
         """One row as a raw record (or a problem when its type cannot be told)."""
         line = len(self.out.refs) + 1
-        ref = RowRef(self.sheet.name, number, {k: j for j, k in columns.items()})
+        ref = RowRef(self.sheet.name, number, cells)
         fs = self._row_type(row, ref)
         if fs is None:
             return
         raw: dict[str, Any] = {"type": fs.decl.id}
         data: dict[str, Any] = {}
-        for j, key in columns.items():
-            v = row[j] if j < len(row) else ""
-            if key == "type" or is_empty(v):
+        width = len(row)
+        by_name = fs.by_name
+        for key, j in cells.items():
+            v = row[j] if j < width else ""
+            if v == "" or key == "type" or is_empty(v):
                 continue
-            col = fs.column(key)
+            col = by_name.get(key)
             if col is None:
                 msg = f"{fs.decl.id} has no field '{key}'"
                 self.out.bad(_at(ref, key), key, msg, line)
