@@ -62,6 +62,7 @@ def org_template(decl: n.OrganisationDecl | None, org: Org | None, title: str) -
     buf = io.BytesIO()
     wb = new_workbook(buf, f"{title} · 组织机构模板")
     fmt = Formats(wb)
+    _guide(wb.add_worksheet("填写说明"), title, fmt)
     lists = Lists(wb.add_worksheet("选项"))
     named = [(u.id, u.name) for u in sorted(org.units.values(), key=lambda u: u.id)] if org else []
     units = named_choices(named) if org else None
@@ -78,9 +79,26 @@ def org_template(decl: n.OrganisationDecl | None, org: Org | None, title: str) -
     _sheet(wb.add_worksheet(UNITS), unit_columns(decl, units), unit_rows, fmt, lists)
     _sheet(wb.add_worksheet(PERSONS), person_columns(decl, units), person_rows, fmt, lists)
     lists.sheet.hide()
-    wb.worksheets()[1].activate()
+    wb.worksheets()[2].activate()
     wb.close()
     return buf.getvalue()
+
+
+GUIDE = (
+    "“单位”表每行一个单位，“人员”表每行一个人员。第 1 行是列名，第 2 行是字段编号，请勿修改。",
+    "编号在全部单位和人员中唯一，导入后不要更改；类别从列表中选择。",
+    "上级单位、所在单位可填编号，或只有一个单位使用的名称。",
+    "导入的是完整的组织机构：表中没有的单位和人员视为撤销或调离（历史记录保留）。",
+    "导入：jixiao import org 本文件.xlsx --from 生效日期（首次导入可省略 --from）。",
+)
+
+
+def _guide(ws: Worksheet, title: str, fmt: Formats) -> None:
+    ws.set_column(0, 0, 100)
+    ws.write_string(0, 0, f"{title} · 组织机构模板", fmt.title)
+    for i, text in enumerate(GUIDE, 2):
+        ws.write_string(i, 0, f"{i - 1}. {text}", fmt.wrap)
+    print_setup(ws)
 
 
 def _title(decl: n.OrganisationDecl | None, kind: str) -> str:
