@@ -21,6 +21,7 @@ from app.excel.choices import (
     subject_choices,
 )
 from dsl import nodes as n
+from dsl.compiled import CompiledRuleset
 from dsl.facts import Org
 from dsl.validate import FactSchema
 
@@ -212,3 +213,18 @@ def header_names(sheet: FactSheet | None, sheets: Sequence[FactSheet]) -> dict[s
             out[c.name] = c.name
     out["type"] = "type"
     return out
+
+
+def vocabulary_of(compiled: CompiledRuleset, org: Org | None) -> Vocabulary:
+    """The fact sheets of a compiled ruleset: its year, periods and indicator titles."""
+    header = compiled.program.header
+    kinds = tuple(header.periods) if header is not None else ("quarter", "year")
+    titles = {
+        i.id: i.title
+        for card in compiled.scorecards.values()
+        for p in card.parts
+        for i in p.indicators
+    }
+    for ident in compiled.schema.indicators:
+        titles.setdefault(ident, None)
+    return Vocabulary(compiled.schema, compiled.year, kinds, dict(sorted(titles.items())), org)

@@ -19,8 +19,8 @@ from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name
 
-from app.excel.cells import CellError, is_empty, read_cell, text_of
-from app.excel.columns import FactSheet, Vocabulary, header_names
+from app.excel.cells import CellError, day, is_empty, period, read_cell, text_of
+from app.excel.columns import ALIASES, FactSheet, Vocabulary, header_names
 from app.excel.header import find_header
 from app.excel.reader import Sheet
 from dsl.facts import FactProblem
@@ -65,6 +65,7 @@ class Parsed:
     refs: list[RowRef] = field(default_factory=list)
     problems: list[CellProblem] = field(default_factory=list)
     sheets: dict[str, int] = field(default_factory=dict)  # sheet name → its place
+    bad_sheets: set[str] = field(default_factory=set)  # sheets whose header has a problem
     # (record, key) already reported here; the validator's word on them is not repeated.
     reported: set[tuple[int, str]] = field(default_factory=set)
 
@@ -82,24 +83,36 @@ class Parsed:
         if record:
             self.reported.add((record, key))
 
-    def locate(self, problems: Iterable[FactProblem]) -> list[CellProblem]:
-        """The validator's problems at their cells, without those already reported."""
+    def clean(self) -> list[tuple[int, dict[str, Any]]]:
+        """The records nothing was found wrong with while reading (to import the valid rest)."""
+        bad = {line for line, _ in self.reported}
+        sheet_of = {i: ref.sheet for i, ref in enumerate(self.refs, 1)}
+        return [
+            (line, raw)
+            for line, raw in self.records
+            if line not in bad and sheet_of[line] not in self.bad_sheets
+        ]
+
+    def locate(self, problems: Iterable[FactProblem], first: int = 1) -> list[CellProblem]:
+        """The validator's problems at their cells, without those already reported, in sheet,
+        row and column order. `first` is the line number of the first record (0 or 1)."""
         out: list[CellProblem] = []
         for p in problems:
             if isinstance(p, CellProblem):
                 out.append(p)
                 continue
+            line = p.line - first + 1
             key = p.field[5:] if p.field.startswith("data.") else p.field
-            if (p.line, key) in self.reported:
+            if (line, key) in self.reported:
                 continue
-            if not 0 < p.line <= len(self.refs):
+            if not 0 < line <= len(self.refs):
                 out.append(CellProblem(p.source, 0, p.ident, key, p.message, p.source))
                 continue
-            ref = self.refs[p.line - 1]
-            message = _LINE.sub(lambda m: self._row_of(int(m[1])), p.message)
+            ref = self.refs[line - 1]
+            message = _LINE.sub(lambda m: self._row_of(int(m[1]) - first + 1), p.message)
             col = ref.cells.get(key)
             out.append(CellProblem(self.source, ref.row, p.ident, key, message, ref.sheet, col))
-        return out
+        return sorted(out, key=lambda p: (self.sheets.get(p.sheet, -1), p.line, p.col or -1))
 
     def _row_of(self, line: int) -> str:
         if 0 < line <= len(self.refs):
@@ -109,8 +122,12 @@ class Parsed:
 
     def all_problems(self, validated: Iterable[FactProblem] = ()) -> list[CellProblem]:
         """Reading's and the validator's problems, in sheet, row and column order."""
-        got = self.problems + self.locate(validated)
-        return sorted(got, key=lambda p: (self.sheets.get(p.sheet, -1), p.line, p.col or -1))
+        return self.locate([*self.problems, *validated])
+
+    def details(self, problems: Iterable[FactProblem], first: int = 0) -> list[dict[str, Any]]:
+        """Problems in the API's error shape, each at its cell (`督察发现问题!C4`)."""
+        located = self.locate([*self.problems, *problems], first)
+        return [{"field": p.cell, "message": p.message, "id": p.ident} for p in located]
 
 
 def parse_sheets(sheets: Sequence[Sheet], vocab: Vocabulary, source: str) -> Parsed:
@@ -160,6 +177,7 @@ class _SheetReader:
         for at_row, col, key, message in found.problems:
             extra = f"; {self._known()}" if key == "-" else ""
             self.out.bad((self.sheet.name, at_row, col), key, message + extra)
+            self.out.bad_sheets.add(self.sheet.name)
         missing = self._missing_columns(columns, last + 1)
         cells = {k: j for j, k in columns.items()}  # shared by the rows' references
         for i in range(last + 1, len(rows)):
@@ -264,3 +282,26 @@ class _SheetReader:
 
 def _at(ref: RowRef, key: str) -> tuple[str, int, int | None]:
     return ref.sheet, ref.row, ref.cells.get(key)
+
+
+_WHEN = {"date": "date", "日期": "date", "period": "period", "期间": "period", "subject": "subject"}
+
+
+def first_year(sheets: Sequence[Sheet]) -> int | None:
+    """The year of the first date or period in a workbook (to choose the ruleset by)."""
+    names = {**ALIASES, **_WHEN}
+    for sheet in sheets:
+        header = find_header(sheet.rows, names, "subject")
+        if header is None:
+            continue
+        cols = [(j, k) for j, k in header.columns.items() if k in ("date", "period")]
+        for row in sheet.rows[header.last + 1 :]:
+            for j, key in cols:
+                v = row[j] if j < len(row) else ""
+                if is_empty(v):
+                    continue
+                try:
+                    return int((day(v) if key == "date" else period(v))[:4])
+                except CellError:
+                    continue
+    return None

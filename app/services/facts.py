@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pickle
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -72,18 +72,39 @@ def import_facts(
     chunk: int = CHUNK,
 ) -> ImportResult:
     """Checks a facts file whole, then records its new facts in chunks."""
-    total = path.stat().st_size
-    checker = FactChecker(schema, org, str(path), by, datetime.now(UTC))
     problems: list[FactProblem] = []
+    records = _records(path, problems)
+    total = path.stat().st_size
+    return import_records(
+        engine, records, total, str(path), schema, org, by, skip_invalid, progress, chunk, problems
+    )
+
+
+def import_records(
+    engine: Engine,
+    records: Iterable[tuple[int, int, Any]],
+    total: int,
+    source: str,
+    schema: FactSchema,
+    org: Org,
+    by: str,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+    chunk: int = CHUNK,
+    problems: list[FactProblem] | None = None,
+) -> ImportResult:
+    """Checks (line, progress so far, JSON object) records whole, then records the new facts
+    in chunks. `problems` found before (reading the records) count as the checks' own."""
+    checker = FactChecker(schema, org, source, by, datetime.now(UTC))
+    problems = [] if problems is None else problems
     result = ImportResult()
     spooled: list[int] = []  # the rows of each chunk written to the spool
     # No cyclic GC: what the import keeps (ids seen, owners of period values) only grows,
     # and each full collection walked all of it (it doubled the time of checking).
     with tempfile.TemporaryFile() as spool, gc_paused():
         batch: list[tuple[int, Any]] = []
-        done = 0
         with engine.connect() as conn, Session(conn) as session:
-            for line_no, done, obj in _records(path, problems):
+            for line_no, done, obj in records:
                 batch.append((line_no, obj))
                 if len(batch) >= chunk:
                     spooled.append(_check(session, checker, batch, spool, problems, result))
@@ -96,7 +117,7 @@ def import_facts(
         problems.sort(key=lambda p: (p.line, p.field))
         if problems and not skip_invalid:
             raise Invalid(
-                f"{len(problems)} invalid fact(s) in {path}; nothing was imported "
+                f"{len(problems)} invalid fact(s) in {source}; nothing was imported "
                 "(--skip-invalid imports the rest)",
                 problems,
             )

@@ -7,7 +7,7 @@ field. A token limited to fact types or units may not write outside them (Forbid
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -42,8 +42,13 @@ def org_now(engine: Engine) -> Org:
     return org
 
 
-def _scope(who: Principal, raws: Sequence[dict[str, Any]], org: Org) -> None:
-    details = []
+Details = Callable[[Sequence[FactProblem]], list[dict[str, Any]]]
+
+
+def _scope(
+    who: Principal, raws: Sequence[dict[str, Any]], org: Org, details: Details | None = None
+) -> None:
+    outside: list[FactProblem] = []
     for i, raw in enumerate(raws):
         ftype, subject = raw.get("type"), raw.get("subject")
         if not isinstance(ftype, str) or not isinstance(subject, str):
@@ -54,26 +59,40 @@ def _scope(who: Principal, raws: Sequence[dict[str, Any]], org: Org) -> None:
         if why is not None:
             limited = who.fact_types is not None and ftype not in who.fact_types
             fld = "type" if limited else "subject"
-            details.append({"field": f"body[{i}].{fld}", "message": why})
-    if details:
-        err = Forbidden(f"{len(details)} fact(s) outside this token's scope; none recorded")
-        err.details = details
+            outside.append(FactProblem("body", i, str(raw.get("id", "-")), fld, why))
+    if outside:
+        err = Forbidden(f"{len(outside)} fact(s) outside this token's scope; none recorded")
+        err.details = (details or _where)(outside)
         raise err
 
 
+def _where(problems: Sequence[FactProblem]) -> list[dict[str, Any]]:
+    return [{"field": f"body[{p.line}].{p.field}", "message": p.message} for p in problems]
+
+
 def post(
-    engine: Engine, registry: Registry, who: Principal, raws: Sequence[dict[str, Any]], by: str
+    engine: Engine,
+    registry: Registry,
+    who: Principal,
+    raws: Sequence[dict[str, Any]],
+    by: str,
+    details: Details | None = None,
+    dry_run: bool = False,
 ) -> dict[str, Any]:
-    """Checks and records a batch in one transaction; returns counts and sequence numbers."""
+    """Checks and records a batch in one transaction; returns counts and sequence numbers.
+
+    `details` says where each problem is (default: `body[3].data.level`); `dry_run` checks
+    only."""
     org = org_now(engine)
-    _scope(who, raws, org)
+    _scope(who, raws, org, details)
     problems: list[FactProblem] = []
     groups: dict[int, list[tuple[int, Any]]] = {}
     for i, raw in enumerate(raws):
         year = _year(raw)
         if year is None:
             fld = "date" if "date" in raw else "period"
-            problems.append(FactProblem("body", i, str(raw.get("id", "-")), fld, "no year"))
+            why = "no date or period to tell the year by"
+            problems.append(FactProblem("body", i, str(raw.get("id", "-")), fld, why))
             continue
         groups.setdefault(year, []).append((i, raw))
     rows: list[dict[str, Any]] = []
@@ -96,11 +115,15 @@ def post(
     if problems:
         problems.sort(key=lambda p: (p.line, p.field))
         message = f"{len(problems)} problem(s) in the posted facts; none recorded"
-        if any(_conflicting(p) for p in problems):
-            err = Conflict(message)
-            err.details = problem_details(problems)
-            raise err
-        raise Invalid(message, problems)
+        err: Conflict | Invalid = (
+            Conflict(message)
+            if any(_conflicting(p) for p in problems)
+            else Invalid(message, problems)
+        )
+        err.details = (details or problem_details)(problems)
+        raise err
+    if dry_run:
+        return {"added": 0, "unchanged": unchanged, "facts": []}
     added, repeated = fact_service.write_rows(engine, rows) if rows else (0, 0)
     ids = [str(r.get("id")) for r in raws]
     with Session(engine) as session:
