@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     from app import cli_serve
 
     cli_serve.register(sub)
+    from app import cli_excel
+
+    cli_excel.register(sub)
     return parser
 
 

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from app.services.scoring import PeriodInputs
+    from dsl.facts import Org
+    from dsl.impact import ImpactReport
 
 
 def _period(text: str) -> Period:
@@ -66,12 +68,11 @@ def db_facts(
     return loaded[1], checked_facts(facts[k] for k in sorted(facts))
 
 
-def cmd_impact(args: argparse.Namespace) -> int:
-    """`jixiao impact OLD NEW --period P (--org ORG --facts FACTS | --db)`."""
+def impact_report(args: argparse.Namespace) -> tuple[ImpactReport, Org]:
+    """The impact report the arguments ask for, and the organisation it was scored with."""
     from dsl.facts import read_org, read_raw_facts
     from dsl.impact import run_impact
     from dsl.impact_facts import file_facts
-    from dsl.impact_render import impact_markdown, impact_text
 
     old, new = load_rules(args.old), load_rules(args.new)
     if args.db:
@@ -88,6 +89,14 @@ def cmd_impact(args: argparse.Namespace) -> int:
     report = run_impact(
         old, new, org, facts, args.period, attribute=not args.no_attribution, org_at=org_at
     )
+    return report, org
+
+
+def cmd_impact(args: argparse.Namespace) -> int:
+    """`jixiao impact OLD NEW --period P (--org ORG --facts FACTS | --db)`."""
+    from dsl.impact_render import impact_markdown, impact_text
+
+    report, _ = impact_report(args)
     if args.format == "json":
         print(_dump(report.as_json()))
     elif args.format == "markdown":
@@ -95,6 +104,22 @@ def cmd_impact(args: argparse.Namespace) -> int:
     else:
         print(impact_text(report), end="")
     return 0
+
+
+def impact_args(p: argparse.ArgumentParser) -> None:
+    """The arguments of an impact run: two rulesets, a period, the facts."""
+    p.add_argument("old", help="ruleset folder or REV:path")
+    p.add_argument("new", help="ruleset folder or REV:path")
+    p.add_argument("--period", required=True, type=_period, help="YYYY or YYYYQn")
+    p.add_argument("--org", type=Path, help="organisation JSON")
+    p.add_argument("--facts", type=Path, help="facts JSONL")
+    p.add_argument("--db", action="store_true", help="read both from the configured database")
+    p.add_argument(
+        "--skip-invalid", action="store_true", help="score without invalid facts, listing them"
+    )
+    p.add_argument(
+        "--no-attribution", action="store_true", help="skip scoring each change on its own"
+    )
 
 
 def register(sub: Any) -> None:
@@ -106,17 +131,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser("impact", help="score the same facts under two rulesets")
-    p.add_argument("old", help="ruleset folder or REV:path")
-    p.add_argument("new", help="ruleset folder or REV:path")
-    p.add_argument("--period", required=True, type=_period, help="YYYY or YYYYQn")
-    p.add_argument("--org", type=Path, help="organisation JSON")
-    p.add_argument("--facts", type=Path, help="facts JSONL")
-    p.add_argument("--db", action="store_true", help="read both from the configured database")
+    impact_args(p)
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-    p.add_argument(
-        "--skip-invalid", action="store_true", help="score without invalid facts, listing them"
-    )
-    p.add_argument(
-        "--no-attribution", action="store_true", help="skip scoring each change on its own"
-    )
     p.set_defaults(func=cmd_impact)

@@ -27,7 +27,6 @@ from app.services.org import import_org, org_at
 from app.services.scoring import PeriodInputs, load_period
 from dsl.compiled import CompiledRuleset
 from dsl.engine import Evaluation
-from dsl.validate import FactSchema
 
 
 def who() -> str:
@@ -60,10 +59,17 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def cmd_import_org(args: argparse.Namespace) -> int:
-    """`jixiao import org ORG.json [--from DATE]`."""
-    raw = json.loads(Path(args.file).read_text(encoding="utf-8"))
+    """`jixiao import org ORG.json|ORG.xlsx [--ruleset RULES] [--from DATE]`."""
+    from app.cli_excel import is_workbook_file
+
+    path = Path(args.file)
+    engine = make_engine()
     try:
-        got = import_org(make_engine(), raw, str(args.file), who(), args.valid_from)
+        if is_workbook_file(path):
+            got = _import_org_workbook(engine, path, args)
+        else:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            got = import_org(engine, raw, str(args.file), who(), args.valid_from)
     except AppError as e:
         return _fail(e)
     if got.revision is None:
@@ -77,18 +83,17 @@ def cmd_import_org(args: argparse.Namespace) -> int:
     return 0
 
 
-def _schema(engine: Engine, rules: str | None, year: int | None, file: Path) -> FactSchema:
-    """The fact types to validate against: --ruleset, else the year's latest registered
-    ruleset, else `rules/<year>` here; the year from --year or the file's first fact."""
+def _ruleset(engine: Engine, rules: str | None, year: int | None) -> CompiledRuleset:
+    """The ruleset to validate against: --ruleset, else the year's latest registered
+    ruleset, else `rules/<year>` here."""
     if rules is not None:
-        return rulesets.register_path(engine, Path(rules), who()).schema
-    year = year if year is not None else _first_year(file)
+        return rulesets.register_path(engine, Path(rules), who())
     with Session(engine) as session:
         digest = rulesets.latest_for_year(session, year) if year is not None else None
     if digest is not None:
-        return rulesets.load(engine, digest).schema
+        return rulesets.load(engine, digest)
     if year is not None and (Path("rules") / str(year)).is_dir():
-        return rulesets.register_path(engine, Path("rules") / str(year), who()).schema
+        return rulesets.register_path(engine, Path("rules") / str(year), who())
     raise Invalid("no ruleset to validate against: give --ruleset RULES (or --year YEAR)")
 
 
@@ -104,6 +109,22 @@ def _first_year(file: Path) -> int | None:
         when = raw.get("date") or raw.get("period") if isinstance(raw, dict) else None
         return int(when[:4]) if isinstance(when, str) and when[:4].isdigit() else None
     return None
+
+
+def _import_org_workbook(engine: Engine, path: Path, args: argparse.Namespace) -> Any:
+    """The organisation from its template; kinds and attributes by --ruleset (else this
+    year's, else the newest rules/ folder here)."""
+    from app.excel.reader import read_sheets
+    from app.services.workbooks import import_org_workbook
+
+    year = date.today().year
+    if args.ruleset is None and not (Path("rules") / str(year)).is_dir():
+        years = sorted(p.name for p in Path("rules").glob("[0-9][0-9][0-9][0-9]") if p.is_dir())
+        year = int(years[-1]) if years else year
+    compiled = _ruleset(engine, args.ruleset, year)
+    sheets = read_sheets(path.read_bytes(), path.name)
+    decl = compiled.program.organisation
+    return import_org_workbook(engine, sheets, path.name, decl, who(), args.valid_from)
 
 
 class _Progress:
@@ -126,15 +147,22 @@ class _Progress:
 
 def cmd_import_facts(args: argparse.Namespace) -> int:
     """`jixiao import facts FACTS.jsonl [--ruleset RULES] [--skip-invalid]`."""
+    from app.cli_excel import is_workbook_file
+
     engine = make_engine()
+    path = Path(args.file)
     try:
-        schema = _schema(engine, args.ruleset, args.year, Path(args.file))
         with Session(engine) as session:
             org, _ = org_at(session, date.max, closed=True)
         progress = _Progress() if not args.quiet else None
-        got = fact_service.import_facts(
-            engine, Path(args.file), schema, org, who(), args.skip_invalid, progress
-        )
+        if is_workbook_file(path):
+            got = _import_workbook(engine, path, args, org, progress)
+        else:
+            year = args.year if args.year is not None else _first_year(path)
+            schema = _ruleset(engine, args.ruleset, year).schema
+            got = fact_service.import_facts(
+                engine, path, schema, org, who(), args.skip_invalid, progress
+            )
     except AppError as e:
         return _fail(e)
     for p in got.skipped:
@@ -145,6 +173,21 @@ def cmd_import_facts(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _import_workbook(
+    engine: Engine, path: Path, args: argparse.Namespace, org: Any, progress: Any
+) -> fact_service.ImportResult:
+    """A workbook or CSV file's facts, checked by the ruleset of their year."""
+    from app.excel.reader import read_sheets
+    from app.services.workbooks import import_fact_workbook, ruleset_year
+
+    sheets = read_sheets(path.read_bytes(), path.name)
+    year = ruleset_year(sheets, args.year) if args.ruleset is None else None
+    compiled = _ruleset(engine, args.ruleset, year)
+    return import_fact_workbook(
+        engine, sheets, path.name, compiled, org, who(), args.skip_invalid, progress
+    )
 
 
 def cmd_register(args: argparse.Namespace) -> int:
@@ -196,11 +239,12 @@ def register(sub: Any) -> None:
     p = sub.add_parser("import", help="import an organisation or facts into the database")
     what = p.add_subparsers(dest="what", required=True)
     q = what.add_parser("org", help="record the organisation (a revision when it changed)")
-    q.add_argument("file", type=Path)
+    q.add_argument("file", type=Path, help="organisation JSON, or its workbook template")
     q.add_argument("--from", dest="valid_from", type=_day, help="date the change takes effect")
+    q.add_argument("--ruleset", help="for a workbook: the rules naming kinds and attributes")
     q.set_defaults(func=cmd_import_org)
-    q = what.add_parser("facts", help="record facts from a JSONL file")
-    q.add_argument("file", type=Path)
+    q = what.add_parser("facts", help="record facts from a JSONL, workbook or CSV file")
+    q.add_argument("file", type=Path, help="facts JSONL, a workbook (xlsx, xls, ods) or CSV")
     q.add_argument("--ruleset", help="ruleset to validate against (registered on the way)")
     q.add_argument(
         "--year",

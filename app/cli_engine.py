@@ -26,7 +26,8 @@ def _period(text: str) -> Period:
         raise argparse.ArgumentTypeError(str(e)) from e
 
 
-def _inputs_args(p: argparse.ArgumentParser) -> None:
+def inputs_args(p: argparse.ArgumentParser) -> None:
+    """The arguments naming a ruleset, its inputs (files or the database) and a period."""
     p.add_argument("rules", help="ruleset folder or file")
     p.add_argument("--org", type=Path, help="organisation JSON")
     p.add_argument("--facts", type=Path, help="facts JSONL")
@@ -38,7 +39,8 @@ def _inputs_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _load(args: argparse.Namespace) -> tuple[Any, Any]:
+def load_args(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The compiled ruleset and its validated inputs, as the arguments name them."""
     compiled = compile_path(Path(args.rules))
     if args.db:
         from app.cli_db import db_inputs
@@ -54,15 +56,15 @@ def _load(args: argparse.Namespace) -> tuple[Any, Any]:
     return compiled, inputs
 
 
-def _org_at(args: argparse.Namespace, inputs: Any) -> Callable[[Period], Org] | None:
+def org_at_of(args: argparse.Namespace, inputs: Any) -> Callable[[Period], Org] | None:
     """From the database, each quarter behind a year is scored with its own organisation."""
     return inputs.org_of if args.db else None
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     """`jixiao score RULES --org --facts --period`: every subject's results."""
-    compiled, inputs = _load(args)
-    ev = evaluate(compiled, inputs.org, inputs.facts, args.period, org_at=_org_at(args, inputs))
+    compiled, inputs = load_args(args)
+    ev = evaluate(compiled, inputs.org, inputs.facts, args.period, org_at=org_at_of(args, inputs))
     if (args.format or "json") == "json":
         print(json.dumps(results_json(ev), ensure_ascii=False, indent=1))
     else:
@@ -78,7 +80,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """`jixiao explain ... --subject ID`: the trace of one subject."""
-    compiled, inputs = _load(args)
+    compiled, inputs = load_args(args)
     if args.subject not in inputs.org.units and args.subject not in inputs.org.persons:
         print(f"jixiao explain: unknown subject '{args.subject}'", file=sys.stderr)
         return 1
@@ -89,7 +91,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         args.period,
         traced={args.subject},
         focus=True,
-        org_at=_org_at(args, inputs),
+        org_at=org_at_of(args, inputs),
     )
     if not ev.for_subject(args.subject):
         print(
@@ -114,13 +116,13 @@ def cmd_test(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Adds the engine's subcommands to the `jixiao` parser."""
     p = sub.add_parser("score", help="score every subject for a period")
-    _inputs_args(p)
+    inputs_args(p)
     p.add_argument("--keep", action="store_true", help="with --db: store a receipt")
     p.add_argument("--publish", action="store_true", help="with --db: a receipt, published")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("explain", help="show how one subject's results were computed")
-    _inputs_args(p)
+    inputs_args(p)
     p.add_argument("--subject", required=True, help="unit or person id")
     p.set_defaults(func=cmd_explain)
 
