@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import Field, TypeAdapter
+from starlette.concurrency import run_in_threadpool
 
+from app.api import uploads
 from app.api.deps import Auditor, ExactRoute, FactReader, Recorder, Svc, out, parse_period
 from app.schemas import (
     ERRORS,
@@ -17,11 +20,12 @@ from app.schemas import (
     RecordedOut,
     RetractIn,
 )
-from app.services import recording
+from app.services import recording, workbooks
 from app.services.tokens import Principal
 
 router = APIRouter(prefix="/facts", tags=["facts"], route_class=ExactRoute, responses=ERRORS)
 
+FACTS = TypeAdapter(Annotated[list[FactIn], Field(min_length=1, max_length=uploads.MAX_BATCH)])
 FactId = Annotated[str, Path(min_length=1, max_length=200, description="the fact's id")]
 VIEW_EXAMPLE = {
     **FACT_EXAMPLE,
@@ -46,28 +50,40 @@ def _recorded(svc: Svc, got: dict[str, object]) -> Response:
 
 @router.post(
     "",
-    summary="Record a batch of facts (all or none)",
+    summary="Record a batch of facts (all or none): JSON, or a workbook or CSV file",
     response_model=RecordedOut,
     status_code=201,
     responses={200: {"description": "every fact was already recorded as it is"}},
+    openapi_extra={"requestBody": uploads.facts_body(FactIn, [FACT_EXAMPLE, PERIOD_FACT_EXAMPLE])},
 )
-def post_facts(
+async def post_facts(
+    request: Request,
     svc: Svc,
     who: Recorder,
-    facts: Annotated[
-        list[FactIn],
-        Body(
-            min_length=1,
-            max_length=50_000,
-            examples=[[FACT_EXAMPLE, PERIOD_FACT_EXAMPLE]],
-        ),
-    ],
+    year: Annotated[
+        int | None,
+        Query(ge=1900, le=9999, description="a workbook's ruleset year (default: its dates')"),
+    ] = None,
 ) -> Response:
     """Checks every fact (against the ruleset of its year, the organisation and the records)
     and records them in one transaction. A fact whose id is recorded with the same content is
     left as it is (posting twice is harmless); with other content it is refused (422, field
-    `id`). Any problem refuses the whole batch, each one named by index and field."""
-    got = recording.post(svc.engine, svc.registry, who, [f.raw() for f in facts], _by(who, svc))
+    `id`). Any problem refuses the whole batch, each one named by index and field.
+
+    The body is a JSON array of facts, or a filled-in template (docs/excel.md): a workbook
+    (`multipart/form-data` with a `file`, or the xlsx media type) or a CSV file (`text/csv`),
+    checked the same way, each problem named by its cell (`督察发现问题!C7`)."""
+    upload = await uploads.read_upload(request)
+    by = _by(who, svc)
+    if upload is not None:
+        data, filename = upload
+        got = await run_in_threadpool(
+            workbooks.post_fact_workbook, svc.engine, svc.registry, who, data, filename, by, year
+        )
+        return _recorded(svc, got)
+    facts = await uploads.json_body(request, FACTS)
+    raws = [f.raw() for f in facts]
+    got = await run_in_threadpool(recording.post, svc.engine, svc.registry, who, raws, by)
     return _recorded(svc, got)
 
 

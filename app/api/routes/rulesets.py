@@ -8,9 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from app.api.deps import Admin, Anyone, Auditor, Svc, out, parse_period
+from app.api.download import xlsx_response
 from app.api.errors import diagnostic_details
+from app.api.routes.scores import XLSX_DOC, FormatQ
 from app.errors import Invalid
 from app.schemas import ERRORS, CheckIn, ImpactIn
+from app.services import exports
 from app.services.registry import LoadedRuleset
 from dsl.compiled import CompiledRuleset
 from dsl.errors import Diagnostic
@@ -108,8 +111,8 @@ def _source(r: LoadedRuleset) -> RuleSource:
     summary="Score a period's recorded facts under two rulesets (auditors)",
     responses={200: {"content": {"application/json": {"example": {"period": "2025Q1"}}}}},
 )
-def impact(svc: Svc, who: Auditor, body: ImpactIn) -> Response:
-    """`jixiao impact OLD NEW --db --period P --format json`."""
+def impact(svc: Svc, who: Auditor, body: ImpactIn, format: FormatQ = "json") -> Response:
+    """`jixiao impact OLD NEW --db --period P --format json` (`format=xlsx`: the workbook)."""
     from app.cli_audit import db_facts
     from dsl.impact import run_impact
 
@@ -119,7 +122,38 @@ def impact(svc: Svc, who: Auditor, body: ImpactIn) -> Response:
     report = run_impact(
         a, b, inputs.org, facts, period, attribute=body.attribution, org_at=inputs.org_of
     )
+    if format == "xlsx":
+        new = svc.registry.resolve(body.new).compiled
+        return xlsx_response(*exports.impact(svc.engine, report.as_json(), new))
     return out(report.as_json())
+
+
+RulesetP = Annotated[str, Path(description="a year (2025) or a ruleset digest")]
+
+
+@router.get(
+    "/rulesets/{ruleset}/template.xlsx",
+    summary="The fact template of a ruleset (a workbook to fill in)",
+    responses={200: {"content": XLSX_DOC}},
+)
+def template(svc: Svc, who: Anyone, ruleset: RulesetP) -> Response:
+    """A sheet per fact type with drop-down lists, the organisation's subjects by name, an
+    instructions sheet (docs/excel.md). Fill it in and post it to `/v1/facts`."""
+    compiled = svc.registry.resolve(ruleset).compiled
+    headers = {"X-Jixiao-Ruleset": compiled.digest}
+    return xlsx_response(*exports.template(svc.engine, compiled), headers)
+
+
+@router.get(
+    "/rulesets/{ruleset}/org-template.xlsx",
+    summary="The organisation template of a ruleset, filled with the organisation in force",
+    responses={200: {"content": XLSX_DOC}},
+)
+def org_template(svc: Svc, who: Anyone, ruleset: RulesetP) -> Response:
+    """Units and persons with the attributes the ruleset declares (docs/excel.md)."""
+    compiled = svc.registry.resolve(ruleset).compiled
+    headers = {"X-Jixiao-Ruleset": compiled.digest}
+    return xlsx_response(*exports.template(svc.engine, compiled, organisation=True), headers)
 
 
 @router.get(

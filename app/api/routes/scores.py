@@ -6,13 +6,15 @@ body and in the headers `X-Jixiao-Ruleset` and `X-Jixiao-Watermark`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
 from app.api.deps import Reader, Svc, out, provenance, scored
+from app.api.download import xlsx_response
 from app.errors import NotFound
 from app.schemas import ERRORS
+from app.services import exports
 from app.services.cache import Scored
 
 router = APIRouter(tags=["scores"], responses=ERRORS)
@@ -23,6 +25,15 @@ RulesetQ = Annotated[
 ]
 PeriodQ = Annotated[str, Query(description="YYYY or YYYYQn", examples=["2025Q1"])]
 SubjectP = Annotated[str, Path(min_length=1, max_length=200, description="unit or person id")]
+FormatQ = Annotated[
+    Literal["json", "xlsx"],
+    Query(description="`xlsx`: the formatted workbook (docs/excel.md) instead of JSON"),
+]
+XLSX_DOC = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+        "schema": {"type": "string", "format": "binary"}
+    }
+}
 
 RESULT_EXAMPLE: dict[str, Any] = {
     "subject": "nanyue",
@@ -47,7 +58,8 @@ WATERMARK = {"token": "1204.2.1", "facts": 1204, "retractions": 2, "org_revision
 
 
 def _example(extra: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
-    return {200: {"content": {"application/json": {"example": {**HEAD, **extra}}}}}
+    json_doc = {"application/json": {"example": {**HEAD, **extra}}}
+    return {200: {"content": {**json_doc, **XLSX_DOC}}}
 
 
 def _head(s: Scored) -> dict[str, Any]:
@@ -63,9 +75,13 @@ def _head(s: Scored) -> dict[str, Any]:
     summary="Every subject's results (the JSON of `jixiao score`)",
     responses=_example({"results": [RESULT_EXAMPLE], "watermark": WATERMARK}),
 )
-def all_scores(svc: Svc, who: Reader, period: PeriodQ, ruleset: RulesetQ = None) -> Response:
+def all_scores(
+    svc: Svc, who: Reader, period: PeriodQ, ruleset: RulesetQ = None, format: FormatQ = "json"
+) -> Response:
     """`jixiao score --format json` of the recorded facts, plus the watermark it read."""
     s = scored(svc, ruleset, period)
+    if format == "xlsx":
+        return xlsx_response(*exports.results(svc.engine, s), provenance(s))
     return Response(s.body, media_type="application/json", headers=provenance(s))
 
 
@@ -107,6 +123,7 @@ def ranking(
     sequence: Annotated[str, Path(description="a sequence id, or the id of a scorecard")],
     period: PeriodQ,
     ruleset: RulesetQ = None,
+    format: FormatQ = "json",
 ) -> Response:
     """The results of the scorecard that ranks the sequence, by rank, with each tier's list."""
     s = scored(svc, ruleset, period)
@@ -119,6 +136,8 @@ def ranking(
     rows = [r for r in s.document["results"] if r["scorecard"] == card.id]
     if not rows:
         raise NotFound(f"scorecard '{card.id}' scores nobody in {s.period}")
+    if format == "xlsx":
+        return xlsx_response(*exports.ranking(svc.engine, s, card.id), provenance(s))
     bands: dict[str, list[str]] = {}
     for r in rows:
         band = r.get("tier") or r.get("grade")
@@ -163,11 +182,18 @@ def ranking(
     ),
 )
 def explanation(
-    svc: Svc, who: Reader, subject: SubjectP, period: PeriodQ, ruleset: RulesetQ = None
+    svc: Svc,
+    who: Reader,
+    subject: SubjectP,
+    period: PeriodQ,
+    ruleset: RulesetQ = None,
+    format: FormatQ = "json",
 ) -> Response:
     """`jixiao explain --format json` for the subject, from the recorded facts."""
     s = scored(svc, ruleset, period)
     if subject not in s.by_subject:
         raise NotFound(f"no scorecard scores '{subject}' in {s.period}")
+    if format == "xlsx":
+        return xlsx_response(*exports.explanation(svc.engine, s, subject), provenance(s))
     body = {**s.explanation(subject), "watermark": s.document["watermark"]}
     return out(body, headers=provenance(s))

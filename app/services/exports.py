@@ -1,0 +1,75 @@
+"""Workbooks of what the API reads: results, a ranking, an explanation, an impact report, and
+a ruleset's templates. The same workbooks as `jixiao export` and `jixiao template` write."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from app.excel import names
+from app.excel.columns import vocabulary_of
+from app.excel.export import results_workbook
+from app.excel.export_impact import impact_workbook
+from app.excel.org import org_template
+from app.excel.template import facts_template
+from app.excel.titles import Titles, titles_of
+from app.services.cache import Scored
+from app.services.org import org_at
+from app.services.recording import org_now
+from dsl.compiled import CompiledRuleset
+
+Named = tuple[bytes, tuple[str, str]]  # the workbook, (file name, ASCII fallback)
+
+
+def _titles(engine: Engine, compiled: CompiledRuleset) -> Titles:
+    """Titles of the ruleset, names of every unit and person recorded."""
+    return titles_of(compiled, org_now(engine))
+
+
+def results(engine: Engine, s: Scored) -> Named:
+    """Every scorecard's results of the period."""
+    period = str(s.period)
+    data = results_workbook(s.document, _titles(engine, s.loaded.compiled))
+    return data, names.results_name(period)
+
+
+def ranking(engine: Engine, s: Scored, card: str) -> Named:
+    """One scorecard's results, by rank."""
+    compiled = s.loaded.compiled
+    sc = compiled.scorecards[card]
+    data = results_workbook(s.document, _titles(engine, compiled), only=card)
+    title = (
+        compiled.program.sequences[sc.sequence.id].title
+        if sc.sequence.id in compiled.program.sequences
+        else None
+    )
+    return data, names.ranking_name(str(s.period), sc.sequence.id, title or sc.title or card)
+
+
+def explanation(engine: Engine, s: Scored, subject: str) -> Named:
+    """A subject's results and how they were reached."""
+    titles = _titles(engine, s.loaded.compiled)
+    ex = s.explanation(subject)
+    doc = {**s.document, "results": [r for r in s.document["results"] if r["subject"] == subject]}
+    data = results_workbook(doc, titles, [ex])
+    return data, names.explain_name(str(s.period), subject, titles.name(subject))
+
+
+def impact(engine: Engine, doc: dict[str, Any], new: CompiledRuleset) -> Named:
+    """An impact report (`ImpactReport.as_json()`), titles from the new ruleset."""
+    return impact_workbook(doc, _titles(engine, new)), names.impact_name(str(doc["period"]))
+
+
+def template(engine: Engine, compiled: CompiledRuleset, organisation: bool = False) -> Named:
+    """The fact template (subjects from the organisation in force), or the organisation's."""
+    with Session(engine) as session:
+        org, _ = org_at(session, date.max)
+    year = compiled.year or 0
+    if organisation:
+        data = org_template(compiled.program.organisation, org, compiled.name)
+    else:
+        data = facts_template(vocabulary_of(compiled, org), compiled.name, compiled.digest)
+    return data, names.template_name(year, organisation)
