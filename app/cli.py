@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.errors import AppError
-from dsl.errors import Diagnostic, DslError
-from dsl.program import Loaded, load
+from dsl.syntax.errors import Diagnostic, DslError
+from dsl.syntax.program import Loaded, load
 
 
 def _print_diagnostics(diags: Sequence[Diagnostic], sources: dict[str, str]) -> None:
@@ -19,7 +19,7 @@ def _print_diagnostics(diags: Sequence[Diagnostic], sources: dict[str, str]) -> 
 
 def check_paths(paths: Sequence[str]) -> tuple[list[Diagnostic], dict[str, str]]:
     """Loads and checks each ruleset path; returns every diagnostic and the sources read."""
-    from dsl.checker import check
+    from dsl.check.checker import check
 
     diags: list[Diagnostic] = []
     sources: dict[str, str] = {}
@@ -47,7 +47,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_fmt(args: argparse.Namespace) -> int:
     """`jixiao fmt [--check] PATH...`: rewrite rule files canonically."""
-    from dsl.fmt import run_fmt
+    from dsl.fmt.formatter import run_fmt
 
     return int(run_fmt(args.paths, check_only=args.check))
 

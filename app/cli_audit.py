@@ -1,7 +1,7 @@
 """Subcommands for auditors: `diff` (what changed between two rulesets) and `impact` (what it did).
 
-Both print what `dsl.diff` / `dsl.impact` build; an API route can call the same functions and
-return the same JSON (`RulesetDiff.as_json()`, `ImpactReport.as_json()`).
+Both print what `dsl.audit.diff` / `dsl.audit.impact` build; an API route can call the same
+functions and return the same JSON (`RulesetDiff.as_json()`, `ImpactReport.as_json()`).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dsl.errors import DslError
-from dsl.impact_facts import FactSource
-from dsl.periods import Period
-from dsl.rulesource import RuleSource, load_rules
+from dsl.audit.impact_facts import FactSource
+from dsl.audit.rulesource import RuleSource, load_rules
+from dsl.facts.periods import Period
+from dsl.syntax.errors import DslError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -35,8 +35,8 @@ def _dump(data: Any) -> str:
 
 def cmd_diff(args: argparse.Namespace) -> int:
     """`jixiao diff OLD NEW`: the changes of meaning between two rulesets."""
-    from dsl.diff import diff_rulesets
-    from dsl.diff_render import diff_markdown, diff_text
+    from dsl.audit.diff import diff_rulesets
+    from dsl.audit.diff_render import diff_markdown, diff_text
 
     d = diff_rulesets(load_rules(args.old), load_rules(args.new))
     if args.format == "json":
@@ -55,8 +55,8 @@ def db_facts(
     from sqlalchemy.orm import Session
 
     from app.services.scoring import load_period
-    from dsl.compiler import compile_program
-    from dsl.impact_facts import checked_facts
+    from dsl.audit.impact_facts import checked_facts
+    from dsl.compile.compiler import compile_program
 
     with Session(engine) as session, session.begin():
         loaded = [
@@ -68,10 +68,10 @@ def db_facts(
 
 def cmd_impact(args: argparse.Namespace) -> int:
     """`jixiao impact OLD NEW --period P (--org ORG --facts FACTS | --db)`."""
-    from dsl.facts import read_org, read_raw_facts
-    from dsl.impact import run_impact
-    from dsl.impact_facts import file_facts
-    from dsl.impact_render import impact_markdown, impact_text
+    from dsl.audit.impact import run_impact
+    from dsl.audit.impact_facts import file_facts
+    from dsl.audit.impact_render import impact_markdown, impact_text
+    from dsl.facts.records import read_org, read_raw_facts
 
     old, new = load_rules(args.old), load_rules(args.new)
     if args.db:

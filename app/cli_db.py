@@ -25,9 +25,9 @@ from app.services import facts as fact_service
 from app.services import receipts, rulesets
 from app.services.org import import_org, org_at
 from app.services.scoring import PeriodInputs, load_period
-from dsl.compiled import CompiledRuleset
-from dsl.engine import Evaluation
-from dsl.validate import FactSchema
+from dsl.compile.ir import CompiledRuleset
+from dsl.engine.evaluate import Evaluation
+from dsl.facts.validate import FactSchema
 
 
 def who() -> str:
@@ -94,7 +94,7 @@ def _schema(engine: Engine, rules: str | None, year: int | None, file: Path) -> 
 
 def _first_year(file: Path) -> int | None:
     """The year of the first fact of a facts file (its date or period), if it has one."""
-    from dsl.facts import iter_jsonl, parse_fact_line
+    from dsl.facts.records import iter_jsonl, parse_fact_line
 
     for _, line in iter_jsonl(file):
         try:

@@ -10,13 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dsl.compiler import compile_path
-from dsl.engine import evaluate
-from dsl.errors import DslError
-from dsl.facts import Org
-from dsl.inputs import load_inputs
-from dsl.periods import Period
-from dsl.report import explain_json, explain_text, results_json, results_table
+from dsl.compile.compiler import compile_path
+from dsl.engine.evaluate import evaluate
+from dsl.engine.report import explain_json, explain_text, results_json, results_table
+from dsl.facts.inputs import load_inputs
+from dsl.facts.periods import Period
+from dsl.facts.records import Org
+from dsl.syntax.errors import DslError
 
 
 def _period(text: str) -> Period:
@@ -106,7 +106,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def cmd_test(args: argparse.Namespace) -> int:
     """`jixiao test RULES`: run the tests kept beside the rules."""
-    from dsl.testing import run_tests
+    from dsl.engine.testing import run_tests
 
     return run_tests(Path(args.rules), verbose=args.verbose)
 

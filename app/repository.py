@@ -24,7 +24,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from app.models import Fact, Retraction
-from dsl.periods import Period
+from dsl.facts.periods import Period
 
 LOOKUP_CHUNK = 5000  # ids per IN list (SQLite allows 32766 bound parameters)
 

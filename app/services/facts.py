@@ -28,9 +28,9 @@ from app.db import transaction
 from app.errors import Conflict, Invalid, NotFound
 from app.models import Fact, Retraction
 from app.services.factcheck import FactChecker
-from dsl.facts import FactProblem, Org, iter_jsonl, parse_fact_line
-from dsl.validate import FactSchema
-from dsl.validate_fast import gc_paused
+from dsl.facts.records import FactProblem, Org, iter_jsonl, parse_fact_line
+from dsl.facts.validate import FactSchema
+from dsl.facts.validate_fast import gc_paused
 
 CHUNK = 20_000
 Progress = Callable[[str, int, int], None]  # (stage, done, total)

@@ -22,8 +22,8 @@ from app.errors import Invalid
 from app.models import OrgRevision, PersonVersion, UnitVersion
 from app.models import Person as PersonRow
 from app.models import Unit as UnitRow
-from dsl.facts import InputError, Org, Person, Unit, org_from_json
-from dsl.periods import Period
+from dsl.facts.periods import Period
+from dsl.facts.records import InputError, Org, Person, Unit, org_from_json
 
 BEGINNING = date(1, 1, 1)  # the first revision is in force since always, unless told otherwise
 

@@ -22,8 +22,8 @@ from app.services.factcheck import FactChecker
 from app.services.org import org_at
 from app.services.registry import Registry
 from app.services.tokens import Principal
-from dsl.facts import FactProblem, Org
-from dsl.periods import Period
+from dsl.facts.periods import Period
+from dsl.facts.records import FactProblem, Org
 
 MAX_PAGE = 1000
 

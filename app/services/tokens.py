@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from app.db import transaction
 from app.errors import Forbidden, Invalid, NotFound
 from app.models import ApiToken
-from dsl.facts import Org
+from dsl.facts.records import Org
 
 ROLES = ("reader", "recorder", "auditor", "admin")
 PREFIX = "jx_"

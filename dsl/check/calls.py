@@ -8,10 +8,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from dsl import nodes as n
 from dsl.check.enums import by_field, check_table
 from dsl.check.intervals import INF, NONNEG, TOP, Interval
 from dsl.check.scope import ANY, NUMBER, Scope, Ty, Val, field_interval, field_val
+from dsl.syntax import nodes as n
 
 if TYPE_CHECKING:
     from dsl.check.exprs import Exprs
@@ -86,7 +86,7 @@ def head_span(e: n.Call) -> n.Span:
 
 
 def _hint(name: str) -> str:
-    from dsl.errors import did_you_mean
+    from dsl.syntax.errors import did_you_mean
 
     return did_you_mean(name, ARITY)
 

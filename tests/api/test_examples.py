@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.services import cache
-from dsl.periods import Period
+from dsl.facts.periods import Period
 from tests.api.conftest import EXAMPLES, Client, load_example
 from tests.db.util import CASES, from_files, rules
 

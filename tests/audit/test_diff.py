@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from dsl.canonical import digest
-from dsl.diff import diff_rulesets
-from dsl.diff_model import RulesetDiff
-from dsl.diff_render import diff_markdown, diff_text
-from dsl.rulesource import RuleSourceError, load_rules
+from dsl.audit.diff import diff_rulesets
+from dsl.audit.diff_model import RulesetDiff
+from dsl.audit.diff_render import diff_markdown, diff_text
+from dsl.audit.rulesource import RuleSourceError, load_rules
+from dsl.compile.canonical import digest
 from tests.engine.helpers import run_cli
 
 REPO = Path(__file__).resolve().parents[2]

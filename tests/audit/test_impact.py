@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from dsl.facts import read_org, read_raw_facts
-from dsl.impact import ImpactReport, run_impact
-from dsl.impact_facts import file_facts
-from dsl.impact_render import impact_markdown, impact_text
-from dsl.periods import Period
-from dsl.rulesource import load_rules
+from dsl.audit.impact import ImpactReport, run_impact
+from dsl.audit.impact_facts import file_facts
+from dsl.audit.impact_render import impact_markdown, impact_text
+from dsl.audit.rulesource import load_rules
+from dsl.facts.periods import Period
+from dsl.facts.records import read_org, read_raw_facts
 from tests.audit.test_diff import golden, masked
 from tests.engine.helpers import edit, run_cli
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from dsl.periods import Period
+from dsl.facts.periods import Period
 from tests.db.conftest import EXAMPLES
 from tests.db.util import CASES, from_db, from_files, load_example, rules
 

@@ -16,7 +16,7 @@ from app.errors import Conflict, Invalid
 from app.models import Fact
 from app.services.factcheck import FactChecker
 from app.services.facts import history, import_facts, record_facts, retract, write_rows
-from dsl.periods import Period
+from dsl.facts.periods import Period
 from tests.db.util import USER, from_db, load_example, org_now, rules
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Invalid
 from app.services.org import import_org, org_at
-from dsl.periods import Period
+from dsl.facts.periods import Period
 from tests.db.conftest import EXAMPLES
 from tests.db.util import USER, from_db, from_files, load_example, rules
 

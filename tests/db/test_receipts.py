@@ -13,8 +13,8 @@ from app.services import receipts, rulesets
 from app.services.facts import record_facts, retract
 from app.services.org import import_org
 from app.services.scoring import score
-from dsl.engine import evaluate
-from dsl.periods import Period
+from dsl.engine.evaluate import evaluate
+from dsl.facts.periods import Period
 from tests.db.conftest import EXAMPLES
 from tests.db.util import USER, load_example, org_now, rules
 

@@ -11,12 +11,12 @@ from sqlalchemy import Engine
 from app.services.facts import ImportResult, import_facts
 from app.services.org import import_org
 from app.services.scoring import score
-from dsl.compiled import CompiledRuleset
-from dsl.compiler import compile_path
-from dsl.engine import evaluate
-from dsl.inputs import load_inputs
-from dsl.periods import Period
-from dsl.report import results_json
+from dsl.compile.compiler import compile_path
+from dsl.compile.ir import CompiledRuleset
+from dsl.engine.evaluate import evaluate
+from dsl.engine.report import results_json
+from dsl.facts.inputs import load_inputs
+from dsl.facts.periods import Period
 from tests.db.conftest import EXAMPLES, RULES
 
 USER = "tester"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dsl.checker import check
-from dsl.codes import CODES
-from dsl.program import load
+from dsl.check.checker import check
+from dsl.syntax.codes import CODES
+from dsl.syntax.program import load
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path("tests/dsl/golden/check")

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsl import nodes as n
-from dsl.canonical import digest
-from dsl.fmt import FormatError, format_module, format_source, run_fmt
-from dsl.parser import parse_text, rule_files
-from dsl.program import load
+from dsl.compile.canonical import digest
+from dsl.fmt.formatter import FormatError, format_module, format_source, run_fmt
+from dsl.syntax import nodes as n
+from dsl.syntax.parser import parse_text, rule_files
+from dsl.syntax.program import load
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).with_name("golden") / "fmt"

@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsl.checker import check
-from dsl.program import load
+from dsl.check.checker import check
+from dsl.syntax.program import load
 
 RULES = Path(__file__).resolve().parents[2] / "rules" / "2025"
 FILES = {p.name: p.read_text("utf-8") for p in sorted(RULES.glob("*.jx"))}

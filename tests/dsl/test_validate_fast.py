@@ -8,11 +8,11 @@ from typing import Any
 import orjson
 import pytest
 
-from dsl.compiler import compile_path
-from dsl.facts import FactProblem, InputError, Org, read_org, read_raw_facts
-from dsl.inputs import load_inputs
-from dsl.validate import _one, validate_facts
-from dsl.validate_fast import FastCheck, read_checked
+from dsl.compile.compiler import compile_path
+from dsl.facts.inputs import load_inputs
+from dsl.facts.records import FactProblem, InputError, Org, read_org, read_raw_facts
+from dsl.facts.validate import _one, validate_facts
+from dsl.facts.validate_fast import FastCheck, read_checked
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "tests" / "examples"

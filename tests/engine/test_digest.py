@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from dsl.canonical import digest
-from dsl.compiler import compile_path
-from dsl.engine import evaluate
-from dsl.inputs import load_inputs
-from dsl.periods import Period
-from dsl.program import load
+from dsl.compile.canonical import digest
+from dsl.compile.compiler import compile_path
+from dsl.engine.evaluate import evaluate
+from dsl.facts.inputs import load_inputs
+from dsl.facts.periods import Period
+from dsl.syntax.program import load
 from tests.engine.helpers import (
     EXAMPLES,
     HANDWORKED,

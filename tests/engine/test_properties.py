@@ -17,15 +17,15 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsl.compiled import CompiledRuleset
-from dsl.compiler import compile_path
-from dsl.engine import Evaluation, evaluate
-from dsl.facts import Fact, Org, read_org
-from dsl.periods import Period
-from dsl.report import results_json
-from dsl.results import SubjectResult
-from dsl.runtime import round_to
-from dsl.validate import validate_facts
+from dsl.compile.compiler import compile_path
+from dsl.compile.ir import CompiledRuleset
+from dsl.compile.runtime import round_to
+from dsl.engine.evaluate import Evaluation, evaluate
+from dsl.engine.report import results_json
+from dsl.engine.results import SubjectResult
+from dsl.facts.periods import Period
+from dsl.facts.records import Fact, Org, read_org
+from dsl.facts.validate import validate_facts
 from tests.engine.helpers import HANDWORKED, RULES_2024, RULES_2025
 
 COUNTIES = ("hengdong", "hengshan", "nanyue")

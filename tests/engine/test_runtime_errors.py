@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from dsl.compiler import compile_path
-from dsl.engine import evaluate
-from dsl.errors import RuleRuntimeError
-from dsl.inputs import load_inputs
-from dsl.periods import Period
+from dsl.compile.compiler import compile_path
+from dsl.engine.evaluate import evaluate
+from dsl.facts.inputs import load_inputs
+from dsl.facts.periods import Period
+from dsl.syntax.errors import RuleRuntimeError
 from tests.engine.helpers import HANDWORKED, RULES_2025, copy_rules, edit, run_cli, write_facts
 
 K1_RULE = "score if v >= 100 then 30 else max(0, 30 - 3 * (100 - v))"

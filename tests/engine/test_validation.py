@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from dsl.compiled import CompiledRuleset
-from dsl.compiler import compile_path
-from dsl.engine import evaluate
-from dsl.facts import InputError
-from dsl.inputs import load_inputs
-from dsl.periods import Period
+from dsl.compile.compiler import compile_path
+from dsl.compile.ir import CompiledRuleset
+from dsl.engine.evaluate import evaluate
+from dsl.facts.inputs import load_inputs
+from dsl.facts.periods import Period
+from dsl.facts.records import InputError
 from tests.engine.helpers import HANDWORKED, RULES_2025, run_cli, score_json, write_facts
 
 ORG = HANDWORKED / "org.json"
