@@ -9,111 +9,23 @@ separately is reported as their interaction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from dsl.audit.diff import diff_rulesets
-from dsl.audit.diff_model import RulesetDiff
-from dsl.audit.hybrid import Step, hybrid, plan
+from dsl.audit.hybrid import hybrid, plan
 from dsl.audit.impact_facts import FactSource
+from dsl.audit.impact_report import ImpactReport, Key, Standing, StepResult, SubjectImpact
 from dsl.audit.rulesource import RuleSource
 from dsl.compile.compiler import compile_program
 from dsl.compile.ir import CompiledRuleset
 from dsl.compile.runtime import round_to
 from dsl.engine.evaluate import evaluate
 from dsl.facts.periods import Period
-from dsl.facts.records import FactProblem, Org
+from dsl.facts.records import Org
 from dsl.syntax.errors import DslError
 from dsl.syntax.program import Program
-
-IMPACT_FORMAT = "jixiao-impact/1"
-Key = tuple[str, str]  # (scorecard, subject)
-
-
-@dataclass(frozen=True)
-class Standing:
-    """A subject's published result on one scorecard: final, rank, tier, grade."""
-
-    final: Decimal | None
-    rank: int | None
-    tier: str | None
-    grade: str | None
-
-    def as_json(self) -> dict[str, Any]:
-        """`{"final", "rank", "tier", "grade"}`, the final as a string."""
-        final = None if self.final is None else str(self.final)
-        return {"final": final, "rank": self.rank, "tier": self.tier, "grade": self.grade}
-
-
-@dataclass(frozen=True)
-class SubjectImpact:
-    """One subject on one scorecard under both rulesets, and what each step did to it."""
-
-    subject: str
-    scorecard: str
-    old: Standing | None
-    new: Standing | None
-    delta: Decimal | None
-    steps: dict[str, Decimal] = field(default_factory=dict)  # step id → change it makes alone
-    interaction: Decimal | None = None  # delta − the steps' sum; non-zero: changes interact
-
-    @property
-    def moved(self) -> bool:
-        """True when the tier or the grade changed."""
-        if self.old is None or self.new is None:
-            return False
-        return (self.old.tier, self.old.grade) != (self.new.tier, self.new.grade)
-
-    def as_json(self) -> dict[str, Any]:
-        """The stable JSON form of one subject (docs/audit.md)."""
-        return {
-            "subject": self.subject,
-            "scorecard": self.scorecard,
-            "old": None if self.old is None else self.old.as_json(),
-            "new": None if self.new is None else self.new.as_json(),
-            "delta": None if self.delta is None else str(self.delta),
-            "moved": self.moved,
-            "attribution": {k: str(v) for k, v in self.steps.items()},
-            "interaction": None if self.interaction is None else str(self.interaction),
-        }
-
-
-@dataclass(frozen=True)
-class StepResult:
-    """One step scored alone, or why it could not be."""
-
-    step: Step
-    error: str | None = None
-
-
-@dataclass
-class ImpactReport:
-    """The comparison of one period's results under two rulesets."""
-
-    diff: RulesetDiff
-    period: Period
-    subjects: list[SubjectImpact]
-    steps: list[StepResult]
-    loose: list[int]  # numbers of the changes that no step isolates
-    unknown: dict[str, dict[str, int]]  # "from" / "to" → fact type → facts set aside
-    invalid: dict[str, list[FactProblem]]
-    attributed: bool
-
-    def as_json(self) -> dict[str, Any]:
-        """The stable JSON form (docs/audit.md)."""
-        from dsl.audit.impact_summary import summary
-
-        return {
-            "format": IMPACT_FORMAT,
-            "from": self.diff.old.digest,
-            "to": self.diff.new.digest,
-            "rulesets": {"from": self.diff.old.as_json(), "to": self.diff.new.as_json()},
-            "period": str(self.period),
-            "changes": [c.as_json() for c in self.diff.changes],
-            "subjects": [s.as_json() for s in self.subjects],
-            "summary": summary(self),
-        }
 
 
 def _published(

@@ -5,8 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from dsl.audit.diff_render import headline
-from dsl.audit.impact import ImpactReport, Standing, SubjectImpact
-from dsl.audit.impact_summary import by_scorecard, gains, step_totals
+from dsl.audit.impact_report import (
+    ImpactReport,
+    Standing,
+    SubjectImpact,
+    by_scorecard,
+    gains,
+    step_totals,
+)
 from dsl.engine.report import _pad, _width
 
 

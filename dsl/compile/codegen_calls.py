@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import ast
+from decimal import Decimal
+from typing import Protocol
 
-from dsl.compile.codegen import (
-    CodegenError,
-    ExprGen,
-    Scope,
-    Ty,
-    call,
-    const,
-    inline_lets,
-    lam,
-    name,
-    rt,
-)
+from dsl.compile.pyast import CodegenError, Scope, Ty, call, const, inline_lets, lam, name, rt
 from dsl.syntax import nodes as n
+from dsl.syntax.program import Program
+
+
+class ExprGen(Protocol):
+    """What the built-ins need of the expression compiler (`dsl.compile.codegen.ExprGen`)."""
+
+    @property
+    def program(self) -> Program:
+        """The program being compiled."""
+
+    def expr(self, e: n.Expr, scope: Scope) -> tuple[ast.expr, Ty]:
+        """An expression as `ast` and its static type."""
+
+    def hoist(self, key: str, value: ast.expr) -> ast.expr:
+        """A module-level constant for a value built once."""
+
+    def decimal(self, d: Decimal) -> tuple[ast.expr, Ty]:
+        """A decimal literal."""
+
+    @staticmethod
+    def join(*tys: Ty) -> Ty:
+        """The common numeric type of several branches."""
+
+    @staticmethod
+    def coerce(e: ast.expr, ty: Ty, to: Ty) -> ast.expr:
+        """Converts a decimal to a rational where the two meet."""
 
 
 def _fact_field(g: ExprGen, arg: n.Expr) -> tuple[n.FactDecl, str, Ty]:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from dsl.compile.canonical import digest
-from dsl.compile.codegen import Scope, at, const, field_read, inline_lets, name
 from dsl.compile.deps import dependency_order, scorecard_refs, uses_rank
 from dsl.compile.genmodule import FileModule
 from dsl.compile.ir import (
@@ -33,6 +32,7 @@ from dsl.compile.ir import (
     CSequence,
     PerSpec,
 )
+from dsl.compile.pyast import Scope, at, const, field_read, inline_lets, name
 from dsl.facts.validate import FactSchema
 from dsl.syntax import nodes as n
 from dsl.syntax.errors import RulesetInvalid

@@ -6,7 +6,8 @@ import ast
 from typing import Any
 
 from dsl.compile import runtime
-from dsl.compile.codegen import ExprGen, Scope, at
+from dsl.compile.codegen import ExprGen
+from dsl.compile.pyast import Scope, at
 from dsl.syntax import nodes as n
 from dsl.syntax.program import Program
 

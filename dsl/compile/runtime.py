@@ -19,15 +19,24 @@ from decimal import (
     InvalidOperation,
 )
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from dsl.engine.context import Ctx
+from dsl.facts.records import Fact
 
 Number = Decimal | Fraction
 D = Decimal
 ZERO = Decimal(0)
 QZERO = Fraction(0)
+
+
+class Ctx(Protocol):
+    """What the runtime reads of a subject in a period (the engine's `dsl.engine.context.Ctx`)."""
+
+    def facts(self, ftype: str) -> Sequence[Fact]:
+        """The subject's live facts of a type in the period."""
+
+    def used(self, f: Fact) -> None:
+        """Records that a rule read this fact (when tracing)."""
 
 
 class Missing(Exception):

@@ -11,7 +11,7 @@ from dsl.engine.results import SubjectResult
 from dsl.engine.scoring import ResultView
 
 if TYPE_CHECKING:
-    from dsl.engine.evaluate import PeriodRun
+    from dsl.engine.period import PeriodRun
 
 
 def score_annual(

@@ -6,15 +6,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from dsl.compile.runtime import Missing, competition_rank
-from dsl.facts.records import Fact
-
-if TYPE_CHECKING:
-    from dsl.engine.evaluate import PeriodRun
+from dsl.facts.records import Fact, Org
 
 _EMPTY: tuple[Fact, ...] = ()
+
+
+class Period(Protocol):
+    """What a context needs of the period being scored (`dsl.engine.period.PeriodRun`)."""
+
+    @property
+    def org(self) -> Org:
+        """The organisation as it stood in the period."""
+
+    def published(self, card: str, subject: str, what: str) -> Decimal | None:
+        """A result as published (rounded), or None before it is scored."""
+
+    def note_ref(self, c: Ctx, card: str, subject: str, what: str, value: Decimal) -> None:
+        """Traces a cross-scorecard reference."""
+
+    def rank_values(self, card: str, key: str, fn: Callable[[Ctx], Any]) -> dict[str, Any]:
+        """Every present value of `fn` over a scorecard's population."""
 
 
 class Ctx:
@@ -23,7 +37,7 @@ class Ctx:
     __slots__ = ("_used", "card", "index", "notes", "run", "subject")
 
     def __init__(
-        self, run: PeriodRun, card: str, subject: str, index: dict[str, list[Fact]], traced: bool
+        self, run: Period, card: str, subject: str, index: dict[str, list[Fact]], traced: bool
     ) -> None:
         self.run = run
         self.card = card

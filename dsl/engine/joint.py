@@ -11,7 +11,7 @@ from dsl.engine.scoring import add, mul
 from dsl.facts.records import Fact
 
 if TYPE_CHECKING:
-    from dsl.engine.evaluate import PeriodRun
+    from dsl.engine.period import PeriodRun
 
 Number = Decimal | Fraction
 

@@ -13,7 +13,7 @@ from dsl.engine.results import SubjectResult
 from dsl.engine.scoring import ResultView
 
 if TYPE_CHECKING:
-    from dsl.engine.evaluate import PeriodRun
+    from dsl.engine.period import PeriodRun
 
 
 def _applies(period: str | None, run: PeriodRun) -> bool:

@@ -15,7 +15,7 @@ from dsl.engine.results import SubjectResult
 from dsl.facts.records import Fact
 
 if TYPE_CHECKING:
-    from dsl.engine.evaluate import PeriodRun
+    from dsl.engine.period import PeriodRun
 
 Number = Decimal | Fraction
 ZERO = Decimal(0)

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from dsl.compile.ir import CompiledRuleset
 from dsl.facts.records import Fact, FactProblem, InputError, Org, read_org
-from dsl.facts.validate import validate_facts
+from dsl.facts.validate import FactSchema, validate_facts
 from dsl.facts.validate_fast import FastCheck, gc_paused, read_checked
+
+
+class Schematic(Protocol):
+    """Anything with a fact schema: a compiled ruleset (`dsl.compile.ir.CompiledRuleset`)."""
+
+    @property
+    def schema(self) -> FactSchema:
+        """What the ruleset says facts must look like."""
 
 
 @dataclass
@@ -21,7 +29,7 @@ class Inputs:
 
 
 def load_inputs(
-    compiled: CompiledRuleset, org_path: Path, facts_path: Path, skip_invalid: bool = False
+    compiled: Schematic, org_path: Path, facts_path: Path, skip_invalid: bool = False
 ) -> Inputs:
     """Reads and validates; any invalid fact rejects the whole file unless `skip_invalid`."""
     org = read_org(org_path)

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from dsl.audit.impact import ImpactReport, run_impact
+from dsl.audit.impact import run_impact
 from dsl.audit.impact_facts import file_facts
 from dsl.audit.impact_render import impact_markdown, impact_text
+from dsl.audit.impact_report import ImpactReport
 from dsl.audit.rulesource import load_rules
 from dsl.facts.periods import Period
 from dsl.facts.records import read_org, read_raw_facts
