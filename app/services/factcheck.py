@@ -18,7 +18,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app import exactjson, repository
+from app import exactjson
+from app.store import repository
 from dsl.facts.records import Fact, FactProblem, Org
 from dsl.facts.validate import FactSchema, validate_facts
 

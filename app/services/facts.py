@@ -22,12 +22,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app import repository
-from app.bulk import insert_facts
-from app.db import transaction
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Fact, Retraction
 from app.services.factcheck import FactChecker
+from app.store import repository
+from app.store.bulk import insert_facts
+from app.store.db import transaction
+from app.store.models import Fact, Retraction
 from dsl.facts.records import FactProblem, Org, iter_jsonl, parse_fact_line
 from dsl.facts.validate import FactSchema
 from dsl.facts.validate_fast import gc_paused

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app import exactjson, repository
+from app import exactjson
 from app.services.org import org_digest, orgs_at, period_end
+from app.store import repository
 from dsl.compile.ir import CompiledRuleset
 from dsl.engine.evaluate import Evaluation, evaluate
 from dsl.facts.periods import Period

@@ -16,10 +16,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.db import upgrade
 from app.main import create_app
 from app.services import tokens
 from app.settings import Settings
+from app.store.db import upgrade
 from tests.conftest import PG_ENV, PG_SKIP_REASON, REPO_ROOT
 from tests.db.conftest import pg_schema_url
 

@@ -88,7 +88,7 @@ def test_a_gap_filled_later_makes_the_entry_stale(api: Client) -> None:
     from sqlalchemy import delete, insert, select
     from sqlalchemy.orm import Session
 
-    from app.models import Fact
+    from app.store.models import Fact
 
     load_example(api, "handworked")
     svc = api.app.state.services

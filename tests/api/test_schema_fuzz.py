@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.db import upgrade
+from app.store.db import upgrade
 from tests.api.conftest import Client, load_example, make_app, token
 from tests.api.test_errors import assert_shape
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
-from app.db import make_engine, upgrade
+from app.store.db import make_engine, upgrade
 from tests.conftest import PG_ENV, PG_SKIP_REASON
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from app.db import make_engine
-from app.models import Fact
 from app.services.facts import record_facts
+from app.store.db import make_engine
+from app.store.models import Fact
 from tests.db.util import load_example, org_now, rules
 
 WORKERS = 6

@@ -13,9 +13,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid
-from app.models import Fact
 from app.services.factcheck import FactChecker
 from app.services.facts import history, import_facts, record_facts, retract, write_rows
+from app.store.models import Fact
 from dsl.facts.periods import Period
 from tests.db.util import USER, from_db, load_example, org_now, rules
 

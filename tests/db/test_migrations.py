@@ -7,8 +7,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from app.db import alembic_config, downgrade, make_engine, upgrade
-from app.models import metadata
+from app.store.db import alembic_config, downgrade, make_engine, upgrade
+from app.store.models import metadata
 
 TABLES = {
     "facts",

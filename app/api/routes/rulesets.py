@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Query, Response
 
 from app.api.deps import Admin, Anyone, Auditor, Svc, out, parse_period
 from app.api.errors import diagnostic_details
+from app.api.schemas import ERRORS, CheckIn, ImpactIn
 from app.errors import Invalid
-from app.schemas import ERRORS, CheckIn, ImpactIn
 from app.services.registry import LoadedRuleset
 from dsl.audit.rulesource import RuleSource
 from dsl.compile.ir import CompiledRuleset
@@ -110,7 +110,7 @@ def _source(r: LoadedRuleset) -> RuleSource:
 )
 def impact(svc: Svc, who: Auditor, body: ImpactIn) -> Response:
     """`jixiao impact OLD NEW --db --period P --format json`."""
-    from app.cli_audit import db_facts
+    from app.services.impact import db_facts
     from dsl.audit.impact import run_impact
 
     period = parse_period(body.period, "body.period")

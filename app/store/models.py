@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from app.types import ExactDecimal, UTCDateTime
+from app.store.types import ExactDecimal, UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_N_label)s",
@@ -207,7 +207,7 @@ class Receipt(Base):
     """A kept evaluation: ruleset, period, organisation revision, the facts used, the results.
 
     `fact_seqs` is the sorted set of fact sequence numbers, delta-encoded and compressed
-    (`app.seqcodec`); `facts_digest` covers those numbers and the facts' content digests.
+    (`app.store.seqcodec`); `facts_digest` covers those numbers and the facts' content digests.
     """
 
     __tablename__ = "receipts"

@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli_db import who
-from app.db import make_engine, upgrade
+from app.cli.db import who
 from app.errors import AppError
 from app.settings import DATABASE_ENV, DEMO_ENV, RULES_ENV, database_url
+from app.store.db import make_engine, upgrade
 
 DEMO_DB = "jixiao-demo.db"
 BANNER = """
@@ -27,7 +27,7 @@ BANNER = """
 
 def _prepare_demo(rules: Path) -> str:
     """The demo database: created and filled on first use, reused afterwards."""
-    from app import demo
+    from app.services import demo
     from app.services.registry import Registry
 
     path = Path(DEMO_DB).resolve()

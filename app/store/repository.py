@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from app.models import Fact, Retraction
+from app.store.models import Fact, Retraction
 from dsl.facts.periods import Period
 
 LOOKUP_CHUNK = 5000  # ids per IN list (SQLite allows 32766 bound parameters)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import exactjson
 from app.settings import database_url
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 # Held until `dispose_all`: an engine dropped while its pool holds an open connection would

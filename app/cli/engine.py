@@ -41,7 +41,7 @@ def _inputs_args(p: argparse.ArgumentParser) -> None:
 def _load(args: argparse.Namespace) -> tuple[Any, Any]:
     compiled = compile_path(Path(args.rules))
     if args.db:
-        from app.cli_db import db_inputs
+        from app.cli.db import db_inputs
 
         return compiled, db_inputs(args, compiled)
     if args.org is None or args.facts is None:
@@ -70,7 +70,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     if args.keep or args.publish:
         if not args.db:
             raise DslError("--keep and --publish need --db")
-        from app.cli_db import keep_receipt
+        from app.cli.db import keep_receipt
 
         keep_receipt(args, ev, inputs)
     return 0

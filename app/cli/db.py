@@ -19,12 +19,12 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.db import downgrade, make_engine, upgrade
 from app.errors import AppError, Invalid
 from app.services import facts as fact_service
 from app.services import receipts, rulesets
 from app.services.org import import_org, org_at
 from app.services.scoring import PeriodInputs, load_period
+from app.store.db import downgrade, make_engine, upgrade
 from dsl.compile.ir import CompiledRuleset
 from dsl.engine.evaluate import Evaluation
 from dsl.facts.validate import FactSchema

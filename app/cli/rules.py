@@ -1,4 +1,4 @@
-"""The `jixiao` command line."""
+"""`jixiao check` and `jixiao fmt`: the rule files themselves."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from app.errors import AppError
-from dsl.syntax.errors import Diagnostic, DslError
+from dsl.syntax.errors import Diagnostic
 from dsl.syntax.program import Loaded, load
 
 
@@ -52,13 +52,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     return int(run_fmt(args.paths, check_only=args.check))
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="jixiao", description="Rules-driven performance evaluation"
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def register(sub: Any) -> None:
+    """Adds `check` and `fmt` to the `jixiao` parser."""
     p = sub.add_parser("check", help="check rulesets and report every diagnostic")
     p.add_argument("paths", nargs="+", help="ruleset folders or rule files")
     p.set_defaults(func=cmd_check)
@@ -67,39 +62,3 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only list files that would change")
     p.add_argument("paths", nargs="+", help="rule files or folders")
     p.set_defaults(func=cmd_fmt)
-
-    from app import cli_engine
-
-    cli_engine.register(sub)
-    from app import cli_db
-
-    cli_db.register(sub)
-    from app import cli_audit
-
-    cli_audit.register(sub)
-    from app import cli_serve
-
-    cli_serve.register(sub)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `jixiao` console command."""
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.func(args))
-    except (DslError, AppError) as e:
-        print(f"jixiao: {e}", file=sys.stderr)
-        return 1
-    except OSError as e:
-        print(f"jixiao: {e.strerror or e}: {getattr(e, 'filename', '') or ''}", file=sys.stderr)
-        return 1
-    finally:
-        # Connections a command opened are closed when it ends, also when run in-process.
-        from app.db import dispose_all
-
-        dispose_all()
-
-
-if __name__ == "__main__":
-    sys.exit(main())

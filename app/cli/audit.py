@@ -9,17 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from dsl.audit.impact_facts import FactSource
-from dsl.audit.rulesource import RuleSource, load_rules
+from dsl.audit.rulesource import load_rules
 from dsl.facts.periods import Period
 from dsl.syntax.errors import DslError
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
-    from app.services.scoring import PeriodInputs
 
 
 def _period(text: str) -> Period:
@@ -48,24 +42,6 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
-def db_facts(
-    engine: Engine, old: RuleSource, new: RuleSource, period: Period
-) -> tuple[PeriodInputs, FactSource]:
-    """The organisation(s) of the period and the live facts either ruleset declares."""
-    from sqlalchemy.orm import Session
-
-    from app.services.scoring import load_period
-    from dsl.audit.impact_facts import checked_facts
-    from dsl.compile.compiler import compile_program
-
-    with Session(engine) as session, session.begin():
-        loaded = [
-            load_period(session, compile_program(s.program, s.sources), period) for s in (old, new)
-        ]
-    facts = {f.id: f for inputs in loaded for f in inputs.facts}
-    return loaded[1], checked_facts(facts[k] for k in sorted(facts))
-
-
 def cmd_impact(args: argparse.Namespace) -> int:
     """`jixiao impact OLD NEW --period P (--org ORG --facts FACTS | --db)`."""
     from dsl.audit.impact import run_impact
@@ -75,7 +51,8 @@ def cmd_impact(args: argparse.Namespace) -> int:
 
     old, new = load_rules(args.old), load_rules(args.new)
     if args.db:
-        from app.db import make_engine
+        from app.services.impact import db_facts
+        from app.store.db import make_engine
 
         period_inputs, facts = db_facts(make_engine(), old, new, args.period)
         org, org_at = period_inputs.org, period_inputs.org_of
