@@ -28,9 +28,9 @@ from app.store import repository
 from app.store.bulk import insert_facts
 from app.store.db import transaction
 from app.store.models import Fact, Retraction
+from dsl.facts.inputs import gc_paused
 from dsl.facts.records import FactProblem, Org, iter_jsonl, parse_fact_line
 from dsl.facts.validate import FactSchema
-from dsl.facts.validate_fast import gc_paused
 
 CHUNK = 20_000
 Progress = Callable[[str, int, int], None]  # (stage, done, total)

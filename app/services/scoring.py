@@ -21,9 +21,9 @@ from app.services.org import org_digest, orgs_at, period_end
 from app.store import repository
 from dsl.compile.ir import CompiledRuleset
 from dsl.engine.evaluate import Evaluation, evaluate
+from dsl.facts.inputs import gc_paused
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact, Org
-from dsl.facts.validate_fast import gc_paused
 
 
 @dataclass

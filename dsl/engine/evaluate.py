@@ -13,10 +13,10 @@ from dsl.engine.period import PeriodRun, index_periods
 from dsl.engine.ranking import apply_bands, apply_rank
 from dsl.engine.results import SubjectResult
 from dsl.engine.scoring import score_subject
+from dsl.facts.fields import check_org
+from dsl.facts.inputs import gc_paused
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact, InputError, Org, live
-from dsl.facts.validate import check_org
-from dsl.facts.validate_fast import gc_paused
 
 
 def run_period(run: PeriodRun) -> None:

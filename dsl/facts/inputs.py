@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from dsl.facts.records import Fact, FactProblem, InputError, Org, read_org
-from dsl.facts.validate import FactSchema, validate_facts
-from dsl.facts.validate_fast import FastCheck, gc_paused, read_checked
+import orjson
+
+from dsl.facts.records import Fact, FactProblem, InputError, Org, iter_jsonl, read_org, read_record
+from dsl.facts.validate import FactSchema, FactValidator
 
 
 class Schematic(Protocol):
@@ -35,11 +39,43 @@ def load_inputs(
     org = read_org(org_path)
     problems: list[FactProblem] = []
     with gc_paused():
-        schema = compiled.schema
-        fast = FastCheck(schema.types, schema.indicators, org)
-        records = read_checked(facts_path, fast, problems)
-        checked = validate_facts(records, schema, org, str(facts_path))
+        validator = FactValidator(compiled.schema, org)
+        records = read_checked(facts_path, validator, problems)
+        checked = validator.validate(records, str(facts_path), frozenset())
     problems = sorted(problems + checked.problems, key=lambda p: (p.line, p.field))
     if problems and not skip_invalid:
         raise InputError("facts (nothing was scored; --skip-invalid scores the rest)", problems)
     return Inputs(org, checked.facts, problems)
+
+
+def read_checked(
+    path: Path, validator: FactValidator, problems: list[FactProblem]
+) -> Iterator[tuple[int, Any]]:
+    """(line, Fact) for each valid line, else (line, record) as `read_raw_facts` reads it.
+
+    Lines that are not JSON objects go to `problems`, worded as `read_raw_facts` words them.
+    """
+    for i, line in iter_jsonl(path):
+        try:
+            fact = validator.fact(orjson.loads(line), i)
+        except orjson.JSONDecodeError:
+            fact = None
+        if fact is not None:
+            yield i, fact
+            continue
+        obj = read_record(path, i, line, problems)
+        if obj is not None:
+            yield i, obj
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: reading a million facts builds no cycles, and each
+    full collection would walk every fact read so far (it doubled the reading time)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
