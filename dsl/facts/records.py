@@ -1,4 +1,4 @@
-"""Organisation and facts: reading them, and validating them against a ruleset's declarations."""
+"""Organisation and fact records: their types, and reading them from JSON and JSONL."""
 
 from __future__ import annotations
 
