@@ -31,12 +31,12 @@ from app.excel.export import results_workbook
 from app.excel.facts_in import parse_sheets
 from app.excel.reader import read_sheets
 from app.excel.titles import titles_of
-from dsl.compiler import compile_path
-from dsl.engine import evaluate
-from dsl.facts import org_from_json
-from dsl.periods import Period
-from dsl.report import results_json
-from dsl.validate import validate_facts
+from dsl.compile.compiler import compile_path
+from dsl.engine.evaluate import evaluate
+from dsl.engine.report import results_json
+from dsl.facts.periods import Period
+from dsl.facts.records import org_from_json
+from dsl.facts.validate import validate_facts
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules" / "2025"

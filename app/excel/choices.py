@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from dsl import nodes as n
-from dsl.facts import Org
+from dsl.facts.records import Org
+from dsl.syntax import nodes as n
 
 
 @dataclass(frozen=True)

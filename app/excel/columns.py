@@ -20,10 +20,10 @@ from app.excel.choices import (
     period_choices,
     subject_choices,
 )
-from dsl import nodes as n
-from dsl.compiled import CompiledRuleset
-from dsl.facts import Org
-from dsl.validate import FactSchema
+from dsl.compile.ir import CompiledRuleset
+from dsl.facts.records import Org
+from dsl.facts.validate import FactSchema
+from dsl.syntax import nodes as n
 
 # Other headers an import accepts for the columns every fact has.
 ALIASES: dict[str, str] = {

@@ -23,7 +23,7 @@ from app.excel.cells import period_title
 from app.excel.chart import chart_sheet
 from app.excel.styles import Formats, band_colours, column_width, new_workbook, print_setup
 from app.excel.titles import BAND_WORDS, Titles
-from dsl.runtime import round_to
+from dsl.compile.runtime import round_to
 
 HEADER_ROWS = 2
 _MONEY_KEYS = ("base", "bonus", "penalty", "joint")

@@ -23,7 +23,7 @@ from app.excel.cells import CellError, day, is_empty, period, read_cell, text_of
 from app.excel.columns import ALIASES, FactSheet, Vocabulary, header_names
 from app.excel.header import find_header
 from app.excel.reader import Sheet
-from dsl.facts import FactProblem
+from dsl.facts.records import FactProblem
 
 # Sheets of the template that hold no facts.
 AUX_SHEETS = frozenset({"填写说明", "选项", "对象名单"})

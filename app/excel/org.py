@@ -23,8 +23,8 @@ from app.excel.header import find_header
 from app.excel.reader import Sheet
 from app.excel.styles import Formats, column_width, new_workbook, print_setup
 from app.excel.template import FIRST_DATA_ROW, LAST_ROW, Lists, check_of
-from dsl import nodes as n
-from dsl.facts import FactProblem, Org
+from dsl.facts.records import FactProblem, Org
+from dsl.syntax import nodes as n
 
 UNITS, PERSONS = "单位", "人员"
 _SHEETS = {"单位": "units", "units": "units", "人员": "persons", "persons": "persons"}

@@ -11,7 +11,7 @@ import codecs
 import csv
 import io
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook
@@ -19,6 +19,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 from app.errors import Invalid
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv", ".tsv")
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0"
 
@@ -29,6 +30,14 @@ class Sheet:
 
     name: str
     rows: list[list[Any]]
+
+
+def is_workbook_file(path: Path) -> bool:
+    """True for a workbook or CSV file (by its name, or its first bytes)."""
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        return True
+    with path.open("rb") as fh:
+        return is_workbook(fh.read(8))
 
 
 def is_workbook(data: bytes) -> bool:

@@ -17,7 +17,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from app.excel.columns import Column, FactSheet, Vocabulary, range_text
 from app.excel.styles import Formats, column_width, new_workbook, print_setup
-from dsl.facts import Org
+from dsl.facts.records import Org
 
 LAST_ROW = 1_048_575  # Excel's last row (0-based): the checks cover every row below the header
 FIRST_DATA_ROW = 2  # 0-based: titles in row 1, ids in row 2, facts from row 3

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from dsl.compiled import CompiledRuleset
-from dsl.facts import Org
+from dsl.compile.ir import CompiledRuleset
+from dsl.facts.records import Org
 
 BAND_WORDS = {"tier": "段", "grade": "等次"}
 

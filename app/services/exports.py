@@ -19,7 +19,7 @@ from app.excel.titles import Titles, titles_of
 from app.services.cache import Scored
 from app.services.org import org_at
 from app.services.recording import org_now
-from dsl.compiled import CompiledRuleset
+from dsl.compile.ir import CompiledRuleset
 
 Named = tuple[bytes, tuple[str, str]]  # the workbook, (file name, ASCII fallback)
 

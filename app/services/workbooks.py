@@ -22,9 +22,9 @@ from app.services.facts import ImportResult, Progress, import_records
 from app.services.org import OrgImport, import_org
 from app.services.registry import Registry
 from app.services.tokens import Principal
-from dsl import nodes as n
-from dsl.compiled import CompiledRuleset
-from dsl.facts import FactProblem, Org
+from dsl.compile.ir import CompiledRuleset
+from dsl.facts.records import FactProblem, Org
+from dsl.syntax import nodes as n
 
 SKIP_HINT = "(--skip-invalid imports the rest)"
 

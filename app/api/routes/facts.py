@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api import uploads
 from app.api.deps import Auditor, ExactRoute, FactReader, Recorder, Svc, out, parse_period
-from app.schemas import (
+from app.api.schemas import (
     ERRORS,
     FACT_EXAMPLE,
     PERIOD_FACT_EXAMPLE,

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Path, Query, Response
 
 from app.api.deps import Reader, Svc, out, provenance, scored
 from app.api.download import xlsx_response
+from app.api.schemas import ERRORS
 from app.errors import NotFound
-from app.schemas import ERRORS
 from app.services import exports
 from app.services.cache import Scored
 
