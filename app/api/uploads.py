@@ -42,12 +42,12 @@ async def read_upload(request: Request) -> tuple[bytes, str] | None:
     """(bytes, file name) of an uploaded workbook or CSV file; None for a JSON body."""
     media = _media_type(request)
     if media == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=10)
-        part = form.get("file")
-        if not isinstance(part, UploadFile):
-            raise _invalid("body.file", "a multipart upload needs the workbook as field `file`")
-        data = await part.read(MAX_UPLOAD + 1)
-        return _checked(data), part.filename or "upload.xlsx"
+        async with request.form(max_files=1, max_fields=10) as form:
+            part = form.get("file")
+            if not isinstance(part, UploadFile):
+                raise _invalid("body.file", "a multipart upload needs the workbook as `file`")
+            data = await part.read(MAX_UPLOAD + 1)
+            return _checked(data), part.filename or "upload.xlsx"
     if media in FILE_TYPES:
         data = await request.body()
         name = _disposition_name(request.headers.get("content-disposition"))
