@@ -81,8 +81,7 @@ class FactSheet:
 
 def field_title(fd: n.FieldDecl) -> str:
     """A field's declared title, else its id."""
-    title: str | None = getattr(fd, "title", None)
-    return title or fd.name
+    return fd.title or fd.name
 
 
 def sheet_name(decl: n.FactDecl) -> str:

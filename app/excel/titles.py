@@ -50,8 +50,7 @@ def titles_of(compiled: CompiledRuleset, org: Org | None) -> Titles:
         declared: list[tuple[str, str]] = []
         for spec in (node.tiers, node.grades):
             for b in spec.bands if spec is not None else ():
-                title: str | None = getattr(b, "title", None)
-                declared.append((b.id, title or b.id))
+                declared.append((b.id, b.title or b.id))
         bands[ident] = tuple(declared)
     names: dict[str, str] = {}
     units: dict[str, str] = {}

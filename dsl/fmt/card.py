@@ -125,7 +125,7 @@ class StmtPrinter(ExprPrinter):
         return self.sub_block(head, kids, b.span)
 
     def _band(self, b: n.Band) -> Render:
-        cond = b.cond
+        cond, head = b.cond, titled(b.id, b.title)
         if cond is None:
-            return lambda indent: [f"{pad(indent)}{b.id}: otherwise"]
-        return lambda indent: self.line(indent, lambda: cat([f"{b.id}: "], self.expr(cond, indent)))
+            return lambda indent: [f"{pad(indent)}{head}: otherwise"]
+        return lambda indent: self.line(indent, lambda: cat([f"{head}: "], self.expr(cond, indent)))

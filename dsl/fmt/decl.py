@@ -89,7 +89,9 @@ class DeclPrinter(StmtPrinter):
         seps = commas([f.name for f in fields])
         return [
             # Only a range ends in a number, after which a keyword could be misread.
-            self.simple(f.span, f"{f.name}: {_type(f.type)}{sep if f.type.range else ''}")
+            self.simple(
+                f.span, f"{titled(f.name, f.title)}: {_type(f.type)}{sep if f.type.range else ''}"
+            )
             for f, sep in zip(fields, seps, strict=True)
         ]
 

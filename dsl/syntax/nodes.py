@@ -33,6 +33,15 @@ def _span() -> Span:
     return field(default=NOWHERE, compare=False, repr=False)
 
 
+# A field added to a node after rulesets were stored: its canonical form leaves it out while it
+# has its default, so the digests of rulesets that do not use it stay what they were.
+LATER = {"canonical_default": True}
+
+
+def _later_title() -> str | None:
+    return field(default=None, metadata=LATER)
+
+
 @dataclass(frozen=True)
 class Ref:
     """A name used to refer to something declared elsewhere."""
@@ -247,11 +256,12 @@ class FieldType:
 
 @dataclass(frozen=True)
 class FieldDecl:
-    """A typed field of a fact type or of the person attributes."""
+    """A typed field of a fact type or of the person attributes, with its display title."""
 
     name: str
     type: FieldType
     span: Span = _span()
+    title: str | None = _later_title()
 
 
 @dataclass(frozen=True)
@@ -403,11 +413,12 @@ class Veto:
 
 @dataclass(frozen=True)
 class Band:
-    """One tier or grade and its condition (`None` for `otherwise`)."""
+    """One tier or grade, its display title, and its condition (`None` for `otherwise`)."""
 
     id: str
     cond: Expr | None
     span: Span = _span()
+    title: str | None = _later_title()
 
 
 @dataclass(frozen=True)

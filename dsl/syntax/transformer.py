@@ -155,9 +155,9 @@ class ToNodes(Transformer[Token, n.Module]):
 
     @v_args(meta=True)
     def field_decl(self, meta: Meta, ch: list[Any]) -> n.FieldDecl:
-        name, ftype, optional = ch
+        name, title, ftype, optional = ch
         ftype = n.FieldType(ftype.name, ftype.values, ftype.range, optional is not None, ftype.span)
-        return n.FieldDecl(str(name), ftype, self._span(meta))
+        return n.FieldDecl(str(name), ftype, self._span(meta), _opt_text(title))
 
     @v_args(meta=True)
     def named_type(self, meta: Meta, ch: list[Any]) -> n.FieldType:
@@ -358,8 +358,9 @@ class ToNodes(Transformer[Token, n.Module]):
 
     @v_args(meta=True)
     def band(self, meta: Meta, ch: list[Any]) -> n.Band:
-        cond = None if isinstance(ch[1], Token) and ch[1].type == "OTHERWISE" else ch[1]
-        return n.Band(str(ch[0]), cond, self._span(meta))
+        name, title, body = ch
+        cond = None if isinstance(body, Token) and body.type == "OTHERWISE" else body
+        return n.Band(str(name), cond, self._span(meta), _opt_text(title))
 
     # ---- items and links --------------------------------------------------------------------
     @v_args(meta=True)

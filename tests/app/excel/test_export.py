@@ -80,7 +80,7 @@ def test_tiers_are_coloured_and_named(rules_2025: CompiledRuleset, org: Org) -> 
     data = results_workbook(doc, titles_of(rules_2025, org))
     rows = by_ids(openpyxl.load_workbook(io.BytesIO(data))["县区局组织绩效"])
     fills = {r["tier"].value: r["final"].fill.fgColor.rgb for r in rows}
-    assert fills == {"first": "FFC6EFCE", "second": "FFFFEB9C", "third": "FFFFC7CE"}
+    assert fills == {"第一段": "FFC6EFCE", "第二段": "FFFFEB9C", "第三段": "FFFFC7CE"}
     assert {r["tier"].value: r["tier"].fill.fgColor.rgb for r in rows} == fills
     assert [r["rank"].value for r in rows] == [1, 2, 3]
 

@@ -58,8 +58,8 @@ def test_every_problem_at_its_cell(make_xlsx: MakeXlsx, vocab: Vocabulary, org: 
         "2025Q1 (the other is revenue_completion-2025-r2 on row 2 of revenue_completion); "
         "supersede it instead",
         "表彰!D1: -: unknown column '备注'; the columns are 编号 (id), 对象 (subject), "
-        "日期 (date), level, matter, 证据 (evidence), 更正的编号 (supersedes)",
-        "作风建设评定!1: grade: no column for grade, which every row needs",
+        "日期 (date), 级别 (level), 事项 (matter), 证据 (evidence), 更正的编号 (supersedes)",
+        "作风建设评定!1: grade: no column for 评定等次 (grade), which every row needs",
         "Sheet3!A1: -: no fact type is named 'Sheet3' and no type (类型) column says one: name "
         "the sheet after a fact type (ability_rating, attitude_rating, commendation, "
         "competition_award, criticism_notice, discipline_violation, info_adopted, "

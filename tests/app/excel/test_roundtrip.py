@@ -123,15 +123,8 @@ def test_template_sheets_headers_and_lists(rules_2025: CompiledRuleset, vocab: V
     wb = openpyxl.load_workbook(io.BytesIO(facts_template(vocab, rules_2025.name)))
     assert wb.sheetnames[0] == "填写说明"
     ws = wb["督察发现问题"]
-    assert [c.value for c in ws[1]] == [
-        "编号",
-        "单位",
-        "日期",
-        "level",
-        "responsible",
-        "证据",
-        "更正的编号",
-    ]
+    titles = ["编号", "单位", "日期", "级别", "责任人", "证据", "更正的编号"]
+    assert [c.value for c in ws[1]] == titles
     assert [c.value for c in ws[2]] == [
         "id",
         "subject",

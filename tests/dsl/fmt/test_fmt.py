@@ -144,7 +144,9 @@ def test_run_fmt_reports_syntax_errors(tmp_path: Path, capsys: pytest.CaptureFix
     assert run_fmt([str(tmp_path), str(tmp_path / "missing")], check_only=False) == 1
     err = capsys.readouterr().err.splitlines()
     assert err[0] == f"jixiao fmt: no such file or folder: {tmp_path / 'missing'}"
-    assert err[1].startswith(f"{bad}:2:5: error[E001]: unexpected name 'number'; expected ':'")
+    assert err[1].startswith(
+        f"{bad}:2:5: error[E001]: unexpected name 'number'; expected one of ':', a string"
+    )
     assert err[2:4] == [" 2 |   x number", "   |     ^^^^^^"]
     assert err[4:] == ["1 file(s) reformatted, 0 unchanged, 2 failed"]
     assert bad.read_text(encoding="utf-8") == "fact f dated on unit {\n  x number\n}\n"
