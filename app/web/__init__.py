@@ -11,10 +11,12 @@ from fastapi.staticfiles import StaticFiles
 
 from app.web.deps import HERE
 from app.web.pages import audit, home, rulesets, scores
+from app.web.security import PageHeaders
 
 
 def install(app: FastAPI) -> None:
     """Adds the web pages and their static assets to the application."""
+    app.add_middleware(PageHeaders)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     for module in (home, scores, rulesets, audit):
         app.include_router(module.router)

@@ -13,6 +13,7 @@ from app.web.source import SourceRef, source_ref
 from dsl.diff_model import Change, RulesetDiff
 from dsl.impact import ImpactReport
 
+TOP = 50  # subjects listed, largest change first
 OPS = {"added": "新增", "removed": "删除", "changed": "修改", "renamed": "更名"}
 KINDS = {
     "scorecard": "得分卡",
@@ -107,7 +108,7 @@ def delta_bin(delta: Decimal) -> int:
     )
 
 
-def impact_view(r: ImpactReport, names: dict[str, str]) -> dict[str, Any]:
+def impact_view(r: ImpactReport, names: dict[str, str], titles: dict[str, str]) -> dict[str, Any]:
     """The summary, distribution of deltas, tier moves and most changed subjects."""
     counts = [0] * len(BIN_LABELS)
     moves: dict[str, Counter[tuple[str, str]]] = {}
@@ -121,29 +122,26 @@ def impact_view(r: ImpactReport, names: dict[str, str]) -> dict[str, Any]:
                 moves.setdefault(s.scorecard, Counter())[(labels.band(old), labels.band(new))] += 1
     changed = sorted(
         (s for s in r.subjects if s.delta),
-        key=lambda s: (-abs(s.delta or 0), s.scorecard, s.subject),
+        key=lambda s: (-abs(s.delta or Decimal(0)), s.scorecard, s.subject),
     )
     top = [
         {
             "subject": s.subject,
             "name": names.get(s.subject, s.subject),
-            "scorecard": s.scorecard,
+            "scorecard": titles.get(s.scorecard, s.scorecard),
             "old": s.old.as_json() if s.old else None,
             "new": s.new.as_json() if s.new else None,
             "delta": str(s.delta),
             "moved": s.moved,
         }
-        for s in changed[:100]
+        for s in changed[:TOP]
     ]
     matrices = {}
     for card, counter in moves.items():
-        olds = sorted({o for o, _ in counter})
-        news = sorted({n for _, n in counter})
-        matrices[card] = {
-            "old": olds,
-            "new": news,
-            "cells": {f"{o}|{n}": c for (o, n), c in counter.items()},
-        }
+        olds = sorted({o for o, _ in counter}, key=labels.band_order)
+        news = sorted({n for _, n in counter}, key=labels.band_order)
+        cells = {f"{o}|{n}": c for (o, n), c in counter.items()}
+        matrices[titles.get(card, card)] = {"old": olds, "new": news, "cells": cells}
     return {
         "summary": r.as_json()["summary"],
         "histogram": {"labels": BIN_LABELS, "counts": counts},

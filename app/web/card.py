@@ -115,7 +115,7 @@ class _Builder:
             if t.what.startswith("  "):
                 verb = "扣" if " deducted " in t.what else "加"
                 ftype = t.what.rsplit(" for ", 1)[-1]
-                line.steps.append(self.step(t, f"{verb} {t.value} 分：{self.fact_title(ftype)}"))
+                line.steps.append(self.step(t, f"{verb}分：{self.fact_title(ftype)}"))
             else:
                 line.missing = t.note.startswith("missing")
                 line.steps.append(self.step(t, f"{ind.id} {ind.title or ''} 得分"))

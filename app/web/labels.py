@@ -58,6 +58,12 @@ def band(ident: str | None) -> str:
     return BANDS.get(ident, ident)
 
 
+def band_order(label: str) -> int:
+    """Where a band's Chinese name sorts: first tier and best grade first, unknown last."""
+    names = list(dict.fromkeys(BANDS.values()))
+    return names.index(label) if label in names else len(names)
+
+
 def band_class(ident: str | None) -> str:
     """The CSS class colouring a band."""
     return f"band-{ident}" if ident in BANDS else "band-other"

@@ -93,6 +93,8 @@ def ranking(s: Scored, sequence: str) -> dict[str, Any]:
         "bands": bands,
         "chart_data": chart,
         "annual": s.period.kind == "year" and s.period.kind not in card.periods,
+        "missing_titles": {i.id: i.title or i.id for p in card.parts for i in p.indicators}
+        | {"final": "最终得分"},
     }
 
 

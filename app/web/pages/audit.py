@@ -87,8 +87,13 @@ def impact(
         period=str(p),
         period_label=labels.period(str(p)),
         changes=len(report.diff.changes),
-        **audit_view.impact_view(report, names),
+        **audit_view.impact_view(report, names, _titles(svc, new)),
     )
+
+
+def _titles(svc: Svc, ref: str) -> dict[str, str]:
+    cards = svc.registry.resolve(ref).compiled.scorecards
+    return {k: c.title or k for k, c in cards.items()}
 
 
 @router.post("/receipts")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -12,6 +12,7 @@ from app.web.card import build_card
 from app.web.deps import ScoreViewer, Svc, WebRoute, render
 from app.web.evidence import facts_by_id, names_of
 from app.web.source import ruleset_ref
+from dsl.compiled import CompiledRuleset
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -20,7 +21,7 @@ RulesetQ = Annotated[str | None, Query(max_length=80)]
 IdP = Annotated[str, Path(min_length=1, max_length=200)]
 
 
-def _choices(svc: Svc, current: str) -> dict[str, object]:
+def _choices(svc: Svc, current: str) -> dict[str, Any]:
     """The rulesets and periods the page's selector offers."""
     loaded = svc.registry.in_service()
     return {
@@ -120,9 +121,9 @@ def persons(
     )
 
 
-def _kind_title(c: object, kind: str) -> str:
-    org = getattr(getattr(c, "program", None), "organisation", None)
-    for k in getattr(org, "kinds", ()):
+def _kind_title(c: CompiledRuleset, kind: str) -> str:
+    org = c.program.organisation
+    for k in org.kinds if org is not None else ():
         if k.id == kind:
             return str(k.title or kind)
     return kind

@@ -102,7 +102,7 @@
     var base = { textStyle: { fontFamily: FONT }, animation: false, grid: { left: 50, right: 20, top: 30, bottom: 60, containLabel: true }, tooltip: { trigger: "axis" } };
     if (kind === "ranking") {
       base.xAxis = { type: "category", data: data.map(function (d) { return d.name; }), axisLabel: { rotate: data.length > 12 ? 45 : 0, interval: 0 } };
-      base.yAxis = { type: "value", scale: true, name: "最终得分" };
+      base.yAxis = { type: "value", name: "最终得分", min: function (v) { return Math.max(0, Math.floor(v.min / 10) * 10 - 10); } };
       base.tooltip = { trigger: "item", formatter: function (p) { var d = data[p.dataIndex]; return d.name + "<br>最终得分 " + d.final + (d.label && d.label !== "—" ? "<br>" + d.label : ""); } };
       base.series = [{ type: "bar", data: data.map(function (d) { return { value: Number(d.final), itemStyle: { color: TIER_COLOURS[d.band] || "#8a94a3" } }; }), label: { show: data.length <= 30, position: "top", formatter: function (p) { return data[p.dataIndex].final; } } }];
       return base;
@@ -111,7 +111,7 @@
       var periods = [], finals = [];
       data.forEach(function (d) { periods.push(d.label); finals.push(d.final === null ? null : Number(d.final)); });
       base.xAxis = { type: "category", data: periods };
-      base.yAxis = { type: "value", scale: true, name: "最终得分" };
+      base.yAxis = { type: "value", name: "最终得分", scale: true };
       base.series = [{ type: "line", data: finals, symbolSize: 8, label: { show: true, formatter: function (p) { return data[p.dataIndex].final; } }, itemStyle: { color: "#1d4e89" } }];
       return base;
     }
