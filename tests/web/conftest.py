@@ -15,15 +15,23 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.api.conftest import Client, load_example, make_app, token
-from tests.api.conftest import app, db_url, sqlite_url  # noqa: F401  (fixtures used here)
+# `app`, `db_url` and `sqlite_url` are the API tests' fixtures, used here too.
+from tests.api.conftest import (  # noqa: F401
+    Client,
+    app,
+    db_url,
+    load_example,
+    make_app,
+    sqlite_url,
+    token,
+)
 
 
 class WebClient:
     """A browser-like client: cookies kept between requests, no redirects followed."""
 
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
+    def __init__(self, application: FastAPI) -> None:
+        self.app = application
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, url: str, **kw: Any) -> httpx.Response:
@@ -60,10 +68,10 @@ class WebClient:
         return self.post_form("/login", {"token": secret, "next": "/"})
 
 
-def signed_in(app: FastAPI, role: str) -> WebClient:
+def signed_in(application: FastAPI, role: str) -> WebClient:
     """A browser signed in with a new token of `role`."""
-    web = WebClient(app)
-    r = web.sign_in(token(app, role))
+    web = WebClient(application)
+    r = web.sign_in(token(application, role))
     assert r.status_code == 303, r.text
     return web
 
