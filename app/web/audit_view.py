@@ -38,6 +38,26 @@ KINDS = {
 }
 
 
+ATTRS = {
+    "value": "数值",
+    "points": "分值",
+    "rule": "计分规则",
+    "ratio": "比例",
+    "amount": "金额",
+    "weight": "权重",
+    "max": "满分",
+    "title": "名称",
+    "lead": "牵头部门",
+    "final": "最终得分公式",
+    "floor": "保底分",
+    "annual": "年度得分公式",
+    "periods": "考评期",
+    "keys": "排名依据",
+    "round": "舍入",
+    "cap": "封顶",
+}
+
+
 def _kind(k: str) -> str:
     return KINDS.get(k, k)
 
@@ -63,7 +83,7 @@ def change_rows(
                 "op_label": OPS.get(ch.op, ch.op),
                 "what": _kind(ch.what),
                 "path": " › ".join(f"{_kind(k)} {ident}".strip() for k, ident in ch.path),
-                "attr": ch.attr,
+                "attr": ATTRS.get(ch.attr, ch.attr) if ch.attr else None,
                 "old": ch.old,
                 "new": ch.new,
                 "details": ch.details,

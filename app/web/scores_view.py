@@ -109,9 +109,11 @@ def periods_of(loaded: LoadedRuleset) -> list[str]:
 
 
 def trend(svc: Services, loaded: LoadedRuleset, year: int, subject: str) -> list[dict[str, Any]]:
-    """A subject's quarterly results over the year (final, rank, tier per scorecard)."""
+    """A subject's quarterly results over the year, then the year's (final, rank, band)."""
     out = []
-    for q in Period(year).quarters():
+    kinds = loaded.compiled.program.header.periods if loaded.compiled.program.header else ()
+    shown = [*Period(year).quarters(), *([Period(year)] if "year" in kinds else [])]
+    for q in shown:
         s = svc.cache.get(loaded, q)
         for r in s.by_subject.get(subject, []):
             out.append(
@@ -122,6 +124,7 @@ def trend(svc: Services, loaded: LoadedRuleset, year: int, subject: str) -> list
                     "final": r["final"],
                     "rank": r["rank"],
                     "band": labels.band(r.get("tier") or r.get("grade")),
+                    "annual": q.quarter is None,
                 }
             )
     return out

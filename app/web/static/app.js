@@ -109,6 +109,7 @@
     }
     if (kind === "trend") {
       var periods = [], finals = [];
+      data = data.filter(function (d) { return !d.annual; });
       data.forEach(function (d) { periods.push(d.label); finals.push(d.final === null ? null : Number(d.final)); });
       base.xAxis = { type: "category", data: periods };
       base.yAxis = { type: "value", name: "最终得分", scale: true };
