@@ -20,6 +20,7 @@ from dsl.compiled import CIndicator, CompiledRuleset, CScorecard
 from dsl.evalctx import TraceLine
 from dsl.results import SubjectResult
 from dsl.runtime import round_to
+from dsl.scoring import add
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Step:
     exact: str | None
     note: str
     facts: list[FactView]
+    more: int = 0  # facts read but not shown (a page shows at most FACTS_SHOWN)
 
 
 @dataclass
@@ -87,7 +89,7 @@ class _Builder:
     def step(self, t: TraceLine, text: str) -> Step:
         value, exact = _shown(t.value, self.c.places, self.c.round_mode)
         cited = [self.facts[i] for i in t.facts if i in self.facts]
-        return Step(text, value, exact, labels.note(t.note), cited)
+        return Step(text, value, exact, labels.note(t.note), cited, len(t.facts) - len(cited))
 
     def fact_title(self, ftype: str) -> str:
         decl = self.c.schema.types.get(ftype)
@@ -221,12 +223,36 @@ def _adjustments(
         lines.append(line)
     if any(j.into == card.id for j in b.c.joints):
         line = Line("joint", "joint", "joint", "连带责任", pub.get("joint"))
-        for t in groups.get("joint", []):
+        for t in merged_joint(groups.get("joint", [])):
             line.steps.append(b.step(t, _joint_text(b, t)))
             if line.rule is None and t.where:
                 line.rule = source_ref(b.c, b.ref, t.where)
         lines.append(line)
     return lines
+
+
+def merged_joint(trace: list[TraceLine]) -> list[TraceLine]:
+    """Joint-liability lines from the same link, fact type and source subject as one line
+    with their sum and every fact (a department may receive from hundreds of facts)."""
+    out: list[TraceLine] = []
+    merged: dict[str, TraceLine] = {}
+    counts: dict[str, int] = {}
+    for t in trace:
+        if not t.what.startswith("  "):
+            out.append(t)
+            continue
+        got = merged.get(t.what)
+        if got is None:
+            merged[t.what] = TraceLine(t.what, t.value, t.where, list(t.facts), t.note)
+            counts[t.what] = 1
+            out.append(merged[t.what])
+            continue
+        assert isinstance(got.value, Decimal | Fraction) and isinstance(t.value, Decimal | Fraction)
+        got.value = add(got.value, t.value)
+        got.facts.extend(t.facts)
+        counts[t.what] += 1
+        got.note = f"{counts[t.what]} 条，合计"
+    return out
 
 
 def _item_text(b: _Builder, t: TraceLine) -> str:

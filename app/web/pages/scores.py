@@ -19,6 +19,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PeriodQ = Annotated[str, Query(max_length=20)]
 RulesetQ = Annotated[str | None, Query(max_length=80)]
 IdP = Annotated[str, Path(min_length=1, max_length=200)]
+FACTS_SHOWN = 300  # facts a score card shows; the explanation API lists every one
 
 
 def _choices(svc: Svc, current: str) -> dict[str, Any]:
@@ -76,8 +77,8 @@ def subject(
     c = s.loaded.compiled
     ref = ruleset_ref(svc.registry, s.loaded)
     traced = s.traced_evaluation().for_subject(subject)
-    cited = {i for r in traced for t in r.trace or [] for i in t.facts}
-    facts = facts_by_id(svc.engine, c, cited, org)
+    cited = dict.fromkeys(i for r in traced for t in r.trace or [] for i in t.facts)
+    facts = facts_by_id(svc.engine, c, list(cited)[:FACTS_SHOWN], org)
     cards = [build_card(c, ref, r, facts, names) for r in traced]
     chain = [(u, names.get(u, u)) for u in reversed(org.chain(subject)) if u != subject]
     unit = org.units.get(subject)
