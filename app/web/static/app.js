@@ -123,7 +123,7 @@
       return base;
     }
     if (kind === "histogram") {
-      base.xAxis = { type: "category", data: data.labels, name: "得分变化" };
+      base.xAxis = { type: "category", data: data.labels, name: "最终得分变化（新 − 原）", nameLocation: "middle", nameGap: 32 };
       base.yAxis = { type: "value", name: "对象数", minInterval: 1 };
       base.series = [{ type: "bar", data: data.counts, itemStyle: { color: "#2e6da4" }, label: { show: true, position: "top" } }];
       return base;
