@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from app.services.registry import LoadedRuleset, Registry
-from dsl.diff_model import RulesetDiff
-from dsl.impact import ImpactReport
-from dsl.periods import Period
-from dsl.rulesource import RuleSource
+from dsl.audit.diff_model import RulesetDiff
+from dsl.audit.impact_report import ImpactReport
+from dsl.audit.rulesource import RuleSource
+from dsl.facts.periods import Period
 
 
 def rule_source(r: LoadedRuleset) -> RuleSource:
@@ -19,7 +19,7 @@ def rule_source(r: LoadedRuleset) -> RuleSource:
 
 def diff(registry: Registry, old: str, new: str) -> RulesetDiff:
     """What changed in meaning between two rulesets (years or digests)."""
-    from dsl.diff import diff_rulesets
+    from dsl.audit.diff import diff_rulesets
 
     return diff_rulesets(rule_source(registry.resolve(old)), rule_source(registry.resolve(new)))
 
@@ -28,8 +28,8 @@ def impact(
     engine: Engine, registry: Registry, old: str, new: str, period: Period, attribution: bool
 ) -> ImpactReport:
     """The recorded facts of `period` scored under both rulesets, subject by subject."""
-    from app.cli_audit import db_facts
-    from dsl.impact import run_impact
+    from app.services.impact import db_facts
+    from dsl.audit.impact import run_impact
 
     a = rule_source(registry.resolve(old))
     b = rule_source(registry.resolve(new))

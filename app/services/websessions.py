@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from app.db import transaction
-from app.models import ApiToken, WebSession
 from app.services import tokens
 from app.services.tokens import Principal
+from app.store.db import transaction
+from app.store.models import ApiToken, WebSession
 
 LIFETIME = timedelta(hours=10)  # a working day; then sign in again
 

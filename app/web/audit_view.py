@@ -10,8 +10,8 @@ from typing import Any
 from app.services.registry import LoadedRuleset
 from app.web import labels
 from app.web.source import SourceRef, source_ref
-from dsl.diff_model import Change, RulesetDiff
-from dsl.impact import ImpactReport
+from dsl.audit.diff_model import Change, RulesetDiff
+from dsl.audit.impact_report import ImpactReport
 
 TOP = 50  # subjects listed, largest change first
 OPS = {"added": "新增", "removed": "删除", "changed": "修改", "renamed": "更名"}

@@ -16,11 +16,11 @@ from typing import Any
 from app.web import labels
 from app.web.evidence import FactView
 from app.web.source import SourceRef, source_ref
-from dsl.compiled import CIndicator, CompiledRuleset, CScorecard
-from dsl.evalctx import TraceLine
-from dsl.results import SubjectResult
-from dsl.runtime import round_to
-from dsl.scoring import add
+from dsl.compile.ir import CIndicator, CompiledRuleset, CScorecard
+from dsl.compile.runtime import round_to
+from dsl.engine.context import TraceLine
+from dsl.engine.results import SubjectResult
+from dsl.engine.scoring import add
 
 
 @dataclass

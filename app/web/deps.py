@@ -22,9 +22,9 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from app.api.deps import Services, get_services
 from app.errors import AppError, Forbidden, Invalid, Unauthorized
 from app.services import tokens, websessions
+from app.services.context import Services
 from app.services.tokens import Principal
 from app.web import labels
 
@@ -32,6 +32,13 @@ HERE = Path(__file__).parent
 SESSION_COOKIE = "jx_session"
 CSRF_COOKIE = "jx_csrf"
 MAX_FORM = 64 * 1024
+
+
+def get_services(request: Request) -> Services:
+    """The application's services."""
+    svc: Services = request.app.state.services
+    return svc
+
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals["labels"] = labels

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from app.models import Fact
+from app.store.models import Fact
 from app.web import labels
-from dsl.compiled import CompiledRuleset
-from dsl.facts import Org
+from dsl.compile.ir import CompiledRuleset
+from dsl.facts.records import Org
 
 
 @dataclass(frozen=True)

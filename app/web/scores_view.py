@@ -8,15 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.api.deps import Services, parse_period, ruleset_for
 from app.errors import NotFound
 from app.services.cache import Scored
+from app.services.context import Services, parse_period, ruleset_for
 from app.services.registry import LoadedRuleset, scorecard_for
 from app.web import labels
 from app.web.evidence import names_of
-from dsl.compiled import CompiledRuleset, CScorecard
-from dsl.facts import Org
-from dsl.periods import Period
+from dsl.compile.ir import CompiledRuleset, CScorecard
+from dsl.facts.periods import Period
+from dsl.facts.records import Org
 
 
 @dataclass(frozen=True)

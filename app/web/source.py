@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 import dsl
 from app.services.registry import LoadedRuleset, Registry
-from dsl.compiled import CompiledRuleset
+from dsl.compile.ir import CompiledRuleset
 
 
 def _keywords() -> frozenset[str]:

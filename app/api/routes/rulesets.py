@@ -9,13 +9,13 @@ from fastapi import APIRouter, Path, Query, Response
 
 from app.api.deps import Admin, Anyone, Auditor, Svc, out, parse_period
 from app.api.errors import diagnostic_details
+from app.api.schemas import ERRORS, CheckIn, ImpactIn
 from app.errors import Invalid
-from app.schemas import ERRORS, CheckIn, ImpactIn
 from app.services import audit
-from dsl.compiled import CompiledRuleset
-from dsl.errors import Diagnostic
-from dsl.parser import parse_text
-from dsl.program import Loaded
+from dsl.compile.ir import CompiledRuleset
+from dsl.syntax.errors import Diagnostic
+from dsl.syntax.parser import parse_text
+from dsl.syntax.program import Loaded
 
 router = APIRouter(tags=["rulesets"], responses=ERRORS)
 
@@ -135,7 +135,7 @@ def get_ruleset(
 )
 def check(svc: Svc, who: Anyone, body: CheckIn) -> Response:
     """Parses and checks the files as one ruleset and returns every diagnostic, sorted."""
-    from dsl.checker import check as run_check
+    from dsl.check.checker import check as run_check
 
     diags: list[Diagnostic] = []
     modules = []

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from app.api.deps import parse_period, ruleset_for
 from app.errors import NotFound
-from app.models import Receipt
 from app.services import audit, receipts
+from app.services.context import parse_period, ruleset_for
+from app.store.models import Receipt
 from app.web import audit_view, labels
 from app.web.deps import AuditViewer, Svc, WebRoute, checked_form, render
 from app.web.evidence import names_of

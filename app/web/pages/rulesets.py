@@ -16,8 +16,8 @@ from app.services.registry import LoadedRuleset, check_folder
 from app.web import source
 from app.web.deps import AdminViewer, Anyone, Svc, WebRoute, checked_form, render
 from app.web.evidence import names_of
-from dsl.compiled import CompiledRuleset
-from dsl.errors import Diagnostic
+from dsl.compile.ir import CompiledRuleset
+from dsl.syntax.errors import Diagnostic
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 RefP = Annotated[str, Path(min_length=1, max_length=80)]

@@ -12,7 +12,7 @@ from app.web.card import build_card
 from app.web.deps import ScoreViewer, Svc, WebRoute, render
 from app.web.evidence import facts_by_id, names_of
 from app.web.source import ruleset_ref
-from dsl.compiled import CompiledRuleset
+from dsl.compile.ir import CompiledRuleset
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
