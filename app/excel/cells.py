@@ -55,6 +55,14 @@ def text_of(v: Any) -> str:
 def read_cell(col: Column, v: Any) -> Any:
     """The JSON value of a non-empty cell for its column; CellError if it does not fit."""
     kind = col.kind
+    if type(v) is str:  # the common cases first: a title, a name, an id, plain text
+        choices = col.choices
+        if choices is not None:
+            got = choices.lookup.get(v)
+            if got is not None:
+                return got
+        elif kind == "text":
+            return v.strip()
     if kind in ("number", "integer"):
         return number(v)
     if kind == "date":

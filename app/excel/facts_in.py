@@ -236,7 +236,7 @@ class _SheetReader:
         by_name = fs.by_name
         for key, j in cells.items():
             v = row[j] if j < width else ""
-            if v == "" or key == "type" or is_empty(v):
+            if v == "" or key == "type" or (type(v) is str and not v.strip()) or v is None:
                 continue
             col = by_name.get(key)
             if col is None:
