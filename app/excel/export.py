@@ -152,7 +152,9 @@ def scorecard_sheet(
             write_value(ws, i, j, c.kind, v, fmt, coloured)
     for j, c in enumerate(cols):
         sample = [str(c.value(r) or "") for r in rows[:200]]
-        ws.set_column(j, j, column_width(c.title, c.ident, *sample, most=30))
+        # A number's header wraps (two lines fit): its width follows its values.
+        texts = (c.ident, *sample) if c.kind == "number" else (c.title, c.ident, *sample)
+        ws.set_column(j, j, column_width(*texts, least=9, most=30))
     ws.freeze_panes(HEADER_ROWS, 3)
     ws.autofilter(1, 0, 1 + len(rows), len(cols) - 1)
     print_setup(ws, HEADER_ROWS)

@@ -87,7 +87,7 @@ def print_setup(ws: Worksheet, header_rows: int = 0) -> None:
 
 def band_colours(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """Each band's colour (a place in `BAND_FILLS`): the band of the best ranked green, the
-    band of the worst red, those between yellow and on."""
+    band of the worst red, those between yellow and on; a band alone is blue (neither)."""
     best: dict[str, int] = {}
     for i, r in enumerate(rows):
         band = r.get("tier") or r.get("grade")
@@ -97,4 +97,6 @@ def band_colours(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     out = {b: 0 if k == 0 else 1 + (k - 1) % (len(BAND_FILLS) - 2) for k, b in enumerate(order)}
     if len(order) > 1:
         out[order[-1]] = len(BAND_FILLS) - 1
+    elif order:
+        out[order[0]] = 2
     return out
