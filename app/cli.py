@@ -37,7 +37,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         for p in missing:
             print(f"jixiao check: no such file or folder: {p}", file=sys.stderr)
         return 2
-    diags, sources = check_paths(args.paths)
+    paths = args.paths
+    if args.ruleset_of:
+        from dsl.roots import ruleset_roots
+
+        paths = [str(p) for p in ruleset_roots(Path(p) for p in args.paths)]
+    diags, sources = check_paths(paths)
     _print_diagnostics(diags, sources)
     errors = sum(d.is_error for d in diags)
     warnings = len(diags) - errors
@@ -60,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("check", help="check rulesets and report every diagnostic")
+    p.add_argument(
+        "--ruleset-of",
+        action="store_true",
+        help="check the ruleset each path belongs to (for pre-commit, which names files)",
+    )
     p.add_argument("paths", nargs="+", help="ruleset folders or rule files")
     p.set_defaults(func=cmd_check)
 
