@@ -57,6 +57,13 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     return int(run_fmt(args.paths, check_only=args.check))
 
 
+def cmd_lsp(args: argparse.Namespace) -> int:
+    """`jixiao lsp`: the language server, over stdin and stdout."""
+    from app.lsp.server import run
+
+    return run()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -77,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only list files that would change")
     p.add_argument("paths", nargs="+", help="rule files or folders")
     p.set_defaults(func=cmd_fmt)
+
+    p = sub.add_parser("lsp", help="run the language server for editors (LSP over stdio)")
+    p.set_defaults(func=cmd_lsp)
 
     from app import cli_engine
 
