@@ -1,8 +1,9 @@
 """The rulesets the language server keeps: files on disk overlaid by open editors, parsed once.
 
-A keystroke re-parses only the file it changed (every other file's parse is reused while its
-text is the same) and then runs the checker over the whole ruleset, since a change in one file
-can make a name in another unknown. The index behind navigation is rebuilt only when asked for.
+A keystroke re-parses only the declarations it changed (every other file's parse, and every
+other declaration's, is reused while its text is the same; `dsl.incremental`) and then runs the
+checker over the whole ruleset, since a change in one file can make a name in another unknown.
+The index behind navigation is rebuilt only when asked for.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 from app.lsp.index import Index, build
 from dsl.checker import check
 from dsl.errors import Diagnostic
-from dsl.parser import ParseResult, parse_text, rule_files
+from dsl.incremental import FileParser
+from dsl.parser import ParseResult, rule_files
 from dsl.program import Loaded, Program
 from dsl.roots import ruleset_root
 
@@ -50,6 +52,7 @@ class Ruleset:
 
     root: Path
     _parses: dict[str, tuple[str, ParseResult]] = field(default_factory=dict)
+    _parsers: dict[str, FileParser] = field(default_factory=dict)
     last: Analysis | None = None
     last_parsing: Analysis | None = None
 
@@ -72,7 +75,8 @@ class Ruleset:
         cached = self._parses.get(path)
         if cached is not None and cached[0] == text:
             return cached[1]
-        result = parse_text(text, path)
+        parser = self._parsers.setdefault(path, FileParser(path))
+        result = parser.parse(text)
         self._parses[path] = (text, result)
         return result
 
@@ -81,6 +85,7 @@ class Ruleset:
         sources = self.files(overlays)
         for gone in set(self._parses) - set(sources):
             del self._parses[gone]
+            self._parsers.pop(gone, None)
         modules, syntax = [], []
         for path, text in sources.items():
             result = self._parse(path, text)
