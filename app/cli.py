@@ -57,6 +57,33 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     return int(run_fmt(args.paths, check_only=args.check))
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    """`jixiao verify RULES...`: each scorecard's proved properties; exit 1 on a broken promise."""
+    from dsl.verify.render import render
+    from dsl.verify.run import verify
+
+    errors = warnings = 0
+    for p in args.paths:
+        if not Path(p).exists():
+            print(f"jixiao verify: no such file or folder: {p}", file=sys.stderr)
+            return 2
+        loaded = load(Path(p))
+        from dsl.checker import check
+
+        problems = [d for d in check(loaded) if d.is_error]
+        if problems:
+            _print_diagnostics(problems, loaded.sources)
+            print(f"jixiao verify: {p} has errors; `jixiao check` must pass first", file=sys.stderr)
+            return 1
+        report = verify(loaded)
+        print(render(report, p))
+        _print_diagnostics(report.findings, loaded.sources)
+        errors += sum(d.is_error for d in report.findings)
+        warnings += sum(not d.is_error for d in report.findings)
+    print(f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    return 1 if errors else 0
+
+
 def cmd_lsp(args: argparse.Namespace) -> int:
     """`jixiao lsp`: the language server, over stdin and stdout."""
     from app.lsp.server import run
@@ -84,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only list files that would change")
     p.add_argument("paths", nargs="+", help="rule files or folders")
     p.set_defaults(func=cmd_fmt)
+
+    p = sub.add_parser("verify", help="prove each scorecard's properties (ranges, monotonicity...)")
+    p.add_argument("paths", nargs="+", help="ruleset folders")
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("lsp", help="run the language server for editors (LSP over stdio)")
     p.set_defaults(func=cmd_lsp)
