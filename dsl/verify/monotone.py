@@ -88,23 +88,27 @@ class Monotone:
         """The sign of the card's final in the number of facts of one type."""
         final = card.final or default_final()
         how = [SYMBOLIC]
+        examples: list[str] = []
 
         def atom(e: n.Expr) -> Sign:
             if isinstance(e, n.Name):
-                return self._result_in_fact(card, e.id, fact, how)
+                return self._result_in_fact(card, e.id, fact, how, examples)
             if isinstance(e, n.Attr) and isinstance(e.obj, n.Index):
                 other = self.prog.scorecards.get(getattr(e.obj.obj, "id", ""))
                 if other is None or other.id in seen or e.name.name != "final":
                     return 0 if other is None else None
                 v = self.in_fact(other, fact, seen | {card.id})
                 how.append(v.how)
+                examples.extend([v.counterexample] if v.counterexample else [])
                 return v.sign
             return self._aggregate(e, fact)
 
         s = signs.sign(final, atom, self._bounds(card))
-        return Verdict(s, "; ".join(dict.fromkeys(how)))
+        return Verdict(s, "; ".join(dict.fromkeys(how)), "; ".join(examples) or None)
 
-    def _result_in_fact(self, card: n.Scorecard, name: str, fact: str, how: list[str]) -> Sign:
+    def _result_in_fact(
+        self, card: n.Scorecard, name: str, fact: str, how: list[str], examples: list[str]
+    ) -> Sign:
         if name in ("bonus", "penalty"):
             table = self.prog.item_tables.get(card.items.name) if card.items else None
             mine = [i for i in table.items if i.kind == name] if table else []
@@ -113,12 +117,15 @@ class Monotone:
             return 1 if fact in self.joint_facts(card) else 0
         children = self._children(card)
         if name in children:
-            return signs.combine(self._result_in_fact(card, p, fact, how) for p in children[name])
+            return signs.combine(
+                self._result_in_fact(card, p, fact, how, examples) for p in children[name]
+            )
         part = self._part(card, name)
         if part is None:
             return 0
         v = self.rule_in_fact(card, part, fact)
         how.append(v.how)
+        examples.extend([v.counterexample] if v.counterexample else [])
         return v.sign
 
     def _children(self, card: n.Scorecard) -> dict[str, list[str]]:
@@ -239,9 +246,8 @@ class Monotone:
         how = f"by randomised search ({len(atoms)} reads, not a proof)"
         if found[-1] is None:
             return Verdict(-1, how)
-        if found[1] is None:
-            return Verdict(1, how)
-        return Verdict(None, how, found[-1])
+        example = f"{part.id}: {found[-1]}"
+        return Verdict(1 if found[1] is None else None, how, example)
 
 
 def _atoms(e: n.Expr, lets: dict[str, n.Expr]) -> list[n.Expr]:

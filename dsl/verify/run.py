@@ -9,11 +9,12 @@ from dsl.check.context import Ctx
 from dsl.check.exprs import Exprs
 from dsl.check.intervals import show
 from dsl.program import Loaded
-from dsl.verify import bands, limits, links
+from dsl.verify import bands, limits, links, signs
 from dsl.verify.model import Report, Row
-from dsl.verify.monotone import Monotone, Verdict
+from dsl.verify.monotone import SYMBOLIC, Monotone, Verdict
 from dsl.verify.ranges import CardRanges, Range, card_ranges
 
+Claim = tuple[str, int, Verdict, n.Span]
 _EXPECT = {"deduct": -1, "add": 1, "penalty": -1, "bonus": 1, "joint": -1}
 
 
@@ -84,63 +85,43 @@ def _card_of(rep: Report, node: object) -> str:
     return ""
 
 
-def _monotone(rep: Report, mono: Monotone, card: n.Scorecard) -> None:
-    claims: list[tuple[str, int, Verdict, n.Span]] = []
+def _claims(rep: Report, mono: Monotone, card: n.Scorecard) -> list[Claim]:
+    """What should only lower or only raise the final, with what the analysis found."""
+    claims: list[Claim] = []
     for cat in card.categories:
         for ind in cat.indicators:
             if isinstance(ind.rule, n.PerRule):
-                fact = ind.rule.fact.name
-                v = mono.in_fact(card, fact)
-                claims.append(
-                    (
-                        f"{ind.id}: {ind.rule.kind} per {fact}",
-                        _EXPECT[ind.rule.kind],
-                        v,
-                        ind.rule.fact.span,
-                    )
-                )
+                want = _EXPECT[ind.rule.kind]
+                found = signs.times(want, mono.in_result(card, ind.id))
+                what = f"{ind.id}: {ind.rule.kind} per {ind.rule.fact.name}"
+                claims.append((what, want, Verdict(found, SYMBOLIC), ind.rule.fact.span))
     table = rep.ctx.prog.item_tables.get(card.items.name) if card.items else None
     for item in table.items if table is not None else ():
-        s = mono.in_result(card, item.kind)
-        claims.append(
-            (
-                f"{item.kind} {item.id}",
-                _EXPECT[item.kind],
-                Verdict(s, "proved from the form of the rules"),
-                item.span,
-            )
-        )
-    local = {c[0].split(" per ")[-1] for c in claims if " per " in c[0]}
-    for fact in sorted(_deduction_facts(rep) - local):
+        found = mono.in_result(card, item.kind)
+        what = f"{item.kind} {item.id}"
+        claims.append((what, _EXPECT[item.kind], Verdict(found, SYMBOLIC), item.span))
+    for fact in sorted(_deduction_facts(rep)):
         v = mono.in_fact(card, fact)
         if v.sign != 0:
             claims.append((f"fact {fact}, every use", -1, v, card.span))
     if mono.joint_facts(card):
-        s = mono.in_result(card, "joint")
-        claims.append(
-            ("joint liability", -1, Verdict(s, "proved from the form of the rules"), card.span)
-        )
-    for what, want, v, span in claims:
+        v = Verdict(mono.in_result(card, "joint"), SYMBOLIC)
+        claims.append(("joint liability", -1, v, card.span))
+    return claims
+
+
+def _monotone(rep: Report, mono: Monotone, card: n.Scorecard) -> None:
+    for what, want, v, span in _claims(rep, mono, card):
         word = {1: "raises", -1: "lowers", 0: "does not change"}.get(v.sign or 0, "may move")
-        holds = v.sign in (want, 0)
-        rep.row(
-            card.id,
-            Row(
-                "monotonic",
-                what,
-                f"{word} final" if v.sign is not None else "not shown",
-                "lowers" if want < 0 else "raises",
-                v.how,
-            ),
-        )
-        if holds or "not analysed" in v.how:
+        shown = f"{word} final" if v.sign is not None else "not shown"
+        rep.row(card.id, Row("monotonic", what, shown, "lowers" if want < 0 else "raises", v.how))
+        if v.sign in (want, 0) or "not analysed" in v.how:
             continue
         code = "V202" if what == "joint liability" else "V201"
         if v.sign is None:
             verb = "lower" if want < 0 else "raise"
             msg = f"{what} cannot be shown to only {verb} the final of '{card.id}'"
-            note = v.counterexample or "its parts move the final both ways"
-            rep.find(code, span, msg, note)
+            rep.find(code, span, msg, v.counterexample or "its parts move the final both ways")
         else:
             rep.find(code, span, f"{what} {word} the final of '{card.id}'")
 
