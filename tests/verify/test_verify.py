@@ -237,3 +237,17 @@ def test_verify_the_shipped_years() -> None:
     assert "final 60 .. 105 floor 60 at most" in lines
     assert "final 0 .. 103.2 floor 0 exact" in lines
     assert "most joint liability 3 per period sum of the caps of the joint blocks into it" in lines
+
+
+def test_the_codes_table_in_the_authoring_guide_is_complete() -> None:
+    """docs/authoring.md lists every verify code with its severity and meaning."""
+    from dsl.verify.model import CODES
+
+    doc = (REPO_ROOT / "docs" / "authoring.md").read_text(encoding="utf-8")
+    rows = {
+        cells[0]: (cells[1], cells[2])
+        for line in doc.splitlines()
+        if line.startswith("| V")
+        for cells in [[c.strip() for c in line.strip("|").split("|")]]
+    }
+    assert rows == CODES
