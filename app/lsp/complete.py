@@ -148,11 +148,15 @@ def _after_dot(before: str, prog: Program, index: Index | None) -> list[t.Comple
 
 
 def _enum_values(before: str, prog: Program) -> list[t.CompletionItem]:
-    """Inside `by FIELD {` or after `FIELD ==`: the values of enum fields of that name."""
-    m = re.search(r"(?:by\s+([^\W\d][\w]*)\s*\{[^{}]*|([^\W\d][\w]*)\s*[=!]=\s*)$", before)
+    """Inside `by FIELD {`, `match F.FIELD {` or after `FIELD ==`: that enum field's values."""
+    m = re.search(
+        r"(?:by\s+([^\W\d][\w]*)\s*\{[^{}]*|([^\W\d][\w]*)\s*[=!]=\s*"
+        r"|match\s[^{}\n]*?([^\W\d][\w]*)\)*\s*\{[^{}]*)$",
+        before,
+    )
     if m is None:
         return []
-    name = m.group(1) or m.group(2)
+    name = m.group(1) or m.group(2) or m.group(3)
     seen: dict[str, str | None] = {}
     for fact in prog.facts.values():
         for f in fact.fields:

@@ -251,3 +251,33 @@ def test_the_codes_table_in_the_authoring_guide_is_complete() -> None:
         for cells in [[c.strip() for c in line.strip("|").split("|")]]
     }
     assert rows == CODES
+
+
+def test_a_construct_verify_does_not_know_is_not_analysed(tmp_path: Path) -> None:
+    """A rule of a kind added to the language later shows as "not analysed", not a crash."""
+    import dataclasses
+
+    from dsl import nodes as n
+
+    @dataclasses.dataclass(frozen=True)
+    class FutureRule:
+        span: n.Span = n.NOWHERE
+
+    root = tmp_path / "2025"
+    root.mkdir()
+    (root / "base.jx").write_text(BASE, encoding="utf-8")
+    (root / "card.jx").write_text(_card(), encoding="utf-8")
+    loaded = load(root)
+    module = next(m for m in loaded.modules if m.path.endswith("card.jx"))
+    card = module.decls[0]
+    assert isinstance(card, n.Scorecard)
+    cat = card.categories[0]
+    future = dataclasses.replace(cat.indicators[0], rule=FutureRule())  # type: ignore[arg-type]
+    cat = dataclasses.replace(cat, indicators=(future, cat.indicators[1]))
+    card = dataclasses.replace(card, categories=(cat,))
+    loaded.modules[loaded.modules.index(module)] = dataclasses.replace(module, decls=(card,))
+    report = verify(loaded)
+    ranges = _rows(report, "ranges")
+    assert ranges["A 甲"] == ("not analysed", "60 points", "not analysed")
+    assert ranges["final"][0] == "no limit below .. no limit"
+    assert _found(report) == []
