@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from lsprotocol.types import CompletionItemKind
+
 from app.lsp.complete import complete
 from app.lsp.index import build
 from dsl import nodes as n
@@ -35,7 +37,5 @@ def test_completion_of_match_arms_offers_the_enum_values() -> None:
     loaded = load(REPO_ROOT / "rules" / "2025")
     text = "scorecard s for q {\n  score 30 * match value(style_grade.grade) {\n    "
     items = complete(text, len(text), loaded.program, None)
-    values = {
-        i.label: i.detail for i in items if i.kind is not None and i.kind.name == "EnumMember"
-    }
+    values = {i.label: i.detail for i in items if i.kind == CompletionItemKind.EnumMember}
     assert values == {"excellent": "优秀", "good": "良好", "fair": "一般", "poor": "较差"}
