@@ -8,35 +8,20 @@ holds. A band's quota at n is the number of ranks its rank conditions allow.
 
 from __future__ import annotations
 
-from decimal import (
-    ROUND_CEILING,
-    ROUND_DOWN,
-    ROUND_FLOOR,
-    ROUND_HALF_EVEN,
-    ROUND_HALF_UP,
-    ROUND_UP,
-    Decimal,
-)
+from decimal import Decimal
 from fractions import Fraction
 
 from dsl import nodes as n
+from dsl.runtime import round_int
 
 MAX_N = 200
-_MODES = {
-    "half_up": ROUND_HALF_UP,
-    "half_even": ROUND_HALF_EVEN,
-    "down": ROUND_DOWN,
-    "up": ROUND_UP,
-    "ceiling": ROUND_CEILING,
-    "floor": ROUND_FLOOR,
-}
 Tri = bool | None  # True, False, or unknown
 _UNKNOWN = object()
 
 
 def quota(p: Decimal, heads: int, mode: str) -> int:
-    """P × n rounded to a whole number as the bands declare."""
-    return int((p * heads).quantize(Decimal(1), rounding=_MODES.get(mode, ROUND_HALF_UP)))
+    """P × n rounded to a whole number as the bands declare, by the engine's own rounding."""
+    return round_int(p * heads, mode)
 
 
 class Cond:
