@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.lsp.client import LspClient  # noqa: E402
+from tests.app.lsp.client import LspClient  # noqa: E402
 
 TARGET_MS = 100
 LINES = 2000

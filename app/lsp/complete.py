@@ -8,7 +8,7 @@ from lsprotocol import types as t
 
 from app.lsp.index import Index
 from dsl.check.calls import ARITY
-from dsl.program import Program
+from dsl.syntax.program import Program
 
 _WORD = re.compile(r"[^\W\d][\w]*(?:-[\w]+)*$")
 _SKIP = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[{}]')

@@ -8,8 +8,8 @@ from lsprotocol import types as t
 
 from app.lsp.index import Index, Key, Symbol
 from app.lsp.positions import Lines
-from dsl import nodes as n
-from dsl.program import Program
+from dsl.syntax import nodes as n
+from dsl.syntax.program import Program
 
 
 def source_of(span: n.Span, sources: Mapping[str, str], max_lines: int = 12) -> str:

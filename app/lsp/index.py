@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dsl import nodes as n
 from dsl.check.context import Ctx, head
-from dsl.program import Loaded, Program
+from dsl.syntax import nodes as n
+from dsl.syntax.program import Program
 
 Key = tuple[str, ...]  # ("fact", "rating"), ("field", "rating", "value"), ("indicator", "K4"), ...
 
@@ -61,20 +61,6 @@ class Index:
         return sorted({s for s, k in self.refs if k == key})
 
 
-def build(loaded: Loaded, prog: Program) -> Index:
-    """The index of a parsed ruleset."""
-    idx = Index()
-    walker = Walker(Ctx(loaded, prog), prog, idx)
-    for decl in prog.decls():
-        walker.decl(decl)
-    from app.lsp.refs import Refs
-
-    refs = Refs(walker)
-    for decl in prog.decls():
-        refs.decl(decl)
-    return idx
-
-
 @dataclass
 class Scope:
     """What bare names of an expression resolve to: a scorecard's parts, a fact's fields, lets."""
@@ -85,7 +71,7 @@ class Scope:
 
 
 class Walker:
-    """The first pass: every declaration; `build` runs the second (references)."""
+    """The first pass: every declaration (`refs.build` runs both passes)."""
 
     def __init__(self, ctx: Ctx, prog: Program, idx: Index) -> None:
         self.ctx, self.prog, self.idx = ctx, prog, idx

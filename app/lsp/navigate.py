@@ -11,8 +11,8 @@ from app.lsp.describe import hover as describe
 from app.lsp.index import Index, Key
 from app.lsp.positions import Lines, uri_of
 from app.lsp.rulesets import Analysis
-from dsl import nodes as n
-from dsl.fmt import FormatError, format_source
+from dsl.fmt.formatter import FormatError, format_source
+from dsl.syntax import nodes as n
 
 _NAME = re.compile(r"[^\W\d][\w]*(?:-[\w]+)*")
 

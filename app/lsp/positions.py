@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lsprotocol import types as t
 
-from dsl import nodes as n
+from dsl.syntax import nodes as n
 
 
 def _utf16(line: str, chars: int) -> int:

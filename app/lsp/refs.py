@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from app.lsp.index import Key, Scope, Walker
-from dsl import nodes as n
-from dsl.check.context import head
-from dsl.program import Program
+from app.lsp.index import Index, Key, Scope, Walker
+from dsl.check.context import Ctx, head
+from dsl.syntax import nodes as n
+from dsl.syntax.program import Loaded, Program
 
 
 def indicator_key(prog: Program, ident: str) -> Key | None:
@@ -228,3 +228,15 @@ class Refs:
                 self.ref(side.span, ("enum", *fld, side.id))
             else:
                 self.expr(side, sc)
+
+
+def build(loaded: Loaded, prog: Program) -> Index:
+    """The index of a parsed ruleset."""
+    idx = Index()
+    walker = Walker(Ctx(loaded, prog), prog, idx)
+    for decl in prog.decls():
+        walker.decl(decl)
+    refs = Refs(walker)
+    for decl in prog.decls():
+        refs.decl(decl)
+    return idx

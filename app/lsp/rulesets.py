@@ -12,13 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.lsp.index import Index, build
-from dsl.checker import check
-from dsl.errors import Diagnostic
-from dsl.incremental import FileParser
-from dsl.parser import ParseResult, rule_files
-from dsl.program import Loaded, Program
-from dsl.roots import ruleset_root
+from app.lsp.index import Index
+from app.lsp.refs import build
+from dsl.check.checker import check
+from dsl.syntax.errors import Diagnostic
+from dsl.syntax.incremental import FileParser
+from dsl.syntax.parser import ParseResult, rule_files
+from dsl.syntax.program import Loaded, Program
+from dsl.syntax.roots import ruleset_root
 
 
 @dataclass

@@ -18,7 +18,7 @@ from app.lsp.complete import complete
 from app.lsp.describe import outline
 from app.lsp.positions import Lines, uri_of
 from app.lsp.rulesets import Analysis, Ruleset, Rulesets
-from dsl.errors import Diagnostic
+from dsl.syntax.errors import Diagnostic
 
 _SEVERITY = {"error": t.DiagnosticSeverity.Error, "warning": t.DiagnosticSeverity.Warning}
 

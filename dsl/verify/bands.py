@@ -11,8 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from dsl import nodes as n
-from dsl.runtime import round_int
+from dsl.compile.runtime import round_int
+from dsl.syntax import nodes as n
 
 MAX_N = 200
 Tri = bool | None  # True, False, or unknown

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from fractions import Fraction
 
-from dsl import nodes as n
-from dsl.fmt_expr import format_expr
+from dsl.fmt.expr import format_expr
+from dsl.syntax import nodes as n
 
 Value = Fraction | bool | None
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from dsl import nodes as n
 from dsl.check.context import Ctx
 from dsl.check.intervals import INF, show
+from dsl.syntax import nodes as n
 from dsl.verify.model import Report, Row
 from dsl.verify.ranges import CardRanges, amount_max
 

@@ -5,7 +5,7 @@ where it is missing, silently).
 
 from __future__ import annotations
 
-from dsl import nodes as n
+from dsl.syntax import nodes as n
 from dsl.verify.model import Report, Row
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dsl import nodes as n
 from dsl.check.context import Ctx
-from dsl.errors import Diagnostic
+from dsl.syntax import nodes as n
+from dsl.syntax.errors import Diagnostic
 
 # code -> (severity, what it reports); the table in docs/authoring.md lists them.
 CODES: dict[str, tuple[str, str]] = {

@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from dsl import nodes as n
 from dsl.check.exprs import Exprs, card_subject
 from dsl.check.intervals import Interval
 from dsl.check.scope import Scope
-from dsl.fmt_expr import format_expr
+from dsl.fmt.expr import format_expr
+from dsl.syntax import nodes as n
 from dsl.verify import signs
 from dsl.verify.evaluate import evaluate
 from dsl.verify.search import Atom, search

@@ -11,10 +11,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from dsl import nodes as n
 from dsl.check.exprs import Exprs, card_subject
 from dsl.check.intervals import INF, TOP, Interval
 from dsl.check.scope import Scope
+from dsl.syntax import nodes as n
 
 ZERO = Interval(Fraction(0), Fraction(0))
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from dsl import nodes as n
 from dsl.check.context import Ctx
 from dsl.check.exprs import Exprs
 from dsl.check.intervals import show
-from dsl.program import Loaded
+from dsl.syntax import nodes as n
+from dsl.syntax.program import Loaded
 from dsl.verify import bands, limits, links, signs
 from dsl.verify.model import Report, Row
 from dsl.verify.monotone import SYMBOLIC, Monotone, Verdict

@@ -16,8 +16,8 @@ from fractions import Fraction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsl import nodes as n
 from dsl.check.intervals import Interval
+from dsl.syntax import nodes as n
 
 CASES = 300
 _LIMIT = Fraction(1000)

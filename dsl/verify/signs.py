@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from dsl import nodes as n
 from dsl.check.intervals import Interval
+from dsl.syntax import nodes as n
 
 Sign = int | None
 # the sign of an atom (a name, a call, a result) in the input being studied

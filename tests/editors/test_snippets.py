@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from dsl.parser import parse_text
+from dsl.syntax.parser import parse_text
 from tests.conftest import REPO_ROOT
 
 SNIPPETS = json.loads(
