@@ -28,6 +28,7 @@ DSL_LAYERS: dict[str, frozenset[str]] = {
 _BELOW_AUDIT = frozenset({*DSL_LAYERS, "dsl.engine"})
 DSL_LAYERS["dsl.audit"] = _BELOW_AUDIT
 DSL_LAYERS["dsl.analysis"] = _BELOW_AUDIT
+DSL_LAYERS["dsl.verify"] = _BELOW_AUDIT
 
 # app/: the shared base (settings, errors, exact JSON) ← store, excel ← services ← api, web, cli;
 # the application factory and the server's configuration on top.
@@ -39,7 +40,9 @@ APP_LAYERS: dict[str, frozenset[str]] = {
     "app.api": APP_BASE | {"app.store", "app.services", "app.excel"},
     "app.web": APP_BASE | {"app.store", "app.services", "app.excel"},
     "app.jobs": APP_BASE | {"app.store", "app.services", "app.excel"},
-    "app.cli": APP_BASE | {"app.store", "app.services", "app.excel", "app.uvicorn_config"},
+    "app.cli": APP_BASE
+    | {"app.store", "app.services", "app.excel", "app.uvicorn_config", "app.lsp"},
+    "app.lsp": APP_BASE,
     "app.main": APP_BASE | {"app.store", "app.services", "app.api", "app.web"},
     "app.uvicorn_config": APP_BASE,
 }
@@ -50,6 +53,7 @@ FORBIDDEN_EXTERNAL: dict[str, frozenset[str]] = {
     "app.store": frozenset({"fastapi", "starlette"}),
     "app.excel": frozenset({"fastapi", "starlette", "sqlalchemy"}),
     "app.services": frozenset({"fastapi", "starlette"}),
+    "app.lsp": frozenset({"fastapi", "starlette", "sqlalchemy"}),
 }
 
 
