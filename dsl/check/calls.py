@@ -8,6 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Protocol
 
+from dsl.check import peers
 from dsl.check.context import Ctx
 from dsl.check.enums import by_field, check_table
 from dsl.check.intervals import INF, NONNEG, TOP, Interval
@@ -47,7 +48,9 @@ ARITY: dict[str, tuple[int, int | None]] = {
     "min": (1, None),
     "abs": (1, 1),
     "attr": (1, 1),
-    "ancestor": (1, 1),
+    "ancestor": (1, None),
+    "peer_mean": (1, 1),
+    "floor": (1, 1),
     "quota": (1, 1),
     "lead": (1, 1),
 }
@@ -55,6 +58,7 @@ ARITY: dict[str, tuple[int, int | None]] = {
 # functions allowed only in some places, and the message when used elsewhere
 _ONLY = {
     "rank": ("rule", "rank() ranks peers inside an indicator or component; here use `rank`"),
+    "peer_mean": ("rule", "peer_mean() averages peers inside an indicator or component only"),
     "quota": ("band", "quota() counts heads inside tiers or grades only"),
     "lead": ("target", "lead() names a link's target only"),
 }
@@ -280,17 +284,6 @@ def _attr(ex: Exprs, e: n.Call, sc: Scope) -> Val:
     return field_val(fd, None, f"attr.{fd.name}")
 
 
-def _ancestor(ex: Exprs, e: n.Call, sc: Scope) -> Val:
-    arg = e.args[0].value
-    org = ex.ctx.prog.organisation
-    kinds = [k.id for k in org.kinds] if org is not None else []
-    if not isinstance(arg, n.Name):
-        ex.ctx.report("E201", arg.span, "ancestor() takes the name of a unit kind")
-    elif arg.id not in kinds:
-        ex.ctx.unknown("E110", arg, "unit kind", kinds)
-    return Val(Ty("unit"))
-
-
 def _quota(ex: Exprs, e: n.Call, sc: Scope) -> Val:
     arg = e.args[0].value
     if not isinstance(arg, n.Num):
@@ -334,7 +327,9 @@ _HANDLERS: dict[str, Handler] = {
     "min": _extreme,
     "abs": _abs,
     "attr": _attr,
-    "ancestor": _ancestor,
+    "ancestor": peers.ancestor,
+    "peer_mean": peers.peer_mean,
+    "floor": peers.floor,
     "quota": _quota,
     "lead": _lead,
 }

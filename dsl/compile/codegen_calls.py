@@ -104,7 +104,13 @@ def gen_call(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
         ty = _attr_type(g, attr)
         return call(ast.Attribute(c, "attr", ast.Load()), const(attr)), ty
     if f == "ancestor":
-        return call(ast.Attribute(c, "ancestor", ast.Load()), const(_name_arg(args[0]))), "str"
+        kinds = [const(_name_arg(a)) for a in args]
+        return call(ast.Attribute(c, "ancestor", ast.Load()), *kinds), "str"
+    if f == "floor":
+        x, _ = g.expr(args[0], scope)
+        return call(rt("floor"), x), "int"
+    if f == "peer_mean":
+        return _peers(g, e, scope, "peer_mean"), "rat"
     if f == "quota":
         x, _ = g.expr(args[0], scope)
         return call(ast.Attribute(name("r"), "quota", ast.Load()), x), "int"
@@ -166,7 +172,12 @@ def _weighted_mean(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
 
 
 def _rank(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
-    arg = e.args[0]
+    desc = e.args[0].order != "asc"
+    return _peers(g, e, scope, "rank_of", const(desc)), "int"
+
+
+def _peers(g: ExprGen, e: n.Call, scope: Scope, method: str, *extra: ast.expr) -> ast.expr:
+    """`c.METHOD(key, lambda c: value, ...)`: a value computed over the subject's peers."""
     inner = Scope("rule", parts=scope.parts)
     # The peers' values are computed in their own contexts: lets are inlined, not shared.
     lets: dict[str, n.Expr] = {}
@@ -174,11 +185,10 @@ def _rank(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
     while s is not None:
         lets = {**s.let_exprs, **lets}
         s = s.parent
-    code, _ = g.expr(inline_lets(arg.value, lets), inner)
+    code, _ = g.expr(inline_lets(e.args[0].value, lets), inner)
     key = f"{e.span.path}:{e.span.line}:{e.span.column}"
-    desc = arg.order != "asc"
-    fn = ast.Attribute(scope.ctx(), "rank_of", ast.Load())
-    return call(fn, const(key), lam("c", code), const(desc)), "int"
+    fn = ast.Attribute(scope.ctx(), method, ast.Load())
+    return call(fn, const(key), lam("c", code), *extra)
 
 
 def _lead(g: ExprGen, arg: n.Expr, scope: Scope) -> tuple[ast.expr, Ty]:

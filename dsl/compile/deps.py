@@ -8,9 +8,10 @@ from dsl.syntax.program import Program
 
 
 def uses_rank(sc: n.Scorecard) -> bool:
-    """True when some rule of the scorecard calls rank()."""
+    """True when some rule of the scorecard reads its peers (rank(), peer_mean())."""
     return any(
-        isinstance(x, n.Call) and x.func == "rank" for x in n.walk((sc.categories, sc.components))
+        isinstance(x, n.Call) and x.func in ("rank", "peer_mean")
+        for x in n.walk((sc.categories, sc.components))
     )
 
 

@@ -84,9 +84,20 @@ class Ctx:
             raise Missing(f"attr {name}")
         return value
 
-    def ancestor(self, kind: str) -> str | None:
-        """The nearest unit of a kind containing the subject."""
-        return self.run.org.ancestor(self.subject, kind)
+    def ancestor(self, *kinds: str) -> str | None:
+        """The nearest unit of any of the kinds containing the subject."""
+        return self.run.org.ancestor(self.subject, *kinds)
+
+    def peer_mean(self, key: str, fn: Callable[[Ctx], Any]) -> Fraction:
+        """The exact mean of `fn` over the scorecard's population, where it has a value."""
+        values = self.run.rank_values(self.card, key, fn)
+        if not values:
+            raise Missing(key)
+        mean = _exact_mean(list(values.values()))
+        if self._used is not None:
+            shown = ", ".join(f"{s} {v}" for s, v in sorted(values.items()))
+            self.note(f"peers' mean {_show(mean)} of {len(values)}: {shown}")
+        return mean
 
     def ref(self, card: str, subject: str | None, what: str) -> Decimal:
         """Another scorecard's published (rounded) result for a subject in this period."""
@@ -113,6 +124,25 @@ class Ctx:
         """Adds a remark to the trace of the rule being evaluated (only when tracing)."""
         if self._used is not None:
             self.notes.append(text)
+
+
+def _exact_mean(xs: list[Any]) -> Fraction:
+    total = Fraction(0)
+    for x in xs:
+        total += Fraction(x)
+    return total / len(xs)
+
+
+def _show(q: Fraction) -> str:
+    """A rational as a reader wants it: 82.5, or 251/3 when it has no finite decimal form."""
+    d = q.denominator
+    while d % 2 == 0:
+        d //= 2
+    while d % 5 == 0:
+        d //= 5
+    if d != 1:
+        return f"{q.numerator}/{q.denominator}"
+    return str(Decimal(q.numerator) / Decimal(q.denominator))
 
 
 @dataclass

@@ -509,6 +509,13 @@ class ToNodes(Transformer[Token, n.Module]):
         return n.Call(str(func), tuple(a for a in args if a is not None), self._span(meta))
 
     @v_args(meta=True)
+    def call_alts(self, meta: Meta, ch: list[Token]) -> n.Call:
+        """`ancestor(a | b)`: a call whose arguments are alternatives (names, `|`-separated)."""
+        func, *alts = ch
+        args = tuple(n.Arg(n.Name(str(a), self._tok_span(a)), span=self._tok_span(a)) for a in alts)
+        return n.Call(str(func), args, self._span(meta))
+
+    @v_args(meta=True)
     def arg(self, meta: Meta, ch: list[Any]) -> n.Arg:
         return n.Arg(ch[0], ch[1], ch[2], self._span(meta))
 
