@@ -12,6 +12,7 @@ from dsl.check.decls import (
     check_facts,
     check_header,
     check_organisation,
+    check_persons,
     check_tests,
 )
 from dsl.check.exprs import Exprs
@@ -31,6 +32,7 @@ def check(loaded: Loaded) -> list[Diagnostic]:
     check_header(ctx)
     check_duplicates(ctx)
     check_organisation(ctx, ex)
+    check_persons(ctx)
     check_facts(ctx)
     for table in ctx.prog.item_tables.values():
         check_item_table(ex, table)

@@ -245,15 +245,21 @@ class Exprs:
         return Val(a.ty, iv, inputs)
 
     def match(self, e: n.Match, sc: Scope) -> Val:
-        """`match e { value: result, ... }` over an enum."""
-        subject = self.check(e.subject, sc)
+        """`match e { value: result, ... }` over an enum, or over the parts of a union."""
         keys = [(arm.key, arm.span) for arm in e.arms if arm.key != "else"]
         has_else = len(keys) < len(e.arms)
-        if subject.ty.kind == "enum" and subject.ty.field is not None:
-            codes = ("E204", "E203")
-            check_keys(self.ctx, keys, subject.ty.field, head(e.span, 5), codes, has_else)
+        union = self.union(e.subject, sc)
+        if union is not None:
+            subject = Val(Ty("enum"))
+            parts = [p.name for p in union.parts]
+            check_part_keys(self.ctx, keys, union, parts, head(e.span, 5), has_else)
         else:
-            self.expect(subject, "enum", e.subject.span, "'match'")
+            subject = self.check(e.subject, sc)
+            if subject.ty.kind == "enum" and subject.ty.field is not None:
+                codes = ("E204", "E203")
+                check_keys(self.ctx, keys, subject.ty.field, head(e.span, 5), codes, has_else)
+            else:
+                self.expect(subject, "enum", e.subject.span, "'match'")
         vals = [self.check(arm.value, sc) for arm in e.arms]
         if any(v.ty.kind == "any" for v in vals):
             return Val(ANY)
@@ -267,6 +273,37 @@ class Exprs:
         for v in vals[1:]:
             iv = iv.hull(v.iv)
         return Val(vals[0].ty, iv, inputs)
+
+    def union(self, e: n.Expr, sc: Scope) -> n.SequenceDecl | None:
+        """A bare name of a union sequence of this scope's subjects: `match staff { ... }`."""
+        if not isinstance(e, n.Name) or self.resolves(e.id, sc):
+            return None
+        seq = self.ctx.prog.sequences.get(e.id)
+        if seq is None or not seq.parts:
+            return None
+        if sc.subject is not None and seq.subject != sc.subject:
+            msg = f"sequence '{seq.id}' holds {seq.subject}s, not the {sc.subject} scored here"
+            self.ctx.report("E208", e.span, msg)
+        self.ctx.used_sequences.add(seq.id)
+        return seq
+
+
+def check_part_keys(
+    ctx: Ctx,
+    keys: list[tuple[str, n.Span]],
+    union: n.SequenceDecl,
+    parts: list[str],
+    span: n.Span,
+    has_else: bool,
+) -> None:
+    """Arms of a match over a union: each a part (E204), every part covered (E203)."""
+    for key, at in keys:
+        if key not in parts:
+            msg = f"'{key}' is not a part of '{union.id}'" + did_you_mean(key, parts)
+            ctx.report("E204", at, msg, f"'{union.id}' is {' | '.join(parts)}")
+    left = [p for p in parts if p not in {k for k, _ in keys}]
+    if left and not has_else:
+        ctx.report("E203", span, f"match over '{union.id}' does not cover {', '.join(left)}")
 
 
 def v_span(e: n.Match, v: Val, vals: list[Val]) -> n.Span:

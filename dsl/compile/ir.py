@@ -106,6 +106,9 @@ class CSequence:
     subject: str
     kinds: frozenset[str]
     where: Fn | None
+    title: str | None = None
+    under: frozenset[str] = frozenset()
+    parts: tuple[str, ...] = ()  # a union of these sequences
 
 
 @dataclass(frozen=True)
@@ -174,4 +177,6 @@ class CompiledRuleset:
     order: tuple[str, ...]
     program: Any = field(repr=False)
     sources: dict[str, str] = field(default_factory=dict, repr=False)
+    sequences: dict[str, CSequence] = field(default_factory=dict)
+    persons: tuple[str, ...] = ()  # sequences that together must hold every person
     generated: dict[str, str] = field(default_factory=dict, repr=False)

@@ -30,6 +30,9 @@ class Period(Protocol):
     def rank_values(self, card: str, key: str, fn: Callable[[Ctx], Any]) -> dict[str, Any]:
         """Every present value of `fn` over a scorecard's population."""
 
+    def part_of(self, union: str, subject: str) -> str | None:
+        """The part of a union sequence that holds the subject (None: no part does)."""
+
 
 class Ctx:
     """A subject in a period, for one scorecard."""
@@ -87,6 +90,14 @@ class Ctx:
     def ancestor(self, *kinds: str) -> str | None:
         """The nearest unit of any of the kinds containing the subject."""
         return self.run.org.ancestor(self.subject, *kinds)
+
+    def part_of(self, union: str) -> str:
+        """Which part of a union sequence holds the subject: `match staff { ... }`."""
+        part = self.run.part_of(union, self.subject)
+        if part is None:
+            raise LookupError(f"{self.subject} is in no part of {union}")
+        self.note(f"{self.subject} is {part}")
+        return part
 
     def peer_mean(self, key: str, fn: Callable[[Ctx], Any]) -> Fraction:
         """The exact mean of `fn` over the scorecard's population, where it has a value."""

@@ -10,6 +10,7 @@ from dsl.compile.ir import CompiledRuleset
 from dsl.engine.annual import score_annual
 from dsl.engine.joint import joint_amounts
 from dsl.engine.period import PeriodRun, index_periods
+from dsl.engine.populations import unplaced
 from dsl.engine.ranking import apply_bands, apply_rank
 from dsl.engine.results import SubjectResult
 from dsl.engine.scoring import score_subject
@@ -71,6 +72,7 @@ def evaluate(
     orgs = [org, *(org_at(q) for q in period.quarters())] if org_at else [org]
     for each in {id(o): o for o in orgs}.values():
         problems = check_org(each, compiled.program.organisation)
+        problems += unplaced(each, compiled.persons, compiled.sequences)
         if problems:
             raise InputError(
                 "organisation records (they do not fit the ruleset's schema)", problems

@@ -83,6 +83,9 @@ class DeclPrinter(StmtPrinter):
             first, last = (spans[0], spans[-1]) if spans else (n.NOWHERE, n.NOWHERE)
             span = n.Span(first.path, first.line, first.column, last.end_line, last.end_column)
             kids.append(Child(span, self.sub_block(head, members, span)))
+        if d.persons:
+            text = "persons " + " | ".join(p.name for p in d.persons)
+            kids.append(self.simple(anchor(anchors, "org_persons"), text))
         return self.block("organisation", kids, d.span, 0)
 
     def _fields(self, fields: tuple[n.FieldDecl, ...]) -> list[Child]:
@@ -94,9 +97,15 @@ class DeclPrinter(StmtPrinter):
         ]
 
     def _sequence(self, d: n.SequenceDecl) -> list[str]:
-        text = f"{titled('sequence ' + d.id, d.title)} = {d.subject}"
+        head = titled("sequence " + d.id, d.title)
+        if d.parts:
+            return [f"{head} = " + " | ".join(p.name for p in d.parts)]
+        text = f"{head} = {d.subject}"
         if d.kinds:
-            text += " " + " | ".join(k.name for k in d.kinds)
+            # A person sequence names the kinds of the persons' units: `person in county_dept`.
+            text += (" in " if d.subject == "person" else " ") + " | ".join(k.name for k in d.kinds)
+        if d.under:
+            text += " under " + " | ".join(k.name for k in d.under)
         return cat([text], self.where(d.where, 0))
 
     def _fact(self, d: n.FactDecl) -> list[str]:

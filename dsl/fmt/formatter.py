@@ -40,6 +40,7 @@ _SINGLE = {
     "test_org": "org",
     "test_facts": "facts",
     "test_period": "period",
+    "org_persons": "persons",
 }
 _ANCHORED = {*_SINGLE, "unit_kinds", "person_attrs"}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True, order=True)
@@ -31,6 +31,12 @@ NOWHERE = Span("<builtin>", 0, 0, 0, 0)
 
 def _span() -> Span:
     return field(default=NOWHERE, compare=False, repr=False)
+
+
+def _since(default: Any) -> Any:
+    """A field added to a node after rulesets were published: left out of the canonical form
+    (and so of the digest) while it holds its default, so older rulesets keep their digests."""
+    return field(default=default, metadata={"omit_default": True})
 
 
 @dataclass(frozen=True)
@@ -261,6 +267,8 @@ class OrganisationDecl:
     kinds: tuple[UnitKind, ...]
     attrs: tuple[FieldDecl, ...]
     span: Span = _span()
+    # `persons county_staff | agency_staff`: every person must be a member of one of these
+    persons: tuple[Ref, ...] = _since(())
 
 
 @dataclass(frozen=True)
@@ -273,6 +281,10 @@ class SequenceDecl:
     kinds: tuple[Ref, ...]
     where: Expr | None
     span: Span = _span()
+    # `= person in county_dept under county_bureau`: members with an ancestor of these kinds
+    under: tuple[Ref, ...] = _since(())
+    # `= county_staff | agency_staff`: the union of other sequences, each a part of it
+    parts: tuple[Ref, ...] = _since(())
 
 
 FactKind = Literal["dated", "period", "period_many"]

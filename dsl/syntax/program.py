@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dsl.syntax import nodes as n
@@ -46,6 +46,11 @@ class Program:
                 prog.joints.setdefault(decl.id, decl)
             else:
                 prog.tests.setdefault(decl.id, decl)
+        for seq in list(prog.sequences.values()):
+            # A union holds the subjects of its parts (the checker proves they agree).
+            part = next((prog.sequences.get(p.name) for p in seq.parts), None)
+            if part is not None and not part.parts and part.subject != seq.subject:
+                prog.sequences[seq.id] = replace(seq, subject=part.subject)
         return prog
 
     def decls(self) -> Iterator[n.Decl]:

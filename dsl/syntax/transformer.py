@@ -101,9 +101,20 @@ class ToNodes(Transformer[Token, n.Module]):
     def organisation_decl(self, meta: Meta, ch: list[Any]) -> n.OrganisationDecl:
         kinds: list[n.UnitKind] = []
         attrs: list[n.FieldDecl] = []
+        persons: list[n.Ref] = []
         for kind, values in ch:
-            (kinds if kind == "kinds" else attrs).extend(values)
-        return n.OrganisationDecl(tuple(kinds), tuple(attrs), self._span(meta))
+            if kind == "kinds":
+                kinds.extend(values)
+            elif kind == "attrs":
+                attrs.extend(values)
+            else:
+                persons.extend(values)
+        return n.OrganisationDecl(
+            tuple(kinds), tuple(attrs), self._span(meta), persons=tuple(persons)
+        )
+
+    def org_persons(self, ch: list[list[n.Ref]]) -> tuple[str, list[n.Ref]]:
+        return ("persons", ch[0])
 
     def unit_kinds(self, ch: list[n.UnitKind]) -> tuple[str, list[n.UnitKind]]:
         return ("kinds", ch)
@@ -117,10 +128,27 @@ class ToNodes(Transformer[Token, n.Module]):
 
     @v_args(meta=True)
     def sequence_decl(self, meta: Meta, ch: list[Any]) -> n.SequenceDecl:
-        name, title, subject, kinds, where = ch
+        name, title, subject, _in, kinds, under, where = ch
         return n.SequenceDecl(
-            str(name), _opt_text(title), subject, tuple(kinds or ()), where, self._span(meta)
+            str(name),
+            _opt_text(title),
+            subject,
+            tuple(kinds or ()),
+            where,
+            self._span(meta),
+            under=tuple(under or ()),
         )
+
+    @v_args(meta=True)
+    def sequence_union(self, meta: Meta, ch: list[Any]) -> n.SequenceDecl:
+        """`= a | b`: the subject kind is the parts' (`Program` resolves it)."""
+        name, title, parts = ch
+        return n.SequenceDecl(
+            str(name), _opt_text(title), "person", (), None, self._span(meta), parts=tuple(parts)
+        )
+
+    def under(self, ch: list[list[n.Ref]]) -> list[n.Ref]:
+        return ch[0]
 
     def name_alts(self, ch: list[Token]) -> list[n.Ref]:
         return [self._ref(t) for t in ch]
