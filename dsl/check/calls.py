@@ -59,7 +59,7 @@ ARITY: dict[str, tuple[int, int | None]] = {
 _ONLY = {
     "rank": ("rule", "rank() ranks peers inside an indicator or component; here use `rank`"),
     "peer_mean": ("rule", "peer_mean() averages peers inside an indicator or component only"),
-    "quota": ("band", "quota() counts heads inside tiers or grades only"),
+    "quota": ("band", "quota() counts heads inside tiers, grades or pools only"),
     "lead": ("target", "lead() names a link's target only"),
 }
 
@@ -78,7 +78,7 @@ def call(ex: Exprs, e: n.Call, sc: Scope) -> Val:
         ctx.report("E210", e.span, f"{e.func}() takes {want} argument{plural}, got {got}")
         return _args_only(ex, e, sc)
     only = _ONLY.get(e.func)
-    if only is not None and sc.where != only[0]:
+    if only is not None and sc.where != only[0] and not (e.func == "quota" and sc.where == "pool"):
         ctx.report("E211", head_span(e), only[1])
         return Val(ANY)
     for a in e.args:
@@ -286,11 +286,14 @@ def _attr(ex: Exprs, e: n.Call, sc: Scope) -> Val:
 
 def _quota(ex: Exprs, e: n.Call, sc: Scope) -> Val:
     arg = e.args[0].value
-    if not isinstance(arg, n.Num):
-        ex.ctx.report("E201", arg.span, "quota() takes a percentage such as 30%")
-    elif not 0 <= arg.value <= 1:
+    v = ex.check(arg, sc)
+    if not ex.expect(v, "number", arg.span, "quota()"):
+        return Val(NUMBER, NONNEG)
+    if isinstance(arg, n.Num) and not 0 <= arg.value <= 1:
         shown = arg.text if arg.text.endswith("%") else f"{arg.text} (that is {arg.value:%})"
         ex.ctx.report("E307", arg.span, f"quota {shown} is outside 0%..100%")
+    elif not isinstance(arg, n.Num) and (v.iv.lo < 0 or v.iv.hi > 1):
+        ex.ctx.report("E307", arg.span, "a quota share must lie in 0%..100%")
     return Val(NUMBER, NONNEG)
 
 

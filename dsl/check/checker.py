@@ -19,6 +19,7 @@ from dsl.check.exprs import Exprs
 from dsl.check.graph import check_cycles, check_usage
 from dsl.check.links import check_item_table, check_joint
 from dsl.check.scorecards import check_scorecard
+from dsl.check.tables import check_pool, check_table
 from dsl.syntax.errors import Diagnostic
 from dsl.syntax.program import Loaded
 
@@ -40,6 +41,10 @@ def check(loaded: Loaded) -> list[Diagnostic]:
         check_scorecard(ex, card)
     for joint in ctx.prog.joints.values():
         check_joint(ex, joint)
+    for t in ctx.prog.tables.values():
+        check_table(ex, t)
+    for pool in ctx.prog.pools.values():
+        check_pool(ex, pool)
     check_cycles(ctx)
     check_usage(ctx)
     check_tests(ctx)

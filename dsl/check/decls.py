@@ -20,6 +20,8 @@ _KEYWORD = {
     n.ItemTable: "item table",
     n.Joint: "joint",
     n.TestDecl: "test",
+    n.TableDecl: "table",
+    n.PoolDecl: "pool",
 }
 
 
@@ -29,6 +31,7 @@ def check_duplicates(ctx: Ctx) -> None:
     kept: list[n.Decl | None] = [prog.header, prog.organisation]
     kept += [*prog.sequences.values(), *prog.facts.values(), *prog.scorecards.values()]
     kept += [*prog.item_tables.values(), *prog.joints.values(), *prog.tests.values()]
+    kept += [*prog.tables.values(), *prog.pools.values()]
     # By position: a union sequence is kept with its subject resolved (a copy of the node).
     keep = {(type(d), d.span) for d in kept if d is not None}
     for decl in prog.decls():
@@ -60,6 +63,8 @@ def _first(prog: object, decl: n.Decl) -> n.Decl:
         n.ItemTable: "item_tables",
         n.Joint: "joints",
         n.TestDecl: "tests",
+        n.TableDecl: "tables",
+        n.PoolDecl: "pools",
     }[type(decl)]
     found: n.Decl = getattr(prog, table)[getattr(decl, "id")]  # noqa: B009
     return found
@@ -185,6 +190,10 @@ def check_tests(ctx: Ctx) -> None:
         for kind, spec in (("tier", sc.tiers), ("grade", sc.grades)):
             if spec is not None:
                 bands[kind].update(b.id for b in spec.bands)
+    for pool in ctx.prog.pools.values():
+        # A pool's results (its group's shown values) and the amount on each member's.
+        parts.update(("head_count", "amount", "allocated", pool.into.name))
+        parts.update(s.name for s in pool.shows if s.name not in bands)
     for test in ctx.prog.tests.values():
         base = Path(test.span.path).parent
         for s in (test.org, test.facts, *test.expect_files):

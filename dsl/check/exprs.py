@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import replace
 
 from dsl.check import calls
+from dsl.check.bands import band_val, table_val
 from dsl.check.context import Ctx, head
 from dsl.check.enums import check_keys, members
 from dsl.check.intervals import Interval
@@ -65,7 +66,8 @@ class Exprs:
         fact = sc.fact or sc.link_fact
         if fact is not None and any(f.name == name for f in fact.fields):
             return True
-        return name in sc.env or name in self.ctx.prog.facts
+        prog = self.ctx.prog
+        return name in sc.env or name in prog.facts or name in prog.tables
 
     def name(self, e: n.Name, sc: Scope, want_fact: bool = False) -> Val:
         """A bare name: a fact field, a let or result, or a fact type (as a collection)."""
@@ -83,6 +85,9 @@ class Exprs:
         if want_fact:
             self.ctx.unknown("E103", e, "fact type", self.ctx.prog.facts)
             return Val(ANY)
+        table = self.ctx.prog.tables.get(e.id)
+        if table is not None:
+            return table_val(self.ctx, table)
         known = list(sc.env)
         if fact is not None:
             known.extend(f.name for f in fact.fields)
@@ -119,6 +124,8 @@ class Exprs:
             return replace(col, ty=Ty("column", fact, fd))
         if kind == "row" and obj.ty.card is not None:
             card = self.ctx.prog.scorecards[obj.ty.card]
+            if e.name.name in ("tier", "grade"):
+                return band_val(self.ctx, card, e.name.name, e.name.span)
             known = result_names(card)
             if e.name.name not in known:
                 self.ctx.unknown("E101", e.name, "result", known, card.id)

@@ -23,6 +23,8 @@ _DECL_ORDER = {
     n.ItemTable: 4,
     n.Scorecard: 5,
     n.Joint: 6,
+    n.TableDecl: 7,
+    n.PoolDecl: 8,
 }
 
 

@@ -125,6 +125,15 @@ class ExprGen:
             for fd in fact_scope.fact.fields:
                 if fd.type.is_enum and any(v.id == e.id for v in fd.type.values):
                     return const(e.id), "str"
+        if scope.kind == "group" and e.id in ("group", "n"):
+            return ast.Attribute(name("g"), e.id, ast.Load()), "str" if e.id == "group" else "int"
+        if scope.kind == "group" and e.id in scope.shows:
+            return call(ast.Attribute(name("g"), "show", ast.Load()), const(e.id)), "any"
+        if e.id in self.program.tables and not scope.is_field(e.id):
+            # A table's value for the subject: `post_coefficient` is 1.20 for a director.
+            return call(ast.Attribute(scope.ctx(), "table", ast.Load()), const(e.id)), "dec"
+        if scope.kind == "result" and e.id in ("tier", "grade"):
+            return ast.Attribute(name("r"), e.id, ast.Load()), "str"
         if scope.kind == "result":
             if e.id in RESULT_NAMES:
                 value = ast.Attribute(name("r"), e.id, ast.Load())

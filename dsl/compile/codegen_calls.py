@@ -113,7 +113,8 @@ def gen_call(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
         return _peers(g, e, scope, "peer_mean"), "rat"
     if f == "quota":
         x, _ = g.expr(args[0], scope)
-        return call(ast.Attribute(name("r"), "quota", ast.Load()), x), "int"
+        view = "g" if scope.kind == "group" else "r"
+        return call(ast.Attribute(name(view), "quota", ast.Load()), x), "int"
     if f == "lead":
         return _lead(g, args[0], scope)
     raise CodegenError(f"unknown function '{f}'", e.span)
@@ -212,6 +213,9 @@ def gen_attr(g: ExprGen, e: n.Attr, scope: Scope) -> tuple[ast.expr, Ty]:
     """`S[subject].final`: another scorecard's published result for a subject."""
     if isinstance(e.obj, n.Index) and isinstance(e.obj.obj, n.Name):
         target, _ = g.expr(e.obj.index, scope)
+        if e.name.name in ("tier", "grade"):
+            fn = ast.Attribute(scope.ctx(), "band_of", ast.Load())
+            return call(fn, const(e.obj.obj.id), target, const(e.name.name)), "str"
         fn = ast.Attribute(scope.ctx(), "ref", ast.Load())
         return call(fn, const(e.obj.obj.id), target, const(e.name.name)), "dec"
     raise CodegenError("expected SCORECARD[subject].result", e.span)

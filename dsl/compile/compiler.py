@@ -32,6 +32,7 @@ from dsl.compile.ir import (
     CSequence,
     PerSpec,
 )
+from dsl.compile.pools import compile_pool, compile_table
 from dsl.compile.pyast import Scope, at, const, field_read, inline_lets, name
 from dsl.facts.validate import FactSchema
 from dsl.syntax import nodes as n
@@ -341,6 +342,8 @@ def compile_program(program: Program, sources: dict[str, str] | None = None) -> 
     comp = _Compiler(program)
     card_makers = {sc.id: comp.scorecard(sc) for sc in program.scorecards.values()}
     seq_makers = {k: comp.sequence(seq) for k, seq in program.sequences.items()}
+    table_makers = {k: compile_table(comp, t) for k, t in program.tables.items()}
+    pool_makers = {k: compile_pool(comp, p) for k, p in program.pools.items()}
     joint_makers = [comp.joint(j) for j in program.joints.values()]
     nss: dict[str, dict[str, Any]] = {}
     for path, fm in comp.files.items():
@@ -365,6 +368,8 @@ def compile_program(program: Program, sources: dict[str, str] | None = None) -> 
         order=dependency_order(cards, joints),
         sequences={k: mk(nss) for k, mk in seq_makers.items()},
         persons=tuple(p.name for p in org.persons) if org is not None else (),
+        tables={k: mk(nss) for k, mk in table_makers.items()},
+        pools={k: mk(nss) for k, mk in pool_makers.items()},
         program=program,
         sources=dict(sources or {}),
         generated={p: fm.unparse() for p, fm in comp.files.items()},

@@ -33,6 +33,17 @@ class Period(Protocol):
     def part_of(self, union: str, subject: str) -> str | None:
         """The part of a union sequence that holds the subject (None: no part does)."""
 
+    def part_in(self, seq: str, subject: str) -> bool:
+        """Whether a sequence (a union or not) holds the subject."""
+
+    @property
+    def compiled(self) -> Any:
+        """The compiled ruleset (`dsl.compile.ir.CompiledRuleset`): its tables."""
+
+    @property
+    def results(self) -> dict[str, dict[str, Any]]:
+        """The results scored so far, by scorecard and subject (`SubjectResult`)."""
+
 
 class Ctx:
     """A subject in a period, for one scorecard."""
@@ -90,6 +101,31 @@ class Ctx:
     def ancestor(self, *kinds: str) -> str | None:
         """The nearest unit of any of the kinds containing the subject."""
         return self.run.org.ancestor(self.subject, *kinds)
+
+    def band_of(self, card: str, subject: str | None, kind: str) -> str:
+        """Another scorecard's tier (grade) for a subject in this period; Missing if none."""
+        res = self.run.results.get(card, {}).get(subject) if subject is not None else None
+        band: str | None = None if res is None else (res.tier if kind == "tier" else res.grade)
+        if band is None:
+            raise Missing(f"{card}[{subject}].{kind}")
+        self.note(f"{card}[{subject}].{kind} is {band}")
+        return band
+
+    def table(self, ident: str) -> Decimal:
+        """A table's value for the subject: its row for the subject's key, or `else`."""
+        t = self.run.compiled.tables[ident]
+        if t.population is not None and self.run.part_in(t.population, self.subject) is False:
+            if t.else_ is None:
+                raise LookupError(f"{ident} applies to {t.population} only, not {self.subject}")
+            self.note(f"{ident}: {self.subject} is not in {t.population}, so {t.else_}")
+            otherwise: Decimal = t.else_
+            return otherwise
+        key = t.key(self)
+        value: Decimal | None = t.rows.get(key)
+        if value is None:
+            raise LookupError(f"{ident} has no row for {key!r}")
+        self.note(f"{ident}[{key}] = {value}")
+        return value
 
     def part_of(self, union: str) -> str:
         """Which part of a union sequence holds the subject: `match staff { ... }`."""

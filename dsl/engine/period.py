@@ -14,7 +14,7 @@ from typing import Any
 from dsl.compile.ir import CompiledRuleset, CScorecard, CSequence
 from dsl.compile.runtime import Missing, round_to
 from dsl.engine.context import Ctx, TraceLine
-from dsl.engine.populations import members, part_of
+from dsl.engine.populations import belongs, members, part_of
 from dsl.engine.results import SubjectResult
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact, Org
@@ -85,6 +85,7 @@ class PeriodRun:
         self.index = index
         self.traced = traced
         self.results: dict[str, dict[str, SubjectResult]] = {}
+        self.pools: list[SubjectResult] = []
         self.ctxs: dict[str, dict[str, Ctx]] = {}
         self._rank_cache: dict[tuple[str, str], dict[str, Any]] = {}
         self.quarter_run = annual_of
@@ -118,6 +119,11 @@ class PeriodRun:
         """The part of a union sequence that holds the subject (None: no part does)."""
         seqs = self.compiled.sequences
         return part_of(seqs[union], self.org, seqs, subject)
+
+    def part_in(self, seq: str, subject: str) -> bool:
+        """Whether a sequence (a union or not) holds the subject."""
+        seqs = self.compiled.sequences
+        return belongs(seqs[seq], self.org, seqs, subject)
 
     def ctx(self, card: str, subject: str) -> Ctx:
         """The (cached) context of a subject for a scorecard in this period."""

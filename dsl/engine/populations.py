@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dsl.compile.ir import CSequence
+from dsl.compile.ir import CSequence, CTable
 from dsl.facts.records import FactProblem, Org
 
 
@@ -64,3 +64,35 @@ def unplaced(
         msg = f"{person.name}'s unit {where} places them in none of: {wanted}"
         problems.append(FactProblem(source, 0, pid, "unit", msg))
     return problems
+
+
+def table_keys(
+    org: Org, tables: Mapping[str, CTable], seqs: Mapping[str, CSequence], source: str = "org"
+) -> list[FactProblem]:
+    """Persons whose attribute keys a table for their population, without a row for it."""
+    problems = []
+    for t in tables.values():
+        if t.key_attr is None:
+            continue
+        seq = seqs.get(t.population) if t.population is not None else None
+        rows = ", ".join(t.rows)
+        for pid in sorted(org.persons):
+            if seq is not None and not belongs(seq, org, seqs, pid):
+                continue
+            value = org.persons[pid].attrs.get(t.key_attr)
+            who = f" for {seq.title or seq.id}" if seq is not None else ""
+            if value is None:
+                msg = f"required{who} by the table {t.title or t.id} (one of {rows})"
+            elif value not in t.rows:
+                msg = f"{value!r} is not in the table {t.title or t.id} ({rows})"
+            else:
+                continue
+            problems.append(FactProblem(source, 0, pid, f"attrs.{t.key_attr}", msg))
+    return problems
+
+
+def belongs(seq: CSequence, org: Org, seqs: Mapping[str, CSequence], subject: str) -> bool:
+    """Whether a sequence (a union or not) holds the subject."""
+    if seq.parts:
+        return part_of(seq, org, seqs, subject) is not None
+    return holds(seq, org, subject)

@@ -514,6 +514,66 @@ class Joint:
 
 
 @dataclass(frozen=True)
+class TableRow:
+    """`director "科长": 1.20`: a key of a table, its display title and its number."""
+
+    key: str
+    title: str | None
+    value: Num
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class TableDecl:
+    """A table of numbers keyed by a value of the subject (a person attribute, another tier).
+
+    `for SEQUENCE`: the subjects the table applies to (their keys must be rows); the others take
+    `else`, if given.
+    """
+
+    id: str
+    title: str | None
+    key: Expr
+    population: Ref | None
+    else_: Num | None
+    rows: tuple[TableRow, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class PoolShow:
+    """`show name = expr`: a value of each group, published in its pool result."""
+
+    name: str
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class PoolDecl:
+    """An amount per group shared by weight to a rounding unit, by the largest remainder.
+
+    Each group of a scorecard's subjects (`within`) gets `amount`; every member gets a share in
+    proportion to `weight`, rounded down to `unit`; the units left over go one each to the
+    largest remainders, ties broken by `ties`. Published as `into` on each member's result and a
+    result of its own per group.
+    """
+
+    id: str
+    title: str | None
+    card: Ref
+    period: str
+    within: Expr
+    shows: tuple[PoolShow, ...]
+    amount: Expr
+    weight: Expr
+    into: Ref
+    unit: Num
+    ties: tuple[RankKey, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Expectation:
     """`expect subject.field == value` in a test."""
 
@@ -546,6 +606,8 @@ Decl = (
     | ItemTable
     | Joint
     | TestDecl
+    | TableDecl
+    | PoolDecl
 )
 
 

@@ -24,6 +24,8 @@ class Program:
     item_tables: dict[str, n.ItemTable] = field(default_factory=dict)
     joints: dict[str, n.Joint] = field(default_factory=dict)
     tests: dict[str, n.TestDecl] = field(default_factory=dict)
+    tables: dict[str, n.TableDecl] = field(default_factory=dict)
+    pools: dict[str, n.PoolDecl] = field(default_factory=dict)
 
     @classmethod
     def from_modules(cls, modules: Iterable[n.Module]) -> Program:
@@ -44,6 +46,10 @@ class Program:
                 prog.item_tables.setdefault(decl.id, decl)
             elif isinstance(decl, n.Joint):
                 prog.joints.setdefault(decl.id, decl)
+            elif isinstance(decl, n.TableDecl):
+                prog.tables.setdefault(decl.id, decl)
+            elif isinstance(decl, n.PoolDecl):
+                prog.pools.setdefault(decl.id, decl)
             else:
                 prog.tests.setdefault(decl.id, decl)
         for seq in list(prog.sequences.values()):

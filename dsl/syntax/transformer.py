@@ -450,6 +450,59 @@ class ToNodes(Transformer[Token, n.Module]):
     def joint_cap(self, ch: list[Any]) -> n.Num:
         return cast(n.Num, ch[0])
 
+    @v_args(meta=True)
+    def table_decl(self, meta: Meta, ch: list[Any]) -> n.TableDecl:
+        name, title, key, pop, *rows = ch
+        population, else_ = pop if pop is not None else (None, None)
+        return n.TableDecl(
+            str(name), _opt_text(title), key, population, else_, tuple(rows), self._span(meta)
+        )
+
+    def table_for(self, ch: list[Any]) -> tuple[n.Ref, n.Num | None]:
+        return (self._ref(ch[0]), ch[1])
+
+    @v_args(meta=True)
+    def table_row(self, meta: Meta, ch: list[Any]) -> n.TableRow:
+        return n.TableRow(str(ch[0]), _opt_text(ch[1]), ch[2], self._span(meta))
+
+    @v_args(meta=True)
+    def pool_decl(self, meta: Meta, ch: list[Any]) -> n.PoolDecl:
+        name, title, card, period, within, *stmts = ch
+        shows = tuple(v for k, v in stmts if k == "show")
+        got = {k: v for k, v in stmts if k != "show"}
+        into, unit, ties = got.get("allocate", (n.Ref(""), n.Num(Decimal(0), "0"), ()))
+        zero = n.Num(Decimal(0), "0")
+        return n.PoolDecl(
+            str(name),
+            _opt_text(title),
+            self._ref(card),
+            period,
+            within,
+            shows,
+            got.get("amount", zero),
+            got.get("weight", zero),
+            into,
+            unit,
+            ties,
+            self._span(meta),
+        )
+
+    @v_args(meta=True)
+    def pool_show(self, meta: Meta, ch: list[Any]) -> tuple[str, n.PoolShow]:
+        return ("show", n.PoolShow(str(ch[0]), ch[1], self._span(meta)))
+
+    def pool_amount(self, ch: list[n.Expr]) -> tuple[str, n.Expr]:
+        return ("amount", ch[0])
+
+    def pool_weight(self, ch: list[n.Expr]) -> tuple[str, n.Expr]:
+        return ("weight", ch[0])
+
+    def pool_allocate(
+        self, ch: list[Any]
+    ) -> tuple[str, tuple[n.Ref, n.Num, tuple[n.RankKey, ...]]]:
+        into, unit, *keys = ch
+        return ("allocate", (self._ref(into), unit, tuple(k for k in keys if k is not None)))
+
     # ---- tests ------------------------------------------------------------------------------
     @v_args(meta=True)
     def test_decl(self, meta: Meta, ch: list[Any]) -> n.TestDecl:
