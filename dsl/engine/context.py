@@ -149,7 +149,7 @@ class Ctx:
     def ref(self, card: str, subject: str | None, what: str) -> Decimal:
         """Another scorecard's published (rounded) result for a subject in this period."""
         if subject is None:
-            raise Missing(f"{card} result")
+            raise Missing(f"{card}[…]: the subject has no such unit above it")
         value = self.run.published(card, subject, what)
         if value is None:
             raise Missing(f"{card}[{subject}].{what}")

@@ -36,6 +36,8 @@ class SubjectResult:
     grade: str | None = None
     quarters: list[Decimal] | None = None
     trace: list[TraceLine] | None = None
+    # why the final is missing (None while it is not)
+    why_missing: str | None = None
     # amounts a pool gave the subject (`bonus_amount`), published beside its results
     amounts: dict[str, Number] = field(default_factory=dict)
     # a pool's own result: its group and shown values (numbers, counts, bands, or None)

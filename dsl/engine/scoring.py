@@ -212,6 +212,7 @@ def score_subject(
             # final is missing too, listed as such, and the subject is left out of rankings.
             raw = None
             res.missing.append("final")
+            res.why_missing = f"final missing: {e}"
             if res.trace is not None:
                 res.trace.append(TraceLine("final", None, "", [], f"missing: {e}"))
         except (ArithmeticError, LookupError, TypeError) as e:
