@@ -106,7 +106,13 @@ def _group(
             is_amount = isinstance(value, int) and name not in pool.counts
             view.shown[name] = Decimal(value) if is_amount else value
         amount = Fraction(pool.amount(view))
-        weights = {s: Fraction(pool.weight(_member(run, pool, results[s]))) for s in members}
+        weights: dict[str, Fraction] = {}
+        notes: dict[str, str] = {}
+        for s in members:
+            run.ctx(pool.card, s).take_notes()  # what the group's values noted is not the weight's
+            weights[s] = Fraction(pool.weight(_member(run, pool, results[s])))
+            if s in run.traced:
+                notes[s] = run.ctx(pool.card, s).take_notes()
         alloc = allocate(amount, weights, pool.unit, _tie_key(run, pool, results))
     except (ArithmeticError, LookupError, TypeError, AllocationError, Missing) as e:
         raise run.rule_error(e, pool.span, run.ctx(pool.card, members[0])) from e
@@ -114,7 +120,11 @@ def _group(
         res = results[share.subject]
         res.amounts[pool.into] = share.amount
         if res.trace is not None:
-            res.trace.extend(_trace(run, pool, group, view, alloc, share.subject, where))
+            lines = _trace(run, pool, group, view, alloc, share.subject, where)
+            why = notes.get(share.subject)
+            if why:
+                lines[2].note = f"{why}; {lines[2].note}"
+            res.trace.extend(lines)
     res = SubjectResult(f"{group}-{pool.id}", pool.id, str(run.period), "pool")
     res.pool = {"group": group, "head_count": view.n}
     res.pool.update(view.shown)
@@ -195,22 +205,24 @@ def _trace(
     return lines
 
 
-def _exact(q: Fraction | int) -> Decimal | Fraction:
-    """A rational as an exact decimal where it has one (11721.875), else as it is."""
+def _exact(q: Fraction | int) -> Decimal | str:
+    """A rational as an exact decimal where it has one (11721.875), else its first decimals
+    and the fraction: `14472.894731… (= 19947600000/1378273)`."""
     q = Fraction(q)
     d = q.denominator
     for p in (2, 5):
         while d % p == 0:
             d //= p
     if d != 1:
-        return q
+        head = q.numerator * 10**6 // q.denominator
+        return f"{Decimal(head).scaleb(-6)}… (= {q.numerator}/{q.denominator})"
     digits = 0
     while (q * 10**digits).denominator != 1:
         digits += 1
     return Decimal((q * 10**digits).numerator).scaleb(-digits)
 
 
-def _money(q: Fraction | int, unit: Decimal) -> Decimal | Fraction:
+def _money(q: Fraction | int, unit: Decimal) -> Decimal | str:
     """An amount with at least the unit's decimals (26400.00 for a unit of 0.01)."""
     exact = _exact(q)
     if isinstance(exact, Decimal) and exact.as_tuple().exponent > unit.as_tuple().exponent:  # type: ignore[operator]
