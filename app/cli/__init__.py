@@ -1,6 +1,6 @@
 """The `jixiao` command line: `main`, and one module per group of commands.
 
-`rules` (check, fmt), `engine` (score, explain, test), `db` (db, import, replay),
+`rules` (check, fmt, verify, lsp), `engine` (score, explain, test), `db` (db, import, replay),
 `audit` (diff, impact), `serve` (serve, token).
 """
 
