@@ -85,15 +85,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         [args.subject] if args.what == "explain" else list(getattr(args, "explain", None) or [])
     )
     compiled, inputs, ev = _evaluated(args, set(subjects))
-    unknown = [s for s in subjects if s not in inputs.org.units and s not in inputs.org.persons]
-    if unknown:
-        raise DslError(f"unknown subject(s): {', '.join(unknown)}")
     doc = results_json(ev)
+    scored = {r["subject"] for r in doc["results"]}
+    unknown = [s for s in subjects if s not in scored]
+    if unknown:
+        raise DslError(f"no scorecard scores {', '.join(unknown)} in {args.period}")
     only = _card(compiled, args.sequence) if args.what == "ranking" else None
     if args.what == "explain":
         doc["results"] = [r for r in doc["results"] if r["subject"] == args.subject]
-        if not doc["results"]:
-            raise DslError(f"no scorecard scores '{args.subject}' in {args.period}")
     explained = [explain_json(ev, s) for s in subjects]
     titles = titles_of(compiled, inputs.org)
     return _write(args.xlsx, results_workbook(doc, titles, explained, only))

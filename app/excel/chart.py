@@ -35,6 +35,8 @@ def chart_sheet(
     top = 0
     for card, rows in by_card.items():
         groups = _by_band(rows)
+        if not groups:  # nobody has a final (a pool's shares, say): nothing to plot
+            continue
         colours = band_colours(rows)
         ws.write_string(top, 0, f"{titles.scorecards.get(card, card)}：最终得分与排名", fmt.title)
         ws.write_row(top + 1, 0, ["段/等次", "人数", "最高", "最低"], fmt.header)

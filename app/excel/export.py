@@ -10,6 +10,7 @@ then ids) with filters; the final and band cells are coloured by band.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -93,7 +94,8 @@ def columns(card: str, rows: Sequence[Mapping[str, Any]], titles: Titles) -> lis
     ]
     if any(r["subject"] in titles.units for r in rows):
         cols.append(Col("所属单位", "unit", "text", lambda r: titles.units.get(r["subject"], "")))
-    cols.append(Col("最终得分", "final", "number", lambda r: r.get("final")))
+    if any(r.get("final") is not None for r in rows) or not rows:
+        cols.append(Col("最终得分", "final", "number", lambda r: r.get("final")))
     for key in ("tier", "grade"):
         if any(r.get(key) for r in rows):
             cols.append(Col(BAND_WORDS[key], key, "band", _band(card, key, titles)))
@@ -115,7 +117,37 @@ def columns(card: str, rows: Sequence[Mapping[str, Any]], titles: Titles) -> lis
         cols.append(Col(title, ind, "number", _sub("indicators", ind)))
     if "missing" in first:
         cols.append(Col("缺项", "missing", "text", lambda r: "、".join(r.get("missing") or [])))
-    return cols
+    return cols + _other_columns(rows)
+
+
+_SHOWN = {"subject", "scorecard", "final", "rank", "tier", "grade", "quarters", "missing"}
+_SHOWN |= {*_MONEY_KEYS, "categories", "components", "indicators", "trace"}
+# Titles of the other values a result may carry (a 2026 bonus pool's, say); else the key.
+OTHER_TITLES = {
+    "bonus_amount": "奖金",
+    "group": "分组",
+    "head_count": "人数",
+    "excellent_quota": "优秀名额",
+    "per_head": "人均",
+    "tier_coefficient": "段系数",
+    "amount": "金额",
+    "allocated": "已分配",
+}
+_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def _other_columns(rows: Sequence[Mapping[str, Any]]) -> list[Col]:
+    """A column for each other plain value the results carry, in the order first met."""
+    keys: dict[str, str] = {}
+    for r in rows:
+        for k, v in r.items():
+            if k in _SHOWN or isinstance(v, dict | list) or v is None:
+                continue
+            kind = "int" if isinstance(v, int) and not isinstance(v, bool) else "text"
+            if isinstance(v, str) and _DECIMAL.match(v):
+                kind = "number"
+            keys.setdefault(k, kind)
+    return [Col(OTHER_TITLES.get(k, k), k, kind, _key(k)) for k, kind in keys.items()]
 
 
 def _band(card: str, key: str, titles: Titles) -> Any:

@@ -23,6 +23,8 @@ _DECL_ORDER = {
     n.ItemTable: 4,
     n.Scorecard: 5,
     n.Joint: 6,
+    n.TableDecl: 7,
+    n.PoolDecl: 8,
 }
 
 
@@ -36,7 +38,7 @@ def canonical(value: Any) -> Any:
             if f.name == "span":
                 continue
             got = getattr(value, f.name)
-            if f.metadata.get("canonical_default") and got == f.default:
+            if f.metadata.get("omit_default") and got == f.default:
                 continue
             out[f.name] = canonical(got)
         if isinstance(value, n.Num):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -18,6 +19,7 @@ from app.excel.titles import Titles, titles_of
 from dsl.audit.impact import run_impact
 from dsl.audit.impact_facts import file_facts
 from dsl.audit.rulesource import load_rules
+from dsl.compile.compiler import compile_path
 from dsl.compile.ir import CompiledRuleset
 from dsl.engine.evaluate import evaluate
 from dsl.engine.report import explain_json, results_json
@@ -133,3 +135,23 @@ def test_a_title_less_ruleset_shows_ids(org: Org) -> None:
     row = by_ids(ws)[0]
     assert row["final"].number_format == "0.0"
     assert row["name"].value == "x"
+
+
+def test_a_2026_pool_and_bonus_amounts_are_exported(repo_root: Path) -> None:
+    example = repo_root / "tests" / "examples" / "handworked-2026"
+    rules = compile_path(repo_root / "rules" / "2026")
+    inputs = load_inputs(rules, example / "org.json", example / "facts.jsonl")
+    doc = results_json(evaluate(rules, inputs.org, inputs.facts, Period.parse("2026")))
+    wb = openpyxl.load_workbook(io.BytesIO(results_workbook(doc, titles_of(rules, inputs.org))))
+    pools = {r["subject"]: r for r in doc["results"] if "amount" in r}
+    assert pools
+    pool = next(r["scorecard"] for r in doc["results"] if "amount" in r)
+    rows = by_ids(wb[titles_of(rules, inputs.org).scorecards.get(pool, pool)])
+    for row in rows:
+        want = pools[row["subject"].value]
+        assert Decimal(repr(row["amount"].value)) == Decimal(want["amount"])
+        assert row["head_count"].value == want["head_count"]
+    people = {r["subject"]: r for r in doc["results"] if "bonus_amount" in r}
+    rows = by_ids(wb[titles_of(rules, inputs.org).scorecards["person"]])
+    got = {r["subject"].value: Decimal(repr(r["bonus_amount"].value)) for r in rows}
+    assert got == {k: Decimal(v["bonus_amount"]) for k, v in people.items()}
