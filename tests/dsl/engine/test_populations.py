@@ -29,7 +29,7 @@ def rules(tmp_path: Path) -> Path:
         "sequence agency_staff = person in municipal_dept\n"
         "sequence staff = county_staff | agency_staff",
     )
-    edit(dest / "ruleset.jx", "    post: text\n", "    post: text?\n")
+    edit(dest / "ruleset.jx", '    post "岗位": text\n', '    post "岗位": text?\n')
     edit(
         dest / "ruleset.jx",
         "number > 0  # standard work points per quarter\n  }",
