@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dsl.facts import FactProblem
+from dsl.facts.records import FactProblem
 
 
 class AppError(Exception):

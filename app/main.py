@@ -11,10 +11,10 @@ from fastapi import FastAPI
 from app.api import errors
 from app.api.deps import Services
 from app.api.routes import facts, health, org, receipts, rulesets, scores, tokens
-from app.db import make_engine
 from app.services.cache import ScoreCache
 from app.services.registry import Registry
 from app.settings import Settings
+from app.store.db import make_engine
 
 log = logging.getLogger("jixiao.api")
 

@@ -34,11 +34,11 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.db import make_engine, upgrade  # noqa: E402
 from app.services import tokens  # noqa: E402
 from app.services.facts import import_facts  # noqa: E402
 from app.services.org import import_org, org_at  # noqa: E402
-from dsl.compiler import compile_path  # noqa: E402
+from app.store.db import make_engine, upgrade  # noqa: E402
+from dsl.compile.compiler import compile_path  # noqa: E402
 
 TIMEOUT = 120.0
 PERIOD = "2025Q1"

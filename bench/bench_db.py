@@ -34,16 +34,16 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.db import make_engine, upgrade  # noqa: E402
 from app.services.facts import import_facts  # noqa: E402
 from app.services.org import import_org, org_at  # noqa: E402
 from app.services.scoring import score  # noqa: E402
-from dsl.compiled import CompiledRuleset  # noqa: E402
-from dsl.compiler import compile_path  # noqa: E402
-from dsl.engine import Evaluation, evaluate  # noqa: E402
-from dsl.inputs import load_inputs  # noqa: E402
-from dsl.periods import Period  # noqa: E402
-from dsl.report import results_json  # noqa: E402
+from app.store.db import make_engine, upgrade  # noqa: E402
+from dsl.compile.compiler import compile_path  # noqa: E402
+from dsl.compile.ir import CompiledRuleset  # noqa: E402
+from dsl.engine.evaluate import Evaluation, evaluate  # noqa: E402
+from dsl.engine.report import results_json  # noqa: E402
+from dsl.facts.inputs import load_inputs  # noqa: E402
+from dsl.facts.periods import Period  # noqa: E402
 
 T = TypeVar("T")
 SIZES = {"province": "bench/out/province", "quick": "bench/out/quick"}

@@ -27,15 +27,15 @@ from typing import Any, TypeVar
 
 import orjson
 
-from dsl import compiler
-from dsl.compiled import CompiledRuleset
-from dsl.engine import evaluate
-from dsl.facts import read_org, read_raw_facts
-from dsl.inputs import Inputs, load_inputs
-from dsl.periods import Period
-from dsl.program import load
-from dsl.report import explain_text, results_json
-from dsl.validate import validate_facts
+from dsl.compile import compiler
+from dsl.compile.ir import CompiledRuleset
+from dsl.engine.evaluate import evaluate
+from dsl.engine.report import explain_text, results_json
+from dsl.facts.inputs import Inputs, load_inputs
+from dsl.facts.periods import Period
+from dsl.facts.records import read_org, read_raw_facts
+from dsl.facts.validate import validate_facts
+from dsl.syntax.program import load
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules" / "2025"

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from app.demo import COUNTIES, DEPTS
+from app.services.demo import COUNTIES, DEPTS
 
 Fact = dict[str, Any]
 

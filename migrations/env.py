@@ -15,7 +15,7 @@ from alembic import context
 from sqlalchemy import MetaData, create_engine, pool
 
 DEFAULT_URL = "sqlite:///jixiao.db"
-MODEL_MODULES = ("app.models", "app.db.models")
+MODEL_MODULES = ("app.store.models",)
 
 config = context.config
 if config.config_file_name is not None:

@@ -25,7 +25,7 @@ from app.services.cache import ScoreCache, Scored
 from app.services.registry import LoadedRuleset, Registry
 from app.services.tokens import Principal
 from app.settings import Settings
-from dsl.periods import Period
+from dsl.facts.periods import Period
 
 
 @dataclass

@@ -31,8 +31,8 @@ from app.errors import (
     Unauthorized,
 )
 from app.services.recording import problem_details
-from dsl.errors import Diagnostic, DslError, RuleRuntimeError, RulesetInvalid
-from dsl.facts import InputError
+from dsl.facts.records import InputError
+from dsl.syntax.errors import Diagnostic, DslError, RuleRuntimeError, RulesetInvalid
 
 log = logging.getLogger("jixiao.api")
 

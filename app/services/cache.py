@@ -27,13 +27,13 @@ import orjson
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from app.models import Fact as FactRow
-from app.models import OrgRevision, Retraction
 from app.services.registry import LoadedRuleset
 from app.services.scoring import PeriodInputs, load_period
-from dsl.engine import Evaluation, evaluate
-from dsl.periods import Period
-from dsl.report import explain_json, results_json
+from app.store.models import Fact as FactRow
+from app.store.models import OrgRevision, Retraction
+from dsl.engine.evaluate import Evaluation, evaluate
+from dsl.engine.report import explain_json, results_json
+from dsl.facts.periods import Period
 
 WINDOW = 65_536
 MAX_ENTRIES = 8

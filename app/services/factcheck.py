@@ -18,9 +18,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app import exactjson, repository
-from dsl.facts import Fact, FactProblem, Org
-from dsl.validate import FactSchema, validate_facts
+from app import exactjson
+from app.store import repository
+from dsl.facts.records import Fact, FactProblem, Org
+from dsl.facts.validate import FactSchema, validate_facts
 
 
 def content_digest(f: Fact) -> str:

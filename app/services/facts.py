@@ -22,15 +22,15 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app import repository
-from app.bulk import insert_facts
-from app.db import transaction
 from app.errors import Conflict, Invalid, NotFound
-from app.models import Fact, Retraction
 from app.services.factcheck import FactChecker
-from dsl.facts import FactProblem, Org, iter_jsonl, parse_fact_line
-from dsl.validate import FactSchema
-from dsl.validate_fast import gc_paused
+from app.store import repository
+from app.store.bulk import insert_facts
+from app.store.db import transaction
+from app.store.models import Fact, Retraction
+from dsl.facts.inputs import gc_paused
+from dsl.facts.records import FactProblem, Org, iter_jsonl, parse_fact_line
+from dsl.facts.validate import FactSchema
 
 CHUNK = 20_000
 Progress = Callable[[str, int, int], None]  # (stage, done, total)

@@ -17,13 +17,13 @@ from sqlalchemy import Engine, Row, func, select
 from sqlalchemy.orm import Session
 
 from app import exactjson
-from app.db import transaction
 from app.errors import Invalid
-from app.models import OrgRevision, PersonVersion, UnitVersion
-from app.models import Person as PersonRow
-from app.models import Unit as UnitRow
-from dsl.facts import InputError, Org, Person, Unit, org_from_json
-from dsl.periods import Period
+from app.store.db import transaction
+from app.store.models import OrgRevision, PersonVersion, UnitVersion
+from app.store.models import Person as PersonRow
+from app.store.models import Unit as UnitRow
+from dsl.facts.periods import Period
+from dsl.facts.records import InputError, Org, Person, Unit, org_from_json
 
 BEGINNING = date(1, 1, 1)  # the first revision is in force since always, unless told otherwise
 

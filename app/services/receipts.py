@@ -18,15 +18,15 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app import seqcodec
-from app.db import transaction
 from app.errors import NotFound, ReplayMismatch
-from app.models import Receipt, ReceiptResult
 from app.services import rulesets
 from app.services.scoring import PeriodInputs, load_period
-from dsl.engine import Evaluation, evaluate
-from dsl.periods import Period
-from dsl.report import results_json
+from app.store import seqcodec
+from app.store.db import transaction
+from app.store.models import Receipt, ReceiptResult
+from dsl.engine.evaluate import Evaluation, evaluate
+from dsl.engine.report import results_json
+from dsl.facts.periods import Period
 
 
 def results_digest(ev: Evaluation) -> str:

@@ -14,16 +14,16 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from app import repository
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.models import Fact, Retraction
 from app.services import facts as fact_service
 from app.services.factcheck import FactChecker
 from app.services.org import org_at
 from app.services.registry import Registry
 from app.services.tokens import Principal
-from dsl.facts import FactProblem, Org
-from dsl.periods import Period
+from app.store import repository
+from app.store.models import Fact, Retraction
+from dsl.facts.periods import Period
+from dsl.facts.records import FactProblem, Org
 
 MAX_PAGE = 1000
 

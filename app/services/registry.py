@@ -16,10 +16,10 @@ from sqlalchemy import Engine
 
 from app.errors import NotFound
 from app.services import rulesets
-from dsl.compiled import CompiledRuleset
-from dsl.compiler import compile_program
-from dsl.errors import Diagnostic
-from dsl.program import load
+from dsl.compile.compiler import compile_program
+from dsl.compile.ir import CompiledRuleset
+from dsl.syntax.errors import Diagnostic
+from dsl.syntax.program import load
 
 MIN_PREFIX = 8  # characters of a digest that name a ruleset
 
@@ -65,7 +65,7 @@ class FolderOutcome:
 
 def check_folder(folder: Path) -> tuple[CompiledRuleset | None, list[Diagnostic]]:
     """Checks and compiles a ruleset folder; None with the diagnostics when it has errors."""
-    from dsl.checker import check
+    from dsl.check.checker import check
 
     loaded = load(folder)
     diags = check(loaded)

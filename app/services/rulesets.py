@@ -10,12 +10,12 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload
 
-from app.db import transaction
 from app.errors import Conflict, NotFound
-from app.models import Ruleset, RulesetFile
-from dsl.compiled import CompiledRuleset
-from dsl.compiler import compile_path, compile_program
-from dsl.program import load as load_rules
+from app.store.db import transaction
+from app.store.models import Ruleset, RulesetFile
+from dsl.compile.compiler import compile_path, compile_program
+from dsl.compile.ir import CompiledRuleset
+from dsl.syntax.program import load as load_rules
 
 
 def git_commit(path: Path) -> str | None:

@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app import exactjson, repository
+from app import exactjson
 from app.services.org import org_digest, orgs_at, period_end
-from dsl.compiled import CompiledRuleset
-from dsl.engine import Evaluation, evaluate
-from dsl.facts import Fact, Org
-from dsl.periods import Period
-from dsl.validate_fast import gc_paused
+from app.store import repository
+from dsl.compile.ir import CompiledRuleset
+from dsl.engine.evaluate import Evaluation, evaluate
+from dsl.facts.inputs import gc_paused
+from dsl.facts.periods import Period
+from dsl.facts.records import Fact, Org
 
 
 @dataclass

@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from app.db import transaction
 from app.errors import Forbidden, Invalid, NotFound
-from app.models import ApiToken
-from dsl.facts import Org
+from app.store.db import transaction
+from app.store.models import ApiToken
+from dsl.facts.records import Org
 
 ROLES = ("reader", "recorder", "auditor", "admin")
 PREFIX = "jx_"

@@ -1,1 +1,4 @@
-"""The checker's parts; `dsl.checker.check` runs them all."""
+"""Syntax tree to diagnostics: names, types, ranges and links of a loaded ruleset (`checker`).
+
+May import `dsl.syntax` only.
+"""

@@ -6,17 +6,33 @@ from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from dsl import nodes as n
+from dsl.check.context import Ctx
 from dsl.check.enums import by_field, check_table
 from dsl.check.intervals import INF, NONNEG, TOP, Interval
 from dsl.check.scope import ANY, NUMBER, Scope, Ty, Val, field_interval, field_val
+from dsl.syntax import nodes as n
 
-if TYPE_CHECKING:
-    from dsl.check.exprs import Exprs
 
-Handler = Callable[["Exprs", n.Call, Scope], Val]
+class Exprs(Protocol):
+    """What a built-in's check needs of the expression checker (`dsl.check.exprs.Exprs`)."""
+
+    @property
+    def ctx(self) -> Ctx:
+        """Where findings go, and the program being checked."""
+
+    def expect(self, v: Val, kind: str, span: n.Span, what: str) -> bool:
+        """True if `v` has the kind; otherwise reports E201."""
+
+    def check(self, e: n.Expr, sc: Scope) -> Val:
+        """The type, range and inputs of an expression."""
+
+    def name(self, e: n.Name, sc: Scope, want_fact: bool = False) -> Val:
+        """A bare name: a fact field, a let or result, or a fact type."""
+
+
+Handler = Callable[[Exprs, n.Call, Scope], Val]
 
 # name -> (fewest, most arguments; None: any number)
 ARITY: dict[str, tuple[int, int | None]] = {
@@ -86,7 +102,7 @@ def head_span(e: n.Call) -> n.Span:
 
 
 def _hint(name: str) -> str:
-    from dsl.errors import did_you_mean
+    from dsl.syntax.errors import did_you_mean
 
     return did_you_mean(name, ARITY)
 

@@ -7,10 +7,10 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from dsl import nodes as n
-from dsl.codes import severity
-from dsl.errors import Diagnostic, did_you_mean
-from dsl.program import Loaded, Program
+from dsl.syntax import nodes as n
+from dsl.syntax.codes import severity
+from dsl.syntax.errors import Diagnostic, did_you_mean
+from dsl.syntax.program import Loaded, Program
 
 _GAP = re.compile(r"(?:\s|#[^\n]*)*")
 _WORD = re.compile(r"[^\W\d][\w]*(?:-[\w]+)*")

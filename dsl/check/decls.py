@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dsl import nodes as n
 from dsl.check.context import Ctx, head
 from dsl.check.exprs import Exprs
 from dsl.check.scope import Scope
 from dsl.check.scorecards import ROUND_MODES
-from dsl.errors import did_you_mean
+from dsl.syntax import nodes as n
+from dsl.syntax.errors import did_you_mean
 
 FIELD_TYPES = ("number", "integer", "text", "date", "person", "unit", "indicator")
 _KEYWORD = {

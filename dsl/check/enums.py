@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dsl import nodes as n
 from dsl.check.context import Ctx, head
-from dsl.errors import did_you_mean
+from dsl.syntax import nodes as n
+from dsl.syntax.errors import did_you_mean
 
 
 def members(fd: n.FieldDecl) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
-from dsl import nodes as n
 from dsl.check import calls
 from dsl.check.context import Ctx, head
 from dsl.check.enums import check_keys, members
@@ -13,7 +12,8 @@ from dsl.check.intervals import Interval
 from dsl.check.narrow import ORDER as _ORDER
 from dsl.check.narrow import narrow
 from dsl.check.scope import ANY, BOOL, NUMBER, Scope, Ty, Val, field_val
-from dsl.errors import did_you_mean
+from dsl.syntax import nodes as n
+from dsl.syntax.errors import did_you_mean
 
 _ARITH = {"+", "-", "*", "/"}
 

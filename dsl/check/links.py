@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dsl import nodes as n
 from dsl.check.context import Ctx
 from dsl.check.exprs import Exprs, card_subject
 from dsl.check.rules import check_amount
 from dsl.check.scope import Scope
+from dsl.syntax import nodes as n
 
 
 def check_item_table(ex: Exprs, table: n.ItemTable) -> None:

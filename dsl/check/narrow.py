@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from dsl import nodes as n
 from dsl.check.intervals import INF
 from dsl.check.scope import Scope
+from dsl.syntax import nodes as n
 
 ORDER = {"<", "<=", ">", ">="}
 _FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from fractions import Fraction
 
-from dsl import nodes as n
 from dsl.check.context import Ctx
 from dsl.check.enums import by_field, check_table
 from dsl.check.exprs import Exprs
 from dsl.check.intervals import INF, Interval, show
 from dsl.check.scope import NUMBER, Scope, Val
+from dsl.syntax import nodes as n
 
 
 def check_rule(

@@ -6,8 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from dsl import nodes as n
 from dsl.check.intervals import NONNEG, TOP, Interval
+from dsl.syntax import nodes as n
 
 Kind = Literal[
     "number",

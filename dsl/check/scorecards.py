@@ -6,12 +6,12 @@ from collections import Counter
 from decimal import Decimal
 from fractions import Fraction
 
-from dsl import nodes as n
 from dsl.check.context import Ctx, head
 from dsl.check.exprs import Exprs, card_subject, result_names
 from dsl.check.intervals import NONNEG, Interval
 from dsl.check.rules import check_rule
 from dsl.check.scope import NUMBER, Scope, Ty, Val, Where
+from dsl.syntax import nodes as n
 
 RESERVED = ("base", "bonus", "penalty", "joint", "final", "rank", "n", "quarters")
 ROUND_MODES = ("half_up", "half_even", "down", "up", "ceiling", "floor")

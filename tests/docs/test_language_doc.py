@@ -1,4 +1,4 @@
-"""docs/language.md: its list of diagnostic codes is dsl/codes.py's, and its examples are valid.
+"""docs/language.md: its list of diagnostic codes is dsl/syntax/codes.py's; its examples are valid.
 
 Code blocks of the reference are tagged by what they promise:
 
@@ -20,20 +20,20 @@ from pathlib import Path
 
 import pytest
 
-from dsl.checker import check
-from dsl.codes import CODES, markdown
-from dsl.compiler import compile_program
-from dsl.fmt import format_source
-from dsl.parser import parse_text, rule_files
-from dsl.program import load
-from dsl.testing import run_test
+from dsl.check.checker import check
+from dsl.compile.compiler import compile_program
+from dsl.engine.testing import run_test
+from dsl.fmt.formatter import format_source
+from dsl.syntax.codes import CODES, markdown
+from dsl.syntax.parser import parse_text, rule_files
+from dsl.syntax.program import load
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "language.md"
 RULES = REPO / "rules" / "2025"
 SHIPPED = [p for year in ("2024", "2025") for p in rule_files(REPO / "rules" / year)]
 BEGIN, END = "<!-- codes:begin -->", "<!-- codes:end -->"
-REGENERATE = "python -c \"from dsl.codes import markdown; print(markdown(), end='')\""
+REGENERATE = "python -c \"from dsl.syntax.codes import markdown; print(markdown(), end='')\""
 
 _ROW = re.compile(r"^\| ([EW]\d{3}) \| (\w+) \| (.+) \|$", re.MULTILINE)
 _BLOCK = re.compile(r"^```jx(?P<tag>[^\n]*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -61,17 +61,19 @@ def test_code_is_documented(code: str) -> None:
     row = _documented().get(code)
     assert row is not None, f"{code} is missing from {DOC.name}; regenerate the table: {REGENERATE}"
     want = (CODES[code].severity, CODES[code].summary)
-    assert row == want, f"{code} in {DOC.name} says {row}, dsl/codes.py says {want}"
+    assert row == want, f"{code} in {DOC.name} says {row}, dsl/syntax/codes.py says {want}"
 
 
 def test_no_unknown_code_is_documented() -> None:
-    """The doc's table lists no code that dsl/codes.py has dropped."""
+    """The doc's table lists no code that dsl/syntax/codes.py has dropped."""
     stale = sorted(set(_documented()) - set(CODES))
-    assert not stale, f"{DOC.name} lists codes dsl/codes.py does not have: {', '.join(stale)}"
+    assert not stale, (
+        f"{DOC.name} lists codes dsl/syntax/codes.py does not have: {', '.join(stale)}"
+    )
 
 
 def test_code_table_is_generated() -> None:
-    """The table is exactly `dsl.codes.markdown()`, rows in registry order."""
+    """The table is exactly `dsl.syntax.codes.markdown()`, rows in registry order."""
     assert _table() == markdown(), f"regenerate the table between the markers: {REGENERATE}"
 
 

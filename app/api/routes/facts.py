@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Query, Response
 
 from app.api.deps import Auditor, ExactRoute, FactReader, Recorder, Svc, out, parse_period
-from app.schemas import (
+from app.api.schemas import (
     ERRORS,
     FACT_EXAMPLE,
     PERIOD_FACT_EXAMPLE,

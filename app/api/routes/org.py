@@ -13,10 +13,10 @@ from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy.orm import Session
 
 from app.api.deps import Admin, Anyone, ExactRoute, Services, Svc, out
+from app.api.schemas import ERRORS, ORG_EXAMPLE, OrgIn, PersonIn, UnitIn
 from app.errors import Invalid, NotFound
-from app.schemas import ERRORS, ORG_EXAMPLE, OrgIn, PersonIn, UnitIn
 from app.services.org import import_org, org_at
-from dsl.facts import Org
+from dsl.facts.records import Org
 
 router = APIRouter(prefix="/org", tags=["organisation"], route_class=ExactRoute, responses=ERRORS)
 

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Path, Response
 from sqlalchemy.orm import Session
 
 from app.api.deps import Auditor, Svc, out, parse_period, ruleset_for
+from app.api.schemas import ERRORS, ReceiptIn
 from app.errors import Conflict, NotFound
-from app.models import Receipt
-from app.schemas import ERRORS, ReceiptIn
 from app.services import receipts
 from app.services.scoring import score
+from app.store.models import Receipt
 
 router = APIRouter(prefix="/receipts", tags=["receipts"], responses=ERRORS)
 ReceiptId = Annotated[int, Path(ge=1, le=2**31 - 1)]

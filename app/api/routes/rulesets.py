@@ -9,14 +9,14 @@ from fastapi import APIRouter, Path, Query, Response
 
 from app.api.deps import Admin, Anyone, Auditor, Svc, out, parse_period
 from app.api.errors import diagnostic_details
+from app.api.schemas import ERRORS, CheckIn, ImpactIn
 from app.errors import Invalid
-from app.schemas import ERRORS, CheckIn, ImpactIn
 from app.services.registry import LoadedRuleset
-from dsl.compiled import CompiledRuleset
-from dsl.errors import Diagnostic
-from dsl.parser import parse_text
-from dsl.program import Loaded
-from dsl.rulesource import RuleSource
+from dsl.audit.rulesource import RuleSource
+from dsl.compile.ir import CompiledRuleset
+from dsl.syntax.errors import Diagnostic
+from dsl.syntax.parser import parse_text
+from dsl.syntax.program import Loaded
 
 router = APIRouter(tags=["rulesets"], responses=ERRORS)
 
@@ -93,7 +93,7 @@ def diff(
     new: Annotated[str, Query(alias="to", description="year or digest", examples=["2025"])],
 ) -> Response:
     """`jixiao diff OLD NEW --format json`."""
-    from dsl.diff import diff_rulesets
+    from dsl.audit.diff import diff_rulesets
 
     a, b = svc.registry.resolve(old), svc.registry.resolve(new)
     return out(diff_rulesets(_source(a), _source(b)).as_json())
@@ -110,8 +110,8 @@ def _source(r: LoadedRuleset) -> RuleSource:
 )
 def impact(svc: Svc, who: Auditor, body: ImpactIn) -> Response:
     """`jixiao impact OLD NEW --db --period P --format json`."""
-    from app.cli_audit import db_facts
-    from dsl.impact import run_impact
+    from app.services.impact import db_facts
+    from dsl.audit.impact import run_impact
 
     period = parse_period(body.period, "body.period")
     a, b = _source(svc.registry.resolve(body.old)), _source(svc.registry.resolve(body.new))
@@ -150,7 +150,7 @@ def get_ruleset(
 )
 def check(svc: Svc, who: Anyone, body: CheckIn) -> Response:
     """Parses and checks the files as one ruleset and returns every diagnostic, sorted."""
-    from dsl.checker import check as run_check
+    from dsl.check.checker import check as run_check
 
     diags: list[Diagnostic] = []
     modules = []

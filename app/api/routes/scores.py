@@ -11,8 +11,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from app.api.deps import Reader, Svc, out, provenance, scored
+from app.api.schemas import ERRORS
 from app.errors import NotFound
-from app.schemas import ERRORS
 from app.services.cache import Scored
 
 router = APIRouter(tags=["scores"], responses=ERRORS)

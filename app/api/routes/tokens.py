@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from app.api.deps import Admin, Svc, out
-from app.schemas import ERRORS, TokenIn
+from app.api.schemas import ERRORS, TokenIn
 from app.services import tokens
 
 router = APIRouter(prefix="/tokens", tags=["tokens"], responses=ERRORS)

@@ -1,0 +1,265 @@
+"""The database: organisation history, append-only facts, rulesets and evaluation receipts.
+
+Nothing here is updated in place or deleted. The organisation changes by revisions: each
+revision records new versions of the units and persons that changed, valid from a date. A fact
+is corrected by a newer fact that supersedes it and withdrawn by a retraction. Receipts name
+the exact facts, organisation revision and ruleset an evaluation used.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from app.store.types import ExactDecimal, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite makes an INTEGER PRIMARY KEY the rowid (and AUTOINCREMENT keeps it monotonic);
+# PostgreSQL gets a 64-bit identity column.
+SeqInt = BigInteger().with_variant(Integer(), "sqlite")
+
+ID = String(200)
+NAME = String(400)
+
+
+class Base(DeclarativeBase):
+    """Declarative base: the naming convention and the column types of annotations."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        Decimal: ExactDecimal(),
+        dict[str, Any]: JSON(),
+        date: Date(),
+    }
+
+
+metadata = Base.metadata
+
+
+# ---- organisation ---------------------------------------------------------------------------
+
+
+class OrgRevision(Base):
+    """One change of the organisation: new versions of units and persons, valid from a date."""
+
+    __tablename__ = "org_revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    valid_from: Mapped[date]
+    digest: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(1000))
+    recorded_by: Mapped[str] = mapped_column(ID)
+    recorded_at: Mapped[datetime]
+
+
+class Unit(Base):
+    """A unit's identity; what it is at a date is in its versions."""
+
+    __tablename__ = "units"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+
+
+class UnitVersion(Base):
+    """A unit as it was from its revision's `valid_from` (`active` false: it was closed)."""
+
+    __tablename__ = "unit_versions"
+    __table_args__ = (UniqueConstraint("unit_id", "revision_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"), index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("org_revisions.id"))
+    name: Mapped[str] = mapped_column(NAME)
+    kind: Mapped[str] = mapped_column(String(100))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"))
+    active: Mapped[bool]
+
+
+class Person(Base):
+    """A person's identity; their unit and attributes at a date are in their versions."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+
+
+class PersonVersion(Base):
+    """A person as they were from the revision's `valid_from` (`active` false: they left)."""
+
+    __tablename__ = "person_versions"
+    __table_args__ = (UniqueConstraint("person_id", "revision_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("persons.id"), index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("org_revisions.id"))
+    name: Mapped[str] = mapped_column(NAME)
+    unit_id: Mapped[str] = mapped_column(ForeignKey("units.id"))
+    attributes: Mapped[dict[str, Any]]
+    active: Mapped[bool]
+
+
+# ---- facts ----------------------------------------------------------------------------------
+
+
+class Fact(Base):
+    """A recorded fact. `seq` orders the recording; `client_id` is the sender's id.
+
+    `year` and `quarter` say which periods the fact belongs to: a dated fact to its quarter (and
+    year), a quarterly value to its quarter, a yearly value to the year alone (quarter NULL).
+    """
+
+    __tablename__ = "facts"
+    __table_args__ = (
+        CheckConstraint("(date IS NULL) <> (period IS NULL)", name="date_or_period"),
+        Index("ix_facts_year_quarter_type_subject", "year", "quarter", "type", "subject"),
+        Index("ix_facts_subject_seq", "subject", "seq"),
+        {"sqlite_autoincrement": True},
+    )
+
+    seq: Mapped[int] = mapped_column(SeqInt, Identity(), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ID, unique=True)
+    type: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(ID)
+    date: Mapped[date | None]
+    period: Mapped[str | None] = mapped_column(String(6))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    quarter: Mapped[int | None] = mapped_column(SmallInteger)
+    data: Mapped[dict[str, Any]]
+    evidence: Mapped[str | None] = mapped_column(Text)
+    supersedes_id: Mapped[str | None] = mapped_column(ForeignKey("facts.client_id"), unique=True)
+    content_digest: Mapped[str] = mapped_column(String(64))
+    recorded_by: Mapped[str] = mapped_column(ID)
+    recorded_at: Mapped[datetime]
+
+    retraction: Mapped[Retraction | None] = relationship(lazy="raise", back_populates="fact")
+
+
+class Retraction(Base):
+    """The withdrawal of a fact: who withdrew it, when and why."""
+
+    __tablename__ = "retractions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fact_seq: Mapped[int] = mapped_column(ForeignKey("facts.seq"), unique=True)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(ID)
+    recorded_at: Mapped[datetime]
+
+    fact: Mapped[Fact] = relationship(lazy="raise", back_populates="retraction")
+
+
+# ---- rulesets and receipts ------------------------------------------------------------------
+
+
+class Ruleset(Base):
+    """A compiled ruleset, known by its digest, with the files it was compiled from."""
+
+    __tablename__ = "rulesets"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(NAME)
+    year: Mapped[int | None]
+    commit: Mapped[str | None] = mapped_column(String(40))
+    registered_by: Mapped[str] = mapped_column(ID)
+    registered_at: Mapped[datetime]
+
+    files: Mapped[list[RulesetFile]] = relationship(lazy="raise", order_by="RulesetFile.path")
+
+
+class RulesetFile(Base):
+    """One source file of a ruleset, as compiled."""
+
+    __tablename__ = "ruleset_files"
+
+    ruleset_digest: Mapped[str] = mapped_column(ForeignKey("rulesets.digest"), primary_key=True)
+    path: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    content: Mapped[str] = mapped_column(Text)
+
+
+class Receipt(Base):
+    """A kept evaluation: ruleset, period, organisation revision, the facts used, the results.
+
+    `fact_seqs` is the sorted set of fact sequence numbers, delta-encoded and compressed
+    (`app.store.seqcodec`); `facts_digest` covers those numbers and the facts' content digests.
+    """
+
+    __tablename__ = "receipts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ruleset_digest: Mapped[str] = mapped_column(ForeignKey("rulesets.digest"))
+    period: Mapped[str] = mapped_column(String(6))
+    org_revision_id: Mapped[int | None] = mapped_column(ForeignKey("org_revisions.id"))
+    org_digest: Mapped[str] = mapped_column(String(64))
+    fact_count: Mapped[int]
+    fact_seqs: Mapped[bytes] = mapped_column(LargeBinary)
+    facts_digest: Mapped[str] = mapped_column(String(64))
+    results_digest: Mapped[str] = mapped_column(String(64))
+    published: Mapped[bool]
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[datetime]
+
+    results: Mapped[list[ReceiptResult]] = relationship(lazy="raise")
+
+
+class ReceiptResult(Base):
+    """A published final of one subject in a receipt, rank and band (tier or grade)."""
+
+    __tablename__ = "receipt_results"
+
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id"), primary_key=True)
+    scorecard: Mapped[str] = mapped_column(String(100), primary_key=True)
+    subject: Mapped[str] = mapped_column(ID, primary_key=True)
+    final: Mapped[Decimal | None]
+    rank: Mapped[int | None]
+    band: Mapped[str | None] = mapped_column(String(100))
+
+
+# ---- API tokens -----------------------------------------------------------------------------
+
+
+class ApiToken(Base):
+    """A bearer token of the HTTP API, stored as the sha256 of its secret, with a role.
+
+    A recorder's token may be limited to some fact types and to subjects under some units
+    (`fact_types`, `units`: JSON lists; NULL means no limit).
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(NAME)
+    role: Mapped[str] = mapped_column(String(20))
+    fact_types: Mapped[list[str] | None] = mapped_column(JSON)
+    units: Mapped[list[str] | None] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

@@ -1,0 +1,188 @@
+"""Queries on facts that the services share: liveness, lookups by id, a period's facts."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    ClauseElement,
+    ColumnElement,
+    String,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    exists,
+    select,
+    text,
+    type_coerce,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from app.store.models import Fact, Retraction
+from dsl.facts.periods import Period
+
+LOOKUP_CHUNK = 5000  # ids per IN list (SQLite allows 32766 bound parameters)
+
+
+def live_clause() -> ColumnElement[bool]:
+    """True for a fact that is neither superseded nor retracted."""
+    newer = aliased(Fact)
+    return and_(
+        ~exists().where(newer.supersedes_id == Fact.client_id),
+        ~exists().where(Retraction.fact_seq == Fact.seq),
+    )
+
+
+def period_clause(period: Period) -> ColumnElement[bool]:
+    """The facts a period's evaluation reads: the year's for a year, the quarter's for one.
+
+    A year's evaluation scores its quarters too (a person's year is the mean of them), so it
+    reads every fact of the year: dated, quarterly and yearly.
+    """
+    if period.quarter is None:
+        return Fact.year == period.year
+    return and_(Fact.year == period.year, Fact.quarter == period.quarter)
+
+
+def _among(
+    session: Session, column: InstrumentedAttribute[Any], values: Collection[str]
+) -> Iterator[ColumnElement[bool]]:
+    """`column` is one of `values`, as one condition per query to run.
+
+    PostgreSQL gets the whole set as one array parameter (`= ANY(:ids)`): one statement with
+    one parameter, not IN lists of thousands of placeholders to bind, send, parse and plan.
+    SQLite, which has no arrays, gets IN lists of LOOKUP_CHUNK.
+    """
+    ordered = sorted(values)
+    if not ordered:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(bindparam(None, ordered, type_=ARRAY(String)))
+        return
+    for i in range(0, len(ordered), LOOKUP_CHUNK):
+        yield column.in_(ordered[i : i + LOOKUP_CHUNK])
+
+
+def recorded(session: Session, ids: Collection[str]) -> dict[str, tuple[int, str]]:
+    """seq and content digest of the facts with these client ids that are recorded."""
+    out: dict[str, tuple[int, str]] = {}
+    for among in _among(session, Fact.client_id, ids):
+        q = select(Fact.client_id, Fact.seq, Fact.content_digest).where(among)
+        out.update((c, (s, d)) for c, s, d in session.execute(q))
+    return out
+
+
+def correctors(session: Session, ids: Collection[str]) -> dict[str, str]:
+    """For each of these client ids already superseded, the id of the fact superseding it."""
+    out: dict[str, str] = {}
+    for among in _among(session, Fact.supersedes_id, ids):
+        q = select(Fact.supersedes_id, Fact.client_id).where(among)
+        out.update((str(t), c) for t, c in session.execute(q))
+    return out
+
+
+def live_period_values(
+    session: Session, types: Collection[str], subjects: Collection[str], periods: Collection[str]
+) -> dict[tuple[str, str, str], str]:
+    """Live period values among these types, subjects and periods, by key, with their id.
+
+    One query per period, so that its year and quarter (which a period value's row carries)
+    lead the search in `ix_facts_year_quarter_type_subject`.
+    """
+    out: dict[tuple[str, str, str], str] = {}
+    if not types:
+        return out
+    for name in sorted(periods):
+        p = Period.parse(name)
+        quarter = Fact.quarter.is_(None) if p.quarter is None else Fact.quarter == p.quarter
+        for among in _among(session, Fact.subject, subjects):
+            q = select(Fact.type, Fact.subject, Fact.client_id).where(
+                Fact.year == p.year,
+                quarter,
+                Fact.type.in_(sorted(types)),
+                among,
+                Fact.period == name,
+                live_clause(),
+            )
+            out.update(((t, s, name), c) for t, s, c in session.execute(q))
+    return out
+
+
+# `date` and `data` come back as the driver gives them (SQLite: text; PostgreSQL: a date, and
+# the JSON as text): the caller parses them once per distinct value, not once per row.
+FACT_COLUMNS = (
+    Fact.seq,
+    Fact.client_id,
+    Fact.type,
+    Fact.subject,
+    type_coerce(Fact.date, String),
+    Fact.period,
+    cast(Fact.data, Text),
+    Fact.evidence,
+    Fact.supersedes_id,
+    Fact.content_digest,
+)
+
+
+def refresh_statistics(session: Session) -> None:
+    """Brings the query planner's statistics of `facts` up to date (after a bulk import).
+
+    Without them SQLite reads a quarter through the index, one random row at a time, where a
+    scan of the table in recording order is faster while the quarter is a large part of it.
+    """
+    session.execute(text("ANALYZE facts"))
+
+
+def period_facts(session: Session, period: Period, types: Collection[str]) -> list[tuple[Any, ...]]:
+    """Every fact of these types that a period's evaluation reads, live or not, in recording
+    order, as the driver's tuples of FACT_COLUMNS (`dead_facts` says which are not live).
+
+    Liveness is left to the caller: as two anti-joins it more than tripled PostgreSQL's time
+    (a hash of every fact's `supersedes_id`, then a sort that spilt to disk), while the facts
+    that stopped counting are few enough to hold in two sets.
+    """
+    q = select(*FACT_COLUMNS).where(period_clause(period), Fact.type.in_(sorted(types)))
+    return driver_rows(session, q.order_by(Fact.seq))
+
+
+def dead_facts(session: Session) -> tuple[set[str], set[int]]:
+    """The client ids of the facts that something supersedes, and the seqs of retracted facts.
+
+    Read before the facts themselves: a correction or retraction recorded in between is then
+    either missed (the facts read are as they were before it) or read together with the fact
+    it corrects, of which the engine keeps only the newer.
+    """
+    corrected = select(Fact.supersedes_id).where(Fact.supersedes_id.is_not(None))
+    retracted = select(Retraction.fact_seq)
+    return (
+        {c for (c,) in driver_rows(session, corrected)},
+        {s for (s,) in driver_rows(session, retracted)},
+    )
+
+
+def driver_rows(session: Session, stmt: ClauseElement) -> list[tuple[Any, ...]]:
+    """Runs a query on the driver's own cursor, in the session's transaction: rows are the
+    driver's tuples, without SQLAlchemy's per-row processing (nor its result types)."""
+    conn = session.connection()
+    compiled = stmt.compile(dialect=conn.dialect)
+    assert isinstance(compiled, SQLCompiler)
+    state = compiled.construct_expanded_state()  # IN lists expanded for the driver
+    params = {
+        k: proc(v) if (proc := state.processors.get(k)) is not None else v
+        for k, v in state.parameters.items()
+    }
+    args: Any = params if state.positiontup is None else [params[k] for k in state.positiontup]
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    cur = dbapi.cursor()
+    try:
+        cur.execute(state.statement, args)
+        rows: list[tuple[Any, ...]] = list(cur.fetchall())
+    finally:
+        cur.close()
+    return rows

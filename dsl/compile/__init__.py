@@ -1,0 +1,5 @@
+"""Checked program to compiled ruleset: the IR, its canonical form and digest, generated code.
+
+`runtime` is the one module generated evaluator code may use; the engine calls it too.
+May import `dsl.syntax`, `dsl.check` and `dsl.facts`.
+"""

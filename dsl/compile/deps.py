@@ -1,0 +1,48 @@
+"""Dependencies between scorecards: references, joint-liability links, peer ranking."""
+
+from __future__ import annotations
+
+from dsl.compile.ir import CJoint, CScorecard
+from dsl.syntax import nodes as n
+from dsl.syntax.program import Program
+
+
+def uses_rank(sc: n.Scorecard) -> bool:
+    """True when some rule of the scorecard calls rank()."""
+    return any(
+        isinstance(x, n.Call) and x.func == "rank" for x in n.walk((sc.categories, sc.components))
+    )
+
+
+def scorecard_refs(sc: n.Scorecard, program: Program) -> set[str]:
+    """Scorecards whose results this one reads (`S[...]` anywhere in it)."""
+    found = {
+        x.obj.id
+        for x in n.walk(sc)
+        if isinstance(x, n.Index) and isinstance(x.obj, n.Name) and x.obj.id in program.scorecards
+    }
+    found.discard(sc.id)
+    return found
+
+
+def dependency_order(cards: dict[str, CScorecard], joints: tuple[CJoint, ...]) -> tuple[str, ...]:
+    """Scorecards in dependency order (references and joint links first); ties by id."""
+    deps = {k: set(c.refs) for k, c in cards.items()}
+    for j in joints:
+        for link in j.links:
+            if link.scorecard != j.into:
+                deps[j.into].add(link.scorecard)
+    out: list[str] = []
+    done: set[str] = set()
+
+    def visit(k: str, stack: tuple[str, ...]) -> None:
+        if k in done or k in stack:
+            return
+        for d in sorted(deps.get(k, ())):
+            visit(d, (*stack, k))
+        done.add(k)
+        out.append(k)
+
+    for k in sorted(cards):
+        visit(k, ())
+    return tuple(out)

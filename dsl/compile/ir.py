@@ -1,0 +1,177 @@
+"""The compiled ruleset: the checked program's structure with generated evaluator functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from dsl.facts.validate import FactSchema
+from dsl.syntax import nodes as n
+
+Fn = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class PerSpec:
+    """A per-occurrence rule: which facts count and how much each is worth."""
+
+    kind: str  # "deduct" | "add" | "bonus" | "penalty"
+    fact: str
+    select: Fn | None
+    amount: Fn
+    limit: Decimal | None
+    once_per: str | None = None
+
+
+@dataclass(frozen=True)
+class CIndicator:
+    """An indicator (or a component): its points and evaluator."""
+
+    id: str
+    title: str | None
+    points: Decimal
+    lead: str | None
+    fn: Fn | None
+    per: PerSpec | None
+    span: n.Span
+
+
+@dataclass(frozen=True)
+class CPart:
+    """A category of indicators, or a component (a part with one rule of its own)."""
+
+    id: str
+    title: str | None
+    weight: Decimal
+    max: Decimal
+    indicators: tuple[CIndicator, ...]
+    is_component: bool
+    span: n.Span
+
+
+@dataclass(frozen=True)
+class CItem:
+    """A bonus or penalty item of an item table."""
+
+    id: str
+    per: PerSpec
+    span: n.Span
+
+
+@dataclass(frozen=True)
+class CItemTable:
+    """A table of items with caps on the bonus and penalty totals."""
+
+    id: str
+    items: tuple[CItem, ...]
+    bonus_cap: Decimal | None
+    penalty_cap: Decimal | None
+
+
+@dataclass(frozen=True)
+class CBand:
+    """A tier or grade with its condition (None: otherwise)."""
+
+    id: str
+    cond: Fn | None
+    span: n.Span
+
+
+@dataclass(frozen=True)
+class CBands:
+    """Tiers or grades, first match wins."""
+
+    kind: str
+    period: str | None
+    round_mode: str
+    bands: tuple[CBand, ...]
+
+
+@dataclass(frozen=True)
+class CRank:
+    """Ranking: in which period kind, grouped by what, by which keys."""
+
+    period: str | None
+    within: Fn | None
+    keys: tuple[tuple[str, bool], ...]  # (result name, descending)
+
+
+@dataclass(frozen=True)
+class CSequence:
+    """Which subjects a sequence holds."""
+
+    id: str
+    subject: str
+    kinds: frozenset[str]
+    where: Fn | None
+
+
+@dataclass(frozen=True)
+class CScorecard:
+    """A scorecard, compiled."""
+
+    id: str
+    title: str | None
+    sequence: CSequence
+    periods: frozenset[str]
+    annual: Fn | None
+    parts: tuple[CPart, ...]
+    items: CItemTable | None
+    final: Fn | None
+    floor: Decimal | None
+    rank: CRank | None
+    vetoes: tuple[tuple[str, str, str], ...]  # (fact type, band kind, band)
+    tiers: CBands | None
+    grades: CBands | None
+    refs: frozenset[str]
+    span: n.Span
+    uses_peers: bool = False  # an indicator ranks the subject among its peers
+
+    @property
+    def has_categories(self) -> bool:
+        """True when the parts are categories of indicators (not components)."""
+        return any(not p.is_component for p in self.parts)
+
+
+@dataclass(frozen=True)
+class CLink:
+    """A joint-liability link."""
+
+    id: str
+    scorecard: str
+    source_kind: str
+    per: PerSpec
+    target: Fn
+    ratio: Decimal | None
+    amount: Decimal | None
+    span: n.Span
+
+
+@dataclass(frozen=True)
+class CJoint:
+    """Links into one scorecard with a cap per period."""
+
+    id: str
+    into: str
+    links: tuple[CLink, ...]
+    cap: Decimal | None
+
+
+@dataclass
+class CompiledRuleset:
+    """Everything the engine needs to score a period."""
+
+    name: str
+    year: int | None
+    places: int
+    round_mode: str
+    digest: str
+    schema: FactSchema
+    scorecards: dict[str, CScorecard]
+    joints: tuple[CJoint, ...]
+    order: tuple[str, ...]
+    program: Any = field(repr=False)
+    sources: dict[str, str] = field(default_factory=dict, repr=False)
+    generated: dict[str, str] = field(default_factory=dict, repr=False)

@@ -1,0 +1,271 @@
+"""The runtime of generated rule code: the only module whose names generated code may use.
+
+Numbers are `Decimal` while they stay exact as decimals (fact values, sums, products) and
+become `Fraction` where a division needs it; the compiler inserts `Q()` where the two meet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    ROUND_UP,
+    Context,
+    Decimal,
+    InvalidOperation,
+)
+from fractions import Fraction
+from typing import Any, Protocol
+
+from dsl.facts.records import Fact
+
+Number = Decimal | Fraction
+D = Decimal
+ZERO = Decimal(0)
+QZERO = Fraction(0)
+
+
+class Ctx(Protocol):
+    """What the runtime reads of a subject in a period (the engine's `dsl.engine.context.Ctx`)."""
+
+    def facts(self, ftype: str) -> Sequence[Fact]:
+        """The subject's live facts of a type in the period."""
+
+    def used(self, f: Fact) -> None:
+        """Records that a rule read this fact (when tracing)."""
+
+
+class Missing(Exception):
+    """A period value a rule needs is absent; the rule scores 0 and is listed missing."""
+
+
+def Q(x: Number | int) -> Fraction:
+    """`x` as an exact rational."""
+    return Fraction(x)
+
+
+def div(a: Number | int, b: Number | int) -> Fraction:
+    """Exact division."""
+    return Fraction(a) / Fraction(b)
+
+
+# ---- rounding ------------------------------------------------------------------------------
+
+_DEC_MODES = {
+    "half_up": ROUND_HALF_UP,
+    "half_even": ROUND_HALF_EVEN,
+    "down": ROUND_DOWN,
+    "up": ROUND_UP,
+    "ceiling": ROUND_CEILING,
+    "floor": ROUND_FLOOR,
+}
+
+
+# Rounding is the one place where a decimal may lose digits, so it has its own context.
+_ROUNDING = Context(prec=200, traps=[InvalidOperation])
+
+
+def round_int(x: Number | int, mode: str) -> int:
+    """`x` rounded to a whole number with a rounding mode (head counts of quotas)."""
+    return int(round_to(x, 0, mode))
+
+
+def round_to(x: Number | int, places: int, mode: str) -> Decimal:
+    """`x` rounded to `places` decimals, exactly (a rational is never cut to a fixed precision)."""
+    quantum = Decimal(1).scaleb(-places)
+    if isinstance(x, int):
+        x = Decimal(x)
+    if isinstance(x, Decimal):
+        return x.quantize(quantum, rounding=_DEC_MODES[mode], context=_ROUNDING)
+    scaled = x * (10**places)
+    whole = _round_fraction(scaled, mode)
+    return (Decimal(whole) * quantum).quantize(quantum, context=_ROUNDING)
+
+
+def _round_fraction(q: Fraction, mode: str) -> int:
+    floor = q.numerator // q.denominator
+    rest = q - floor
+    if rest == 0:
+        return floor
+    if mode == "floor":
+        return floor
+    if mode == "ceiling":
+        return floor + 1
+    if mode == "down":
+        return floor if q > 0 else floor + 1
+    if mode == "up":
+        return floor + 1 if q > 0 else floor
+    half = Fraction(1, 2)
+    if rest != half:
+        return floor + 1 if rest > half else floor
+    if mode == "half_up":
+        return floor + 1 if q > 0 else floor
+    return floor if floor % 2 == 0 else floor + 1
+
+
+# ---- reading facts -------------------------------------------------------------------------
+
+
+def value(c: Ctx, ftype: str, field: str) -> Any:
+    """The live period value of a fact field for the subject; Missing if there is none."""
+    facts = c.facts(ftype)
+    if not facts:
+        raise Missing(ftype)
+    f = facts[-1]
+    c.used(f)
+    v = f.data.get(field)
+    if v is None:
+        raise Missing(ftype)
+    return v
+
+
+def values(c: Ctx, ftype: str, field: str) -> list[Any]:
+    """Every present value of a fact field for the subject in the period."""
+    out = []
+    for f in c.facts(ftype):
+        v = f.data.get(field)
+        if v is not None:
+            c.used(f)
+            out.append(v)
+    return out
+
+
+def mean(c: Ctx, ftype: str, field: str) -> Fraction:
+    """The exact mean of a field over the subject's facts; Missing if there are none."""
+    vs = values(c, ftype, field)
+    if not vs:
+        raise Missing(ftype)
+    return _exact_sum(vs) / len(vs)
+
+
+def _exact_sum(xs: Iterable[Number]) -> Fraction:
+    """Σ as a rational (decimals summed as decimals first: cheaper, and exact)."""
+    dec = ZERO
+    rat = Fraction(0)
+    for x in xs:
+        if isinstance(x, Decimal):
+            dec += x
+        else:
+            rat += x
+    return rat + Fraction(dec)
+
+
+def mean_of(xs: Sequence[Number]) -> Fraction:
+    """The exact mean of numbers; Missing if there are none."""
+    if not xs:
+        raise Missing("mean")
+    return _exact_sum(xs) / len(xs)
+
+
+def count(c: Ctx, ftype: str, pred: Callable[[Any], bool] | None = None) -> Decimal:
+    """How many of the subject's facts of a type (matching `pred`) are in the period."""
+    facts = c.facts(ftype)
+    if pred is None:
+        for f in facts:
+            c.used(f)
+        return Decimal(len(facts))
+    n = 0
+    for f in facts:
+        if pred(f):
+            c.used(f)
+            n += 1
+    return Decimal(n)
+
+
+def distinct(c: Ctx, ftype: str, field: str) -> Decimal:
+    """How many distinct values of a field the subject's facts have."""
+    return Decimal(len(set(values(c, ftype, field))))
+
+
+def weighted_mean(c: Ctx, ftype: str, field: str, by: str, weights: dict[str, Number]) -> Fraction:
+    """Mean per group, then the weighted mean of the groups present (weights rescaled)."""
+    groups: dict[str, list[Number]] = {}
+    for f in c.facts(ftype):
+        v = f.data.get(field)
+        g = f.data.get(by)
+        if v is None or g is None or g not in weights:
+            continue
+        c.used(f)
+        groups.setdefault(g, []).append(v)
+    if not groups:
+        raise Missing(ftype)
+    wsum = Fraction(0)
+    acc = Fraction(0)
+    for g, vs in groups.items():
+        w = Fraction(weights[g])
+        acc += w * _exact_sum(vs) / len(vs)
+        wsum += w
+    if wsum == 0:
+        raise Missing(ftype)
+    return acc / wsum
+
+
+def lookup(table: dict[str, Any], key: Any) -> Any:
+    """A match arm's value for an enum value (checked exhaustive, or with an else arm)."""
+    if key in table:
+        return table[key]
+    if "\0else" in table:
+        return table["\0else"]
+    raise LookupError(f"no match arm for {key!r}")
+
+
+def nmax(*xs: Number | int) -> Number | int:
+    """max() of numbers."""
+    return max(xs)
+
+
+def extreme(xs: Sequence[Number], which: str) -> Number:
+    """max or min of a list (the quarterly finals); Missing when empty."""
+    if not xs:
+        raise Missing(which)
+    return max(xs) if which == "max" else min(xs)
+
+
+def ranked(x: int | None) -> int:
+    """A rank or group size; Missing where the subject is not ranked in this period."""
+    if x is None:
+        raise Missing("rank")
+    return x
+
+
+def nmin(*xs: Number | int) -> Number | int:
+    """min() of numbers."""
+    return min(xs)
+
+
+def competition_rank(values_by_subject: dict[str, Any], subject: str, desc: bool) -> int:
+    """Rank of `subject` among the present values; ties share the best rank (1, 1, 3)."""
+    mine = values_by_subject[subject]
+    if desc:
+        return 1 + sum(1 for v in values_by_subject.values() if v > mine)
+    return 1 + sum(1 for v in values_by_subject.values() if v < mine)
+
+
+def field(f: Any, name: str) -> Any:
+    """A fact's field value (None when an optional field is absent)."""
+    return f.data.get(name)
+
+
+def sum_field(c: Ctx, ftype: str, field: str) -> Decimal:
+    """Σ of a field over the subject's facts that have it."""
+    acc = ZERO
+    for v in values(c, ftype, field):
+        acc += v
+    return acc
+
+
+fsum = sum  # generated code has no builtins
+
+
+def nabs(x: Number | int) -> Number | int:
+    """|x|."""
+    return -x if x < 0 else x
+
+
+def lead_of(leads: dict[str, str], indicator: Any) -> str | None:
+    """The lead department of an indicator named in a fact (None when absent or without one)."""
+    return None if indicator is None else leads.get(indicator)

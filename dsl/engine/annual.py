@@ -1,0 +1,53 @@
+"""Annual results of scorecards scored per quarter: the annual expression over the quarters."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dsl.compile.ir import CScorecard
+from dsl.compile.runtime import Missing, round_to
+from dsl.engine.context import TraceLine
+from dsl.engine.results import SubjectResult
+from dsl.engine.scoring import ResultView
+
+if TYPE_CHECKING:
+    from dsl.engine.period import PeriodRun
+
+
+def score_annual(
+    run: PeriodRun, card: CScorecard, quarters: list[PeriodRun]
+) -> dict[str, SubjectResult]:
+    """Each subject's year from its published quarterly finals."""
+    assert card.annual is not None
+    places, mode = run.compiled.places, run.compiled.round_mode
+    out: dict[str, SubjectResult] = {}
+    for s in run.pops[card.id]:
+        res = SubjectResult(s, card.id, str(run.period), "annual")
+        if s in run.traced:
+            res.trace = []
+        finals = []
+        for q in quarters:
+            qres = q.results.get(card.id, {}).get(s)
+            if qres is not None and qres.final is not None:
+                finals.append(round_to(qres.final, places, mode))
+        res.quarters = finals
+        c = run.ctx(card.id, s)
+        try:
+            res.final = card.annual(ResultView(res, c, run))
+        except Missing:
+            res.final = None
+            res.missing.append("final")
+        except (ArithmeticError, LookupError, TypeError) as e:
+            raise run.rule_error(e, card.span, c) from e
+        if res.trace is not None:
+            res.trace.append(
+                TraceLine(
+                    "annual",
+                    res.final,
+                    f"{card.span.path}:{card.span.line}",
+                    [],
+                    "from quarters " + ", ".join(str(x) for x in finals),
+                )
+            )
+        out[s] = res
+    return out

@@ -1,0 +1,142 @@
+"""What generated rule code sees of a subject: its facts in the period, attributes and peers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Protocol
+
+from dsl.compile.runtime import Missing, competition_rank
+from dsl.facts.records import Fact, Org
+
+_EMPTY: tuple[Fact, ...] = ()
+
+
+class Period(Protocol):
+    """What a context needs of the period being scored (`dsl.engine.period.PeriodRun`)."""
+
+    @property
+    def org(self) -> Org:
+        """The organisation as it stood in the period."""
+
+    def published(self, card: str, subject: str, what: str) -> Decimal | None:
+        """A result as published (rounded), or None before it is scored."""
+
+    def note_ref(self, c: Ctx, card: str, subject: str, what: str, value: Decimal) -> None:
+        """Traces a cross-scorecard reference."""
+
+    def rank_values(self, card: str, key: str, fn: Callable[[Ctx], Any]) -> dict[str, Any]:
+        """Every present value of `fn` over a scorecard's population."""
+
+
+class Ctx:
+    """A subject in a period, for one scorecard."""
+
+    __slots__ = ("_used", "card", "index", "notes", "run", "subject")
+
+    def __init__(
+        self, run: Period, card: str, subject: str, index: dict[str, list[Fact]], traced: bool
+    ) -> None:
+        self.run = run
+        self.card = card
+        self.subject = subject
+        self.index = index
+        self._used: list[Fact] | None = [] if traced else None
+        self.notes: list[str] = []
+
+    def facts(self, ftype: str) -> list[Fact] | tuple[Fact, ...]:
+        """The subject's live facts of a type in the period."""
+        return self.index.get(ftype, _EMPTY)
+
+    def each(self, ftype: str) -> list[Fact] | tuple[Fact, ...]:
+        """The subject's facts of a type, all marked as read (when tracing)."""
+        facts = self.index.get(ftype, _EMPTY)
+        if self._used is not None:
+            self._used.extend(facts)
+        return facts
+
+    def used(self, f: Fact) -> None:
+        """Records that a rule read this fact (only when tracing)."""
+        if self._used is not None:
+            self._used.append(f)
+
+    def take_used(self) -> list[str]:
+        """The ids of the facts read since the last call, in order, without repeats."""
+        if self._used is None:
+            return []
+        ids = list(dict.fromkeys(f.id for f in self._used))
+        self._used.clear()
+        return ids
+
+    def take_notes(self) -> str:
+        """The remarks made since the last call."""
+        text = "; ".join(self.notes)
+        self.notes.clear()
+        return text
+
+    def attr(self, name: str) -> Any:
+        """A person's attribute; Missing when the person has none."""
+        person = self.run.org.persons.get(self.subject)
+        value = person.attrs.get(name) if person else None
+        if value is None:
+            raise Missing(f"attr {name}")
+        return value
+
+    def ancestor(self, kind: str) -> str | None:
+        """The nearest unit of a kind containing the subject."""
+        return self.run.org.ancestor(self.subject, kind)
+
+    def ref(self, card: str, subject: str | None, what: str) -> Decimal:
+        """Another scorecard's published (rounded) result for a subject in this period."""
+        if subject is None:
+            raise Missing(f"{card} result")
+        value = self.run.published(card, subject, what)
+        if value is None:
+            raise Missing(f"{card}[{subject}].{what}")
+        self.run.note_ref(self, card, subject, what, value)
+        return value
+
+    def rank_of(self, key: str, fn: Callable[[Ctx], Any], desc: bool) -> int:
+        """The subject's rank among its scorecard's population by `fn`; ties share the best."""
+        values = self.run.rank_values(self.card, key, fn)
+        if self._used is not None and self.subject in values:
+            fn(self)  # again, to mark the facts this subject's own value came from
+        if self.subject not in values:
+            raise Missing(key)
+        rank = competition_rank(values, self.subject, desc)
+        self.note(f"rank {rank} of {len(values)} with a value")
+        return rank
+
+    def note(self, text: str) -> None:
+        """Adds a remark to the trace of the rule being evaluated (only when tracing)."""
+        if self._used is not None:
+            self.notes.append(text)
+
+
+@dataclass
+class TraceLine:
+    """One step of a subject's evaluation: what was computed, from which rule and facts."""
+
+    what: str
+    value: Decimal | Fraction | int | str | None
+    where: str = ""
+    facts: list[str] = field(default_factory=list)
+    note: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        v = self.value
+        shown = (
+            str(v)
+            if isinstance(v, Decimal | int)
+            else (f"{v.numerator}/{v.denominator}" if isinstance(v, Fraction) else v)
+        )
+        return {
+            "what": self.what,
+            "value": shown,
+            "where": self.where,
+            "facts": self.facts,
+            "note": self.note,
+        }

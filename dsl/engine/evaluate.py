@@ -1,0 +1,105 @@
+"""Scoring a period: every subject of every scorecard, in dependency order, in one batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from decimal import Inexact, localcontext
+
+from dsl.compile.ir import CompiledRuleset
+from dsl.engine.annual import score_annual
+from dsl.engine.joint import joint_amounts
+from dsl.engine.period import PeriodRun, index_periods
+from dsl.engine.ranking import apply_bands, apply_rank
+from dsl.engine.results import SubjectResult
+from dsl.engine.scoring import score_subject
+from dsl.facts.fields import check_org
+from dsl.facts.inputs import gc_paused
+from dsl.facts.periods import Period
+from dsl.facts.records import Fact, InputError, Org, live
+
+
+def run_period(run: PeriodRun) -> None:
+    """Scores every scorecard that applies to the run's period, dependencies first."""
+    for key in run.compiled.order:
+        card = run.compiled.scorecards[key]
+        if run.period.kind in card.periods:
+            joint = joint_amounts(run, key)
+            results = {}
+            for s in run.pops[key]:
+                results[s] = score_subject(run, card, s, joint.get(s))
+                run.results.setdefault(key, {})[s] = results[s]
+        elif run.period.kind == "year" and card.annual is not None and run.quarter_run:
+            quarters = [run.quarter_run(q) for q in run.period.quarters()]
+            results = score_annual(run, card, quarters)
+            run.results[key] = results
+        else:
+            continue
+        apply_rank(run, card, results)
+        apply_bands(run, card, results)
+
+
+@dataclass
+class Evaluation:
+    """The results of a period for every scored subject."""
+
+    compiled: CompiledRuleset
+    period: Period
+    results: list[SubjectResult]
+
+    def for_subject(self, subject: str) -> list[SubjectResult]:
+        """The results of one subject (one per scorecard that scores it)."""
+        return [r for r in self.results if r.subject == subject]
+
+
+def evaluate(
+    compiled: CompiledRuleset,
+    org: Org,
+    facts: list[Fact],
+    period: Period,
+    traced: Collection[str] = (),
+    focus: bool = False,
+    org_at: Callable[[Period], Org] | None = None,
+) -> Evaluation:
+    """Scores `period` (a quarter or a year) for every subject of every scorecard.
+
+    With `focus`, scorecards whose results need no peers are scored only for the `traced`
+    subjects (what `explain` needs); other results are then incomplete. `org_at`, when given,
+    is the organisation as it stood for each period scored (the quarters behind a year may
+    differ from the year's); otherwise `org` serves every period.
+    """
+    orgs = [org, *(org_at(q) for q in period.quarters())] if org_at else [org]
+    for each in {id(o): o for o in orgs}.values():
+        problems = check_org(each, compiled.program.organisation)
+        if problems:
+            raise InputError(
+                "organisation records (they do not fit the ruleset's schema)", problems
+            )
+    periods = {period, *period.quarters()} if period.kind == "year" else {period}
+    with gc_paused():
+        indexes = index_periods(live(facts), periods)
+    runs: dict[Period, PeriodRun] = {}
+
+    def run_of(p: Period) -> PeriodRun:
+        if p not in runs:
+            # Only the asked period is focused: the quarters behind a year need every subject.
+            p_org = org_at(p) if org_at is not None else org
+            r = PeriodRun(
+                compiled, p_org, indexes.get(p, {}), p, traced, run_of, focus and p == period
+            )
+            run_period(r)
+            runs[p] = r
+        return runs[p]
+
+    with localcontext() as ctx, gc_paused():
+        ctx.prec = 200
+        ctx.traps[Inexact] = True  # a decimal result that had to be rounded is a bug, not a score
+        main = run_of(period)
+    ordered: list[SubjectResult] = []
+    for key in sorted(main.results, key=compiled.order.index):
+        ordered.extend(sorted(main.results[key].values(), key=_sort_key))
+    return Evaluation(compiled, period, ordered)
+
+
+def _sort_key(r: SubjectResult) -> tuple[int, str]:
+    return (r.rank if r.rank is not None else 10**9, r.subject)

@@ -1,0 +1,183 @@
+"""One period being scored: its facts indexed by subject and type, its subjects per scorecard,
+the contexts rules read them through, and the results as they are published.
+
+The order in which scorecards are scored is `dsl.engine.evaluate`'s; scoring, joint liability,
+ranking and the annual mean work on a `PeriodRun`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from decimal import Decimal
+from typing import Any
+
+from dsl.compile.ir import CompiledRuleset, CScorecard
+from dsl.compile.runtime import Missing, round_to
+from dsl.engine.context import Ctx, TraceLine
+from dsl.engine.results import SubjectResult
+from dsl.facts.periods import Period
+from dsl.facts.records import Fact, Org
+from dsl.syntax.errors import RuleRuntimeError
+from dsl.syntax.nodes import Span
+
+Index = dict[str, dict[str, list[Fact]]]
+
+
+def index_periods(facts: Iterable[Fact], periods: Collection[Period]) -> dict[Period, Index]:
+    """Live facts grouped by period, subject and type, for several periods in one pass.
+
+    A dated fact belongs to its quarter and its year; a period fact to the period it names.
+    """
+    out: dict[Period, Index] = {p: {} for p in periods}
+    # For each (year, month): the indexes a fact dated then goes to (no Period built per fact).
+    by_month: dict[tuple[int, int], tuple[Index, ...]] = {}
+    for year in {p.year for p in periods}:
+        for month in range(1, 13):
+            keys = (Period(year), Period(year, (month + 2) // 3))
+            by_month[(year, month)] = tuple(out[k] for k in keys if k in out)
+    none: tuple[Index, ...] = ()
+    for f in facts:
+        d = f.date
+        if d is not None:
+            targets = by_month.get((d.year, d.month), none)
+        else:
+            index = out.get(f.period) if f.period is not None else None
+            targets = (index,) if index is not None else none
+        for index in targets:
+            by_type = index.get(f.subject)
+            if by_type is None:
+                by_type = index[f.subject] = {}
+            lst = by_type.get(f.type)
+            if lst is None:
+                by_type[f.type] = [f]
+            else:
+                lst.append(f)
+    return out
+
+
+def index_facts(facts: Iterable[Fact], period: Period) -> Index:
+    """Live facts of one period grouped by subject and type."""
+    return index_periods(facts, (period,))[period]
+
+
+def population(card: CScorecard, org: Org) -> list[str]:
+    """The subjects of a scorecard's sequence by kind, sorted by id (before any `where`)."""
+    seq = card.sequence
+    if seq.subject == "person":
+        return sorted(org.persons)
+    return sorted(u.id for u in org.units.values() if not seq.kinds or u.kind in seq.kinds)
+
+
+class PeriodRun:
+    """The evaluation of one period (a quarter or a year) for every scorecard."""
+
+    def __init__(
+        self,
+        compiled: CompiledRuleset,
+        org: Org,
+        index: Index,
+        period: Period,
+        traced: Collection[str],
+        annual_of: Callable[[Period], PeriodRun] | None,
+        focus: bool = False,
+    ) -> None:
+        self.compiled = compiled
+        self.org = org
+        self.period = period
+        self.index = index
+        self.traced = traced
+        self.results: dict[str, dict[str, SubjectResult]] = {}
+        self.ctxs: dict[str, dict[str, Ctx]] = {}
+        self._rank_cache: dict[tuple[str, str], dict[str, Any]] = {}
+        self.quarter_run = annual_of
+        self.pops = {k: self._members(c, focus) for k, c in compiled.scorecards.items()}
+
+    def _members(self, card: CScorecard, focus: bool) -> list[str]:
+        subjects = population(card, self.org)
+        if focus and self._local(card):
+            # Explaining: a scorecard whose results need no peers is scored for the traced only.
+            subjects = [s for s in subjects if s in self.traced]
+        where = card.sequence.where
+        if where is None:
+            return subjects
+        return [s for s in subjects if where(Ctx(self, card.id, s, self.index.get(s, {}), False))]
+
+    def _local(self, card: CScorecard) -> bool:
+        """True when no result in this period needs the scorecard's other subjects."""
+        kind = self.period.kind
+        if kind not in card.periods or card.uses_peers:
+            return False
+        if any(
+            s is not None and s.period in (None, kind) for s in (card.rank, card.tiers, card.grades)
+        ):
+            return False
+        others = self.compiled.scorecards.values()
+        if any(card.id in c.refs for c in others):
+            return False
+        return not any(link.scorecard == card.id for j in self.compiled.joints for link in j.links)
+
+    def ctx(self, card: str, subject: str) -> Ctx:
+        """The (cached) context of a subject for a scorecard in this period."""
+        by_card = self.ctxs.setdefault(card, {})
+        c = by_card.get(subject)
+        if c is None:
+            c = Ctx(self, card, subject, self.index.get(subject, {}), subject in self.traced)
+            by_card[subject] = c
+        return c
+
+    def rank_values(self, card: str, key: str, fn: Callable[[Ctx], Any]) -> dict[str, Any]:
+        """Every present value of `fn` over a scorecard's population (computed once)."""
+        got = self._rank_cache.get((card, key))
+        if got is None:
+            got = {}
+            for s in self.pops[card]:
+                try:
+                    # An untraced context: reading peers' facts must not mark the traced subject's.
+                    got[s] = fn(Ctx(self, card, s, self.index.get(s, {}), False))
+                except Missing:
+                    continue
+            self._rank_cache[(card, key)] = got
+        return got
+
+    def published(self, card: str, subject: str, what: str) -> Decimal | None:
+        """A result as published: rounded to the ruleset's places."""
+        res = self.results.get(card, {}).get(subject)
+        if res is None:
+            return None
+        value = res.parts.get(what, res.indicators.get(what, getattr(res, what, None)))
+        if value is None:
+            return None
+        return round_to(value, self.compiled.places, self.compiled.round_mode)
+
+    def rule_error(
+        self, err: BaseException, span: Span, c: Ctx, rule: Callable[[Ctx], Any] | None = None
+    ) -> RuleRuntimeError:
+        """A failure inside a rule, with the rule's line, the subject and the facts it read."""
+        tb = err.__traceback__
+        line = span
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            if code.co_filename in self.compiled.generated:
+                line = Span(code.co_filename, tb.tb_lineno, 1, tb.tb_lineno, 1)
+            tb = tb.tb_next
+        facts = tuple(f.id for t in c.index.values() for f in t)[:20]
+        if rule is not None:
+            # Run the rule again, traced, to name exactly the facts it read before failing.
+            probe = Ctx(self, c.card, c.subject, c.index, True)
+            try:
+                rule(probe)
+            except Exception:
+                facts = tuple(probe.take_used())
+        if isinstance(err, ZeroDivisionError):
+            message = "division by zero"
+        else:
+            message = f"{type(err).__name__}: {err}"
+        return RuleRuntimeError(f"{message} in {self.period}", line, c.subject, facts)
+
+    def note_ref(self, c: Ctx, card: str, subject: str, what: str, value: Decimal) -> None:
+        """Traces a cross-scorecard reference."""
+        res = self.results.get(c.card, {}).get(c.subject)
+        if c.subject in self.traced and res is not None and res.trace is not None:
+            res.trace.append(
+                TraceLine(f"uses {card}[{subject}].{what}", value, note="as published (rounded)")
+            )

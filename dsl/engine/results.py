@@ -1,0 +1,62 @@
+"""Results of scoring: one per subject and scorecard, and their JSON form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from dsl.compile.runtime import round_to
+from dsl.engine.context import TraceLine
+
+Number = Decimal | Fraction
+
+
+@dataclass
+class SubjectResult:
+    """A subject's exact result on one scorecard for one period."""
+
+    subject: str
+    scorecard: str
+    period: str
+    kind: str  # "categories" | "components" | "annual"
+    parts: dict[str, Number] = field(default_factory=dict)
+    indicators: dict[str, Number] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    base: Number | None = None
+    bonus: Number | None = None
+    penalty: Number | None = None
+    joint: Number | None = None
+    raw: Number | None = None
+    final: Number | None = None
+    rank: int | None = None
+    n: int | None = None
+    tier: str | None = None
+    grade: str | None = None
+    quarters: list[Decimal] | None = None
+    trace: list[TraceLine] | None = None
+
+    def as_json(self, places: int, mode: str) -> dict[str, Any]:
+        """The published form: decimals as strings rounded to the ruleset's places."""
+
+        def r(x: Number | None) -> str | None:
+            return None if x is None else str(round_to(x, places, mode))
+
+        out: dict[str, Any] = {"subject": self.subject, "scorecard": self.scorecard}
+        out["final"] = r(self.final)
+        if self.kind == "annual":
+            out["quarters"] = [r(q) for q in self.quarters or []]
+        else:
+            for key in ("base", "bonus", "penalty", "joint"):
+                out[key] = r(getattr(self, key))
+            if self.kind == "categories":
+                out["categories"] = {k: r(v) for k, v in self.parts.items()}
+                out["indicators"] = {k: r(v) for k, v in self.indicators.items()}
+            else:
+                out["components"] = {k: r(v) for k, v in self.parts.items()}
+            out["missing"] = sorted(self.missing)
+        out["rank"] = self.rank
+        out["tier"] = self.tier
+        out["grade"] = self.grade
+        return out

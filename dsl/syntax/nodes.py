@@ -1,0 +1,565 @@
+"""Syntax tree of the rule language: frozen dataclasses, each carrying the source span it came from.
+
+Spans are excluded from equality and from the canonical form (`dsl.compile.canonical`), so two trees
+that differ only in layout, comments or file placement compare equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields, is_dataclass
+from decimal import Decimal
+from typing import Literal
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A region of a rule file: 1-based line and column of its start and (exclusive) end."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+NOWHERE = Span("<builtin>", 0, 0, 0, 0)
+
+
+def _span() -> Span:
+    return field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A name used to refer to something declared elsewhere."""
+
+    name: str
+    span: Span = _span()
+
+
+# ---- expressions ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Num:
+    """A decimal literal; `percent` literals (`20%`) already hold their fraction (0.2)."""
+
+    value: Decimal
+    text: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Str:
+    """A string literal."""
+
+    value: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Name:
+    """A bare name: a let binding, a fact field, an enum value, or a result such as `base`."""
+
+    id: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ByTable:
+    """`by FIELD { key: weight, ... }` inside a call such as `weighted_mean`."""
+
+    field: Ref
+    table: Table
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument of a call, with its optional order (`desc`) and `by` table."""
+
+    value: Expr
+    order: Literal["asc", "desc"] | None = None
+    by: ByTable | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call of a built-in function: `value(f.x)`, `rank(e desc)`, `max(a, b)`, ..."""
+
+    func: str
+    args: tuple[Arg, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Attr:
+    """`obj.name`: a fact field (`rating.value`) or a result of another scorecard."""
+
+    obj: Expr
+    name: Ref
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Index:
+    """`obj[index]`: another scorecard's result for a subject, `county[ancestor(county_bureau)]`."""
+
+    obj: Expr
+    index: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Unary:
+    """`-x` or `not x`."""
+
+    op: Literal["-", "not"]
+    operand: Expr
+    span: Span = _span()
+
+
+BinOp = Literal["+", "-", "*", "/", "<", "<=", ">", ">=", "==", "!=", "and", "or"]
+
+
+@dataclass(frozen=True)
+class Binary:
+    """An arithmetic, comparison or logical operation."""
+
+    op: BinOp
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class If:
+    """`if c then a else b`."""
+
+    cond: Expr
+    then: Expr
+    else_: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class MatchArm:
+    """One arm of a `match`: an enum value (or `else`) and its result."""
+
+    key: str
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Match:
+    """`match e { a: 1.0, b: 0.85, else: 0 }`: a lookup by enum value."""
+
+    subject: Expr
+    arms: tuple[MatchArm, ...]
+    span: Span = _span()
+
+
+Expr = Num | Str | Name | Call | Attr | Index | Unary | Binary | If | Match
+
+
+@dataclass(frozen=True)
+class TableEntry:
+    """`key: number` in a level table or weight table."""
+
+    key: str
+    value: Num
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Table:
+    """`{ provincial: 3, municipal: 1.5 }`."""
+
+    entries: tuple[TableEntry, ...]
+    span: Span = _span()
+
+
+# ---- declarations --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RulesetDecl:
+    """The ruleset header: name, year, periods and rounding of reported values."""
+
+    name: str
+    year: int | None
+    periods: tuple[str, ...]
+    round_places: int | None
+    round_mode: Ref | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class UnitKind:
+    """A kind of organisational unit (`county_bureau "县区局"`)."""
+
+    id: str
+    title: str | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Range:
+    """Bounds of a number field; `None` means unbounded on that side."""
+
+    low: Decimal | None
+    low_inclusive: bool
+    high: Decimal | None
+    high_inclusive: bool
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class EnumValue:
+    """One value of an enum field, with its display title."""
+
+    id: str
+    title: str | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """A field's type: a named type (`number`, `text`, `person`, ...) or an enum."""
+
+    name: str | None
+    values: tuple[EnumValue, ...]
+    range: Range | None
+    optional: bool
+    span: Span = _span()
+
+    @property
+    def is_enum(self) -> bool:
+        """True for an enum type (`a | b | c`)."""
+        return self.name is None
+
+
+@dataclass(frozen=True)
+class FieldDecl:
+    """A typed field of a fact type or of the person attributes."""
+
+    name: str
+    type: FieldType
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class OrganisationDecl:
+    """The organisation schema: unit kinds and person attributes."""
+
+    kinds: tuple[UnitKind, ...]
+    attrs: tuple[FieldDecl, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class SequenceDecl:
+    """A peer group: which subjects are ranked together."""
+
+    id: str
+    title: str | None
+    subject: Literal["unit", "person"]
+    kinds: tuple[Ref, ...]
+    where: Expr | None
+    span: Span = _span()
+
+
+FactKind = Literal["dated", "period", "period_many"]
+
+
+@dataclass(frozen=True)
+class FactDecl:
+    """A fact type: its fields, whether dated or a period value, and what subjects it is on."""
+
+    id: str
+    title: str | None
+    kind: FactKind
+    subjects: tuple[Literal["unit", "person"], ...]
+    fields: tuple[FieldDecl, ...]
+    unscored: bool
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Let:
+    """`let name = expr` inside an indicator or component."""
+
+    name: str
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A per-fact amount: a fixed number, or a table keyed by one of the fact's enum fields."""
+
+    value: Num | None
+    by: Ref | None
+    table: Table | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ScoreRule:
+    """`score expr`."""
+
+    expr: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class PerRule:
+    """`deduct per FACT ... floor N` or `add per FACT ... ceiling N`."""
+
+    kind: Literal["deduct", "add"]
+    fact: Ref
+    where: Expr | None
+    amount: Amount
+    limit: Num | None
+    limit_kind: Literal["floor", "ceiling"] | None = None
+    span: Span = _span()
+
+
+Rule = ScoreRule | PerRule
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """An indicator: points, optional lead department, and its scoring rule."""
+
+    id: str
+    title: str | None
+    points: Num
+    lead: Ref | None
+    lets: tuple[Let, ...]
+    rule: Rule
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Category:
+    """A weighted category of indicators, out of `max` points."""
+
+    id: str
+    title: str | None
+    weight: Num
+    max: Num
+    indicators: tuple[Indicator, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Component:
+    """A weighted component scored directly by a rule (used for persons)."""
+
+    id: str
+    title: str | None
+    weight: Num
+    max: Num
+    lets: tuple[Let, ...]
+    rule: Rule
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class RankKey:
+    """One key of a ranking: a result name and its order."""
+
+    name: Ref
+    order: Literal["asc", "desc"]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class RankSpec:
+    """How subjects are ranked: in which period, within which group, by which keys."""
+
+    period: str | None
+    within: Expr | None
+    keys: tuple[RankKey, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Veto:
+    """`veto FACT tier third`: a fact that forces a tier or grade (一票否决)."""
+
+    fact: Ref
+    band_kind: Literal["tier", "grade"]
+    band: Ref
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Band:
+    """One tier or grade and its condition (`None` for `otherwise`)."""
+
+    id: str
+    cond: Expr | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Tiers or grades by quota, first match wins, with the rounding of head counts."""
+
+    kind: Literal["tier", "grade"]
+    period: str | None
+    round_mode: Ref
+    bands: tuple[Band, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """A scorecard for the subjects of one sequence."""
+
+    id: str
+    title: str | None
+    sequence: Ref
+    periods: tuple[str, ...]
+    annual: Expr | None
+    categories: tuple[Category, ...]
+    components: tuple[Component, ...]
+    items: Ref | None
+    final: Expr | None
+    floor: Num | None
+    rank: RankSpec | None
+    vetoes: tuple[Veto, ...]
+    tiers: Bands | None
+    grades: Bands | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Item:
+    """A bonus or penalty item: per fact, a fixed amount or one by level."""
+
+    id: str
+    kind: Literal["bonus", "penalty"]
+    fact: Ref
+    where: Expr | None
+    amount: Amount
+    once_per: Ref | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Cap:
+    """`cap bonus 5`: the most a subject's bonus (or penalty) total may reach."""
+
+    kind: Literal["bonus", "penalty"]
+    value: Num
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ItemTable:
+    """A named table of bonus and penalty items with caps (加减分)."""
+
+    id: str
+    title: str | None
+    items: tuple[Item, ...]
+    caps: tuple[Cap, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Link:
+    """A joint-liability link: facts scored on one scorecard pass an amount to a target."""
+
+    id: str
+    scorecard: Ref
+    source_kind: Literal["indicator", "item", "fact"]
+    source: Ref
+    target: Expr
+    ratio: Num | None
+    amount: Num | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Joint:
+    """A group of joint-liability links into one scorecard, with a cap per period."""
+
+    id: str
+    title: str | None
+    into: Ref
+    links: tuple[Link, ...]
+    cap: Num | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """`expect subject.field == value` in a test."""
+
+    subject: str
+    field: str
+    value: Num | Ref
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class TestDecl:
+    """A test beside the rules: an organisation and facts in, expected results out."""
+
+    id: str
+    title: str | None
+    org: Str | None
+    facts: Str | None
+    period: str | None
+    expect_files: tuple[Str, ...]
+    expects: tuple[Expectation, ...]
+    span: Span = _span()
+
+
+Decl = (
+    RulesetDecl
+    | OrganisationDecl
+    | SequenceDecl
+    | FactDecl
+    | Scorecard
+    | ItemTable
+    | Joint
+    | TestDecl
+)
+
+
+def walk(value: object) -> Iterator[object]:
+    """Every node under `value` (itself included), depth first; spans are not visited."""
+    if isinstance(value, tuple):
+        for item in value:
+            yield from walk(item)
+    elif is_dataclass(value) and not isinstance(value, type | Span):
+        yield value
+        for f in fields(value):
+            yield from walk(getattr(value, f.name))
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A `#` comment, kept for the formatter."""
+
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Module:
+    """One parsed rule file."""
+
+    path: str
+    decls: tuple[Decl, ...]
+    comments: tuple[Comment, ...] = field(default=(), compare=False)

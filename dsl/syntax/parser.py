@@ -1,0 +1,154 @@
+"""Parsing rule files into `Module`s, with syntax errors as diagnostics (never exceptions)."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from lark import Lark
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
+
+from dsl.syntax.errors import Diagnostic
+from dsl.syntax.nodes import Comment, Module, Span
+from dsl.syntax.transformer import SyntaxProblem, to_module
+
+RULE_SUFFIX = ".jx"
+
+# Readable names for the grammar's terminals in "expected ..." messages.
+_TOKEN_NAMES = {
+    "NAME": "a name",
+    "STRING": "a string",
+    "DECIMAL": "a number",
+    "INT": "a whole number",
+    "PERCENT": "a percentage",
+    "PERIOD_LIT": "a period such as 2025Q1",
+    "COMP_OP": "a comparison",
+    "LBRACE": "'{'",
+    "RBRACE": "'}'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "COMMA": "','",
+    "COLON": "':'",
+    "EQUAL": "'='",
+    "DOT": "'.'",
+    "VBAR": "'|'",
+    "MINUS": "'-'",
+    "PLUS": "'+'",
+    "STAR": "'*'",
+    "SLASH": "'/'",
+    "QMARK": "'?'",
+    "$END": "end of file",
+}
+
+
+@cache
+def grammar() -> Lark:
+    """The rule language's LALR parser, built once."""
+    return Lark.open(
+        str(Path(__file__).with_name("grammar.lark")),
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        strict=True,
+        cache=False,
+    )
+
+
+def _token_name(term: str) -> str:
+    if term in _TOKEN_NAMES:
+        return _TOKEN_NAMES[term]
+    for t in grammar().terminals:
+        if t.name == term and t.pattern.type == "str":
+            return f"'{t.pattern.value}'"
+    return term.lower()
+
+
+def _expected(terms: set[str]) -> str:
+    names = sorted({_token_name(t) for t in terms if not t.startswith("__")})
+    if not names:
+        return ""
+    if len(names) > 8:
+        names = [*names[:8], "..."]
+    return "; expected " + (names[0] if len(names) == 1 else "one of " + ", ".join(names))
+
+
+def _syntax_diagnostic(path: str, err: UnexpectedInput) -> Diagnostic:
+    line, col = max(err.line, 1), max(err.column, 1)
+    if isinstance(err, UnexpectedToken):
+        tok = err.token
+        if tok.type == "$END":
+            what = "unexpected end of file"
+            end_col = col + 1
+        else:
+            kind = {"NAME": "name ", "DECIMAL": "number ", "INT": "number ", "STRING": "string "}
+            what = f"unexpected {kind.get(tok.type, '')}{str(tok)!r}"
+            end_col = (tok.end_column or col + 1) if tok.end_line == tok.line else col + 1
+        msg = what + _expected(set(err.accepts or err.expected))
+        return Diagnostic(Span(path, line, col, line, end_col), "error", "E001", msg)
+    if isinstance(err, UnexpectedCharacters):
+        ch = err.char
+        msg = f"unexpected character {ch!r}" + _expected(set(err.allowed or ()))
+        return Diagnostic(Span(path, line, col, line, col + 1), "error", "E002", msg)
+    if isinstance(err, UnexpectedEOF):
+        msg = "unexpected end of file" + _expected(set(err.expected))
+        return Diagnostic(Span(path, line, col, line, col + 1), "error", "E001", msg)
+    return Diagnostic(Span(path, line, col, line, col + 1), "error", "E001", str(err))
+
+
+@dataclass
+class ParseResult:
+    """A parsed file (or None on a syntax error) and its diagnostics."""
+
+    module: Module | None
+    diagnostics: list[Diagnostic]
+
+
+_COMMENT_OR_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
+
+
+def scan_comments(text: str, path: str) -> tuple[Comment, ...]:
+    """Every `#` comment of a file (a `#` inside a string literal is not one)."""
+    found: list[Comment] = []
+    line_starts = [0]
+    line_starts.extend(i + 1 for i, ch in enumerate(text) if ch == "\n")
+    for m in _COMMENT_OR_STRING.finditer(text):
+        if m.group().startswith("#"):
+            line = bisect_right(line_starts, m.start())
+            col = m.start() - line_starts[line - 1] + 1
+            span = Span(path, line, col, line, col + len(m.group()))
+            found.append(Comment(m.group(), span))
+    return tuple(found)
+
+
+def parse_text(text: str, path: str) -> ParseResult:
+    """Parses one file's text; a syntax error becomes a diagnostic, never an exception."""
+    try:
+        tree = grammar().parse(text)
+    except UnexpectedInput as err:
+        return ParseResult(None, [_syntax_diagnostic(path, err)])
+    try:
+        module = to_module(tree, path, scan_comments(text, path))
+    except VisitError as err:
+        if isinstance(err.orig_exc, SyntaxProblem):
+            problem = err.orig_exc
+            return ParseResult(None, [Diagnostic(problem.span, "error", "E003", problem.message)])
+        raise
+    return ParseResult(module, [])
+
+
+def rule_files(root: Path) -> list[Path]:
+    """The rule files of a ruleset: the file itself, or every `*.jx` under the folder, sorted."""
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob(f"*{RULE_SUFFIX}") if p.is_file())

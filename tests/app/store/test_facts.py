@@ -1,0 +1,186 @@
+"""Recording facts: validation, idempotence, conflicts, corrections, retractions, history."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict, Invalid
+from app.services.factcheck import FactChecker
+from app.services.facts import history, import_facts, record_facts, retract, write_rows
+from app.store.models import Fact
+from dsl.facts.periods import Period
+from tests.app.util import USER, from_db, load_example, org_now, rules
+
+
+def _write(path: Path, facts: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(f) + "\n" for f in facts), encoding="utf-8")
+    return path
+
+
+def _count(engine: Engine) -> int:
+    with Session(engine) as s:
+        return s.execute(select(func.count(Fact.seq))).scalar_one()
+
+
+def _k1(fid: str, value: float, **more: Any) -> dict[str, Any]:
+    base = {"id": fid, "type": "revenue_completion", "subject": "nanyue", "period": "2025Q1"}
+    return {**base, "data": {"value": value}, **more}
+
+
+def _final(engine: Engine, subject: str) -> str:
+    results = from_db(engine, rules(2025), Period(2025, 1))["results"]
+    return str(next(r for r in results if r["subject"] == subject)["final"])
+
+
+@pytest.fixture
+def loaded(engine: Engine) -> Engine:
+    """The handworked example, imported."""
+    load_example(engine, "handworked", rules(2025))
+    return engine
+
+
+def test_importing_the_same_file_twice_changes_nothing(loaded: Engine) -> None:
+    before = _count(loaded)
+    again = load_example(loaded, "handworked", rules(2025))
+    assert (again.added, again.unchanged) == (0, before)
+    assert _count(loaded) == before
+
+
+def test_a_bad_line_rejects_the_whole_import(loaded: Engine, tmp_path: Path) -> None:
+    bad = _k1("n1", 99)
+    bad["data"] = {"value": "lots"}
+    ok = {"id": "n0", "type": "overdue_document", "subject": "nanyue", "date": "2025-03-01"}
+    path = _write(tmp_path / "f.jsonl", [ok, bad])
+    org, _ = org_now(loaded)
+    before = _count(loaded)
+    with pytest.raises(Invalid) as e:
+        import_facts(loaded, path, rules(2025).schema, org, USER)
+    [problem] = e.value.problems
+    assert (problem.line, problem.ident, problem.field) == (2, "n1", "data.value")
+    assert _count(loaded) == before
+
+
+def test_skip_invalid_records_the_rest_and_lists_what_it_skipped(
+    loaded: Engine, tmp_path: Path
+) -> None:
+    good = {"id": "n2", "type": "overdue_document", "subject": "nanyue", "date": "2025-03-01"}
+    path = _write(tmp_path / "f.jsonl", [{**good, "subject": "nowhere", "id": "n1"}, good])
+    org, _ = org_now(loaded)
+    got = import_facts(loaded, path, rules(2025).schema, org, USER, skip_invalid=True)
+    assert got.added == 1
+    assert [(p.line, p.field) for p in got.skipped] == [(1, "subject")]
+
+
+def test_same_id_other_content_is_a_conflict(loaded: Engine) -> None:
+    org, _ = org_now(loaded)
+    schema = rules(2025).schema
+    again = record_facts(
+        loaded,
+        [_k1("f2", 98.50, supersedes="f1", evidence="衡税函〔2025〕31号（更正）")],
+        schema,
+        org,
+        USER,
+        "t",
+    )
+    assert (again.added, again.unchanged) == (0, 1)
+    with pytest.raises(Invalid) as e:
+        record_facts(loaded, [_k1("f2", 99, supersedes="f1")], schema, org, USER, "t")
+    assert e.value.problems[0].field == "id"
+    assert "other content" in e.value.problems[0].message
+
+
+def test_a_second_live_period_value_must_supersede(loaded: Engine) -> None:
+    org, _ = org_now(loaded)
+    schema = rules(2025).schema
+    with pytest.raises(Invalid) as e:
+        record_facts(loaded, [_k1("n1", 100)], schema, org, USER, "t")
+    assert "supersede it instead" in e.value.problems[0].message
+    with pytest.raises(Invalid) as e:
+        record_facts(loaded, [_k1("n1", 100, supersedes="f1")], schema, org, USER, "t")
+    assert "already corrected by f2" in e.value.problems[0].message
+
+
+def test_a_correction_changes_the_score_and_keeps_the_history(loaded: Engine) -> None:
+    org, _ = org_now(loaded)
+    before = _final(loaded, "nanyue")
+    record_facts(loaded, [_k1("n1", 100, supersedes="f2")], rules(2025).schema, org, USER, "t")
+    assert _final(loaded, "nanyue") != before
+    k1 = [h for h in history(loaded, "nanyue") if h["type"] == "revenue_completion"]
+    assert [(h["id"], h["status"]) for h in k1] == [
+        ("f1", "superseded by f2"),
+        ("f2", "superseded by n1"),
+        ("n1", "live"),
+    ]
+    assert [h["data"]["value"] for h in k1] == ["97.0", "98.5", "100"]
+
+
+def test_a_retraction_withdraws_a_fact_and_says_who_and_why(loaded: Engine) -> None:
+    before = _final(loaded, "nanyue")
+    overdue = [h for h in history(loaded, "nanyue") if h["type"] == "overdue_document"]
+    retract(loaded, overdue[0]["id"], "auditor", "recorded twice")
+    assert _final(loaded, "nanyue") != before
+    after = next(h for h in history(loaded, "nanyue") if h["id"] == overdue[0]["id"])
+    assert after["status"] == "retracted"
+    assert after["retracted"]["by"] == "auditor"
+    assert after["retracted"]["why"] == "recorded twice"
+    with pytest.raises(Conflict):
+        retract(loaded, overdue[0]["id"], "auditor", "again")
+
+
+def test_sequence_numbers_follow_the_file_and_timestamps_are_utc(loaded: Engine) -> None:
+    with Session(loaded) as s:
+        rows = s.execute(select(Fact.seq, Fact.client_id, Fact.recorded_at).order_by(Fact.seq))
+        got = rows.all()
+    assert [cid for _, cid, _ in got][:3] == ["f1", "f2", "f3"]
+    assert all(b[0] > a[0] for a, b in itertools.pairwise(got))
+    assert got[0][2].utcoffset() == timedelta(0)
+
+
+def test_decimals_are_exact_in_the_database(loaded: Engine) -> None:
+    org, _ = org_now(loaded)
+    fact = _k1("n1", 0, supersedes="f2")
+    fact["data"] = {"value": 99.123456789012345678}
+    line = json.dumps(fact).replace("99.12345678901235", "99.123456789012345678")
+    record_facts(
+        loaded,
+        [json.loads(line, parse_float=__import__("decimal").Decimal)],
+        rules(2025).schema,
+        org,
+        USER,
+        "t",
+    )
+    value = next(h for h in history(loaded, "nanyue") if h["id"] == "n1")["data"]["value"]
+    assert value == "99.123456789012345678"
+
+
+def test_facts_recorded_between_checking_and_writing(loaded: Engine) -> None:
+    """A chunk meets facts recorded meanwhile: the same content is left out, other content is
+    a Conflict that records nothing."""
+    org, _ = org_now(loaded)
+    schema = rules(2025).schema
+    a, b = ({"id": i, "type": "overdue_document", "subject": "nanyue", "date": "2025-03-01"}
+            for i in ("m1", "m2"))  # fmt: skip
+
+    def checked(*raws: dict[str, Any]) -> list[dict[str, Any]]:
+        checker = FactChecker(schema, org, "t", USER, datetime.now(UTC))
+        with Session(loaded) as s:
+            return checker.check(s, list(enumerate(raws, 1))).rows
+
+    rows = checked(a, b)
+    record_facts(loaded, [a], schema, org, USER, "meanwhile")
+    assert write_rows(loaded, rows) == (1, 1)
+    before = _count(loaded)
+    c = {**a, "id": "m3"}
+    rows = checked(c, {**a, "id": "m4"})
+    record_facts(loaded, [{**c, "date": "2025-03-02"}], schema, org, USER, "meanwhile")
+    with pytest.raises(Conflict):
+        write_rows(loaded, rows)
+    assert _count(loaded) == before + 1

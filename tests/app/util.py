@@ -1,0 +1,73 @@
+"""Helpers of the database tests: importing an example, scoring it from files and from the db."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from app.services.facts import ImportResult, import_facts
+from app.services.org import import_org
+from app.services.scoring import score
+from dsl.compile.compiler import compile_path
+from dsl.compile.ir import CompiledRuleset
+from dsl.engine.evaluate import evaluate
+from dsl.engine.report import results_json
+from dsl.facts.inputs import load_inputs
+from dsl.facts.periods import Period
+from tests.app.conftest import EXAMPLES, RULES
+
+USER = "tester"
+
+# Every worked example: its name, the ruleset year and the periods with expected results.
+CASES = [
+    ("handworked", 2025, ["2025Q1", "2025"]),
+    ("handworked", 2024, ["2025Q1"]),
+    ("precision", 2025, ["2025Q1"]),
+    ("random-2024", 2024, ["2024Q2", "2024"]),
+    ("random-2025", 2025, ["2025Q1", "2025Q3", "2025"]),
+]
+
+
+def rules(year: int) -> CompiledRuleset:
+    """The compiled ruleset of a year."""
+    return compile_path(RULES / str(year))
+
+
+def load_example(
+    engine: Engine, name: str, compiled: CompiledRuleset, skip_invalid: bool = False
+) -> ImportResult:
+    """Imports an example's organisation and facts."""
+    folder = EXAMPLES / name
+    raw = json.loads((folder / "org.json").read_text(encoding="utf-8"))
+    import_org(engine, raw, str(folder / "org.json"), USER)
+    org, _ = org_now(engine)
+    return import_facts(
+        engine, folder / "facts.jsonl", compiled.schema, org, USER, skip_invalid, chunk=100
+    )
+
+
+def org_now(engine: Engine) -> Any:
+    """The organisation with every unit and person ever recorded."""
+    from datetime import date
+
+    from sqlalchemy.orm import Session
+
+    from app.services.org import org_at
+
+    with Session(engine) as session:
+        return org_at(session, date.max, closed=True)
+
+
+def from_files(compiled: CompiledRuleset, org: Path, facts: Path, period: Period) -> dict[str, Any]:
+    """The results JSON of scoring files."""
+    inputs = load_inputs(compiled, org, facts)
+    return results_json(evaluate(compiled, inputs.org, inputs.facts, period))
+
+
+def from_db(engine: Engine, compiled: CompiledRuleset, period: Period) -> dict[str, Any]:
+    """The results JSON of scoring the database."""
+    ev, _ = score(engine, compiled, period)
+    return results_json(ev)

@@ -1,0 +1,190 @@
+"""`jixiao diff`: golden files for every kind of change, the 2024 → 2025 diff, git revisions."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from dsl.audit.diff import diff_rulesets
+from dsl.audit.diff_model import RulesetDiff
+from dsl.audit.diff_render import diff_markdown, diff_text
+from dsl.audit.rulesource import RuleSourceError, load_rules
+from dsl.compile.canonical import digest
+from tests.dsl.helpers import run_cli
+
+REPO = Path(__file__).resolve().parents[3]
+CASES = Path(__file__).with_name("cases")
+GOLDEN = Path(__file__).with_name("golden")
+CASE_NAMES = sorted(p.name for p in CASES.iterdir() if p.is_dir())
+_DIGEST = re.compile(r"\b[0-9a-f]{64}\b|(?<=digest )[0-9a-f]{12}\b")
+
+
+@pytest.fixture(autouse=True)
+def _at_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Positions are shown relative to the working directory, as a user at the repo sees them.
+    monkeypatch.chdir(REPO)
+
+
+def masked(text: str) -> str:
+    """Digests change whenever the canonical form gains a field; the goldens pin the rest."""
+    return _DIGEST.sub("<digest>", text)
+
+
+def golden(name: str, text: str) -> None:
+    """Compares with golden/<name>; UPDATE_GOLDEN=1 rewrites it."""
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
+
+
+def case_diff(case: str) -> RulesetDiff:
+    """The diff of one paired folder under cases/."""
+    base = f"tests/dsl/audit/cases/{case}"
+    return diff_rulesets(load_rules(f"{base}/old"), load_rules(f"{base}/new"))
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_case_golden(case: str) -> None:
+    d = case_diff(case)
+    golden(f"diff-{case}.txt", masked(diff_text(d)))
+    golden(f"diff-{case}.json", masked(json.dumps(d.as_json(), ensure_ascii=False, indent=1)))
+
+
+def test_every_kind_of_change_has_a_case() -> None:
+    seen = {(c.op, c.what, c.attr) for case in CASE_NAMES for c in case_diff(case).changes}
+    for expected in [
+        ("changed", "indicator", "points"),
+        ("changed", "indicator", "rule"),
+        ("changed", "category", "weight"),
+        ("changed", "scorecard", "floor"),
+        ("changed", "cap", "value"),
+        ("changed", "link", "ratio"),
+        ("changed", "joint", "cap"),
+        ("changed", "tier", "rule"),
+        ("changed", "grade", "rule"),
+        ("changed", "rank", "tie-breakers"),
+        ("changed", "item", "amount"),
+        ("changed", "component", "rule"),
+        ("renamed", "indicator", "title"),
+        ("renamed", "category", "title"),
+        ("renamed", "scorecard", "title"),
+        ("renamed", "fact type", "title"),
+        ("added", "indicator", None),
+        ("removed", "indicator", None),
+        ("added", "category", None),
+        ("added", "fact type", None),
+        ("removed", "fact type", None),
+        ("added", "item", None),
+        ("removed", "item", None),
+        ("added", "link", None),
+        ("added", "tier", None),
+        ("added", "grade", None),
+    ]:
+        assert expected in seen
+
+
+def test_only_reformatted_is_empty() -> None:
+    d = case_diff("reformatted")
+    assert d.changes == ()
+    # Files moved, comments and layout changed, indicators reordered: a text diff sees a lot.
+    assert d.old.digest != d.new.digest or d.old.source != d.new.source
+
+
+def test_level_table_per_level_and_formula_parameters() -> None:
+    by = {(c.where, c.attr): c for c in case_diff("level_tables").changes}
+    r2 = by[("scorecard bureau › category key › indicator R2", "rule")]
+    assert [(x.key, x.old, x.new) for x in r2.details] == [("provincial", "3", "2")]
+    rules = {(c.where, c.attr): c for c in case_diff("scoring_rules").changes}
+    r1 = rules[("scorecard bureau › category key › indicator R1", "rule")]
+    assert [(x.key, x.old, x.new) for x in r1.details] == [("number", "2", "3")]
+    assert r1.old_at == "tests/dsl/audit/cases/scoring_rules/old/cards.jx:7"
+    g1 = rules[("scorecard bureau › category general › indicator G1", "rule")]
+    assert g1.details == () and g1.note == "the rule's structure changed"
+
+
+# ---- the shipped rules ----------------------------------------------------------------------
+# Reference README §3, item by item: (op, where, attr, old, new).
+SECTION_3 = {
+    ("changed", "scorecard county › category key › indicator K2", "points", "25", "20"),
+    ("changed", "scorecard county › category key › indicator K3", "points", "15", "20"),
+    ("removed", "scorecard county › category general › indicator G4", None, None, None),
+    ("added", "scorecard county › category general › indicator G3", None, None, None),
+    ("changed", "items unit_items › cap bonus", "value", "4", "5"),
+    ("changed", "items person_items › cap bonus", "value", "2", "3"),
+    ("changed", "joint dept_liability › link issue", "ratio", "10%", "20%"),
+    ("changed", "scorecard county", "floor", None, "60"),
+    ("changed", "scorecard dept", "floor", None, "60"),
+}
+
+
+def test_2024_to_2025_is_exactly_section_3() -> None:
+    d = diff_rulesets(load_rules("rules/2024"), load_rules("rules/2025"))
+    simple = {(c.op, c.where, c.attr, c.old, c.new) for c in d.changes if c.attr != "rule"}
+    simple -= {c for c in simple if c[2] == "final"}
+    assert simple == SECTION_3
+    rules = {c.where: c for c in d.changes if c.attr == "rule"}
+    assert set(rules) == {
+        "scorecard county › category key › indicator K2",
+        "scorecard county › category key › indicator K3",
+        "scorecard county › tier first",
+        "scorecard dept › tier first",
+    }
+    k2 = rules["scorecard county › category key › indicator K2"]
+    assert k2.old is not None and "max(17, 25 - 2 * (r - 1))" in k2.old
+    assert k2.new is not None and "max(12, 20 - (r - 1))" in k2.new
+    assert [(x.old, x.new) for x in k2.details] == [("17", "12"), ("25", "20"), ("2", "1")]
+    assert (k2.old_at, k2.new_at) == ("rules/2024/county.jx:16", "rules/2025/county.jx:16")
+    k3 = rules["scorecard county › category key › indicator K3"]
+    assert [(x.old, x.new) for x in k3.details] == [("3", "4")]
+    for tier in ("scorecard county › tier first", "scorecard dept › tier first"):
+        assert [(x.key, x.old, x.new) for x in rules[tier].details] == [("quota", "25%", "30%")]
+    (final,) = [c for c in d.changes if c.attr == "final"]
+    assert final.where == "scorecard person"
+    assert final.new == (
+        "0.9 * (base + bonus - penalty - joint) + 0.1 * county[ancestor(county_bureau)].final"
+    )
+    assert len(d.changes) == 14
+    # Not reported: the header's name and year, comments, tests, info_adopted's `unscored`.
+    assert not any(c.what in ("ruleset", "fact type") for c in d.changes)
+
+
+def test_2024_to_2025_golden() -> None:
+    d = diff_rulesets(load_rules("rules/2024"), load_rules("rules/2025"))
+    golden("diff-2024-2025.txt", masked(diff_text(d)))
+    golden("diff-2024-2025.md", masked(diff_markdown(d)))
+    golden("diff-2024-2025.json", masked(json.dumps(d.as_json(), ensure_ascii=False, indent=1)))
+    assert d.old.digest == digest(load_rules("rules/2024").program)
+
+
+def test_git_revision_of_a_folder() -> None:
+    if not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    old = load_rules("HEAD:rules/2024")
+    assert old.label == "HEAD:rules/2024"
+    d = diff_rulesets(old, load_rules("HEAD:rules/2025"))
+    k2 = next(c for c in d.changes if c.attr == "points")
+    assert k2.old_at is not None and k2.old_at.startswith("HEAD:rules/2024/")
+    assert len(d.changes) == 14
+
+
+def test_unknown_source_is_an_error() -> None:
+    with pytest.raises(RuleSourceError):
+        load_rules("no/such/folder")
+
+
+def test_cli_formats(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "diff", "rules/2024", "rules/2025", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["format"] == "jixiao-diff/1" and len(data["changes"]) == 14
+    assert data["from"]["year"] == 2024 and data["to"]["year"] == 2025
+    code, out, _ = run_cli(capsys, "diff", "rules/2024", "rules/2025", "--format", "markdown")
+    assert code == 0 and out.startswith("# Rule changes: `rules/2024` → `rules/2025`")
+    code, out, err = run_cli(capsys, "diff", "rules/2024", "nowhere")
+    assert code == 1 and "nowhere" in err

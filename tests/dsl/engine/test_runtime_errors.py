@@ -1,0 +1,96 @@
+"""A failure inside a rule names its file and line, the subject and the facts; no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dsl.compile.compiler import compile_path
+from dsl.engine.evaluate import evaluate
+from dsl.facts.inputs import load_inputs
+from dsl.facts.periods import Period
+from dsl.syntax.errors import RuleRuntimeError
+from tests.dsl.helpers import HANDWORKED, RULES_2025, copy_rules, edit, run_cli, write_facts
+
+K1_RULE = "score if v >= 100 then 30 else max(0, 30 - 3 * (100 - v))"
+# revenue_completion.value is `number >= 0`, so 0 is a valid fact value
+K1_DIVIDING = "score min(30, 30 * 100 / v)"
+
+
+@pytest.fixture
+def dividing_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, int]:
+    """rules/2025 copied to tmp_path (the cwd) with K1 dividing by the completion rate."""
+    rules = copy_rules(RULES_2025, tmp_path / "rules")
+    county = rules / "county.jx"
+    edit(county, K1_RULE, K1_DIVIDING)
+    lines = county.read_text(encoding="utf-8").splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if K1_DIVIDING in text)
+    monkeypatch.chdir(tmp_path)
+    return rules, line
+
+
+def _facts(tmp_path: Path) -> Path:
+    return write_facts(
+        tmp_path / "facts.jsonl",
+        [
+            {"id": "ok1", "type": "revenue_completion", "subject": "hengshan",
+             "period": "2025Q1", "data": {"value": 50}},
+            {"id": "zero1", "type": "revenue_completion", "subject": "nanyue",
+             "period": "2025Q1", "data": {"value": 0}},
+            {"id": "doc1", "type": "overdue_document", "subject": "nanyue",
+             "date": "2025-02-01", "data": {}},
+        ],
+    )  # fmt: skip
+
+
+def test_division_by_zero_in_a_rule_is_reported_at_the_rule(
+    dividing_rules: tuple[Path, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules, line = dividing_rules
+    facts = _facts(tmp_path)
+    argv: list[str | Path] = ["score", rules, "--org", HANDWORKED / "org.json", "--facts", facts]
+    code, out, err = run_cli(capsys, *argv, "--period", "2025Q1")
+    assert code == 1
+    assert out == ""
+    assert "Traceback" not in err
+    assert err.count("\n") == 1  # one line, not a stack
+    assert f"rules/county.jx:{line}:" in err
+    assert "division by zero" in err
+    assert "subject nanyue" in err
+    assert "zero1" in err
+    # only the fact the failing rule read: not hengshan's value, not nanyue's overdue document
+    assert "ok1" not in err
+    assert "doc1" not in err
+
+
+def test_the_error_carries_the_rule_subject_and_facts(
+    dividing_rules: tuple[Path, int], tmp_path: Path
+) -> None:
+    rules, line = dividing_rules
+    compiled = compile_path(rules)
+    inputs = load_inputs(compiled, HANDWORKED / "org.json", _facts(tmp_path))
+    with pytest.raises(RuleRuntimeError) as info:
+        evaluate(compiled, inputs.org, inputs.facts, Period.parse("2025Q1"))
+    err = info.value
+    assert (err.span.path, err.span.line) == ("rules/county.jx", line)
+    assert err.subject == "nanyue"
+    assert err.facts == ("zero1",)
+    assert isinstance(err.__cause__, ZeroDivisionError)
+
+
+def test_the_same_rules_score_when_nothing_is_zero(
+    dividing_rules: tuple[Path, int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules, _ = dividing_rules
+    facts = write_facts(
+        tmp_path / "facts.jsonl",
+        [{"id": "v1", "type": "revenue_completion", "subject": "nanyue", "period": "2025Q1",
+          "data": {"value": 250}}],
+    )  # fmt: skip
+    org = HANDWORKED / "org.json"
+    argv: list[str | Path] = ["score", rules, "--org", org, "--facts", facts, "--period", "2025Q1"]
+    code, out, err = run_cli(capsys, *argv)
+    assert (code, err) == (0, "")
+    # min(30, 3000 / 250) = 12
+    assert '"K1": "12.00"' in out
