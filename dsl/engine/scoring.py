@@ -21,24 +21,33 @@ Number = Decimal | Fraction
 ZERO = Decimal(0)
 
 
+# Where a rational meets a decimal, only the decimal is converted (a rational is used as it is).
+
+
 def add(a: Number, b: Number) -> Number:
     """a + b across decimals and rationals."""
-    if isinstance(a, Fraction) or isinstance(b, Fraction):
-        return Fraction(a) + Fraction(b)
+    if isinstance(a, Fraction):
+        return a + (b if isinstance(b, Fraction) else Fraction(b))
+    if isinstance(b, Fraction):
+        return Fraction(a) + b
     return a + b
 
 
 def sub(a: Number, b: Number) -> Number:
     """a − b across decimals and rationals."""
-    if isinstance(a, Fraction) or isinstance(b, Fraction):
-        return Fraction(a) - Fraction(b)
+    if isinstance(a, Fraction):
+        return a - (b if isinstance(b, Fraction) else Fraction(b))
+    if isinstance(b, Fraction):
+        return Fraction(a) - b
     return a - b
 
 
 def mul(a: Number, b: Number) -> Number:
     """a × b across decimals and rationals."""
-    if isinstance(a, Fraction) or isinstance(b, Fraction):
-        return Fraction(a) * Fraction(b)
+    if isinstance(a, Fraction):
+        return a * (b if isinstance(b, Fraction) else Fraction(b))
+    if isinstance(b, Fraction):
+        return Fraction(a) * b
     return a * b
 
 
