@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from app import exactjson
 from app.store import repository
 from dsl.facts.records import Fact, FactProblem, Org
-from dsl.facts.validate import FactSchema, validate_facts
+from dsl.facts.validate import FactSchema, FactValidator
 
 
 def content_digest(f: Fact) -> str:
@@ -89,16 +89,21 @@ class FactChecker:
     seen: dict[str, tuple[int, str]] = field(default_factory=dict)  # id → (line, digest)
     corrected: set[str] = field(default_factory=set)
     owners: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    validator: FactValidator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.validator = FactValidator(self.schema, self.org)
 
     def check(self, session: Session, records: Sequence[tuple[int, Any]]) -> Checked:
-        """Validates a chunk of (line, JSON object) and sorts it into rows and problems."""
+        """Validates a chunk of (line, JSON object or `Fact` read by the validator's typed
+        reader) and sorts it into rows and problems."""
         out = Checked()
-        targets = {r.get("supersedes") for _, r in records} - {None}
-        local = {r.get("id") for _, r in records}
+        targets = {_key(r, "supersedes") for _, r in records} - {None}
+        local = {_key(r, "id") for _, r in records}
         outside = {t for t in targets if isinstance(t, str) and t not in local}
         known = set(repository.recorded(session, outside - self.seen.keys()))
         known |= outside & self.seen.keys()
-        checked = validate_facts(records, self.schema, self.org, self.source, known)
+        checked = self.validator.validate(records, self.source, known)
         out.problems.extend(checked.problems)
         facts = checked.facts
         digests = [content_digest(f) for f in facts]
@@ -162,3 +167,8 @@ class FactChecker:
 
     def _bad(self, f: Fact, fld: str, msg: str) -> FactProblem:
         return FactProblem(self.source, f.line, f.id, fld, msg)
+
+
+def _key(record: Any, name: str) -> Any:
+    """A key of a JSON record, or the same attribute of a `Fact`."""
+    return getattr(record, name) if type(record) is Fact else record.get(name)
