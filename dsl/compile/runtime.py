@@ -19,7 +19,7 @@ from decimal import (
     InvalidOperation,
 )
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from dsl.facts.records import Fact
 
@@ -45,7 +45,12 @@ class Missing(Exception):
 
 def Q(x: Number | int) -> Fraction:
     """`x` as an exact rational (a rational as it is: they are immutable)."""
-    return x if type(x) is Fraction else Fraction(x)
+    t = type(x)
+    if t is Fraction:
+        return cast(Fraction, x)
+    if t is Decimal:  # two ints: Fraction's quick path, not its checks against the number ABCs
+        return Fraction(*cast(Decimal, x).as_integer_ratio())
+    return Fraction(x)
 
 
 def div(a: Number | int, b: Number | int) -> Fraction:
@@ -147,7 +152,7 @@ def _exact_sum(xs: Iterable[Number]) -> Fraction:
             dec += x
         else:
             rat += x
-    return rat + Fraction(dec)
+    return rat + Q(dec)
 
 
 def mean_of(xs: Sequence[Number]) -> Fraction:
