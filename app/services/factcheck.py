@@ -24,14 +24,22 @@ from dsl.facts.records import Fact, FactProblem, Org
 from dsl.facts.validate import FactSchema, FactValidator
 
 
-def content_digest(f: Fact) -> str:
-    """sha256 of what a fact says (not who recorded it or when); 97.0 and 97 say the same."""
+def content_digest(f: Fact, texts: dict[int, list[str]] | None = None) -> str:
+    """sha256 of what a fact says (not who recorded it or when); 97.0 and 97 say the same.
+
+    `texts` keeps the text of each data dict by identity while the facts live: facts read
+    whole share their data (a million work items, a few dozen dicts)."""
     when = f.date.isoformat() if f.date is not None else str(f.period)
     parts = [f.type, f.subject, when, f.evidence or "", f.supersedes or ""]
-    for key in sorted(f.data):
-        parts.append(key)
-        parts.append(_value_text(f.data[key]))
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    data = texts.get(id(f.data)) if texts is not None else None
+    if data is None:
+        data = []
+        for key in sorted(f.data):
+            data.append(key)
+            data.append(_value_text(f.data[key]))
+        if texts is not None:
+            texts[id(f.data)] = data
+    return hashlib.sha256("\x1f".join(parts + data).encode()).hexdigest()
 
 
 def _value_text(v: Any) -> str:
@@ -106,7 +114,8 @@ class FactChecker:
         checked = self.validator.validate(records, self.source, known)
         out.problems.extend(checked.problems)
         facts = checked.facts
-        digests = [content_digest(f) for f in facts]
+        texts: dict[int, list[str]] = {}  # the facts (and so their data) live meanwhile
+        digests = [content_digest(f, texts) for f in facts]
         in_db = repository.recorded(session, [f.id for f in facts])
         fresh: list[tuple[Fact, str]] = []
         for f, d in zip(facts, digests, strict=True):
