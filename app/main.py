@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app import web
 from app.api import errors
 from app.api.deps import Services
 from app.api.routes import facts, health, org, receipts, rulesets, scores, tokens
@@ -56,13 +57,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=health.VERSION,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by app.web with local assets
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.services = build_services(settings)
     errors.install(app)
     for module in (health, org, facts, rulesets, scores, receipts, tokens):
         app.include_router(module.router, prefix="/v1")
+    web.install(app)
     return app
 
 

@@ -28,6 +28,7 @@ DSL_LAYERS: dict[str, frozenset[str]] = {
 _BELOW_AUDIT = frozenset({*DSL_LAYERS, "dsl.engine"})
 DSL_LAYERS["dsl.audit"] = _BELOW_AUDIT
 DSL_LAYERS["dsl.analysis"] = _BELOW_AUDIT
+DSL_LAYERS["dsl.verify"] = _BELOW_AUDIT
 
 # app/: the shared base (settings, errors, exact JSON) ← store ← services ← api, web, cli;
 # the application factory and the server's configuration on top.
@@ -38,7 +39,8 @@ APP_LAYERS: dict[str, frozenset[str]] = {
     "app.api": APP_BASE | {"app.store", "app.services"},
     "app.web": APP_BASE | {"app.store", "app.services"},
     "app.jobs": APP_BASE | {"app.store", "app.services"},
-    "app.cli": APP_BASE | {"app.store", "app.services", "app.uvicorn_config"},
+    "app.cli": APP_BASE | {"app.store", "app.services", "app.uvicorn_config", "app.lsp"},
+    "app.lsp": APP_BASE,
     "app.main": APP_BASE | {"app.store", "app.services", "app.api", "app.web"},
     "app.uvicorn_config": APP_BASE,
 }
@@ -48,6 +50,7 @@ FORBIDDEN_EXTERNAL: dict[str, frozenset[str]] = {
     "app": frozenset({"lark"}),
     "app.store": frozenset({"fastapi", "starlette"}),
     "app.services": frozenset({"fastapi", "starlette"}),
+    "app.lsp": frozenset({"fastapi", "starlette", "sqlalchemy"}),
 }
 
 

@@ -9,33 +9,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine
 
 from app import exactjson
-from app.errors import NotFound, Unauthorized
+from app.errors import Unauthorized
 from app.services import tokens
-from app.services.cache import ScoreCache, Scored
-from app.services.registry import LoadedRuleset, Registry
+from app.services.cache import Scored
+from app.services.context import Services as Services
+from app.services.context import parse_period as parse_period
+from app.services.context import ruleset_for as ruleset_for
 from app.services.tokens import Principal
-from app.settings import Settings
-from dsl.facts.periods import Period
-
-
-@dataclass
-class Services:
-    """What every request may use: settings, engine, the rulesets in service, the cache."""
-
-    settings: Settings
-    engine: Engine
-    registry: Registry
-    cache: ScoreCache
 
 
 def get_services(request: Request) -> Services:
@@ -77,32 +65,6 @@ Recorder = Annotated[Principal, Depends(_role("facts:write"))]
 FactReader = Annotated[Principal, Depends(_role("facts:read"))]
 Auditor = Annotated[Principal, Depends(_role("audit"))]
 Admin = Annotated[Principal, Depends(_role("admin"))]
-
-
-def parse_period(text: str, field: str = "query.period") -> Period:
-    """A period from a parameter; Invalid naming the field otherwise."""
-    from app.errors import Invalid
-
-    try:
-        return Period.parse(text)
-    except ValueError as e:
-        err = Invalid(str(e))
-        err.details = [{"field": field, "message": str(e)}]
-        raise err from e
-
-
-def ruleset_for(svc: Services, ruleset: str | None, period: Period) -> LoadedRuleset:
-    """The ruleset named (year or digest), else the one serving the period's year."""
-    if ruleset is None:
-        loaded = svc.registry.for_year(period.year)
-        if loaded is None:
-            raise NotFound(f"no ruleset in service for {period.year}; name one with ?ruleset=")
-    else:
-        loaded = svc.registry.resolve(ruleset)
-    header = loaded.compiled.program.header
-    if header is not None and period.kind not in header.periods:
-        raise NotFound(f"ruleset {loaded.compiled.digest[:12]} does not score {period.kind}s")
-    return loaded
 
 
 def scored(svc: Services, ruleset: str | None, period: str) -> Scored:

@@ -108,7 +108,17 @@ def cmd_test(args: argparse.Namespace) -> int:
     """`jixiao test RULES`: run the tests kept beside the rules."""
     from dsl.engine.testing import run_tests
 
-    return run_tests(Path(args.rules), verbose=args.verbose)
+    if not args.ruleset_of:
+        if len(args.rules) != 1:
+            print("jixiao test: give one ruleset (or --ruleset-of FILE...)", file=sys.stderr)
+            return 2
+        return run_tests(Path(args.rules[0]), verbose=args.verbose)
+    from dsl.syntax.roots import ruleset_roots
+
+    worst = 0
+    for root in ruleset_roots(Path(p) for p in args.rules):
+        worst = max(worst, run_tests(root, verbose=args.verbose))
+    return worst
 
 
 def register(sub: Any) -> None:
@@ -125,6 +135,11 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("test", help="run the tests kept beside the rules")
-    p.add_argument("rules", help="ruleset folder or file")
+    p.add_argument(
+        "--ruleset-of",
+        action="store_true",
+        help="run the tests of the ruleset each path belongs to (for pre-commit)",
+    )
+    p.add_argument("rules", nargs="+", help="ruleset folder or file")
     p.add_argument("-v", "--verbose", action="store_true", help="list passing tests too")
     p.set_defaults(func=cmd_test)

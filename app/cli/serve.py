@@ -19,8 +19,9 @@ BANNER = """
   DEMO MODE: no tokens are checked; every request acts as an admin.
   Database: {db} (generated demo data; delete the file to start afresh)
   Listening on {host}:{port}. Do not expose demo mode to a network.
+  Web pages (signed in as the demo admin):  http://{host}:{port}/
+  API documentation:                        http://{host}:{port}/docs
   Try:  curl -s 'http://{host}:{port}/v1/rankings/county_bureaus?period=2025Q1'
-        open http://{host}:{port}/docs
 ================================================================================
 """
 
@@ -66,6 +67,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         url = database_url()
         upgrade(url)
         os.environ.pop(DEMO_ENV, None)
+        print(
+            f"jixiao serve: web pages at http://{args.host}:{args.port}/ (sign in with a token "
+            f"from `jixiao token create`), API documentation at /docs",
+            file=sys.stderr,
+        )
     os.environ[DATABASE_ENV] = url
     os.environ[RULES_ENV] = str(rules.resolve())
     config = NoDelayConfig(

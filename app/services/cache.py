@@ -34,6 +34,7 @@ from app.store.models import OrgRevision, Retraction
 from dsl.engine.evaluate import Evaluation, evaluate
 from dsl.engine.report import explain_json, results_json
 from dsl.facts.periods import Period
+from dsl.facts.records import Org
 
 WINDOW = 65_536
 MAX_ENTRIES = 8
@@ -105,6 +106,7 @@ class Scored:
     inputs: PeriodInputs | None
     gap: tuple[int, int] | None = None
     traced: Evaluation | None = None
+    org: Org | None = None  # the organisation at the period's end (names for pages)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -114,6 +116,10 @@ class Scored:
 
     def explanation(self, subject: str) -> dict[str, Any]:
         """A subject's results with their traces (every subject is traced on first use)."""
+        return explain_json(self.traced_evaluation(), subject)
+
+    def traced_evaluation(self) -> Evaluation:
+        """The evaluation with every subject's trace (made on first use, then kept)."""
         with self.lock:
             if self.traced is None:
                 assert self.inputs is not None
@@ -128,7 +134,7 @@ class Scored:
                     org_at=inp.org_of,
                 )
                 self.inputs = None  # the facts are not needed any more
-        return explain_json(self.traced, subject)
+            return self.traced
 
 
 def _document(ev: Evaluation, wm: Watermark) -> dict[str, Any]:
@@ -206,4 +212,4 @@ class ScoreCache:
         for r in doc["results"]:
             by_subject.setdefault(r["subject"], []).append(r)
         body = orjson.dumps(doc)
-        return Scored(loaded, period, wm, ev, doc, body, by_subject, inputs, gap)
+        return Scored(loaded, period, wm, ev, doc, body, by_subject, inputs, gap, org=inputs.org)

@@ -24,6 +24,7 @@ from app.services.scoring import PeriodInputs, load_period
 from app.store import seqcodec
 from app.store.db import transaction
 from app.store.models import Receipt, ReceiptResult
+from dsl.compile.ir import CompiledRuleset
 from dsl.engine.evaluate import Evaluation, evaluate
 from dsl.engine.report import results_json
 from dsl.facts.periods import Period
@@ -63,6 +64,29 @@ def keep(
         session.flush()
         session.add_all(_result_rows(receipt.id, ev))
         return receipt.id
+
+
+def keep_period(
+    engine: Engine,
+    compiled: CompiledRuleset,
+    period: Period,
+    by: str,
+    published: bool = False,
+    note: str | None = None,
+) -> tuple[int, Evaluation, PeriodInputs]:
+    """Scores a period from the database now and keeps a receipt of it."""
+    from app.services.scoring import score
+
+    ev, inputs = score(engine, compiled, period)
+    return keep(engine, ev, inputs, by, published, note), ev, inputs
+
+
+def listing(engine: Engine, limit: int = 200) -> list[Receipt]:
+    """The newest receipts first."""
+    from sqlalchemy import select
+
+    with Session(engine) as session:
+        return list(session.scalars(select(Receipt).order_by(Receipt.id.desc()).limit(limit)))
 
 
 def _result_rows(receipt_id: int, ev: Evaluation) -> list[ReceiptResult]:

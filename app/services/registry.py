@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from app.errors import NotFound
 from app.services import rulesets
 from dsl.compile.compiler import compile_program
-from dsl.compile.ir import CompiledRuleset
+from dsl.compile.ir import CompiledRuleset, CScorecard
 from dsl.syntax.errors import Diagnostic
 from dsl.syntax.program import load
 
@@ -148,3 +148,9 @@ class Registry:
                 self._by_digest[ref] = entry
             return entry
         raise NotFound(f"no ruleset with digest '{ref}'")
+
+
+def scorecard_for(compiled: CompiledRuleset, ref: str) -> CScorecard | None:
+    """The scorecard named `ref`, else the one ranking the sequence `ref`."""
+    cards = compiled.scorecards
+    return cards.get(ref) or next((c for c in cards.values() if c.sequence.id == ref), None)

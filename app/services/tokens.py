@@ -111,6 +111,11 @@ def authenticate(engine: Engine, secret: str) -> Principal | None:
         row = session.scalar(select(ApiToken).where(ApiToken.secret_sha256 == digest(secret)))
     if row is None or row.revoked_at is not None:
         return None
+    return principal_of(row)
+
+
+def principal_of(row: ApiToken) -> Principal:
+    """The principal a token row stands for."""
     return Principal(
         row.id,
         row.name,

@@ -263,3 +263,20 @@ class ApiToken(Base):
     created_by: Mapped[str] = mapped_column(ID)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+# ---- Web sessions -----------------------------------------------------------------------------
+
+
+class WebSession(Base):
+    """A signed-in browser: the sha256 of its cookie's secret, for one API token, until
+    `expires_at` or sign-out (`ended_at`). A token revoked ends its sessions too."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

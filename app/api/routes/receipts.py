@@ -11,7 +11,6 @@ from app.api.deps import Auditor, Svc, out, parse_period, ruleset_for
 from app.api.schemas import ERRORS, ReceiptIn
 from app.errors import Conflict, NotFound
 from app.services import receipts
-from app.services.scoring import score
 from app.store.models import Receipt
 
 router = APIRouter(prefix="/receipts", tags=["receipts"], responses=ERRORS)
@@ -41,9 +40,10 @@ def keep(svc: Svc, who: Auditor, body: ReceiptIn) -> Response:
     wm = svc.cache.watermark()
     if body.watermark is not None and body.watermark != str(wm):
         raise Conflict(f"the facts have changed since watermark {body.watermark} (now {wm})")
-    ev, inputs = score(svc.engine, loaded.compiled, period)
     by = who.name if who.token_id is not None else svc.settings.user
-    rid = receipts.keep(svc.engine, ev, inputs, by, published=body.publish, note=body.note)
+    rid, ev, inputs = receipts.keep_period(
+        svc.engine, loaded.compiled, period, by, published=body.publish, note=body.note
+    )
     kept = {
         "id": rid,
         "ruleset": loaded.compiled.digest,

@@ -11,8 +11,7 @@ from app.api.deps import Admin, Anyone, Auditor, Svc, out, parse_period
 from app.api.errors import diagnostic_details
 from app.api.schemas import ERRORS, CheckIn, ImpactIn
 from app.errors import Invalid
-from app.services.registry import LoadedRuleset
-from dsl.audit.rulesource import RuleSource
+from app.services import audit
 from dsl.compile.ir import CompiledRuleset
 from dsl.syntax.errors import Diagnostic
 from dsl.syntax.parser import parse_text
@@ -93,14 +92,7 @@ def diff(
     new: Annotated[str, Query(alias="to", description="year or digest", examples=["2025"])],
 ) -> Response:
     """`jixiao diff OLD NEW --format json`."""
-    from dsl.audit.diff import diff_rulesets
-
-    a, b = svc.registry.resolve(old), svc.registry.resolve(new)
-    return out(diff_rulesets(_source(a), _source(b)).as_json())
-
-
-def _source(r: LoadedRuleset) -> RuleSource:
-    return RuleSource(r.folder, r.compiled.program, r.compiled.sources)
+    return out(audit.diff(svc.registry, old, new).as_json())
 
 
 @router.post(
@@ -110,15 +102,8 @@ def _source(r: LoadedRuleset) -> RuleSource:
 )
 def impact(svc: Svc, who: Auditor, body: ImpactIn) -> Response:
     """`jixiao impact OLD NEW --db --period P --format json`."""
-    from app.services.impact import db_facts
-    from dsl.audit.impact import run_impact
-
     period = parse_period(body.period, "body.period")
-    a, b = _source(svc.registry.resolve(body.old)), _source(svc.registry.resolve(body.new))
-    inputs, facts = db_facts(svc.engine, a, b, period)
-    report = run_impact(
-        a, b, inputs.org, facts, period, attribute=body.attribution, org_at=inputs.org_of
-    )
+    report = audit.impact(svc.engine, svc.registry, body.old, body.new, period, body.attribution)
     return out(report.as_json())
 
 

@@ -14,6 +14,7 @@ from app.api.deps import Reader, Svc, out, provenance, scored
 from app.api.schemas import ERRORS
 from app.errors import NotFound
 from app.services.cache import Scored
+from app.services.registry import scorecard_for
 
 router = APIRouter(tags=["scores"], responses=ERRORS)
 
@@ -110,10 +111,7 @@ def ranking(
 ) -> Response:
     """The results of the scorecard that ranks the sequence, by rank, with each tier's list."""
     s = scored(svc, ruleset, period)
-    cards = s.loaded.compiled.scorecards
-    card = cards.get(sequence) or next(
-        (c for c in cards.values() if c.sequence.id == sequence), None
-    )
+    card = scorecard_for(s.loaded.compiled, sequence)
     if card is None:
         raise NotFound(f"no sequence or scorecard '{sequence}' in this ruleset")
     rows = [r for r in s.document["results"] if r["scorecard"] == card.id]

@@ -23,6 +23,7 @@ TABLES = {
     "receipts",
     "receipt_results",
     "api_tokens",
+    "web_sessions",
 }
 
 

@@ -1,0 +1,1 @@
+"""The web pages, one module per area; each module has a `router` of `WebRoute`s."""

@@ -1,0 +1,95 @@
+"""Times the web pages on the synthetic province in PostgreSQL, served by `jixiao serve`.
+
+    python bench/generate.py --out bench/out/province      # 1,000,000 facts, once
+    JIXIAO_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
+        python bench/bench_web.py                          # --quick: a small province
+
+Loopback only, every request bounded by a timeout. Signs in with a reader's token as a
+browser does (the sign-in form, then the session cookie), fills the caches once (the
+quarters, the year and the traces the pages read), then times warm requests of the rankings
+page of the 100 county bureaus and of subject pages (a county bureau, a department, a person),
+each figure beside its 200 ms target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_api import TIMEOUT, load, pct, pg_schema, report, server, times  # noqa: E402
+
+PERIOD = "2025Q1"
+PAGES = {
+    "rankings page, 100 county bureaus": f"/rankings/county_bureaus?period={PERIOD}",
+    "subject page, a county bureau": f"/subjects/nanyue?period={PERIOD}",
+    "subject page, a department": f"/subjects/hy-policy?period={PERIOD}",
+    "subject page, a person": f"/subjects/nanyue-levy-1?period={PERIOD}",
+}
+
+
+def sign_in(base: str, secret: str) -> httpx.Client:
+    """A client holding a session cookie, signed in through the form."""
+    c = httpx.Client(base_url=base, timeout=TIMEOUT)
+    page = c.get("/login")
+    page.raise_for_status()
+    m = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    if m is None:
+        raise SystemExit("no form token on the sign-in page")
+    r = c.post("/login", data={"token": secret, "csrf": m.group(1), "next": "/"})
+    if r.status_code != 303:
+        raise SystemExit(f"sign-in answered {r.status_code}")
+    return c
+
+
+def measure(base: str, reader: str, workers: int, n: int) -> None:
+    """Cold fills, then warm p50/p95 of each page."""
+    clients = [sign_in(base, reader) for _ in range(workers)]
+    for name, path in PAGES.items():
+        t0 = time.perf_counter()
+        for c in clients:  # each worker has its own cache: fill every one
+            for _ in range(3 * workers):
+                c.get(path).raise_for_status()
+        print(f"fill ({name}): {time.perf_counter() - t0:.1f} s", flush=True)
+    c = clients[0]
+    for name, path in PAGES.items():
+        ms = times(partial(c.get, path), n)
+        print(f"{name}: p50 {pct(ms, 0.5):.1f} ms", flush=True)
+        report(f"{name}, p95 (warm)", pct(ms, 0.95), "ms", 200)
+    for c in clients:
+        c.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--quick", action="store_true", help="bench/out/quick instead")
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--port", type=int, default=8498)
+    ap.add_argument("-n", type=int, default=100, help="timed requests per page")
+    ap.add_argument("--keep", action="store_true", help="keep the schema afterwards")
+    a = ap.parse_args(argv)
+    base = os.environ.get("JIXIAO_TEST_DATABASE_URL")
+    if not base:
+        raise SystemExit("set JIXIAO_TEST_DATABASE_URL to a PostgreSQL database")
+    folder = ROOT / "bench" / "out" / ("quick" if a.quick else "province")
+    lines = sum(1 for _ in (folder / "facts.jsonl").open("rb"))
+    print(f"jixiao web bench: {folder.name} ({lines} facts), PostgreSQL, {a.workers} worker(s),")
+    print(f"{os.cpu_count()} CPU(s), period {PERIOD}")
+    with pg_schema(base, a.keep) as url:
+        reader, _ = load(url, folder)
+        with server(url, a.port, a.workers) as srv:
+            measure(srv, reader, a.workers, a.n)
+
+
+if __name__ == "__main__":
+    main()
