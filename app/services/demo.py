@@ -2,8 +2,11 @@
 
 Deterministic (a fixed seed): the same organisation and facts every time, so a newcomer's
 rankings match the documentation's. Each county bureau has a character (a strong, average or
-struggling performer) so rankings and tiers spread as they do in practice. The facts of 2024
-and 2025 are valid against `rules/2024` and `rules/2025`.
+struggling performer) so rankings and tiers spread as they do in practice. The facts of each
+year are valid against that year's rules. From 2026 the municipal departments have agency staff
+(机关人员, scored by the job-coefficient method of《衡阳市税务局2026年度绩效考评办法》§4.1),
+recorded as joining on 2026-01-01, and the facts add the closure rates of K3 and the
+leader-assigned tasks, so the 2026 pools and bonus amounts have something to share.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["明", "华", "丽", "强", "静", "伟", "芳", "军", "敏", "磊", "婷", "洋", "勇", "艳", "杰"]
 GROUPS = ["leader", "peer", "grassroots", "taxpayer"]
 STEPS = ["identify", "analyze", "dispatch", "respond", "review"]
+AGENCY_FROM = date(2026, 1, 1)
+POSTS = ["director", "deputy", "officer", "officer", "clerk"]
 
 
 def organisation(rng: random.Random) -> dict[str, Any]:
@@ -66,6 +71,23 @@ def organisation(rng: random.Random) -> dict[str, Any]:
                 attrs = {"post": post, "workload": rng.choice([80, 100, 100, 120])}
                 persons.append({"id": f"{unit}-{k}", "name": name, "unit": unit, "attrs": attrs})
     return {"units": units, "persons": persons}
+
+
+def agency_staff(rng: random.Random) -> list[dict[str, Any]]:
+    """Persons of the municipal departments (机关人员), each with a post of the 2026 table."""
+    persons = []
+    for did, _ in DEPTS:
+        for k in range(1, rng.randint(2, 4) + 1):
+            name = rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.randint(1, 2)))
+            post = "director" if k == 1 else rng.choice(POSTS[1:])
+            attrs = {"post": post, "workload": rng.choice([90, 100, 110])}
+            persons.append({"id": f"{did}-{k}", "name": name, "unit": did, "attrs": attrs})
+    return persons
+
+
+def with_agency(org: dict[str, Any]) -> dict[str, Any]:
+    """The organisation from 2026: the same units, and the departments' staff."""
+    return {"units": org["units"], "persons": org["persons"] + agency_staff(random.Random(SEED))}
 
 
 class _Year:
@@ -188,8 +210,9 @@ def facts(org: dict[str, Any], year: int, seed: int = SEED) -> list[dict[str, An
     staff: dict[str, list[str]] = {}
     for p in org["persons"]:
         staff.setdefault(p["unit"].rsplit("-", 1)[0], []).append(p["id"])
+    # Agency staff (from 2026) have no county bureau behind them.
     level = {
-        p["id"]: rng.uniform(-1, 1) + 0.3 * skill[p["unit"].rsplit("-", 1)[0]]
+        p["id"]: rng.uniform(-1, 1) + 0.3 * skill.get(p["unit"].rsplit("-", 1)[0], 0)
         for p in org["persons"]
     }
     y = _Year(rng, year)
@@ -200,18 +223,49 @@ def facts(org: dict[str, Any], year: int, seed: int = SEED) -> list[dict[str, An
             _dept(y, did, q)
         for p in org["persons"]:
             _person(y, p["id"], p["attrs"]["workload"], level[p["id"]], q)
+        if year >= 2026:
+            _since_2026(y, skill, level, q)
+    if year >= 2026:
+        for cid, _ in COUNTIES:
+            y.add("risk_closure", cid, {"value": _rate(rng, skill[cid])}, period=str(year))
     return y.facts
+
+
+def _rate(rng: random.Random, skill: float) -> float:
+    return round(min(100.0, max(0.0, rng.gauss(82 + 10 * skill, 8))), 1)
+
+
+def _since_2026(y: _Year, skill: dict[str, float], level: dict[str, float], q: int) -> None:
+    """K3's closure rates (§2) and leader-assigned tasks (§4.2), with a corrected outcome now
+    and then."""
+    rng, period = y.rng, f"{y.year}Q{q}"
+    for cid, _ in COUNTIES:
+        if rng.random() > 0.05:
+            y.add("risk_closure", cid, {"value": _rate(rng, skill[cid])}, period=period)
+    for pid, lv in level.items():
+        for _ in range(rng.choice([0, 0, 1, 1, 2])):
+            weights = [6 + 3 * lv, 2, max(0.2, 1 - lv)]
+            outcome = rng.choices(["completed", "late", "failed"], weights)[0]
+            task = f"交办事项{rng.randint(1, 60)}"
+            y.add("assigned_task", pid, {"outcome": outcome, "task": task}, date=y.day(q))
+            if outcome == "failed" and rng.random() < 0.3:
+                first = y.facts[-1]["id"]
+                y.add("assigned_task", pid, {"outcome": "late", "task": task}, date=y.day(q))
+                y.facts[-1]["supersedes"] = first
+                y.facts[-1]["evidence"] = y.doc("办") + "（更正）"
 
 
 def load(engine: Engine, registry: Registry, by: str = "demo") -> dict[str, int]:
     """Records the demo organisation and the facts of every year with a ruleset in service."""
     org = organisation(random.Random(SEED))
     import_org(engine, org, "demo", by)
+    years = sorted(y.compiled.year for y in registry.in_service() if y.compiled.year is not None)
+    later = with_agency(org)
+    if any(year >= AGENCY_FROM.year for year in years):
+        import_org(engine, later, "demo", by, valid_from=AGENCY_FROM)
     counts: dict[str, int] = {}
-    for loaded in registry.in_service():
-        year = loaded.compiled.year
-        if year is None:
-            continue
-        got = recording.post(engine, registry, DEMO, facts(org, year), by)
+    for year in years:
+        year_org = later if year >= AGENCY_FROM.year else org
+        got = recording.post(engine, registry, DEMO, facts(year_org, year), by)
         counts[str(year)] = int(got["added"]) + int(got["unchanged"])
     return counts

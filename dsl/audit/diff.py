@@ -12,13 +12,14 @@ from typing import Any
 
 from dsl.audit.diff_cards import CardDiffer, paired
 from dsl.audit.diff_model import Change, Detail, Path, RulesetDiff, SideInfo
+from dsl.audit.diff_pools import PoolDiffer
 from dsl.audit.diff_rules import amount_text, expr_text, num, table_details
 from dsl.audit.rulesource import RuleSource
 from dsl.syntax import nodes as n
 from dsl.syntax.program import Program
 
 
-class Differ(CardDiffer):
+class Differ(CardDiffer, PoolDiffer):
     """Walks two programs together and collects the changes in a deterministic order."""
 
     def __init__(self) -> None:
@@ -45,6 +46,10 @@ class Differ(CardDiffer):
                 assert x is not None and y is not None
                 self.title("unit kind", path, x, y)
         self.fields((("person attrs", ""),), a.attrs if a else (), b.attrs if b else ())
+        pa = " | ".join(p.name for p in a.persons) if a and a.persons else None
+        pb = " | ".join(p.name for p in b.persons) if b and b.persons else None
+        spans = (a.span if a else None, b.span if b else None)
+        self.value("organisation", (("organisation", ""),), "persons", pa, pb, _or_none, spans)
 
     def fields(self, path: Path, a: Sequence[n.FieldDecl], b: Sequence[n.FieldDecl]) -> None:
         """Fields of a fact type or of the person attributes."""
@@ -139,12 +144,21 @@ class Differ(CardDiffer):
         self.value("link", path, "amount", a.amount, b.amount, num, spans)
 
 
+def _or_none(text: str | None) -> str:
+    return "(none)" if text is None else text
+
+
 def _ref(r: n.Ref | None) -> str | None:
     return None if r is None else r.name
 
 
 def _members(s: n.SequenceDecl) -> str:
-    return f"{s.subject} " + " | ".join(k.name for k in s.kinds)
+    if s.parts:
+        return " | ".join(p.name for p in s.parts)
+    text = f"{s.subject} " + ("in " if s.subject == "person" and s.kinds else "")
+    text += " | ".join(k.name for k in s.kinds)
+    text += " under " + " | ".join(k.name for k in s.under) if s.under else ""
+    return text.rstrip()
 
 
 def _src(x: n.Link) -> str:
@@ -194,6 +208,10 @@ def diff_programs(old: Program, new: Program) -> tuple[Change, ...]:
         d.scorecard(ident, old.scorecards.get(ident), new.scorecards.get(ident))
     for ident in _ids(old.joints, new.joints):
         d.joint(ident, old.joints.get(ident), new.joints.get(ident))
+    for ident in _ids(old.tables, new.tables):
+        d.table(ident, old.tables.get(ident), new.tables.get(ident))
+    for ident in _ids(old.pools, new.pools):
+        d.pool(ident, old.pools.get(ident), new.pools.get(ident))
     return tuple(d.changes)
 
 

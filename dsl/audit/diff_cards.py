@@ -41,6 +41,10 @@ def _rank_keys(r: n.RankSpec | None) -> str | None:
     return None if r is None else ", ".join(f"{k.name.name} {k.order}" for k in r.keys)
 
 
+def _keys_text(keys: tuple[n.RankKey, ...]) -> str:
+    return ", ".join(f"{k.name.name} {k.order}" for k in keys)
+
+
 class BaseDiffer:
     """Records changes; compares values, display names and presence."""
 
@@ -218,7 +222,7 @@ class CardDiffer(BaseDiffer):
         self.value("rank", here, "period", a.period, b.period, str, spans)
         self.formula("rank", here, "within", a.within, b.within)
         attr = "tie-breakers" if same(a.keys[:1], b.keys[:1]) else "keys"
-        self.value("rank", here, attr, a, b, _rank_keys, spans)
+        self.value("rank", here, attr, a.keys, b.keys, _keys_text, spans)
 
     def bands(self, path: Path, what: str, a: n.Bands | None, b: n.Bands | None) -> None:
         """Tiers or grades: each band's rule, added or removed bands, their order, rounding."""

@@ -36,10 +36,13 @@ def _published(
     org_at: Callable[[Period], Org] | None,
 ) -> dict[Key, Any]:
     ev = evaluate(compiled, org, facts, period, org_at=org_at)
-    out: dict[Key, Standing] = {}
+    out: dict[Key, Any] = {}
     for r in ev.results:
+        if r.kind == "pool":
+            out[("", r.subject)] = r.as_json(compiled.places, compiled.round_mode)
+            continue
         final = None if r.final is None else round_to(r.final, compiled.places, compiled.round_mode)
-        out[(r.scorecard, r.subject)] = Standing(final, r.rank, r.tier, r.grade)
+        out[(r.scorecard, r.subject)] = Standing(final, r.rank, r.tier, r.grade, r.why_missing)
     return out
 
 
@@ -86,10 +89,17 @@ def run_impact(
             try:
                 _, alone[step.id] = _score(program, sources, lenient)
             except (DslError, LookupError, TypeError, ValueError, ArithmeticError) as e:
-                results.append(StepResult(step, f"{type(e).__name__}: {e}"))
+                # A step that needs other changes (a rule reading a new table, say) fails alone.
+                why = f"cannot be applied alone ({type(e).__name__}: {e})"
+                results.append(StepResult(step, why))
                 continue
             results.append(StepResult(step))
-    subjects = [_subject(k, before.get(k), after.get(k), alone) for k in {*before, *after}]
+    pools = {
+        side: [(k[1], v) for k, v in sorted(got.items()) if k[0] == ""]
+        for side, got in (("from", before), ("to", after))
+    }
+    keys = {k for k in {*before, *after} if k[0] != ""}
+    subjects = [_subject(k, before.get(k), after.get(k), alone) for k in keys]
     subjects.sort(key=_order)
     return ImpactReport(
         d,
@@ -100,6 +110,7 @@ def run_impact(
         {"from": f_old.unknown, "to": f_new.unknown},
         {"from": f_old.problems, "to": f_new.problems},
         attribute,
+        pools,
     )
 
 

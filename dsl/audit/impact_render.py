@@ -81,6 +81,38 @@ def _summary_lines(r: ImpactReport) -> list[str]:
     return lines
 
 
+def one_side_lines(r: ImpactReport) -> list[str]:
+    """Subjects that only one of the rulesets can score, grouped by why the other cannot."""
+    lines: list[str] = []
+    for side, _other in (("to", "from"), ("from", "to")):
+        source = r.diff.new.source if side == "to" else r.diff.old.source
+        other_source = r.diff.old.source if side == "to" else r.diff.new.source
+        by_why: dict[str, list[str]] = {}
+        for s, why in r.one_side(side):
+            by_why.setdefault(why, []).append(f"{s.subject} ({s.scorecard})")
+        for why, subjects in by_why.items():
+            lines.append(
+                f"scored only under {source}: {', '.join(subjects)} — {other_source} cannot "
+                f"score them: {why}"
+            )
+    return lines
+
+
+def pool_lines(r: ImpactReport) -> list[str]:
+    """The pools of each side: what each group shares and what was paid."""
+    lines: list[str] = []
+    for side in ("from", "to"):
+        source = r.diff.old.source if side == "from" else r.diff.new.source
+        for subject, j in r.pools.get(side, []):
+            shown = ", ".join(
+                f"{k} {'—' if v is None else v}"
+                for k, v in j.items()
+                if k not in ("subject", "scorecard")
+            )
+            lines.append(f"pool under {source}: {subject}: {shown}")
+    return lines
+
+
 def _attribution_lines(r: ImpactReport) -> list[str]:
     if not r.attributed:
         return []
@@ -121,7 +153,7 @@ def impact_text(r: ImpactReport) -> str:
         "",
     ]
     lines += _table([_HEAD, *(_row(s) for s in r.subjects)])
-    lines += ["", *_summary_lines(r), *_attribution_lines(r)]
+    lines += ["", *_summary_lines(r), *one_side_lines(r), *pool_lines(r), *_attribution_lines(r)]
     return "\n".join(lines) + "\n"
 
 
@@ -141,7 +173,8 @@ def impact_markdown(r: ImpactReport) -> str:
     out[-1] += "| old tier/grade | new tier/grade | moved |"
     out.append("|---|---|---:|---:|---:|---:|---:|---|---|---|")
     out += ["| " + " | ".join(_md(c) for c in _row(s)) + " |" for s in r.subjects]
-    out += ["", "## Summary", "", *(f"- {_md(x)}" for x in _summary_lines(r))]
+    summary = [*_summary_lines(r), *one_side_lines(r), *pool_lines(r)]
+    out += ["", "## Summary", "", *(f"- {_md(x)}" for x in summary)]
     attribution = _attribution_lines(r)
     if attribution:
         out += ["", "## Attribution", "", *(f"- {_md(x.strip())}" for x in attribution[2:])]

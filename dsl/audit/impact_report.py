@@ -30,6 +30,7 @@ class Standing:
     rank: int | None
     tier: str | None
     grade: str | None
+    why: str | None = None  # why the final is missing, when it is
 
     def as_json(self) -> dict[str, Any]:
         """`{"final", "rank", "tier", "grade"}`, the final as a string."""
@@ -90,6 +91,22 @@ class ImpactReport:
     unknown: dict[str, dict[str, int]]  # "from" / "to" → fact type → facts set aside
     invalid: dict[str, list[FactProblem]]
     attributed: bool
+    # "from" / "to" → results of kind pool: (subject, group's published values)
+    pools: dict[str, list[tuple[str, dict[str, Any]]]] = field(default_factory=dict)
+
+    def one_side(self, side: str) -> list[tuple[SubjectImpact, str]]:
+        """Subjects only the `side` ruleset scores, with why the other one cannot."""
+        out = []
+        for s in self.subjects:
+            mine, other = (s.new, s.old) if side == "to" else (s.old, s.new)
+            if (
+                mine is not None
+                and mine.final is not None
+                and (other is None or other.final is None)
+            ):
+                why = "not among its subjects" if other is None else (other.why or "final missing")
+                out.append((s, why))
+        return out
 
     def as_json(self) -> dict[str, Any]:
         """The stable JSON form (docs/audit.md)."""
@@ -101,6 +118,14 @@ class ImpactReport:
             "period": str(self.period),
             "changes": [c.as_json() for c in self.diff.changes],
             "subjects": [s.as_json() for s in self.subjects],
+            "one_side": {
+                side: [
+                    {"subject": s.subject, "scorecard": s.scorecard, "other_cannot": why}
+                    for s, why in self.one_side(side)
+                ]
+                for side in ("from", "to")
+            },
+            "pools": {side: [j for _, j in rows] for side, rows in self.pools.items()},
             "summary": summary(self),
         }
 

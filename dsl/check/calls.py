@@ -8,6 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Protocol
 
+from dsl.check import peers
 from dsl.check.context import Ctx
 from dsl.check.enums import by_field, check_table
 from dsl.check.intervals import INF, NONNEG, TOP, Interval
@@ -47,7 +48,9 @@ ARITY: dict[str, tuple[int, int | None]] = {
     "min": (1, None),
     "abs": (1, 1),
     "attr": (1, 1),
-    "ancestor": (1, 1),
+    "ancestor": (1, None),
+    "peer_mean": (1, 1),
+    "floor": (1, 1),
     "quota": (1, 1),
     "lead": (1, 1),
 }
@@ -55,7 +58,8 @@ ARITY: dict[str, tuple[int, int | None]] = {
 # functions allowed only in some places, and the message when used elsewhere
 _ONLY = {
     "rank": ("rule", "rank() ranks peers inside an indicator or component; here use `rank`"),
-    "quota": ("band", "quota() counts heads inside tiers or grades only"),
+    "peer_mean": ("rule", "peer_mean() averages peers inside an indicator or component only"),
+    "quota": ("band", "quota() counts heads inside tiers, grades or pools only"),
     "lead": ("target", "lead() names a link's target only"),
 }
 
@@ -74,7 +78,7 @@ def call(ex: Exprs, e: n.Call, sc: Scope) -> Val:
         ctx.report("E210", e.span, f"{e.func}() takes {want} argument{plural}, got {got}")
         return _args_only(ex, e, sc)
     only = _ONLY.get(e.func)
-    if only is not None and sc.where != only[0]:
+    if only is not None and sc.where != only[0] and not (e.func == "quota" and sc.where == "pool"):
         ctx.report("E211", head_span(e), only[1])
         return Val(ANY)
     for a in e.args:
@@ -280,24 +284,16 @@ def _attr(ex: Exprs, e: n.Call, sc: Scope) -> Val:
     return field_val(fd, None, f"attr.{fd.name}")
 
 
-def _ancestor(ex: Exprs, e: n.Call, sc: Scope) -> Val:
-    arg = e.args[0].value
-    org = ex.ctx.prog.organisation
-    kinds = [k.id for k in org.kinds] if org is not None else []
-    if not isinstance(arg, n.Name):
-        ex.ctx.report("E201", arg.span, "ancestor() takes the name of a unit kind")
-    elif arg.id not in kinds:
-        ex.ctx.unknown("E110", arg, "unit kind", kinds)
-    return Val(Ty("unit"))
-
-
 def _quota(ex: Exprs, e: n.Call, sc: Scope) -> Val:
     arg = e.args[0].value
-    if not isinstance(arg, n.Num):
-        ex.ctx.report("E201", arg.span, "quota() takes a percentage such as 30%")
-    elif not 0 <= arg.value <= 1:
+    v = ex.check(arg, sc)
+    if not ex.expect(v, "number", arg.span, "quota()"):
+        return Val(NUMBER, NONNEG)
+    if isinstance(arg, n.Num) and not 0 <= arg.value <= 1:
         shown = arg.text if arg.text.endswith("%") else f"{arg.text} (that is {arg.value:%})"
         ex.ctx.report("E307", arg.span, f"quota {shown} is outside 0%..100%")
+    elif not isinstance(arg, n.Num) and (v.iv.lo < 0 or v.iv.hi > 1):
+        ex.ctx.report("E307", arg.span, "a quota share must lie in 0%..100%")
     return Val(NUMBER, NONNEG)
 
 
@@ -334,7 +330,9 @@ _HANDLERS: dict[str, Handler] = {
     "min": _extreme,
     "abs": _abs,
     "attr": _attr,
-    "ancestor": _ancestor,
+    "ancestor": peers.ancestor,
+    "peer_mean": peers.peer_mean,
+    "floor": peers.floor,
     "quota": _quota,
     "lead": _lead,
 }

@@ -12,12 +12,14 @@ from dsl.check.decls import (
     check_facts,
     check_header,
     check_organisation,
+    check_persons,
     check_tests,
 )
 from dsl.check.exprs import Exprs
 from dsl.check.graph import check_cycles, check_usage
 from dsl.check.links import check_item_table, check_joint
 from dsl.check.scorecards import check_scorecard
+from dsl.check.tables import check_pool, check_table
 from dsl.syntax.errors import Diagnostic
 from dsl.syntax.program import Loaded
 
@@ -31,6 +33,7 @@ def check(loaded: Loaded) -> list[Diagnostic]:
     check_header(ctx)
     check_duplicates(ctx)
     check_organisation(ctx, ex)
+    check_persons(ctx)
     check_facts(ctx)
     for table in ctx.prog.item_tables.values():
         check_item_table(ex, table)
@@ -38,6 +41,10 @@ def check(loaded: Loaded) -> list[Diagnostic]:
         check_scorecard(ex, card)
     for joint in ctx.prog.joints.values():
         check_joint(ex, joint)
+    for t in ctx.prog.tables.values():
+        check_table(ex, t)
+    for pool in ctx.prog.pools.values():
+        check_pool(ex, pool)
     check_cycles(ctx)
     check_usage(ctx)
     check_tests(ctx)

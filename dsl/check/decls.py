@@ -20,18 +20,22 @@ _KEYWORD = {
     n.ItemTable: "item table",
     n.Joint: "joint",
     n.TestDecl: "test",
+    n.TableDecl: "table",
+    n.PoolDecl: "pool",
 }
 
 
 def check_duplicates(ctx: Ctx) -> None:
     """A second declaration of an id (or a second header) is reported; the first one wins."""
     prog = ctx.prog
-    kept: list[object] = [prog.header, prog.organisation]
+    kept: list[n.Decl | None] = [prog.header, prog.organisation]
     kept += [*prog.sequences.values(), *prog.facts.values(), *prog.scorecards.values()]
     kept += [*prog.item_tables.values(), *prog.joints.values(), *prog.tests.values()]
-    keep_ids = {id(d) for d in kept}
+    kept += [*prog.tables.values(), *prog.pools.values()]
+    # By position: a union sequence is kept with its subject resolved (a copy of the node).
+    keep = {(type(d), d.span) for d in kept if d is not None}
     for decl in prog.decls():
-        if id(decl) in keep_ids:
+        if (type(decl), decl.span) in keep:
             continue
         if isinstance(decl, n.RulesetDecl | n.OrganisationDecl):
             what = "ruleset header" if isinstance(decl, n.RulesetDecl) else "organisation"
@@ -59,6 +63,8 @@ def _first(prog: object, decl: n.Decl) -> n.Decl:
         n.ItemTable: "item_tables",
         n.Joint: "joints",
         n.TestDecl: "tests",
+        n.TableDecl: "tables",
+        n.PoolDecl: "pools",
     }[type(decl)]
     found: n.Decl = getattr(prog, table)[getattr(decl, "id")]  # noqa: B009
     return found
@@ -95,14 +101,45 @@ def check_organisation(ctx: Ctx, ex: Exprs) -> None:
             check_field_type(ctx, a)
     kinds = [k.id for k in org.kinds] if org is not None else []
     for seq in ctx.prog.sequences.values():
-        for ref in seq.kinds:
-            if seq.subject == "person":
-                ctx.report("E201", ref.span, "a person sequence does not take unit kinds")
-            elif ref.name not in kinds:
+        for ref in (*seq.kinds, *seq.under):
+            if ref.name not in kinds:
                 ctx.unknown("E110", ref, "unit kind", kinds)
+        check_parts(ctx, seq)
         if seq.where is not None:
             v = ex.check(seq.where, Scope("sequence", seq.subject))
             ex.expect(v, "bool", seq.where.span, "'where'")
+
+
+def check_parts(ctx: Ctx, seq: n.SequenceDecl) -> None:
+    """The parts of a union: sequences (not unions themselves) of one kind of subject."""
+    seqs = ctx.prog.sequences
+    subjects = set()
+    for ref in seq.parts:
+        part = seqs.get(ref.name)
+        if part is None or ref.name == seq.id:
+            ctx.unknown("E105", ref, "sequence", [s for s in seqs if s != seq.id])
+        elif part.parts:
+            ctx.report("E201", ref.span, f"'{ref.name}' is a union itself; name its parts")
+        else:
+            ctx.used_sequences.add(ref.name)
+            subjects.add(part.subject)
+    if len(subjects) > 1:
+        msg = f"the parts of '{seq.id}' mix units and persons"
+        ctx.report("E208", seq.span, msg)
+    _unique(ctx, [(p.name, p.span) for p in seq.parts], f"part of '{seq.id}'")
+
+
+def check_persons(ctx: Ctx) -> None:
+    """`persons A | B`: person sequences that together must hold every person."""
+    org = ctx.prog.organisation
+    for ref in org.persons if org is not None else ():
+        seq = ctx.prog.sequences.get(ref.name)
+        if seq is None:
+            ctx.unknown("E105", ref, "sequence", ctx.prog.sequences)
+        elif seq.subject != "person":
+            ctx.report("E208", ref.span, f"sequence '{ref.name}' holds units, not persons")
+        else:
+            ctx.used_sequences.add(ref.name)
 
 
 def check_facts(ctx: Ctx) -> None:
@@ -153,6 +190,10 @@ def check_tests(ctx: Ctx) -> None:
         for kind, spec in (("tier", sc.tiers), ("grade", sc.grades)):
             if spec is not None:
                 bands[kind].update(b.id for b in spec.bands)
+    for pool in ctx.prog.pools.values():
+        # A pool's results (its group's shown values) and the amount on each member's.
+        parts.update(("head_count", "amount", "allocated", pool.into.name))
+        parts.update(s.name for s in pool.shows if s.name not in bands)
     for test in ctx.prog.tests.values():
         base = Path(test.span.path).parent
         for s in (test.org, test.facts, *test.expect_files):

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import replace
 
 from dsl.check import calls
+from dsl.check.bands import band_val, table_val
 from dsl.check.context import Ctx, head
 from dsl.check.enums import check_keys, members
 from dsl.check.intervals import Interval
@@ -65,7 +66,8 @@ class Exprs:
         fact = sc.fact or sc.link_fact
         if fact is not None and any(f.name == name for f in fact.fields):
             return True
-        return name in sc.env or name in self.ctx.prog.facts
+        prog = self.ctx.prog
+        return name in sc.env or name in prog.facts or name in prog.tables
 
     def name(self, e: n.Name, sc: Scope, want_fact: bool = False) -> Val:
         """A bare name: a fact field, a let or result, or a fact type (as a collection)."""
@@ -83,6 +85,9 @@ class Exprs:
         if want_fact:
             self.ctx.unknown("E103", e, "fact type", self.ctx.prog.facts)
             return Val(ANY)
+        table = self.ctx.prog.tables.get(e.id)
+        if table is not None:
+            return table_val(self.ctx, table)
         known = list(sc.env)
         if fact is not None:
             known.extend(f.name for f in fact.fields)
@@ -119,6 +124,8 @@ class Exprs:
             return replace(col, ty=Ty("column", fact, fd))
         if kind == "row" and obj.ty.card is not None:
             card = self.ctx.prog.scorecards[obj.ty.card]
+            if e.name.name in ("tier", "grade"):
+                return band_val(self.ctx, card, e.name.name, e.name.span)
             known = result_names(card)
             if e.name.name not in known:
                 self.ctx.unknown("E101", e.name, "result", known, card.id)
@@ -245,15 +252,21 @@ class Exprs:
         return Val(a.ty, iv, inputs)
 
     def match(self, e: n.Match, sc: Scope) -> Val:
-        """`match e { value: result, ... }` over an enum."""
-        subject = self.check(e.subject, sc)
+        """`match e { value: result, ... }` over an enum, or over the parts of a union."""
         keys = [(arm.key, arm.span) for arm in e.arms if arm.key != "else"]
         has_else = len(keys) < len(e.arms)
-        if subject.ty.kind == "enum" and subject.ty.field is not None:
-            codes = ("E204", "E203")
-            check_keys(self.ctx, keys, subject.ty.field, head(e.span, 5), codes, has_else)
+        union = self.union(e.subject, sc)
+        if union is not None:
+            subject = Val(Ty("enum"))
+            parts = [p.name for p in union.parts]
+            check_part_keys(self.ctx, keys, union, parts, head(e.span, 5), has_else)
         else:
-            self.expect(subject, "enum", e.subject.span, "'match'")
+            subject = self.check(e.subject, sc)
+            if subject.ty.kind == "enum" and subject.ty.field is not None:
+                codes = ("E204", "E203")
+                check_keys(self.ctx, keys, subject.ty.field, head(e.span, 5), codes, has_else)
+            else:
+                self.expect(subject, "enum", e.subject.span, "'match'")
         vals = [self.check(arm.value, sc) for arm in e.arms]
         if any(v.ty.kind == "any" for v in vals):
             return Val(ANY)
@@ -267,6 +280,37 @@ class Exprs:
         for v in vals[1:]:
             iv = iv.hull(v.iv)
         return Val(vals[0].ty, iv, inputs)
+
+    def union(self, e: n.Expr, sc: Scope) -> n.SequenceDecl | None:
+        """A bare name of a union sequence of this scope's subjects: `match staff { ... }`."""
+        if not isinstance(e, n.Name) or self.resolves(e.id, sc):
+            return None
+        seq = self.ctx.prog.sequences.get(e.id)
+        if seq is None or not seq.parts:
+            return None
+        if sc.subject is not None and seq.subject != sc.subject:
+            msg = f"sequence '{seq.id}' holds {seq.subject}s, not the {sc.subject} scored here"
+            self.ctx.report("E208", e.span, msg)
+        self.ctx.used_sequences.add(seq.id)
+        return seq
+
+
+def check_part_keys(
+    ctx: Ctx,
+    keys: list[tuple[str, n.Span]],
+    union: n.SequenceDecl,
+    parts: list[str],
+    span: n.Span,
+    has_else: bool,
+) -> None:
+    """Arms of a match over a union: each a part (E204), every part covered (E203)."""
+    for key, at in keys:
+        if key not in parts:
+            msg = f"'{key}' is not a part of '{union.id}'" + did_you_mean(key, parts)
+            ctx.report("E204", at, msg, f"'{union.id}' is {' | '.join(parts)}")
+    left = [p for p in parts if p not in {k for k, _ in keys}]
+    if left and not has_else:
+        ctx.report("E203", span, f"match over '{union.id}' does not cover {', '.join(left)}")
 
 
 def v_span(e: n.Match, v: Val, vals: list[Val]) -> n.Span:

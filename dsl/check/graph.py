@@ -61,3 +61,7 @@ def check_usage(ctx: Ctx) -> None:
         if table.id not in ctx.used_tables:
             where = ctx.name_after(table.span, table.id)
             ctx.report("W104", where, f"item table '{table.id}' is not used by any scorecard")
+    for t in ctx.prog.tables.values():
+        if f"table:{t.id}" not in ctx.used_tables:
+            where = ctx.name_after(t.span, t.id)
+            ctx.report("W104", where, f"table '{t.id}' is not used by any rule or pool")

@@ -25,7 +25,9 @@ Kind = Literal[
 ]
 
 # Where an expression stands decides which names and functions it may use.
-Where = Literal["rule", "fact", "final", "annual", "band", "within", "target", "sequence"]
+Where = Literal[
+    "rule", "fact", "final", "annual", "band", "within", "target", "sequence", "table", "pool"
+]
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ _DECL_ORDER = {
     n.ItemTable: 4,
     n.Scorecard: 5,
     n.Joint: 6,
+    n.TableDecl: 7,
+    n.PoolDecl: 8,
 }
 
 
@@ -35,7 +37,10 @@ def canonical(value: Any) -> Any:
         for f in dataclasses.fields(value):
             if f.name == "span":
                 continue
-            out[f.name] = canonical(getattr(value, f.name))
+            got = getattr(value, f.name)
+            if f.metadata.get("omit_default") and got == f.default:
+                continue
+            out[f.name] = canonical(got)
         if isinstance(value, n.Num):
             # 20% and 0.2 mean the same; 1.50 and 1.5 too.
             out.pop("text")

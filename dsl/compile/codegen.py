@@ -125,6 +125,15 @@ class ExprGen:
             for fd in fact_scope.fact.fields:
                 if fd.type.is_enum and any(v.id == e.id for v in fd.type.values):
                     return const(e.id), "str"
+        if scope.kind == "group" and e.id in ("group", "n"):
+            return ast.Attribute(name("g"), e.id, ast.Load()), "str" if e.id == "group" else "int"
+        if scope.kind == "group" and e.id in scope.shows:
+            return call(ast.Attribute(name("g"), "show", ast.Load()), const(e.id)), "any"
+        if e.id in self.program.tables and not scope.is_field(e.id):
+            # A table's value for the subject: `post_coefficient` is 1.20 for a director.
+            return call(ast.Attribute(scope.ctx(), "table", ast.Load()), const(e.id)), "dec"
+        if scope.kind == "result" and e.id in ("tier", "grade"):
+            return ast.Attribute(name("r"), e.id, ast.Load()), "str"
         if scope.kind == "result":
             if e.id in RESULT_NAMES:
                 value = ast.Attribute(name("r"), e.id, ast.Load())
@@ -137,6 +146,16 @@ class ExprGen:
                 return call(ast.Attribute(name("r"), "part", ast.Load()), const(e.id)), "rat"
         # An enum value compared with a field read in this scope.
         return const(e.id), "str"
+
+    def union(self, e: n.Expr, scope: Scope) -> str | None:
+        """The id of the union sequence a bare name means here, if it means one."""
+        if not isinstance(e, n.Name) or scope.let(e.id) is not None:
+            return None
+        fact = scope.fact
+        if fact is not None and any(fd.name == e.id for fd in fact.fields):
+            return None
+        seq = self.program.sequences.get(e.id)
+        return seq.id if seq is not None and seq.parts else None
 
     def binary(self, e: n.Binary, scope: Scope) -> tuple[ast.expr, Ty]:
         """Arithmetic with exact types; comparisons and logic."""
@@ -163,7 +182,12 @@ class ExprGen:
 
     def match(self, e: n.Match, scope: Scope) -> tuple[ast.expr, Ty]:
         """A lookup: a hoisted table when every arm is a literal, else a conditional chain."""
-        subject, _ = self.expr(e.subject, scope)
+        union = self.union(e.subject, scope)
+        if union is not None:
+            # `match staff { county_staff: ... }`: the part of the union holding the subject.
+            subject = call(ast.Attribute(scope.ctx(), "part_of", ast.Load()), const(union))
+        else:
+            subject, _ = self.expr(e.subject, scope)
         arms = [(a.key, *self.expr(a.value, scope)) for a in e.arms]
         ty = self.join(*(t for _, _, t in arms))
         if all(isinstance(a.value, n.Num) for a in e.arms):

@@ -104,10 +104,17 @@ def gen_call(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
         ty = _attr_type(g, attr)
         return call(ast.Attribute(c, "attr", ast.Load()), const(attr)), ty
     if f == "ancestor":
-        return call(ast.Attribute(c, "ancestor", ast.Load()), const(_name_arg(args[0]))), "str"
+        kinds = [const(_name_arg(a)) for a in args]
+        return call(ast.Attribute(c, "ancestor", ast.Load()), *kinds), "str"
+    if f == "floor":
+        x, _ = g.expr(args[0], scope)
+        return call(rt("floor"), x), "int"
+    if f == "peer_mean":
+        return _peers(g, e, scope, "peer_mean"), "rat"
     if f == "quota":
         x, _ = g.expr(args[0], scope)
-        return call(ast.Attribute(name("r"), "quota", ast.Load()), x), "int"
+        view = "g" if scope.kind == "group" else "r"
+        return call(ast.Attribute(name(view), "quota", ast.Load()), x), "int"
     if f == "lead":
         return _lead(g, args[0], scope)
     raise CodegenError(f"unknown function '{f}'", e.span)
@@ -166,7 +173,12 @@ def _weighted_mean(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
 
 
 def _rank(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
-    arg = e.args[0]
+    desc = e.args[0].order != "asc"
+    return _peers(g, e, scope, "rank_of", const(desc)), "int"
+
+
+def _peers(g: ExprGen, e: n.Call, scope: Scope, method: str, *extra: ast.expr) -> ast.expr:
+    """`c.METHOD(key, lambda c: value, ...)`: a value computed over the subject's peers."""
     inner = Scope("rule", parts=scope.parts)
     # The peers' values are computed in their own contexts: lets are inlined, not shared.
     lets: dict[str, n.Expr] = {}
@@ -174,11 +186,10 @@ def _rank(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
     while s is not None:
         lets = {**s.let_exprs, **lets}
         s = s.parent
-    code, _ = g.expr(inline_lets(arg.value, lets), inner)
+    code, _ = g.expr(inline_lets(e.args[0].value, lets), inner)
     key = f"{e.span.path}:{e.span.line}:{e.span.column}"
-    desc = arg.order != "asc"
-    fn = ast.Attribute(scope.ctx(), "rank_of", ast.Load())
-    return call(fn, const(key), lam("c", code), const(desc)), "int"
+    fn = ast.Attribute(scope.ctx(), method, ast.Load())
+    return call(fn, const(key), lam("c", code), *extra)
 
 
 def _lead(g: ExprGen, arg: n.Expr, scope: Scope) -> tuple[ast.expr, Ty]:
@@ -202,6 +213,9 @@ def gen_attr(g: ExprGen, e: n.Attr, scope: Scope) -> tuple[ast.expr, Ty]:
     """`S[subject].final`: another scorecard's published result for a subject."""
     if isinstance(e.obj, n.Index) and isinstance(e.obj.obj, n.Name):
         target, _ = g.expr(e.obj.index, scope)
+        if e.name.name in ("tier", "grade"):
+            fn = ast.Attribute(scope.ctx(), "band_of", ast.Load())
+            return call(fn, const(e.obj.obj.id), target, const(e.name.name)), "str"
         fn = ast.Attribute(scope.ctx(), "ref", ast.Load())
         return call(fn, const(e.obj.obj.id), target, const(e.name.name)), "dec"
     raise CodegenError("expected SCORECARD[subject].result", e.span)

@@ -32,6 +32,7 @@ from dsl.compile.ir import (
     CSequence,
     PerSpec,
 )
+from dsl.compile.pools import compile_pool, compile_table
 from dsl.compile.pyast import Scope, at, const, field_read, inline_lets, name
 from dsl.facts.validate import FactSchema
 from dsl.syntax import nodes as n
@@ -124,7 +125,7 @@ class _Compiler:
         tiers = self._bands(fm, sc.tiers, rscope)
         grades = self._bands(fm, sc.grades, rscope)
         seq = self.program.sequences[sc.sequence.name]
-        seq_where = fm.expr_fn("_where", "c", seq.where, Scope("subject")) if seq.where else None
+        seq_make = self.sequence(seq)
         table = self.program.item_tables.get(sc.items.name) if sc.items else None
         items = self.items(table) if table is not None else None
         refs = frozenset(scorecard_refs(sc, self.program))
@@ -138,12 +139,7 @@ class _Compiler:
             return CScorecard(
                 id=sc.id,
                 title=sc.title,
-                sequence=CSequence(
-                    seq.id,
-                    seq.subject,
-                    frozenset(k.name for k in seq.kinds),
-                    nss[seq.span.path][seq_where] if seq_where else None,
-                ),
+                sequence=seq_make(nss),
                 periods=frozenset(sc.periods),
                 annual=ns[annual] if annual else None,
                 parts=tuple(p(nss) for p in parts),
@@ -160,6 +156,21 @@ class _Compiler:
             )
 
         return make
+
+    def sequence(self, seq: n.SequenceDecl) -> Callable[[dict[str, dict[str, Any]]], CSequence]:
+        """A sequence, its `where` compiled in the file that declares it."""
+        where = None
+        if seq.where is not None:
+            where = self.file(seq.span).expr_fn("_where", "c", seq.where, Scope("subject"))
+        return lambda nss: CSequence(
+            seq.id,
+            seq.subject,
+            frozenset(k.name for k in seq.kinds),
+            nss[seq.span.path][where] if where else None,
+            seq.title,
+            frozenset(k.name for k in seq.under),
+            tuple(p.name for p in seq.parts),
+        )
 
     def _part(
         self,
@@ -330,6 +341,9 @@ def compile_program(program: Program, sources: dict[str, str] | None = None) -> 
     """Generates and compiles the evaluators of a checked program."""
     comp = _Compiler(program)
     card_makers = {sc.id: comp.scorecard(sc) for sc in program.scorecards.values()}
+    seq_makers = {k: comp.sequence(seq) for k, seq in program.sequences.items()}
+    table_makers = {k: compile_table(comp, t) for k, t in program.tables.items()}
+    pool_makers = {k: compile_pool(comp, p) for k, p in program.pools.items()}
     joint_makers = [comp.joint(j) for j in program.joints.values()]
     nss: dict[str, dict[str, Any]] = {}
     for path, fm in comp.files.items():
@@ -338,6 +352,7 @@ def compile_program(program: Program, sources: dict[str, str] | None = None) -> 
             linecache.cache[path] = (len(sources[path]), None, lines, path)
         nss[path] = fm.build()
     cards = {k: mk(nss) for k, mk in card_makers.items()}
+    org = program.organisation
     joints = tuple(mk(nss, cards) for mk in joint_makers)
     header = program.header
     indicators = frozenset(i.id for _, _, i in program.indicators())
@@ -351,6 +366,10 @@ def compile_program(program: Program, sources: dict[str, str] | None = None) -> 
         scorecards=cards,
         joints=joints,
         order=dependency_order(cards, joints),
+        sequences={k: mk(nss) for k, mk in seq_makers.items()},
+        persons=tuple(p.name for p in org.persons) if org is not None else (),
+        tables={k: mk(nss) for k, mk in table_makers.items()},
+        pools={k: mk(nss) for k, mk in pool_makers.items()},
         program=program,
         sources=dict(sources or {}),
         generated={p: fm.unparse() for p, fm in comp.files.items()},

@@ -8,17 +8,22 @@ from dsl.syntax.program import Program
 
 
 def uses_rank(sc: n.Scorecard) -> bool:
-    """True when some rule of the scorecard calls rank()."""
+    """True when some rule of the scorecard reads its peers (rank(), peer_mean())."""
     return any(
-        isinstance(x, n.Call) and x.func == "rank" for x in n.walk((sc.categories, sc.components))
+        isinstance(x, n.Call) and x.func in ("rank", "peer_mean")
+        for x in n.walk((sc.categories, sc.components))
     )
 
 
 def scorecard_refs(sc: n.Scorecard, program: Program) -> set[str]:
-    """Scorecards whose results this one reads (`S[...]` anywhere in it)."""
+    """Scorecards whose results this one reads (`S[...]` in it or in a table it reads)."""
+    nodes = list(n.walk(sc))
+    tables = {x.id for x in nodes if isinstance(x, n.Name) and x.id in program.tables}
+    for t in sorted(tables):
+        nodes.extend(n.walk(program.tables[t].key))
     found = {
         x.obj.id
-        for x in n.walk(sc)
+        for x in nodes
         if isinstance(x, n.Index) and isinstance(x.obj, n.Name) and x.obj.id in program.scorecards
     }
     found.discard(sc.id)

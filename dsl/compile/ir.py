@@ -106,6 +106,9 @@ class CSequence:
     subject: str
     kinds: frozenset[str]
     where: Fn | None
+    title: str | None = None
+    under: frozenset[str] = frozenset()
+    parts: tuple[str, ...] = ()  # a union of these sequences
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,39 @@ class CJoint:
     cap: Decimal | None
 
 
+@dataclass(frozen=True)
+class CTable:
+    """A table of numbers keyed by a value of the subject, for a population (else `else_`)."""
+
+    id: str
+    title: str | None
+    key: Fn
+    rows: dict[str, Decimal]
+    population: str | None
+    else_: Decimal | None
+    key_attr: str | None  # `by attr(NAME)`: checked on the organisation before scoring
+    span: n.Span
+
+
+@dataclass(frozen=True)
+class CPool:
+    """An amount per group of a scorecard's subjects, shared by weight (largest remainder)."""
+
+    id: str
+    title: str | None
+    card: str
+    period: str
+    within: Fn
+    shows: tuple[tuple[str, Fn], ...]
+    amount: Fn
+    weight: Fn
+    into: str
+    unit: Decimal
+    ties: tuple[tuple[str, bool], ...]  # (result or `subject`, descending)
+    span: n.Span
+    counts: frozenset[str] = frozenset()  # shown values that are head counts (whole numbers)
+
+
 @dataclass
 class CompiledRuleset:
     """Everything the engine needs to score a period."""
@@ -174,4 +210,8 @@ class CompiledRuleset:
     order: tuple[str, ...]
     program: Any = field(repr=False)
     sources: dict[str, str] = field(default_factory=dict, repr=False)
+    sequences: dict[str, CSequence] = field(default_factory=dict)
+    persons: tuple[str, ...] = ()  # sequences that together must hold every person
+    tables: dict[str, CTable] = field(default_factory=dict)
+    pools: dict[str, CPool] = field(default_factory=dict)
     generated: dict[str, str] = field(default_factory=dict, repr=False)

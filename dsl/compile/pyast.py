@@ -14,7 +14,7 @@ from typing import Any, Literal
 from dsl.syntax import nodes as n
 
 Ty = Literal["int", "dec", "rat", "str", "bool", "any"]
-ScopeKind = Literal["rule", "fact", "result", "subject"]
+ScopeKind = Literal["rule", "fact", "result", "subject", "group"]
 NUMERIC = ("int", "dec", "rat")
 RESULT_NAMES = ("base", "bonus", "penalty", "joint", "final", "raw", "rank", "n")
 
@@ -38,12 +38,24 @@ class Scope:
     let_exprs: dict[str, n.Expr] = field(default_factory=dict)
     parent: Scope | None = None
     parts: frozenset[str] = frozenset()
+    shows: frozenset[str] = frozenset()  # a pool's shown values, in group expressions
 
     def ctx(self) -> ast.expr:
-        """The subject context: `c` in rules, `r.c` in result expressions."""
+        """The subject context: `c` in rules, `r.c` in result expressions, `g` for a group."""
         if self.kind == "result":
             return ast.Attribute(ast.Name("r", ast.Load()), "c", ast.Load())
+        if self.kind == "group":
+            return ast.Name("g", ast.Load())
         return ast.Name("c", ast.Load())
+
+    def is_field(self, ident: str) -> bool:
+        """Whether a bare name is a field of a fact read here (inside `sum(F, ...)`, say)."""
+        s: Scope | None = self
+        while s is not None:
+            if s.fact is not None and any(fd.name == ident for fd in s.fact.fields):
+                return True
+            s = s.parent
+        return False
 
     def let(self, name: str) -> tuple[str, Ty] | None:
         """A let binding visible here."""

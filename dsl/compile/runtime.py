@@ -262,6 +262,13 @@ def sum_field(c: Ctx, ftype: str, field: str) -> Decimal:
 fsum = sum  # generated code has no builtins
 
 
+def floor(x: Number | int) -> int:
+    """The greatest integer not above x, exactly (a rational is never cut to a precision)."""
+    if isinstance(x, Fraction):
+        return x.numerator // x.denominator
+    return int(x.to_integral_value(rounding=ROUND_FLOOR)) if isinstance(x, Decimal) else x
+
+
 def nabs(x: Number | int) -> Number | int:
     """|x|."""
     return -x if x < 0 else x

@@ -37,6 +37,9 @@ def score_annual(
         except Missing:
             res.final = None
             res.missing.append("final")
+            whys = [q.results.get(card.id, {}).get(s) for q in quarters]
+            why = next((w.why_missing for w in whys if w is not None and w.why_missing), None)
+            res.why_missing = f"no quarterly final ({why})" if why else "no quarterly final"
         except (ArithmeticError, LookupError, TypeError) as e:
             raise run.rule_error(e, card.span, c) from e
         if res.trace is not None:

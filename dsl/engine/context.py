@@ -30,6 +30,20 @@ class Period(Protocol):
     def rank_values(self, card: str, key: str, fn: Callable[[Ctx], Any]) -> dict[str, Any]:
         """Every present value of `fn` over a scorecard's population."""
 
+    def part_of(self, union: str, subject: str) -> str | None:
+        """The part of a union sequence that holds the subject (None: no part does)."""
+
+    def part_in(self, seq: str, subject: str) -> bool:
+        """Whether a sequence (a union or not) holds the subject."""
+
+    @property
+    def compiled(self) -> Any:
+        """The compiled ruleset (`dsl.compile.ir.CompiledRuleset`): its tables."""
+
+    @property
+    def results(self) -> dict[str, dict[str, Any]]:
+        """The results scored so far, by scorecard and subject (`SubjectResult`)."""
+
 
 class Ctx:
     """A subject in a period, for one scorecard."""
@@ -84,14 +98,58 @@ class Ctx:
             raise Missing(f"attr {name}")
         return value
 
-    def ancestor(self, kind: str) -> str | None:
-        """The nearest unit of a kind containing the subject."""
-        return self.run.org.ancestor(self.subject, kind)
+    def ancestor(self, *kinds: str) -> str | None:
+        """The nearest unit of any of the kinds containing the subject."""
+        return self.run.org.ancestor(self.subject, *kinds)
+
+    def band_of(self, card: str, subject: str | None, kind: str) -> str:
+        """Another scorecard's tier (grade) for a subject in this period; Missing if none."""
+        res = self.run.results.get(card, {}).get(subject) if subject is not None else None
+        band: str | None = None if res is None else (res.tier if kind == "tier" else res.grade)
+        if band is None:
+            raise Missing(f"{card}[{subject}].{kind}")
+        self.note(f"{card}[{subject}].{kind} is {band}")
+        return band
+
+    def table(self, ident: str) -> Decimal:
+        """A table's value for the subject: its row for the subject's key, or `else`."""
+        t = self.run.compiled.tables[ident]
+        if t.population is not None and self.run.part_in(t.population, self.subject) is False:
+            if t.else_ is None:
+                raise LookupError(f"{ident} applies to {t.population} only, not {self.subject}")
+            self.note(f"{ident}: {self.subject} is not in {t.population}, so {t.else_}")
+            otherwise: Decimal = t.else_
+            return otherwise
+        key = t.key(self)
+        value: Decimal | None = t.rows.get(key)
+        if value is None:
+            raise LookupError(f"{ident} has no row for {key!r}")
+        self.note(f"{ident}[{key}] = {value}")
+        return value
+
+    def part_of(self, union: str) -> str:
+        """Which part of a union sequence holds the subject: `match staff { ... }`."""
+        part = self.run.part_of(union, self.subject)
+        if part is None:
+            raise LookupError(f"{self.subject} is in no part of {union}")
+        self.note(f"{self.subject} is {part}")
+        return part
+
+    def peer_mean(self, key: str, fn: Callable[[Ctx], Any]) -> Fraction:
+        """The exact mean of `fn` over the scorecard's population, where it has a value."""
+        values = self.run.rank_values(self.card, key, fn)
+        if not values:
+            raise Missing(key)
+        mean = _exact_mean(list(values.values()))
+        if self._used is not None:
+            shown = ", ".join(f"{s} {v}" for s, v in sorted(values.items()))
+            self.note(f"peers' mean {_show(mean)} of {len(values)}: {shown}")
+        return mean
 
     def ref(self, card: str, subject: str | None, what: str) -> Decimal:
         """Another scorecard's published (rounded) result for a subject in this period."""
         if subject is None:
-            raise Missing(f"{card} result")
+            raise Missing(f"{card}[…]: the subject has no such unit above it")
         value = self.run.published(card, subject, what)
         if value is None:
             raise Missing(f"{card}[{subject}].{what}")
@@ -113,6 +171,25 @@ class Ctx:
         """Adds a remark to the trace of the rule being evaluated (only when tracing)."""
         if self._used is not None:
             self.notes.append(text)
+
+
+def _exact_mean(xs: list[Any]) -> Fraction:
+    total = Fraction(0)
+    for x in xs:
+        total += Fraction(x)
+    return total / len(xs)
+
+
+def _show(q: Fraction) -> str:
+    """A rational as a reader wants it: 82.5, or 251/3 when it has no finite decimal form."""
+    d = q.denominator
+    while d % 2 == 0:
+        d //= 2
+    while d % 5 == 0:
+        d //= 5
+    if d != 1:
+        return f"{q.numerator}/{q.denominator}"
+    return str(Decimal(q.numerator) / Decimal(q.denominator))
 
 
 @dataclass

@@ -10,6 +10,8 @@ from dsl.compile.ir import CompiledRuleset
 from dsl.engine.annual import score_annual
 from dsl.engine.joint import joint_amounts
 from dsl.engine.period import PeriodRun, index_periods
+from dsl.engine.pools import run_pools
+from dsl.engine.populations import table_keys, unplaced
 from dsl.engine.ranking import apply_bands, apply_rank
 from dsl.engine.results import SubjectResult
 from dsl.engine.scoring import score_subject
@@ -37,6 +39,7 @@ def run_period(run: PeriodRun) -> None:
             continue
         apply_rank(run, card, results)
         apply_bands(run, card, results)
+    run.pools = run_pools(run)
 
 
 @dataclass
@@ -71,6 +74,8 @@ def evaluate(
     orgs = [org, *(org_at(q) for q in period.quarters())] if org_at else [org]
     for each in {id(o): o for o in orgs}.values():
         problems = check_org(each, compiled.program.organisation)
+        problems += unplaced(each, compiled.persons, compiled.sequences)
+        problems += table_keys(each, compiled.tables, compiled.sequences)
         if problems:
             raise InputError(
                 "organisation records (they do not fit the ruleset's schema)", problems
@@ -98,6 +103,7 @@ def evaluate(
     ordered: list[SubjectResult] = []
     for key in sorted(main.results, key=compiled.order.index):
         ordered.extend(sorted(main.results[key].values(), key=_sort_key))
+    ordered.extend(main.pools)
     return Evaluation(compiled, period, ordered)
 
 

@@ -7,14 +7,15 @@ ranking and the annual mean work on a `PeriodRun`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from dsl.compile.ir import CompiledRuleset, CScorecard
+from dsl.compile.ir import CompiledRuleset, CScorecard, CSequence
 from dsl.compile.runtime import Missing, round_to
 from dsl.engine.context import Ctx, TraceLine
+from dsl.engine.populations import belongs, members, part_of
 from dsl.engine.results import SubjectResult
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact, Org
@@ -64,12 +65,9 @@ def index_facts(facts: Iterable[Fact], period: Period) -> Index:
     return index_periods(facts, (period,))[period]
 
 
-def population(card: CScorecard, org: Org) -> list[str]:
-    """The subjects of a scorecard's sequence by kind, sorted by id (before any `where`)."""
-    seq = card.sequence
-    if seq.subject == "person":
-        return sorted(org.persons)
-    return sorted(u.id for u in org.units.values() if not seq.kinds or u.kind in seq.kinds)
+def population(card: CScorecard, org: Org, seqs: Mapping[str, CSequence]) -> list[str]:
+    """The subjects of a scorecard's sequence, sorted by id (before any `where`)."""
+    return members(card.sequence, org, seqs)
 
 
 class PeriodRun:
@@ -91,13 +89,14 @@ class PeriodRun:
         self.index = index
         self.traced = traced
         self.results: dict[str, dict[str, SubjectResult]] = {}
+        self.pools: list[SubjectResult] = []
         self.ctxs: dict[str, dict[str, Ctx]] = {}
         self._rank_cache: dict[tuple[str, str], dict[str, Any]] = {}
         self.quarter_run = annual_of
         self.pops = {k: self._members(c, focus) for k, c in compiled.scorecards.items()}
 
     def _members(self, card: CScorecard, focus: bool) -> list[str]:
-        subjects = population(card, self.org)
+        subjects = population(card, self.org, self.compiled.sequences)
         if focus and self._local(card):
             # Explaining: a scorecard whose results need no peers is scored for the traced only.
             subjects = [s for s in subjects if s in self.traced]
@@ -119,6 +118,16 @@ class PeriodRun:
         if any(card.id in c.refs for c in others):
             return False
         return not any(link.scorecard == card.id for j in self.compiled.joints for link in j.links)
+
+    def part_of(self, union: str, subject: str) -> str | None:
+        """The part of a union sequence that holds the subject (None: no part does)."""
+        seqs = self.compiled.sequences
+        return part_of(seqs[union], self.org, seqs, subject)
+
+    def part_in(self, seq: str, subject: str) -> bool:
+        """Whether a sequence (a union or not) holds the subject."""
+        seqs = self.compiled.sequences
+        return belongs(seqs[seq], self.org, seqs, subject)
 
     def ctx(self, card: str, subject: str) -> Ctx:
         """The (cached) context of a subject for a scorecard in this period."""

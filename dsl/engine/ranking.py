@@ -88,6 +88,7 @@ def _band(run: PeriodRun, card: CScorecard, bands: CBands, res: SubjectResult) -
             ids = [f.id for f in c.facts(fact)]
             chosen, why = band, f"veto: {fact} ({', '.join(sorted(ids))})"
             break
+    c.take_notes()
     if chosen is None:
         view = ResultView(
             res, c, run, published=True, rank=res.rank, n=res.n, mode=bands.round_mode
@@ -107,4 +108,5 @@ def _band(run: PeriodRun, card: CScorecard, bands: CBands, res: SubjectResult) -
     else:
         res.grade = chosen
     if res.trace is not None:
-        res.trace.append(TraceLine(bands.kind, chosen, why, [], f"rank {res.rank} of {res.n}"))
+        notes = "; ".join(x for x in (f"rank {res.rank} of {res.n}", c.take_notes()) if x)
+        res.trace.append(TraceLine(bands.kind, chosen, why, [], notes))

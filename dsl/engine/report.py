@@ -29,21 +29,17 @@ def results_table(ev: Evaluation) -> str:
     for r in ev.results:
         by_card.setdefault(r.scorecard, []).append(r)
     for card, rows in by_card.items():
+        if card in c.pools and rows[0].kind == "pool":
+            lines.extend(
+                _pool_table(c.pools[card].title or card, card, rows, c.places, c.round_mode)
+            )
+            continue
         title = c.scorecards[card].title or card
         lines.append("")
         lines.append(f"{card} {title}")
-        header = [
-            "rank",
-            "subject",
-            "final",
-            "base",
-            "bonus",
-            "penalty",
-            "joint",
-            "tier",
-            "grade",
-            "missing",
-        ]
+        amounts = sorted({k for r in rows for k in r.amounts})
+        header = ["rank", "subject", "final", "base", "bonus", "penalty", "joint", "tier", "grade"]
+        header += [*amounts, "missing"]
         table = [header]
         for r in rows:
             j = r.as_json(c.places, c.round_mode)
@@ -51,21 +47,35 @@ def results_table(ev: Evaluation) -> str:
                 [
                     "" if r.rank is None else str(r.rank),
                     r.subject,
-                    *(
-                        j.get(k) or ""
-                        for k in ("final", "base", "bonus", "penalty", "joint", "tier", "grade")
-                    ),
+                    *(j.get(k) or "" for k in header[2:-1]),
                     ",".join(j.get("missing") or []),
                 ]
             )
-        widths = [max(_width(row[i]) for row in table) for i in range(len(header))]
-        for row in table:
-            cells = [
-                _pad(v, w, right=i in (0, 2, 3, 4, 5, 6))
-                for i, (v, w) in enumerate(zip(row, widths, strict=True))
-            ]
-            lines.append("  ".join(cells).rstrip())
+        right = {0, 2, 3, 4, 5, 6, *range(9, 9 + len(amounts))}
+        lines.extend(_aligned(table, right))
     return "\n".join(lines)
+
+
+def _aligned(table: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(_width(row[i]) for row in table) for i in range(len(table[0]))]
+    return [
+        "  ".join(
+            _pad(v, w, right=i in right) for i, (v, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in table
+    ]
+
+
+def _pool_table(
+    title: str, card: str, rows: list[SubjectResult], places: int, mode: str
+) -> list[str]:
+    """A pool's results: one line per group, with what the pool shows and what it paid."""
+    keys = [k for k in rows[0].pool if k not in ("group", "amount", "allocated")]
+    table = [["group", *keys, "amount", "allocated"]]
+    for r in rows:
+        j = r.as_json(places, mode)
+        table.append([str(j.get(k) if j.get(k) is not None else "—") for k in table[0]])
+    return ["", f"{card} {title}", *_aligned(table, set(range(1, len(table[0]))))]
 
 
 def _width(s: str) -> int:

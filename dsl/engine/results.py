@@ -20,7 +20,7 @@ class SubjectResult:
     subject: str
     scorecard: str
     period: str
-    kind: str  # "categories" | "components" | "annual"
+    kind: str  # "categories" | "components" | "annual" | "pool"
     parts: dict[str, Number] = field(default_factory=dict)
     indicators: dict[str, Number] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
@@ -36,6 +36,12 @@ class SubjectResult:
     grade: str | None = None
     quarters: list[Decimal] | None = None
     trace: list[TraceLine] | None = None
+    # why the final is missing (None while it is not)
+    why_missing: str | None = None
+    # amounts a pool gave the subject (`bonus_amount`), published beside its results
+    amounts: dict[str, Number] = field(default_factory=dict)
+    # a pool's own result: its group and shown values (numbers, counts, bands, or None)
+    pool: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self, places: int, mode: str) -> dict[str, Any]:
         """The published form: decimals as strings rounded to the ruleset's places."""
@@ -44,6 +50,10 @@ class SubjectResult:
             return None if x is None else str(round_to(x, places, mode))
 
         out: dict[str, Any] = {"subject": self.subject, "scorecard": self.scorecard}
+        if self.kind == "pool":
+            for key, value in self.pool.items():
+                out[key] = r(value) if isinstance(value, Decimal | Fraction) else value
+            return out
         out["final"] = r(self.final)
         if self.kind == "annual":
             out["quarters"] = [r(q) for q in self.quarters or []]
@@ -59,4 +69,6 @@ class SubjectResult:
         out["rank"] = self.rank
         out["tier"] = self.tier
         out["grade"] = self.grade
+        for key, value in self.amounts.items():
+            out[key] = r(value)
         return out

@@ -216,6 +216,7 @@ def score_subject(
             # final is missing too, listed as such, and the subject is left out of rankings.
             raw = None
             res.missing.append("final")
+            res.why_missing = f"final missing: {e}"
             if res.trace is not None:
                 res.trace.append(TraceLine("final", None, "", [], f"missing: {e}"))
         except (ArithmeticError, LookupError, TypeError) as e:
@@ -287,10 +288,20 @@ class ResultView:
 
     def quota(self, share: Number) -> int:
         """Head count of a quota: share × n, rounded as the bands declare."""
-        return round_int(mul(share, Decimal(self.n or 0)), self.mode)
+        k = round_int(mul(share, Decimal(self.n or 0)), self.mode)
+        self.c.note(f"quota {_percent(share)} of {self.n or 0}: {self.mode} → {k}")
+        return k
 
 
 _NUMBERS = frozenset(("base", "bonus", "penalty", "joint", "raw", "final"))
+
+
+def _percent(share: Number) -> str:
+    """A share as a reader writes it: 25%, 12.5%."""
+    exact = Fraction(share) * 100
+    if exact.denominator == 1:
+        return f"{exact.numerator}%"
+    return f"{float(exact):g}%"
 
 
 def round_all(values: Sequence[Number], places: int, mode: str) -> list[Decimal]:

@@ -89,10 +89,10 @@ class Org:
         self._chain[subject] = tuple(out)
         return self._chain[subject]
 
-    def ancestor(self, subject: str, kind: str) -> str | None:
-        """The nearest unit of `kind` containing the subject (itself if a unit of that kind)."""
+    def ancestor(self, subject: str, *kinds: str) -> str | None:
+        """The nearest unit of any of `kinds` containing the subject (itself if of such a kind)."""
         for u in self.chain(subject):
-            if self.units[u].kind == kind:
+            if self.units[u].kind in kinds:
                 return u
         return None
 

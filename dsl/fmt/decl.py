@@ -55,6 +55,10 @@ class DeclPrinter(StmtPrinter):
             return self._item_table(d)
         if isinstance(d, n.Joint):
             return self._joint(d, anchors)
+        if isinstance(d, n.TableDecl):
+            return self._table(d)
+        if isinstance(d, n.PoolDecl):
+            return self._pool(d, anchors)
         return self._test(d, anchors)
 
     # ---- header, organisation, sequences, facts ---------------------------------------------
@@ -83,6 +87,9 @@ class DeclPrinter(StmtPrinter):
             first, last = (spans[0], spans[-1]) if spans else (n.NOWHERE, n.NOWHERE)
             span = n.Span(first.path, first.line, first.column, last.end_line, last.end_column)
             kids.append(Child(span, self.sub_block(head, members, span)))
+        if d.persons:
+            text = "persons " + " | ".join(p.name for p in d.persons)
+            kids.append(self.simple(anchor(anchors, "org_persons"), text))
         return self.block("organisation", kids, d.span, 0)
 
     def _fields(self, fields: tuple[n.FieldDecl, ...]) -> list[Child]:
@@ -94,9 +101,15 @@ class DeclPrinter(StmtPrinter):
         ]
 
     def _sequence(self, d: n.SequenceDecl) -> list[str]:
-        text = f"{titled('sequence ' + d.id, d.title)} = {d.subject}"
+        head = titled("sequence " + d.id, d.title)
+        if d.parts:
+            return [f"{head} = " + " | ".join(p.name for p in d.parts)]
+        text = f"{head} = {d.subject}"
         if d.kinds:
-            text += " " + " | ".join(k.name for k in d.kinds)
+            # A person sequence names the kinds of the persons' units: `person in county_dept`.
+            text += (" in " if d.subject == "person" else " ") + " | ".join(k.name for k in d.kinds)
+        if d.under:
+            text += " under " + " | ".join(k.name for k in d.under)
         return cat([text], self.where(d.where, 0))
 
     def _fact(self, d: n.FactDecl) -> list[str]:
@@ -135,6 +148,38 @@ class DeclPrinter(StmtPrinter):
             assert x.amount is not None
             tail = f" amount {x.amount.text}"
         return lambda indent: cat([head], self.expr(x.target, indent), [tail])
+
+    # ---- tables and pools -------------------------------------------------------------------
+    def _table(self, d: n.TableDecl) -> list[str]:
+        head = f"{titled('table ' + d.id, d.title)} by {''.join(self.expr(d.key, 0))}"
+        if d.population is not None:
+            head += f" for {d.population.name}"
+            if d.else_ is not None:
+                head += f" else {d.else_.text}"
+        rows = [self.simple(r.span, f"{titled(r.key, r.title)}: {r.value.text}") for r in d.rows]
+        return self.block(head, rows, d.span, 0)
+
+    def _pool(self, d: n.PoolDecl, anchors: Anchors) -> list[str]:
+        within = "".join(self.expr(d.within, 0))
+        head = f"{titled('pool ' + d.id, d.title)} for {d.card.name} {d.period} within {within}"
+        kids: list[Child] = [self.fitted_child(x.span, self._show(x)) for x in d.shows]
+        for rule, word, e in (
+            ("pool_amount", "amount", d.amount),
+            ("pool_weight", "weight", d.weight),
+        ):
+            kids.append(self.fitted_child(anchor(anchors, rule), self._stmt(word, e)))
+        ties = ", ".join(f"{k.name.name} {k.order}" for k in d.ties)
+        text = f"allocate {d.into.name} unit {d.unit.text} largest remainder"
+        kids.append(
+            self.simple(anchor(anchors, "pool_allocate"), text + (f" by {ties}" if ties else ""))
+        )
+        return self.block(head, kids, d.span, 0)
+
+    def _show(self, x: n.PoolShow) -> Render:
+        return lambda indent: cat([f"show {x.name} = "], self.expr(x.value, indent))
+
+    def _stmt(self, word: str, e: n.Expr) -> Render:
+        return lambda indent: cat([word + " "], self.expr(e, indent))
 
     def _test(self, d: n.TestDecl, anchors: Anchors) -> list[str]:
         kids: list[Child] = []

@@ -147,9 +147,11 @@ class ExprPrinter(Layout):
 
     def _call(self, e: n.Call, indent: int) -> list[str]:
         parts: list[list[str]] = [[e.func + "("]]
+        # The kinds of ancestor() are alternatives: `ancestor(county_bureau | municipal_bureau)`.
+        sep = " | " if e.func == "ancestor" else ", "
         for i, arg in enumerate(e.args):
             if i:
-                parts.append([", "])
+                parts.append([sep])
             parts.append(self.expr(arg.value, indent))
             if arg.order is not None:
                 parts.append([" " + arg.order])

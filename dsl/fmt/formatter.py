@@ -40,6 +40,10 @@ _SINGLE = {
     "test_org": "org",
     "test_facts": "facts",
     "test_period": "period",
+    "org_persons": "persons",
+    "pool_amount": "amount",
+    "pool_weight": "weight",
+    "pool_allocate": "allocate",
 }
 _ANCHORED = {*_SINGLE, "unit_kinds", "person_attrs"}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 
 @dataclass(frozen=True, order=True)
@@ -31,6 +31,12 @@ NOWHERE = Span("<builtin>", 0, 0, 0, 0)
 
 def _span() -> Span:
     return field(default=NOWHERE, compare=False, repr=False)
+
+
+def _since(default: Any) -> Any:
+    """A field added to a node after rulesets were published: left out of the canonical form
+    (and so of the digest) while it holds its default, so older rulesets keep their digests."""
+    return field(default=default, metadata={"omit_default": True})
 
 
 @dataclass(frozen=True)
@@ -261,6 +267,8 @@ class OrganisationDecl:
     kinds: tuple[UnitKind, ...]
     attrs: tuple[FieldDecl, ...]
     span: Span = _span()
+    # `persons county_staff | agency_staff`: every person must be a member of one of these
+    persons: tuple[Ref, ...] = _since(())
 
 
 @dataclass(frozen=True)
@@ -273,6 +281,10 @@ class SequenceDecl:
     kinds: tuple[Ref, ...]
     where: Expr | None
     span: Span = _span()
+    # `= person in county_dept under county_bureau`: members with an ancestor of these kinds
+    under: tuple[Ref, ...] = _since(())
+    # `= county_staff | agency_staff`: the union of other sequences, each a part of it
+    parts: tuple[Ref, ...] = _since(())
 
 
 FactKind = Literal["dated", "period", "period_many"]
@@ -502,6 +514,66 @@ class Joint:
 
 
 @dataclass(frozen=True)
+class TableRow:
+    """`director "科长": 1.20`: a key of a table, its display title and its number."""
+
+    key: str
+    title: str | None
+    value: Num
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class TableDecl:
+    """A table of numbers keyed by a value of the subject (a person attribute, another tier).
+
+    `for SEQUENCE`: the subjects the table applies to (their keys must be rows); the others take
+    `else`, if given.
+    """
+
+    id: str
+    title: str | None
+    key: Expr
+    population: Ref | None
+    else_: Num | None
+    rows: tuple[TableRow, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class PoolShow:
+    """`show name = expr`: a value of each group, published in its pool result."""
+
+    name: str
+    value: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class PoolDecl:
+    """An amount per group shared by weight to a rounding unit, by the largest remainder.
+
+    Each group of a scorecard's subjects (`within`) gets `amount`; every member gets a share in
+    proportion to `weight`, rounded down to `unit`; the units left over go one each to the
+    largest remainders, ties broken by `ties`. Published as `into` on each member's result and a
+    result of its own per group.
+    """
+
+    id: str
+    title: str | None
+    card: Ref
+    period: str
+    within: Expr
+    shows: tuple[PoolShow, ...]
+    amount: Expr
+    weight: Expr
+    into: Ref
+    unit: Num
+    ties: tuple[RankKey, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Expectation:
     """`expect subject.field == value` in a test."""
 
@@ -534,6 +606,8 @@ Decl = (
     | ItemTable
     | Joint
     | TestDecl
+    | TableDecl
+    | PoolDecl
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dsl.syntax import nodes as n
@@ -24,6 +24,8 @@ class Program:
     item_tables: dict[str, n.ItemTable] = field(default_factory=dict)
     joints: dict[str, n.Joint] = field(default_factory=dict)
     tests: dict[str, n.TestDecl] = field(default_factory=dict)
+    tables: dict[str, n.TableDecl] = field(default_factory=dict)
+    pools: dict[str, n.PoolDecl] = field(default_factory=dict)
 
     @classmethod
     def from_modules(cls, modules: Iterable[n.Module]) -> Program:
@@ -44,8 +46,17 @@ class Program:
                 prog.item_tables.setdefault(decl.id, decl)
             elif isinstance(decl, n.Joint):
                 prog.joints.setdefault(decl.id, decl)
+            elif isinstance(decl, n.TableDecl):
+                prog.tables.setdefault(decl.id, decl)
+            elif isinstance(decl, n.PoolDecl):
+                prog.pools.setdefault(decl.id, decl)
             else:
                 prog.tests.setdefault(decl.id, decl)
+        for seq in list(prog.sequences.values()):
+            # A union holds the subjects of its parts (the checker proves they agree).
+            part = next((prog.sequences.get(p.name) for p in seq.parts), None)
+            if part is not None and not part.parts and part.subject != seq.subject:
+                prog.sequences[seq.id] = replace(seq, subject=part.subject)
         return prog
 
     def decls(self) -> Iterator[n.Decl]:

@@ -101,9 +101,20 @@ class ToNodes(Transformer[Token, n.Module]):
     def organisation_decl(self, meta: Meta, ch: list[Any]) -> n.OrganisationDecl:
         kinds: list[n.UnitKind] = []
         attrs: list[n.FieldDecl] = []
+        persons: list[n.Ref] = []
         for kind, values in ch:
-            (kinds if kind == "kinds" else attrs).extend(values)
-        return n.OrganisationDecl(tuple(kinds), tuple(attrs), self._span(meta))
+            if kind == "kinds":
+                kinds.extend(values)
+            elif kind == "attrs":
+                attrs.extend(values)
+            else:
+                persons.extend(values)
+        return n.OrganisationDecl(
+            tuple(kinds), tuple(attrs), self._span(meta), persons=tuple(persons)
+        )
+
+    def org_persons(self, ch: list[list[n.Ref]]) -> tuple[str, list[n.Ref]]:
+        return ("persons", ch[0])
 
     def unit_kinds(self, ch: list[n.UnitKind]) -> tuple[str, list[n.UnitKind]]:
         return ("kinds", ch)
@@ -117,10 +128,27 @@ class ToNodes(Transformer[Token, n.Module]):
 
     @v_args(meta=True)
     def sequence_decl(self, meta: Meta, ch: list[Any]) -> n.SequenceDecl:
-        name, title, subject, kinds, where = ch
+        name, title, subject, _in, kinds, under, where = ch
         return n.SequenceDecl(
-            str(name), _opt_text(title), subject, tuple(kinds or ()), where, self._span(meta)
+            str(name),
+            _opt_text(title),
+            subject,
+            tuple(kinds or ()),
+            where,
+            self._span(meta),
+            under=tuple(under or ()),
         )
+
+    @v_args(meta=True)
+    def sequence_union(self, meta: Meta, ch: list[Any]) -> n.SequenceDecl:
+        """`= a | b`: the subject kind is the parts' (`Program` resolves it)."""
+        name, title, parts = ch
+        return n.SequenceDecl(
+            str(name), _opt_text(title), "person", (), None, self._span(meta), parts=tuple(parts)
+        )
+
+    def under(self, ch: list[list[n.Ref]]) -> list[n.Ref]:
+        return ch[0]
 
     def name_alts(self, ch: list[Token]) -> list[n.Ref]:
         return [self._ref(t) for t in ch]
@@ -422,6 +450,59 @@ class ToNodes(Transformer[Token, n.Module]):
     def joint_cap(self, ch: list[Any]) -> n.Num:
         return cast(n.Num, ch[0])
 
+    @v_args(meta=True)
+    def table_decl(self, meta: Meta, ch: list[Any]) -> n.TableDecl:
+        name, title, key, pop, *rows = ch
+        population, else_ = pop if pop is not None else (None, None)
+        return n.TableDecl(
+            str(name), _opt_text(title), key, population, else_, tuple(rows), self._span(meta)
+        )
+
+    def table_for(self, ch: list[Any]) -> tuple[n.Ref, n.Num | None]:
+        return (self._ref(ch[0]), ch[1])
+
+    @v_args(meta=True)
+    def table_row(self, meta: Meta, ch: list[Any]) -> n.TableRow:
+        return n.TableRow(str(ch[0]), _opt_text(ch[1]), ch[2], self._span(meta))
+
+    @v_args(meta=True)
+    def pool_decl(self, meta: Meta, ch: list[Any]) -> n.PoolDecl:
+        name, title, card, period, within, *stmts = ch
+        shows = tuple(v for k, v in stmts if k == "show")
+        got = {k: v for k, v in stmts if k != "show"}
+        into, unit, ties = got.get("allocate", (n.Ref(""), n.Num(Decimal(0), "0"), ()))
+        zero = n.Num(Decimal(0), "0")
+        return n.PoolDecl(
+            str(name),
+            _opt_text(title),
+            self._ref(card),
+            period,
+            within,
+            shows,
+            got.get("amount", zero),
+            got.get("weight", zero),
+            into,
+            unit,
+            ties,
+            self._span(meta),
+        )
+
+    @v_args(meta=True)
+    def pool_show(self, meta: Meta, ch: list[Any]) -> tuple[str, n.PoolShow]:
+        return ("show", n.PoolShow(str(ch[0]), ch[1], self._span(meta)))
+
+    def pool_amount(self, ch: list[n.Expr]) -> tuple[str, n.Expr]:
+        return ("amount", ch[0])
+
+    def pool_weight(self, ch: list[n.Expr]) -> tuple[str, n.Expr]:
+        return ("weight", ch[0])
+
+    def pool_allocate(
+        self, ch: list[Any]
+    ) -> tuple[str, tuple[n.Ref, n.Num, tuple[n.RankKey, ...]]]:
+        into, unit, *keys = ch
+        return ("allocate", (self._ref(into), unit, tuple(k for k in keys if k is not None)))
+
     # ---- tests ------------------------------------------------------------------------------
     @v_args(meta=True)
     def test_decl(self, meta: Meta, ch: list[Any]) -> n.TestDecl:
@@ -507,6 +588,13 @@ class ToNodes(Transformer[Token, n.Module]):
     def call(self, meta: Meta, ch: list[Any]) -> n.Call:
         func, *args = ch
         return n.Call(str(func), tuple(a for a in args if a is not None), self._span(meta))
+
+    @v_args(meta=True)
+    def call_alts(self, meta: Meta, ch: list[Token]) -> n.Call:
+        """`ancestor(a | b)`: a call whose arguments are alternatives (names, `|`-separated)."""
+        func, *alts = ch
+        args = tuple(n.Arg(n.Name(str(a), self._tok_span(a)), span=self._tok_span(a)) for a in alts)
+        return n.Call(str(func), args, self._span(meta))
 
     @v_args(meta=True)
     def arg(self, meta: Meta, ch: list[Any]) -> n.Arg:

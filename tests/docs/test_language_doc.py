@@ -31,7 +31,7 @@ from dsl.syntax.program import load
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "language.md"
 RULES = REPO / "rules" / "2025"
-SHIPPED = [p for year in ("2024", "2025") for p in rule_files(REPO / "rules" / year)]
+SHIPPED = [p for year in ("2024", "2025", "2026") for p in rule_files(REPO / "rules" / year)]
 BEGIN, END = "<!-- codes:begin -->", "<!-- codes:end -->"
 REGENERATE = "python -c \"from dsl.syntax.codes import markdown; print(markdown(), end='')\""
 

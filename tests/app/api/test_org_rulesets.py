@@ -35,7 +35,7 @@ def test_org_changes_need_a_date_and_bulk_puts_keep_the_rest(api: Client) -> Non
 
 def test_rulesets_listed_and_described(api: Client) -> None:
     listed = api.get("/v1/rulesets").json()["rulesets"]
-    assert [r["year"] for r in listed] == [2024, 2025]
+    assert [r["year"] for r in listed] == [2024, 2025, 2026]
     one = api.get("/v1/rulesets/2025").json()
     assert one["digest"] == listed[1]["digest"]
     assert api.get(f"/v1/rulesets/{one['digest'][:10]}").json()["year"] == 2025
@@ -51,7 +51,7 @@ def test_check_returns_diagnostics_and_loads_nothing(api: Client) -> None:
     body = r.json()
     assert body["ok"] is False and body["errors"] >= 1
     assert body["diagnostics"][0]["path"] == "facts.jx"
-    assert len(api.get("/v1/rulesets").json()["rulesets"]) == 2
+    assert len(api.get("/v1/rulesets").json()["rulesets"]) == 3
 
 
 def test_reload_refuses_a_broken_year_and_keeps_the_old(sqlite_url: str, tmp_path: Path) -> None:

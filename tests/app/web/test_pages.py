@@ -122,3 +122,20 @@ def test_roles_see_what_the_api_lets_them(example_app: FastAPI) -> None:
     admin = signed_in(example_app, "admin")
     assert "重新加载规则目录" in admin.get("/rulesets").text
     assert 'href="/audit"' in admin.get("/").text
+
+
+def test_the_2026_year_ranks_agency_staff_and_a_pool_is_no_score_card(sqlite_url: str) -> None:
+    from tests.app.api.conftest import Client, load_example, make_app, token
+
+    application = make_app(sqlite_url)
+    try:
+        load_example(Client(application, token(application, "admin")), "handworked-2026")
+        web = signed_in(application, "reader")
+        r = web.get("/rankings/staff?period=2026")
+        assert r.status_code == 200 and "hy-policy-1" in r.text
+        r = web.get("/subjects/hy-policy-1?period=2026")
+        assert r.status_code == 200
+        r = web.get("/subjects/hengshan-pool?period=2026")
+        assert r.status_code == 404 and "奖金分配结果" in r.text
+    finally:
+        application.state.services.engine.dispose()

@@ -188,3 +188,78 @@ def test_cli_formats(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and out.startswith("# Rule changes: `rules/2024` → `rules/2025`")
     code, out, err = run_cli(capsys, "diff", "rules/2024", "nowhere")
     assert code == 1 and "nowhere" in err
+
+
+# 《衡阳市税务局2026年度绩效考评办法》, section by section: every change of 2025 → 2026.
+CHANGES_2026 = {
+    # §1.1: agency staff need a post (county staff need none); every person is one or the other
+    ("changed", "person attrs › field post", "type"),
+    ("changed", "organisation", "persons"),
+    ("added", "sequence county_staff", None),
+    ("added", "sequence agency_staff", None),
+    ("changed", "sequence staff", "members"),
+    # §1.2: new facts
+    ("added", "fact type risk_closure", None),
+    ("added", "fact type assigned_task", None),
+    # §2: K3 by deviation from the mean
+    ("changed", "scorecard county › category key › indicator K3", "rule"),
+    # §4.1: the job-coefficient method and its table
+    ("changed", "scorecard person › component performance", "rule"),
+    ("added", "table post_coefficient", None),
+    # §4.2: leader-assigned tasks
+    ("added", "items person_items › item task_completed", None),
+    ("added", "items person_items › item task_late", None),
+    ("added", "items person_items › item task_failed", None),
+    # §4.3: agency staff take their department's final
+    ("changed", "scorecard person", "final"),
+    # §5: grading groups and quotas linked to the tier
+    ("changed", "scorecard person › rank", "within"),
+    ("changed", "scorecard person › grade excellent", "rule"),
+    ("added", "table excellent_share", None),
+    # §6, §7: the performance-bonus pool
+    ("added", "table tier_coefficient", None),
+    ("added", "pool pool", None),
+}
+
+
+def test_2025_to_2026_is_exactly_the_2026_rulebook() -> None:
+    d = diff_rulesets(load_rules("rules/2025"), load_rules("rules/2026"))
+    assert {(c.op, c.where, c.attr) for c in d.changes} == CHANGES_2026
+    assert len(d.changes) == len(CHANGES_2026)
+    excellent = next(c for c in d.changes if c.where == "scorecard person › grade excellent")
+    assert excellent.old is not None and "quota(20%)" in excellent.old
+    assert excellent.new is not None and "quota(excellent_share)" in excellent.new
+    golden("diff-2025-2026.txt", masked(diff_text(d)))
+
+
+def test_table_rows_and_pool_statements_are_compared(tmp_path: Path) -> None:
+    import shutil
+
+    new = tmp_path / "2026"
+    shutil.copytree("rules/2026", new, ignore=shutil.ignore_patterns("tests"))
+    tables = new / "tables.jx"
+    text = tables.read_text(encoding="utf-8").replace("first: 25%", "first: 30%", 1)
+    tables.write_text(
+        text.replace('clerk "办事员": 0.90', 'clerk "办事员": 0.95'), encoding="utf-8"
+    )
+    pool = new / "pool.jx"
+    text = pool.read_text(encoding="utf-8").replace(
+        "show per_head = 12000.00", "show per_head = 13000"
+    )
+    pool.write_text(text.replace("subject asc", "rank asc, subject asc"), encoding="utf-8")
+    d = diff_rulesets(load_rules("rules/2026"), load_rules(str(new)))
+    got = {(c.where, c.attr): c for c in d.changes}
+    assert set(got) == {
+        ("table excellent_share", "rows"),
+        ("table post_coefficient", "rows"),
+        ("pool pool › show per_head", "value"),
+        ("pool pool", "allocate"),
+    }
+    rows = got["table excellent_share", "rows"].details
+    assert [(x.key, x.old, x.new) for x in rows] == [("first", "25%", "30%")]
+    assert [(x.key, x.old, x.new) for x in got["table post_coefficient", "rows"].details] == [
+        ("clerk", "0.90", "0.95")
+    ]
+    assert got["pool pool", "allocate"].new == (
+        "bonus_amount unit 0.01 largest remainder by final desc, rank asc, subject asc"
+    )

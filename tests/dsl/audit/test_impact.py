@@ -158,3 +158,26 @@ def test_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(out)["subjects"][0]["subject"] == "hy-risk"
     code, _, err = run_cli(capsys, "impact", "rules/2024", "rules/2025", "--period", "2025Q1")
     assert code == 1 and "--org and --facts" in err
+
+
+def test_2025_to_2026_on_facts_both_can_score() -> None:
+    """Agency staff: only 2026 scores them, and the report says why 2025 cannot."""
+    r = impact("rules/2025", "rules/2026", "2026", HANDWORKED.with_name("handworked-2026"))
+    by = {(s.scorecard, s.subject): s for s in r.subjects}
+    # §2 K3 by deviation from the mean: hengshan's year K3 20 instead of 4 × 0 distinct steps
+    assert by["county", "hengshan"].new is not None
+    assert by["county", "hengshan"].new.final == Decimal("104.10")
+    # §5: under 2025 the quota is 20% of 2 → 0; under 2026 25% of 2 → 1 (hengshan is first)
+    levy2 = by["person", "hengshan-levy-2"]
+    assert levy2.old is not None and levy2.new is not None
+    assert (levy2.old.grade, levy2.new.grade) == ("competent", "excellent")
+    only = {s.subject: why for s, why in r.one_side("to")}
+    assert set(only) == {"hy-policy-1", "hy-policy-2", "hy-service-1", "hy-service-2"}
+    assert "county[…]: the subject has no such unit above it" in only["hy-policy-1"]
+    assert r.one_side("from") == []
+    text = impact_text(r)
+    assert "scored only under rules/2026: hy-policy-1 (person), hy-policy-2 (person)" in text
+    assert "rules/2025 cannot score them" in text
+    assert "pool under rules/2026: hengshan-pool: group hengshan, head_count 2" in text
+    # the facts 2025 does not declare are named, not silently dropped
+    assert r.unknown["from"] == {"assigned_task": 9, "risk_closure": 6}

@@ -136,3 +136,38 @@ def test_explain_an_unknown_subject(capsys: pytest.CaptureFixture[str]) -> None:
     )  # fmt: skip
     assert (code, out) == (1, "")
     assert "unknown subject 'nobody'" in err
+
+
+def test_a_persons_year_shows_the_group_quota_share_and_the_leftover_cent(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # 《衡阳市税务局2026年度绩效考评办法》§9, hand computation 2: hengshan-levy-2
+    example = HANDWORKED.with_name("handworked-2026")
+    code, out, err = run_cli(
+        capsys,
+        "explain",
+        RULES_2025.with_name("2026"),
+        "--org",
+        example / "org.json",
+        "--facts",
+        example / "facts.jsonl",
+        "--period",
+        "2026",
+        "--subject",
+        "hengshan-levy-2",
+    )
+    assert (code, err) == (0, "")
+    lines = {line.split("  ")[1].strip(): line for line in out.splitlines() if "  " in line}
+    assert "county[hengshan].tier is first; excellent_share[first] = 0.25" in lines["grade"]
+    assert "quota 25% of 2: half_up → 1" in lines["grade"]
+    assert (
+        "hengshan 衡山县税务局" in lines["pool: group"]
+        and "tier_coefficient 1.10" in lines["pool: group"]
+    )
+    assert "26400.00" in lines["pool: amount"]
+    assert "93.94" in lines["pool: weight"] and "W = 168.96" in lines["pool: weight"]
+    assert "14678.125" in lines["pool: exact share"]
+    assert "14678.12" in lines["pool: rounded down"]
+    assert "0.005" in lines["pool: remainder"]
+    assert "14678.13" in lines["pool: bonus_amount"]
+    assert "one leftover unit given" in lines["pool: bonus_amount"]

@@ -28,6 +28,15 @@ FIELDS = (
     "components",
     "missing",
     "quarters",
+    "bonus_amount",
+    # a pool's result (《衡阳市税务局2026年度绩效考评办法》§7)
+    "group",
+    "head_count",
+    "excellent_quota",
+    "per_head",
+    "tier_coefficient",
+    "amount",
+    "allocated",
 )
 
 
@@ -42,7 +51,7 @@ def rules_and_period(expected: Path) -> tuple[Path, str]:
 
 def test_the_examples_are_all_found() -> None:
     names = {f"{p.parent.name}/{p.name}" for p in EXPECTED_FILES}
-    assert len(names) == 9
+    assert len(names) == 13
     assert "handworked/expected-2025Q1-under-2024-rules.json" in names
     assert rules_and_period(HANDWORKED / "expected-2025Q1-under-2024-rules.json") == (
         REPO / "rules" / "2024",
@@ -106,14 +115,14 @@ def test_missing_is_distinct_from_zero(capsys: pytest.CaptureFixture[str]) -> No
     assert levy2["missing"] == ["ability"]
 
 
-@pytest.mark.parametrize("year", ["2025", "2024"])
+@pytest.mark.parametrize("year", ["2026", "2025", "2024"])
 def test_jixiao_test_passes_on_the_rulesets(
     year: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(REPO)
     code, out, err = run_cli(capsys, "test", f"rules/{year}")
     assert (code, err) == (0, "")
-    count = {"2025": 6, "2024": 3}[year]
+    count = {"2026": 5, "2025": 6, "2024": 3}[year]
     assert out.strip().splitlines()[-1] == f"{count} passed, 0 failed"
 
 
