@@ -21,17 +21,25 @@ from sqlalchemy.orm import Session
 from app import exactjson
 from app.store import repository
 from dsl.facts.records import Fact, FactProblem, Org
-from dsl.facts.validate import FactSchema, validate_facts
+from dsl.facts.validate import FactSchema, FactValidator
 
 
-def content_digest(f: Fact) -> str:
-    """sha256 of what a fact says (not who recorded it or when); 97.0 and 97 say the same."""
+def content_digest(f: Fact, texts: dict[int, list[str]] | None = None) -> str:
+    """sha256 of what a fact says (not who recorded it or when); 97.0 and 97 say the same.
+
+    `texts` keeps the text of each data dict by identity while the facts live: facts read
+    whole share their data (a million work items, a few dozen dicts)."""
     when = f.date.isoformat() if f.date is not None else str(f.period)
     parts = [f.type, f.subject, when, f.evidence or "", f.supersedes or ""]
-    for key in sorted(f.data):
-        parts.append(key)
-        parts.append(_value_text(f.data[key]))
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    data = texts.get(id(f.data)) if texts is not None else None
+    if data is None:
+        data = []
+        for key in sorted(f.data):
+            data.append(key)
+            data.append(_value_text(f.data[key]))
+        if texts is not None:
+            texts[id(f.data)] = data
+    return hashlib.sha256("\x1f".join(parts + data).encode()).hexdigest()
 
 
 def _value_text(v: Any) -> str:
@@ -89,19 +97,25 @@ class FactChecker:
     seen: dict[str, tuple[int, str]] = field(default_factory=dict)  # id → (line, digest)
     corrected: set[str] = field(default_factory=set)
     owners: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    validator: FactValidator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.validator = FactValidator(self.schema, self.org)
 
     def check(self, session: Session, records: Sequence[tuple[int, Any]]) -> Checked:
-        """Validates a chunk of (line, JSON object) and sorts it into rows and problems."""
+        """Validates a chunk of (line, JSON object or `Fact` read by the validator's typed
+        reader) and sorts it into rows and problems."""
         out = Checked()
-        targets = {r.get("supersedes") for _, r in records} - {None}
-        local = {r.get("id") for _, r in records}
+        targets = {_key(r, "supersedes") for _, r in records} - {None}
+        local = {_key(r, "id") for _, r in records}
         outside = {t for t in targets if isinstance(t, str) and t not in local}
         known = set(repository.recorded(session, outside - self.seen.keys()))
         known |= outside & self.seen.keys()
-        checked = validate_facts(records, self.schema, self.org, self.source, known)
+        checked = self.validator.validate(records, self.source, known)
         out.problems.extend(checked.problems)
         facts = checked.facts
-        digests = [content_digest(f) for f in facts]
+        texts: dict[int, list[str]] = {}  # the facts (and so their data) live meanwhile
+        digests = [content_digest(f, texts) for f in facts]
         in_db = repository.recorded(session, [f.id for f in facts])
         fresh: list[tuple[Fact, str]] = []
         for f, d in zip(facts, digests, strict=True):
@@ -162,3 +176,8 @@ class FactChecker:
 
     def _bad(self, f: Fact, fld: str, msg: str) -> FactProblem:
         return FactProblem(self.source, f.line, f.id, fld, msg)
+
+
+def _key(record: Any, name: str) -> Any:
+    """A key of a JSON record, or the same attribute of a `Fact`."""
+    return getattr(record, name) if type(record) is Fact else record.get(name)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -61,6 +62,17 @@ def _records(path: Path, problems: list[FactProblem]) -> Iterator[tuple[int, int
         yield line_no, done, obj
 
 
+def _typed(path: Path, checker: FactChecker) -> Iterator[tuple[int, int, Any]]:
+    """(line, bytes so far, Fact) of a file the validator's typed reader takes whole; nothing
+    if it does not (then `_records` reads it line by line)."""
+    facts = checker.validator.read_typed(path)
+    if not facts:
+        return
+    total = path.stat().st_size
+    for i, f in enumerate(facts, 1):
+        yield f.line, total * i // len(facts), f
+
+
 def import_facts(
     engine: Engine,
     path: Path,
@@ -73,11 +85,15 @@ def import_facts(
 ) -> ImportResult:
     """Checks a facts file whole, then records its new facts in chunks."""
     problems: list[FactProblem] = []
-    records = _records(path, problems)
+    checker = FactChecker(schema, org, str(path), by, datetime.now(UTC))
+    typed = _typed(path, checker)
+    first = next(typed, None)
+    records = _records(path, problems) if first is None else chain([first], typed)
     total = path.stat().st_size
     return import_records(
-        engine, records, total, str(path), schema, org, by, skip_invalid, progress, chunk, problems
-    )
+        engine, records, total, str(path), schema, org, by,
+        skip_invalid, progress, chunk, problems, checker,
+    )  # fmt: skip
 
 
 def import_records(
@@ -92,10 +108,12 @@ def import_records(
     progress: Progress | None = None,
     chunk: int = CHUNK,
     problems: list[FactProblem] | None = None,
+    checker: FactChecker | None = None,
 ) -> ImportResult:
-    """Checks (line, progress so far, JSON object) records whole, then records the new facts
-    in chunks. `problems` found before (reading the records) count as the checks' own."""
-    checker = FactChecker(schema, org, source, by, datetime.now(UTC))
+    """Checks (line, progress so far, JSON object or checked Fact) records whole, then records
+    the new facts in chunks. `problems` found before (reading the records) count as the
+    checks' own."""
+    checker = checker or FactChecker(schema, org, source, by, datetime.now(UTC))
     problems = [] if problems is None else problems
     result = ImportResult()
     spooled: list[int] = []  # the rows of each chunk written to the spool

@@ -39,8 +39,10 @@ class PeriodInputs:
     org_revision: int | None
     facts: list[Fact]
     seqs: list[int]
-    digests: list[str]
     quarter_orgs: dict[Period, Org] = field(default_factory=dict)
+    # sha256 of `seq:content-digest` lines, fed in sequence order as the facts are read (a
+    # year's million digests are not kept for it)
+    hashed: Any = field(default_factory=hashlib.sha256)
 
     def org_of(self, period: Period) -> Org:
         """The organisation to score `period` with (what `evaluate(org_at=...)` takes)."""
@@ -53,8 +55,9 @@ class PeriodInputs:
 
     @property
     def facts_digest(self) -> str:
-        """sha256 over the facts used: each one's sequence number and content digest."""
-        return facts_digest(zip(self.seqs, self.digests, strict=True))
+        """sha256 over the facts used: each one's sequence number and content digest (what
+        `facts_digest` gives for them)."""
+        return str(self.hashed.hexdigest())
 
 
 def facts_digest(pairs: Iterable[tuple[int, str]]) -> str:
@@ -81,7 +84,7 @@ def load_period(
         ends = [period_end(p) for p in (period, *quarters)]
         orgs, revision = orgs_at(session, ends, org_cutoff)
         by_quarter = dict(zip(quarters, orgs[1:], strict=True))
-        inputs = PeriodInputs(period, orgs[0], revision, [], [], [], by_quarter)
+        inputs = PeriodInputs(period, orgs[0], revision, [], [], by_quarter)
         dead: tuple[set[str], set[int]] = (set(), set())
         if only is None:
             dead = repository.dead_facts(session)
@@ -91,7 +94,7 @@ def load_period(
 
 
 def _read_facts(
-    rows: list[tuple[Any, ...]],
+    rows: Iterable[tuple[Any, ...]],
     into: PeriodInputs,
     dead: tuple[set[str], set[int]],
     only: Collection[int] | None,
@@ -103,7 +106,7 @@ def _read_facts(
     periods: dict[str, Period] = {}
     days: dict[Any, date] = {}
     datas: dict[str, dict[str, Any]] = {}
-    facts, seqs, digests = into.facts, into.seqs, into.digests
+    facts, seqs, update = into.facts, into.seqs, into.hashed.update
     for seq, cid, ftype, subject, day, per, text, evidence, sup, digest in rows:
         if (cid in corrected or seq in retracted) or (only is not None and seq not in only):
             continue
@@ -122,7 +125,7 @@ def _read_facts(
             data = datas[text] = exactjson.loads(text)
         facts.append(Fact(cid, ftype, subject, d, p, data, evidence, sup, seq))
         seqs.append(seq)
-        digests.append(digest)
+        update(f"{seq}:{digest}\n".encode())  # rows come in sequence order
 
 
 def score(

@@ -6,7 +6,7 @@ here exactly as the column types would (JSON with exact decimals, UTC timestamps
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC
 from typing import Any
 
@@ -35,6 +35,14 @@ def insert_facts(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Inserts fact rows in the connection's transaction."""
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
+    texts: dict[int, str] = {}  # each data dict's JSON, by identity (rows share their data)
+
+    def data_json(data: dict[str, Any]) -> str:
+        text = texts.get(id(data))
+        if text is None:
+            text = texts[id(data)] = exactjson.dumps(data)
+        return text
+
     if conn.dialect.name == "postgresql":
         cols = ", ".join(COLUMNS)
         with dbapi.cursor() as cur, cur.copy(f"COPY facts ({cols}) FROM STDIN") as copy:
@@ -42,7 +50,7 @@ def insert_facts(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
                 copy.write_row(
                     [
                         *(r[c] for c in COLUMNS[:7]),
-                        exactjson.dumps(r["data"]),
+                        data_json(r["data"]),
                         *(r[c] for c in COLUMNS[8:]),
                     ]
                 )
@@ -51,12 +59,12 @@ def insert_facts(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     sql = f"INSERT INTO facts ({', '.join(COLUMNS)}) VALUES ({marks})"
     cur = dbapi.cursor()
     try:
-        cur.executemany(sql, [_sqlite_row(r) for r in rows])
+        cur.executemany(sql, [_sqlite_row(r, data_json) for r in rows])
     finally:
         cur.close()
 
 
-def _sqlite_row(r: dict[str, Any]) -> tuple[Any, ...]:
+def _sqlite_row(r: dict[str, Any], data_json: Callable[[dict[str, Any]], str]) -> tuple[Any, ...]:
     day = r["date"]
     at = r["recorded_at"].astimezone(UTC).replace(tzinfo=None)
     return (
@@ -67,7 +75,7 @@ def _sqlite_row(r: dict[str, Any]) -> tuple[Any, ...]:
         r["period"],
         r["year"],
         r["quarter"],
-        exactjson.dumps(r["data"]),
+        data_json(r["data"]),
         r["evidence"],
         r["supersedes_id"],
         r["content_digest"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -138,7 +138,9 @@ def refresh_statistics(session: Session) -> None:
     session.execute(text("ANALYZE facts"))
 
 
-def period_facts(session: Session, period: Period, types: Collection[str]) -> list[tuple[Any, ...]]:
+def period_facts(
+    session: Session, period: Period, types: Collection[str]
+) -> Iterator[tuple[Any, ...]]:
     """Every fact of these types that a period's evaluation reads, live or not, in recording
     order, as the driver's tuples of FACT_COLUMNS (`dead_facts` says which are not live).
 
@@ -147,7 +149,7 @@ def period_facts(session: Session, period: Period, types: Collection[str]) -> li
     that stopped counting are few enough to hold in two sets.
     """
     q = select(*FACT_COLUMNS).where(period_clause(period), Fact.type.in_(sorted(types)))
-    return driver_rows(session, q.order_by(Fact.seq))
+    return driver_stream(session, q.order_by(Fact.seq))
 
 
 def dead_facts(session: Session) -> tuple[set[str], set[int]]:
@@ -168,6 +170,17 @@ def dead_facts(session: Session) -> tuple[set[str], set[int]]:
 def driver_rows(session: Session, stmt: ClauseElement) -> list[tuple[Any, ...]]:
     """Runs a query on the driver's own cursor, in the session's transaction: rows are the
     driver's tuples, without SQLAlchemy's per-row processing (nor its result types)."""
+    return [row for batch in _batches(session, stmt) for row in batch]
+
+
+def driver_stream(session: Session, stmt: ClauseElement) -> Iterator[tuple[Any, ...]]:
+    """`driver_rows` a batch at a time: a year's million rows are never all Python tuples at
+    once (the caller reads them inside the session's transaction)."""
+    for batch in _batches(session, stmt):
+        yield from batch
+
+
+def _batches(session: Session, stmt: ClauseElement, size: int = 20_000) -> Iterator[Sequence[Any]]:
     conn = session.connection()
     compiled = stmt.compile(dialect=conn.dialect)
     assert isinstance(compiled, SQLCompiler)
@@ -182,7 +195,7 @@ def driver_rows(session: Session, stmt: ClauseElement) -> list[tuple[Any, ...]]:
     cur = dbapi.cursor()
     try:
         cur.execute(state.statement, args)
-        rows: list[tuple[Any, ...]] = list(cur.fetchall())
+        while batch := cur.fetchmany(size):
+            yield batch
     finally:
         cur.close()
-    return rows

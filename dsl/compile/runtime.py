@@ -19,7 +19,7 @@ from decimal import (
     InvalidOperation,
 )
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from dsl.facts.records import Fact
 
@@ -44,13 +44,18 @@ class Missing(Exception):
 
 
 def Q(x: Number | int) -> Fraction:
-    """`x` as an exact rational."""
+    """`x` as an exact rational (a rational as it is: they are immutable)."""
+    t = type(x)
+    if t is Fraction:
+        return cast(Fraction, x)
+    if t is Decimal:  # two ints: Fraction's quick path, not its checks against the number ABCs
+        return Fraction(*cast(Decimal, x).as_integer_ratio())
     return Fraction(x)
 
 
 def div(a: Number | int, b: Number | int) -> Fraction:
     """Exact division."""
-    return Fraction(a) / Fraction(b)
+    return Q(a) / Q(b)
 
 
 # ---- rounding ------------------------------------------------------------------------------
@@ -81,29 +86,25 @@ def round_to(x: Number | int, places: int, mode: str) -> Decimal:
         x = Decimal(x)
     if isinstance(x, Decimal):
         return x.quantize(quantum, rounding=_DEC_MODES[mode], context=_ROUNDING)
-    scaled = x * (10**places)
-    whole = _round_fraction(scaled, mode)
+    whole = _round_ratio(x.numerator * 10**places, x.denominator, mode)
     return (Decimal(whole) * quantum).quantize(quantum, context=_ROUNDING)
 
 
-def _round_fraction(q: Fraction, mode: str) -> int:
-    floor = q.numerator // q.denominator
-    rest = q - floor
-    if rest == 0:
-        return floor
-    if mode == "floor":
+def _round_ratio(num: int, den: int, mode: str) -> int:
+    """num/den (den > 0) rounded to a whole number, in integers alone."""
+    floor, rest = divmod(num, den)  # the fraction left over is rest/den, in [0, 1)
+    if rest == 0 or mode == "floor":
         return floor
     if mode == "ceiling":
         return floor + 1
     if mode == "down":
-        return floor if q > 0 else floor + 1
+        return floor if num > 0 else floor + 1
     if mode == "up":
-        return floor + 1 if q > 0 else floor
-    half = Fraction(1, 2)
-    if rest != half:
-        return floor + 1 if rest > half else floor
+        return floor + 1 if num > 0 else floor
+    if 2 * rest != den:  # not a tie: the nearer whole number
+        return floor + 1 if 2 * rest > den else floor
     if mode == "half_up":
-        return floor + 1 if q > 0 else floor
+        return floor + 1 if num > 0 else floor
     return floor if floor % 2 == 0 else floor + 1
 
 
@@ -151,7 +152,7 @@ def _exact_sum(xs: Iterable[Number]) -> Fraction:
             dec += x
         else:
             rat += x
-    return rat + Fraction(dec)
+    return rat + Q(dec)
 
 
 def mean_of(xs: Sequence[Number]) -> Fraction:

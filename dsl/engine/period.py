@@ -8,6 +8,7 @@ ranking and the annual mean work on a `PeriodRun`.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -37,10 +38,13 @@ def index_periods(facts: Iterable[Fact], periods: Collection[Period]) -> dict[Pe
             keys = (Period(year), Period(year, (month + 2) // 3))
             by_month[(year, month)] = tuple(out[k] for k in keys if k in out)
     none: tuple[Index, ...] = ()
+    by_day: dict[date, tuple[Index, ...]] = {}  # the same, looked up by the (shared) date
     for f in facts:
         d = f.date
         if d is not None:
-            targets = by_month.get((d.year, d.month), none)
+            targets = by_day.get(d)
+            if targets is None:
+                targets = by_day[d] = by_month.get((d.year, d.month), none)
         else:
             index = out.get(f.period) if f.period is not None else None
             targets = (index,) if index is not None else none

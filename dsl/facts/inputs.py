@@ -40,8 +40,12 @@ def load_inputs(
     problems: list[FactProblem] = []
     with gc_paused():
         validator = FactValidator(compiled.schema, org)
-        records = read_checked(facts_path, validator, problems)
-        checked = validator.validate(records, str(facts_path), frozenset())
+        typed = validator.read_typed(facts_path)
+        if typed is not None:
+            checked = validator.validate_read(typed, str(facts_path), frozenset())
+        else:
+            records = read_checked(facts_path, validator, problems)
+            checked = validator.validate(records, str(facts_path), frozenset())
     problems = sorted(problems + checked.problems, key=lambda p: (p.line, p.field))
     if problems and not skip_invalid:
         raise InputError("facts (nothing was scored; --skip-invalid scores the rest)", problems)

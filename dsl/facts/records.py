@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 
 from dsl.facts.periods import Period
@@ -173,9 +174,11 @@ def _to_decimal(v: int | float | Decimal) -> Decimal:
 # ---- facts ---------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Fact:
-    """A recorded fact: what happened to a subject, on a date or for a period."""
+class Fact(msgspec.Struct, gc=False):
+    """A recorded fact: what happened to a subject, on a date or for a period.
+
+    A struct in C rather than a dataclass: a million of them build in a third of the time and
+    take less memory, and the cyclic collector never walks them (they cannot form cycles)."""
 
     id: str
     type: str

@@ -5,7 +5,8 @@ subjects and field checks (`dsl.facts.fields.TypeSpec`). `fact()` is the common 
 passes every check becomes its `Fact` at once; for anything else (a problem, a float that might
 not round-trip, a value of an odd type) it returns None, and `check()` decides the record with
 the detailed checks, which read the same tables and word each problem. The tests pin that the
-two never disagree on a record the common case accepts.
+two never disagree on a record the common case accepts. `read_typed()` is the common case for a
+whole file at once: the same tables compiled into typed decoding (`dsl.facts.typed`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from dsl.facts.fields import DATE, INTEGER, OTHER, TEXT, TypeSpec
+from dsl.facts.links import link_problems
 from dsl.facts.periods import Period
-from dsl.facts.records import Fact, FactProblem, Org, live, parse_date, parse_period
+from dsl.facts.records import Fact, FactProblem, Org, parse_date, parse_period
+from dsl.facts.typed import TypedReader
 from dsl.syntax import nodes as n
 from dsl.syntax.errors import did_you_mean
 
@@ -52,6 +56,7 @@ class FactValidator:
         self.types: dict[Any, TypeSpec] = {
             k: TypeSpec(k, d, org, schema.indicators) for k, d in schema.types.items()
         }
+        self.single = frozenset(k for k, d in schema.types.items() if d.kind == "period")
         self.dates: dict[Any, date] = {}
         self.periods: dict[Any, Period] = {}
 
@@ -66,6 +71,20 @@ class FactValidator:
         """The record's fact, or None and every problem it has."""
         fact = self.fact(raw, line)
         return (fact, []) if fact is not None else self.detailed(raw, line, source)
+
+    def read_typed(self, path: Path) -> list[Fact] | None:
+        """Every line of a facts file as its Fact, when every line passes the common case;
+        None otherwise (then read line by line, each record decided and worded)."""
+        return TypedReader(self).read(path)
+
+    def validate_read(self, facts: list[Fact], source: str, known: Container[str]) -> Validated:
+        """Facts a reader has checked one by one (`read_typed`): the checks across facts."""
+        ids = {f.id for f in facts}
+        if len(ids) < len(facts):  # a duplicate id: the loop below words it
+            return self.validate(((f.line, f) for f in facts), source, known)
+        problems = link_problems(facts, self.single, source, known, {}, ids)
+        bad = {p.ident for p in problems}
+        return Validated([f for f in facts if f.id not in bad] if bad else facts, problems)
 
     def validate(
         self, records: Iterable[tuple[int, Any]], source: str, known: Container[str]
@@ -98,35 +117,9 @@ class FactValidator:
             assert fact is not None
             seen[fact.id] = line
             facts.append(fact)
-        problems.extend(self._links(facts, source, known, rejected))
+        problems.extend(link_problems(facts, self.single, source, known, rejected))
         bad = {p.ident for p in problems}
         return Validated([f for f in facts if f.id not in bad], problems)
-
-    def _links(
-        self, facts: list[Fact], source: str, known: Container[str], rejected: dict[str, int]
-    ) -> list[FactProblem]:
-        """`supersedes` names a fact; one live value per subject and period where one is due."""
-        problems: list[FactProblem] = []
-        ids = {f.id for f in facts}
-        for f in facts:
-            # A correction of a fact that was itself rejected stands: it is what was meant.
-            target = f.supersedes
-            if target is not None and not (target in ids or target in known or target in rejected):
-                why = f"names no fact: {target!r}"
-                problems.append(FactProblem(source, f.line, f.id, "supersedes", why))
-        seen: dict[tuple[str, str, Any], Fact] = {}
-        for f in live(facts):
-            if self.types[f.type].decl.kind != "period":
-                continue
-            key = (f.type, f.subject, f.period)
-            other = seen.setdefault(key, f)
-            if other is not f:
-                why = (
-                    f"a second live {f.type} for {f.subject} in {f.period} (the other is "
-                    f"{other.id} on line {other.line}); supersede it instead"
-                )
-                problems.append(FactProblem(source, f.line, f.id, "period", why))
-        return problems
 
     def _fact(self, raw: Any, line: int) -> Fact | None:
         if type(raw) is not dict or not raw.keys() <= KNOWN_KEYS:
@@ -144,14 +137,14 @@ class FactValidator:
         if text is not _NO:
             if "period" in raw or not spec.dated:
                 return None
-            when_date = self.dates.get(text) or self._date(text)
+            when_date = self.dates.get(text) or self.date_of(text)
             if when_date is None:
                 return None
         else:
             text = raw.get("period", _NO)
             if text is _NO or spec.dated:
                 return None
-            when_period = self.periods.get(text) or self._period(text)
+            when_period = self.periods.get(text) or self.period_of(text)
             if when_period is None:
                 return None
         evidence, supersedes = raw.get("evidence"), raw.get("supersedes")
@@ -177,7 +170,7 @@ class FactValidator:
             elif kind == TEXT:
                 got = v if type(v) is str else None
             elif kind == DATE:
-                got = self._date(v)
+                got = self.date_of(v)
             elif kind == OTHER:
                 got = v
             else:  # enum, person, unit, indicator: one of a known set of names
@@ -188,7 +181,8 @@ class FactValidator:
         return Fact(ident, spec.ident, subject, when_date, when_period, clean, evidence,
                     supersedes, line)  # fmt: skip
 
-    def _date(self, text: Any) -> date | None:
+    def date_of(self, text: Any) -> date | None:
+        """A YYYY-MM-DD date, shared with every equal one read before (None if not a date)."""
         if type(text) is not str:
             return None
         d = self.dates.get(text)
@@ -198,7 +192,8 @@ class FactValidator:
                 self.dates[text] = d
         return d
 
-    def _period(self, text: Any) -> Period | None:
+    def period_of(self, text: Any) -> Period | None:
+        """A period (`2025`, `2025Q1`), shared (None if not a period)."""
         if type(text) is not str:
             return None
         p = self.periods.get(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -54,15 +55,34 @@ _TOKEN_NAMES = {
 
 @cache
 def grammar() -> Lark:
-    """The rule language's LALR parser, built once."""
+    """The rule language's LALR parser, built once per process and cached across processes.
+
+    Building the tables (and checking the terminals for collisions) takes a quarter of a
+    second; Lark's cache keeps the result in a file of the user's own cache folder, keyed by
+    the grammar, the options and Lark's version, and rebuilds it whenever one of them differs.
+    """
     return Lark.open(
         str(Path(__file__).with_name("grammar.lark")),
         parser="lalr",
         propagate_positions=True,
         maybe_placeholders=True,
         strict=True,
-        cache=False,
+        cache=_cache_file(),
     )
+
+
+def _cache_file() -> str | bool:
+    """The grammar's cache file in the user's cache folder; False where there is none."""
+    home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(home) / "jixiao"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return False
+    # A folder others may write to could hold a planted file (the cache is a pickle).
+    if not os.access(folder, os.W_OK) or folder.stat().st_uid != os.getuid():
+        return False
+    return str(folder / "grammar.lark-cache")
 
 
 def _token_name(term: str) -> str:

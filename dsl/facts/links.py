@@ -1,0 +1,42 @@
+"""The checks across facts: what `supersedes` names, and one live value per subject and period."""
+
+from __future__ import annotations
+
+from collections.abc import Container, Set
+from typing import Any
+
+from dsl.facts.records import Fact, FactProblem
+
+
+def link_problems(
+    facts: list[Fact],
+    single: Set[str],
+    source: str,
+    known: Container[str],
+    rejected: dict[str, int],
+    ids: set[str] | None = None,
+) -> list[FactProblem]:
+    """`supersedes` names a fact (of the file, `known` elsewhere, or `rejected`); at most one
+    live fact of each type in `single` per subject and period. `ids` are the facts' ids, when
+    the caller has them."""
+    problems: list[FactProblem] = []
+    ids = {f.id for f in facts} if ids is None else ids
+    correcting = [f for f in facts if f.supersedes is not None]
+    for f in correcting:
+        # A correction of a fact that was itself rejected stands: it is what was meant.
+        target = f.supersedes
+        if not (target in ids or target in known or target in rejected):
+            why = f"names no fact: {target!r}"
+            problems.append(FactProblem(source, f.line, f.id, "supersedes", why))
+    dead = {f.supersedes for f in correcting}
+    seen: dict[tuple[str, str, Any], Fact] = {}
+    for f in [f for f in facts if f.type in single and f.id not in dead]:
+        key = (f.type, f.subject, f.period)
+        other = seen.setdefault(key, f)
+        if other is not f:
+            why = (
+                f"a second live {f.type} for {f.subject} in {f.period} (the other is "
+                f"{other.id} on line {other.line}); supersede it instead"
+            )
+            problems.append(FactProblem(source, f.line, f.id, "period", why))
+    return problems

@@ -1,0 +1,250 @@
+"""The validator's compiled reader: a whole facts file decoded and checked by typed decoding.
+
+Built once per `FactValidator` from its own tables (each fact type's subjects, fields, enum
+names, references, number bounds): msgspec decodes every line straight into a struct of its
+fact type, checking the keys, the JSON kinds, the subject, the enum values and the references
+in C, and one pass turns the structs into `Fact`s through the validator's caches (numbers to
+shared decimals within their bounds, dates, periods), exactly as the validator's common case
+builds them. The reader accepts a chunk of lines only when every line passes; otherwise it
+declines (returns None) and the validator reads the file line by line, deciding and wording
+each record as before. So it never accepts what the detailed checks would refuse.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal, Protocol, Union
+
+import msgspec
+from msgspec.structs import asdict, astuple
+
+from dsl.facts.fields import (
+    DATE,
+    ENUM,
+    INDICATOR,
+    INTEGER,
+    NUMBER,
+    OTHER,
+    PERSON,
+    TEXT,
+    UNIT,
+    TypeSpec,
+)
+from dsl.facts.periods import Period
+from dsl.facts.records import Fact
+
+CHUNK = 8 << 20  # bytes decoded at a time: the structs of one chunk live only while converted
+SHARED = 1 << 16  # at most this many distinct data dicts are shared
+_NEVER = "\x00"  # the one name of an empty set of names (no record can use it)
+# A line of whitespace after a newline: the line-by-line path skips it; decoding would renumber.
+_WHITE_LINE = re.compile(rb"\n[ \t\r\x0b\x0c]+(?:\n|\Z)")
+
+
+class Tables(Protocol):
+    """What the reader uses of the validator (`dsl.facts.validate.FactValidator`)."""
+
+    types: dict[Any, TypeSpec]
+    dates: dict[Any, date]
+    periods: dict[Any, Period]
+
+    def date_of(self, text: Any) -> date | None:
+        """A date from its text, shared (None if not a date)."""
+
+    def period_of(self, text: Any) -> Period | None:
+        """A period from its text, shared (None if not a period)."""
+
+
+def _names(names: Any) -> Any:
+    """A Literal of the allowed names (msgspec checks membership and shares the strings)."""
+    values = tuple(names) or (_NEVER,)
+    return Literal[values]
+
+
+def _field_type(kind: int, table: Any) -> Any:
+    if kind in (NUMBER, INTEGER):
+        return int | float
+    if kind in (ENUM, PERSON, UNIT, INDICATOR):
+        return _names(table)
+    if kind in (TEXT, DATE):
+        return str
+    assert kind == OTHER
+    return Any
+
+
+def _struct(spec: TypeSpec) -> type[msgspec.Struct]:
+    """The struct of one fact type: its keys, subjects, date or period, and data."""
+    data: list[Any] = []
+    for name, kind, optional, table in spec.rows:
+        t = _field_type(kind, table)
+        data.append((name, t | None, None) if optional else (name, t))
+    # Required fields first, as a struct needs; `Plan` puts the declared order back.
+    data.sort(key=len)
+    shape = msgspec.defstruct(
+        f"data_{spec.ident}", data, forbid_unknown_fields=True, gc=False, omit_defaults=False
+    )
+    required = any(not optional for _, _, optional, _ in spec.rows)
+    fields: list[Any] = [
+        ("id", Annotated[str, msgspec.Meta(min_length=1)]),
+        ("subject", _names(spec.subjects)),
+        ("date" if spec.dated else "period", str),
+    ]
+    # Absent data is no data; `"data": null` is not (the detailed checks say "not an object").
+    fields.append(
+        ("data", shape) if required else ("data", shape, msgspec.field(default_factory=shape))
+    )
+    fields += [("evidence", str | None, None), ("supersedes", str | None, None)]
+    return msgspec.defstruct(
+        f"fact_{spec.ident}",
+        fields,
+        tag=spec.ident,
+        tag_field="type",
+        forbid_unknown_fields=True,
+        gc=False,
+    )
+
+
+class Plan:
+    """What turning one type's struct into its `Fact` takes."""
+
+    __slots__ = ("convert", "dated", "ident", "in_order", "names", "optional", "shareable")
+
+    def __init__(self, spec: TypeSpec, struct: Any) -> None:
+        self.ident, self.dated = spec.ident, spec.dated
+        self.names = tuple(name for name, _, _, _ in spec.rows)  # the declared order
+        # The data struct keeps the declared order (no optional field before a required one):
+        # its dict is then the validator's dict, built in C.
+        shape = struct.__annotations__["data"]
+        self.in_order = getattr(shape, "__struct_fields__", None) == self.names
+        self.convert = tuple(
+            (name, kind, table)
+            for name, kind, _, table in spec.rows
+            if kind <= INTEGER or kind == DATE
+        )
+        self.optional = tuple(name for name, _, optional, _ in spec.rows if optional)
+        # Values of an undeclared kind may be lists or objects: not a key to share by.
+        self.shareable = all(kind != OTHER for _, kind, _, _ in spec.rows)
+
+
+class TypedReader:
+    """Decodes chunks of a facts file into `Fact`s for one validator, or declines."""
+
+    def __init__(self, validator: Tables) -> None:
+        self.v = validator
+        self.plans: dict[type, Plan] = {}
+        for spec in validator.types.values():
+            struct = _struct(spec)
+            self.plans[struct] = Plan(spec, struct)
+        self.shared: dict[Any, dict[str, Any]] = {}
+        self.empty: dict[str, Any] = {}
+        self.decoder = msgspec.json.Decoder(Union[tuple(self.plans)])  # noqa: UP007  (runtime)
+
+    def read(self, path: Path) -> list[Fact] | None:
+        """Every line of a file as its Fact, or None if any line needs the detailed checks
+        (a problem, a blank line, a number the common case does not take)."""
+        out: list[Fact] = []
+        line = 0
+        for chunk in _chunks(path):
+            if _blank_line(chunk):
+                return None
+            try:
+                structs = self.decoder.decode_lines(chunk)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                return None
+            lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+            # With no blank line, each line holds at least one value: as many values as lines
+            # means one a line, so the numbering matches the line-by-line path's.
+            if len(structs) != lines or not self._facts(structs, line, out):
+                return None
+            line += lines
+        return out
+
+    def _facts(self, structs: list[Any], line: int, out: list[Fact]) -> bool:
+        """Appends the chunk's facts; False as soon as one needs the detailed checks.
+
+        Facts with equal data share one dict, as facts read from the database do (the engine
+        only reads it): a million work items hold a few dozen dicts instead of a million.
+        Equal means the same values of the same JSON kinds (1 and 1.0 read differently), and
+        zeros are never shared (0.0 and -0.0 read differently).
+        """
+        v, plans, data_of, shared = self.v, self.plans, self._data, self.shared
+        dates, periods = v.dates, v.periods
+        append = out.append
+        for s in structs:
+            line += 1
+            plan = plans[type(s)]
+            if plan.names:
+                raw = astuple(s.data)
+                share = plan.shareable and 0.0 not in raw
+                key = (plan.ident, raw, tuple(map(type, raw))) if share else None
+                clean = shared.get(key)
+                if clean is None:
+                    clean = data_of(plan, s.data)
+                    if clean is None:
+                        return False
+                    if key is not None and len(shared) < SHARED:
+                        shared[key] = clean
+            else:
+                clean = self.empty
+            if plan.dated:
+                day: date | None = dates.get(s.date) or v.date_of(s.date)
+                if day is None:
+                    return False
+                append(Fact(s.id, plan.ident, s.subject, day, None, clean, s.evidence,
+                            s.supersedes, line))  # fmt: skip
+            else:
+                period: Period | None = periods.get(s.period) or v.period_of(s.period)
+                if period is None:
+                    return False
+                append(Fact(s.id, plan.ident, s.subject, None, period, clean, s.evidence,
+                            s.supersedes, line))  # fmt: skip
+        return True
+
+    def _data(self, plan: Plan, data: msgspec.Struct) -> dict[str, Any] | None:
+        """The fact's data as the validator builds it: declared order, absent fields left out,
+        numbers and dates shared; None if a value needs the detailed checks."""
+        if plan.in_order:
+            clean = asdict(data)
+        else:
+            clean = {name: getattr(data, name) for name in plan.names}
+        for name, kind, table in plan.convert:
+            x = clean[name]
+            if x is None:
+                continue
+            if kind > INTEGER:
+                got = self.v.date_of(x)
+            else:  # the shared decimal of an int or float that fits, as the validator's loop
+                got = (table.ints if type(x) is int else table.floats).get(x)
+                if got is None:
+                    got = table.accept(x)
+            if got is None:
+                return None
+            clean[name] = got
+        for name in plan.optional:
+            if clean[name] is None:
+                del clean[name]
+        return clean
+
+
+def _blank_line(chunk: bytes) -> bool:
+    """True if a line of the chunk is empty or only whitespace."""
+    if b"\n\n" in chunk or _WHITE_LINE.search(chunk):
+        return True
+    first = chunk.find(b"\n")
+    return not chunk[: first if first >= 0 else len(chunk)].strip()
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    """The file in pieces of about CHUNK bytes, each ending after a newline (or at the end)."""
+    rest = b""
+    with path.open("rb") as fh:
+        while block := fh.read(CHUNK):
+            data = rest + block
+            cut = data.rfind(b"\n") + 1
+            if cut:
+                yield data[:cut]
+            rest = data[cut:]
+    if rest:
+        yield rest
