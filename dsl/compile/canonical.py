@@ -1,4 +1,5 @@
-"""The canonical form of a ruleset: JSON-ready data without spans, comments, tests or file layout.
+"""The canonical form of a ruleset: JSON-ready data without spans, comments, tests, file layout
+or the display titles of fields and bands.
 
 Its sha256 is the ruleset's digest: reformatting, comments and moving declarations between
 files leave it unchanged; any change of meaning changes it.
@@ -38,7 +39,7 @@ def canonical(value: Any) -> Any:
             if f.name == "span":
                 continue
             got = getattr(value, f.name)
-            if f.metadata.get("omit_default") and got == f.default:
+            if f.metadata.get("label") or (f.metadata.get("omit_default") and got == f.default):
                 continue
             out[f.name] = canonical(got)
         if isinstance(value, n.Num):

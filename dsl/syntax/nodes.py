@@ -33,6 +33,12 @@ def _span() -> Span:
     return field(default=NOWHERE, compare=False, repr=False)
 
 
+def _label() -> Any:
+    """A display title (of a field or a band): shown to people, never read by a rule, so left
+    out of the canonical form and the digest, as comments are; `jixiao diff` still shows it."""
+    return field(default=None, metadata={"label": True})
+
+
 def _since(default: Any) -> Any:
     """A field added to a node after rulesets were published: left out of the canonical form
     (and so of the digest) while it holds its default, so older rulesets keep their digests."""
@@ -258,7 +264,7 @@ class FieldDecl:
     name: str
     type: FieldType
     span: Span = _span()
-    title: str | None = _since(None)
+    title: str | None = _label()
 
 
 @dataclass(frozen=True)
@@ -421,7 +427,7 @@ class Band:
     id: str
     cond: Expr | None
     span: Span = _span()
-    title: str | None = _since(None)
+    title: str | None = _label()
 
 
 @dataclass(frozen=True)
