@@ -35,7 +35,7 @@ def _span() -> Span:
 
 def _label() -> Any:
     """A display title (of a field or a band): shown to people, never read by a rule, so left
-    out of the canonical form and the digest, as comments are; `jixiao diff` still shows it."""
+    out of the canonical form, the digest and `jixiao diff`, as comments are."""
     return field(default=None, metadata={"label": True})
 
 
