@@ -1,7 +1,8 @@
 """The `jixiao` command line: `main`, and one module per group of commands.
 
 `rules` (check, fmt, verify, lsp), `engine` (score, explain, test), `db` (db, import, replay),
-`audit` (diff, impact), `serve` (serve, token), `excel` (template, export).
+`audit` (diff, impact), `serve` (serve, token), `excel` (template, export), `analysis`
+(analysis lost-points, warnings, risk, trend; what-if), `reports` (report feedback).
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ GROUPS = {
     "token": "serve",
     "template": "excel",
     "export": "excel",
+    "analysis": "analysis",
+    "what-if": "analysis",
+    "report": "reports",
 }
 
 

@@ -34,6 +34,7 @@ KEYWORDS: dict[str, tuple[str, ...]] = {
     ),
     "category": ("indicator",),
     "indicator": (
+        "risk difficulty",
         "let",
         "score",
         "deduct per",

@@ -31,10 +31,11 @@ from app.services.registry import LoadedRuleset
 from app.services.scoring import PeriodInputs, load_period
 from app.store.models import Fact as FactRow
 from app.store.models import OrgRevision, Retraction
+from dsl.analysis.view import cited
 from dsl.engine.evaluate import Evaluation, evaluate
 from dsl.engine.report import explain_json, results_json
 from dsl.facts.periods import Period
-from dsl.facts.records import Org
+from dsl.facts.records import Fact, Org
 
 WINDOW = 65_536
 MAX_ENTRIES = 8
@@ -108,6 +109,10 @@ class Scored:
     traced: Evaluation | None = None
     org: Org | None = None  # the organisation at the period's end (names for pages)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    cited: dict[str, Fact] = field(default_factory=dict)  # the facts the traces name
+    recorded: int = 0  # how many live facts the period has
+    # What readers derive from this evaluation (the analysis), valid as long as it is.
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def digest(self) -> str:
@@ -116,10 +121,14 @@ class Scored:
 
     def explanation(self, subject: str) -> dict[str, Any]:
         """A subject's results with their traces (every subject is traced on first use)."""
+        mine = self.evaluation.for_subject(subject)
+        if mine and all(r.trace is not None for r in mine):
+            return explain_json(self.evaluation, subject)  # units are traced from the start
         return explain_json(self.traced_evaluation(), subject)
 
     def traced_evaluation(self) -> Evaluation:
-        """The evaluation with every subject's trace (made on first use, then kept)."""
+        """The evaluation with every subject traced: scored again on first use, from the
+        facts the entry kept (they are let go then), and kept."""
         with self.lock:
             if self.traced is None:
                 assert self.inputs is not None
@@ -133,6 +142,7 @@ class Scored:
                     everyone,
                     org_at=inp.org_of,
                 )
+                self.cited = cited(self.traced, inp.facts)
                 self.inputs = None  # the facts are not needed any more
             return self.traced
 
@@ -205,11 +215,18 @@ class ScoreCache:
             wm = read_watermark(session)
             gap = first_gap(session, wm.facts)
             inputs = load_period(session, loaded.compiled, period)
-        ev = evaluate(loaded.compiled, inputs.org, inputs.facts, period, org_at=inputs.org_of)
+        # Units are few and their traces cheap (~5% on a province): the analysis and the
+        # explanations of units read them; persons are traced on the first explanation asked.
+        units = set(inputs.org.units)
+        ev = evaluate(
+            loaded.compiled, inputs.org, inputs.facts, period, units, org_at=inputs.org_of
+        )
         self.fills += 1
         doc = _document(ev, wm)
         by_subject: dict[str, list[dict[str, Any]]] = {}
         for r in doc["results"]:
             by_subject.setdefault(r["subject"], []).append(r)
         body = orjson.dumps(doc)
-        return Scored(loaded, period, wm, ev, doc, body, by_subject, inputs, gap, org=inputs.org)
+        got = Scored(loaded, period, wm, ev, doc, body, by_subject, inputs, gap, org=inputs.org)
+        got.cited, got.recorded = cited(ev, inputs.facts), len(inputs.facts)
+        return got

@@ -40,11 +40,7 @@ class OrgImport:
 
 def period_end(period: Period) -> date:
     """The last day of a quarter or a year."""
-    if period.quarter is None:
-        return date(period.year, 12, 31)
-    month = period.quarter * 3
-    nxt = date(period.year + (month == 12), month % 12 + 1, 1)
-    return date.fromordinal(nxt.toordinal() - 1)
+    return period.last_day()
 
 
 def org_digest(org: Org) -> str:

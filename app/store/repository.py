@@ -152,6 +152,12 @@ def period_facts(
     return driver_stream(session, q.order_by(Fact.seq))
 
 
+def has_facts(session: Session, period: Period) -> bool:
+    """True when any fact (live or not) belongs to the period."""
+    q = select(Fact.seq).where(period_clause(period)).limit(1)
+    return session.execute(q).first() is not None
+
+
 def dead_facts(session: Session) -> tuple[set[str], set[int]]:
     """The client ids of the facts that something supersedes, and the seqs of retracted facts.
 

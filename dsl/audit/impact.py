@@ -21,7 +21,7 @@ from dsl.audit.rulesource import RuleSource
 from dsl.compile.compiler import compile_program
 from dsl.compile.ir import CompiledRuleset
 from dsl.compile.runtime import round_to
-from dsl.engine.evaluate import evaluate
+from dsl.engine.evaluate import Evaluation, evaluate
 from dsl.facts.periods import Period
 from dsl.facts.records import Org
 from dsl.syntax.errors import DslError
@@ -36,12 +36,21 @@ def _published(
     org_at: Callable[[Period], Org] | None,
 ) -> dict[Key, Any]:
     ev = evaluate(compiled, org, facts, period, org_at=org_at)
-    out: dict[Key, Any] = {}
+    out: dict[Key, Any] = dict(standings(ev))
     for r in ev.results:
         if r.kind == "pool":
             out[("", r.subject)] = r.as_json(compiled.places, compiled.round_mode)
+    return out
+
+
+def standings(ev: Evaluation) -> dict[Key, Standing]:
+    """Each scorecard result's published final, rank, tier and grade (pools left out)."""
+    c = ev.compiled
+    out: dict[Key, Standing] = {}
+    for r in ev.results:
+        if r.kind == "pool":
             continue
-        final = None if r.final is None else round_to(r.final, compiled.places, compiled.round_mode)
+        final = None if r.final is None else round_to(r.final, c.places, c.round_mode)
         out[(r.scorecard, r.subject)] = Standing(final, r.rank, r.tier, r.grade, r.why_missing)
     return out
 
@@ -99,8 +108,8 @@ def run_impact(
         for side, got in (("from", before), ("to", after))
     }
     keys = {k for k in {*before, *after} if k[0] != ""}
-    subjects = [_subject(k, before.get(k), after.get(k), alone) for k in keys]
-    subjects.sort(key=_order)
+    subjects = [compare(k, before.get(k), after.get(k), alone) for k in keys]
+    subjects.sort(key=impact_order)
     return ImpactReport(
         d,
         period,
@@ -114,9 +123,14 @@ def run_impact(
     )
 
 
-def _subject(
-    key: Key, a: Standing | None, b: Standing | None, alone: dict[str, dict[Key, Standing]]
+def compare(
+    key: Key,
+    a: Standing | None,
+    b: Standing | None,
+    alone: dict[str, dict[Key, Standing]] | None = None,
 ) -> SubjectImpact:
+    """One subject before (`a`) and after (`b`), and what each step scored alone did to it."""
+    alone = alone or {}
     card, subject = key
     if a is None or b is None or a.final is None or b.final is None:
         return SubjectImpact(subject, card, a, b, None)
@@ -130,7 +144,8 @@ def _subject(
     return SubjectImpact(subject, card, a, b, delta, steps, interaction)
 
 
-def _order(s: SubjectImpact) -> tuple[int, Decimal, str, str]:
+def impact_order(s: SubjectImpact) -> tuple[int, Decimal, str, str]:
+    """Largest change first; subjects without a change of final last."""
     if s.delta is None:
         return (1, Decimal(0), s.scorecard, s.subject)
     return (0, -abs(s.delta), s.scorecard, s.subject)

@@ -61,7 +61,7 @@ def _table(rows: list[list[str]]) -> list[str]:
 
 def _summary_lines(r: ImpactReport) -> list[str]:
     lines = [f"{sum(s.moved for s in r.subjects)} subject(s) moved tier or grade"]
-    for card, info in by_scorecard(r).items():
+    for card, info in by_scorecard(r.subjects).items():
         lines.append(
             f"{card}: {info['subjects']} subject(s), mean change {info['mean_change']}, "
             f"{info['moved']} moved"

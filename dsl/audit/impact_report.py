@@ -148,11 +148,11 @@ def gains(subjects: list[SubjectImpact], sign: int) -> list[SubjectImpact]:
     return found
 
 
-def by_scorecard(r: ImpactReport) -> dict[str, dict[str, Any]]:
+def by_scorecard(subjects: list[SubjectImpact]) -> dict[str, dict[str, Any]]:
     """Per scorecard: subjects, how many moved tier or grade, mean change, extremes."""
     out: dict[str, dict[str, Any]] = {}
-    for card in sorted({s.scorecard for s in r.subjects}):
-        rows = [s for s in r.subjects if s.scorecard == card]
+    for card in sorted({s.scorecard for s in subjects}):
+        rows = [s for s in subjects if s.scorecard == card]
         up, down = gains(rows, 1), gains(rows, -1)
         out[card] = {
             "subjects": len(rows),
@@ -190,7 +190,7 @@ def summary(r: ImpactReport) -> dict[str, Any]:
         "moved": sum(s.moved for s in r.subjects),
         "largest_gains": [_brief(s) for s in gains(r.subjects, 1)[:TOP]],
         "largest_losses": [_brief(s) for s in gains(r.subjects, -1)[:TOP]],
-        "by_scorecard": by_scorecard(r),
+        "by_scorecard": by_scorecard(r.subjects),
         "facts_of_unknown_type": r.unknown,
         "facts_invalid": {k: len(v) for k, v in r.invalid.items()},
         "attribution": {

@@ -12,6 +12,7 @@ from dsl.check.intervals import NONNEG, Interval
 from dsl.check.rules import check_rule
 from dsl.check.scope import NUMBER, Scope, Ty, Val, Where
 from dsl.syntax import nodes as n
+from dsl.syntax.errors import did_you_mean
 
 RESERVED = ("base", "bonus", "penalty", "joint", "final", "rank", "n", "quarters")
 ROUND_MODES = ("half_up", "half_even", "down", "up", "ceiling", "floor")
@@ -109,9 +110,22 @@ def _body(ex: Exprs, card: n.Scorecard, subject: str | None, name: n.Span) -> No
         for ind in cat.indicators:
             sc = Scope("rule", subject, card)
             check_rule(ex, f"indicator '{ind.id}'", ind.points, ind.lets, ind.rule, sc)
+            if ind.risk is not None:
+                _risk(ctx, ind.risk)
     for comp in card.components:
         sc = Scope("rule", subject, card)
         check_rule(ex, f"component '{comp.id}'", comp.max, comp.lets, comp.rule, sc)
+
+
+RISK_LEVELS = ("high", "medium", "low")
+
+
+def _risk(ctx: Ctx, risk: n.Risk) -> None:
+    """Each level of a `risk` statement is one of RISK_LEVELS."""
+    for level in (risk.difficulty, risk.control):
+        if level is not None and level.name not in RISK_LEVELS:
+            hint = did_you_mean(level.name, RISK_LEVELS) or " (give high, medium or low)"
+            ctx.report("E214", level.span, f"unknown risk level '{level.name}'{hint}")
 
 
 def _items(ctx: Ctx, card: n.Scorecard, subject: str | None) -> None:

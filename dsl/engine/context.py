@@ -201,6 +201,11 @@ class TraceLine:
     where: str = ""
     facts: list[str] = field(default_factory=list)
     note: str = ""
+    # What the step is, for readers of traces other than people (`dsl.analysis`): "indicator",
+    # "deduct"/"add" (one fact of a per-fact rule), "bonus"/"penalty" (one fact of an item),
+    # "joint" (one fact passed on by a link), ...; and the id it is about (indicator, item, link).
+    kind: str = ""
+    ref: str = ""
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready form."""

@@ -48,6 +48,8 @@ def joint_amounts(run: PeriodRun, card: str) -> dict[str, tuple[Number, list[Tra
                                 f"{link.span.path}:{link.span.line}",
                                 [f.id],
                                 how,
+                                "joint",
+                                f"{j.id}.{link.id}",
                             )
                         )
         for target, total in received.items():
@@ -59,7 +61,7 @@ def joint_amounts(run: PeriodRun, card: str) -> dict[str, tuple[Number, list[Tra
                     if capped != total
                     else f"{total} received"
                 )
-                trace.append(TraceLine(f"joint {j.id}", capped, "", [], note))
+                trace.append(TraceLine(f"joint {j.id}", capped, "", [], note, "joint_total", j.id))
             prev = out.get(target)
             if prev is None:
                 out[target] = (capped, trace)

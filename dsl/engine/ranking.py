@@ -83,10 +83,11 @@ def _band(run: PeriodRun, card: CScorecard, bands: CBands, res: SubjectResult) -
     c = run.ctx(card.id, res.subject)
     chosen: str | None = None
     why = ""
+    vetoed_by = ""
     for fact, kind, band in card.vetoes:
         if kind == bands.kind and c.facts(fact):
             ids = [f.id for f in c.facts(fact)]
-            chosen, why = band, f"veto: {fact} ({', '.join(sorted(ids))})"
+            chosen, why, vetoed_by = band, f"veto: {fact} ({', '.join(sorted(ids))})", fact
             break
     c.take_notes()
     if chosen is None:
@@ -109,4 +110,5 @@ def _band(run: PeriodRun, card: CScorecard, bands: CBands, res: SubjectResult) -
         res.grade = chosen
     if res.trace is not None:
         notes = "; ".join(x for x in (f"rank {res.rank} of {res.n}", c.take_notes()) if x)
-        res.trace.append(TraceLine(bands.kind, chosen, why, [], notes))
+        step, ref = ("veto", vetoed_by) if vetoed_by else ("band", "")
+        res.trace.append(TraceLine(bands.kind, chosen, why, [], notes, step, ref))

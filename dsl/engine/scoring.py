@@ -80,16 +80,35 @@ def _indicator(ind: CIndicator, c: Ctx, res: SubjectResult, run: PeriodRun) -> N
             if trace is not None:
                 for f, a in counted:
                     trace.append(
-                        TraceLine(f"  {ind.id} {verb} {a} for {f.type}", a, where(ind), [f.id])
+                        TraceLine(
+                            f"  {ind.id} {verb} {a} for {f.type}",
+                            a,
+                            where(ind),
+                            [f.id],
+                            kind=spec.kind,
+                            ref=ind.id,
+                        )
                     )
                 note = f"{verb} {total} in all" + (f"; limited to {spec.limit}" if limited else "")
-                trace.append(TraceLine(f"indicator {ind.id}", score, where(ind), [], note))
+                trace.append(
+                    TraceLine(
+                        f"indicator {ind.id}", score, where(ind), [], note, "indicator", ind.id
+                    )
+                )
             return score
         assert ind.fn is not None
         value: Number = ind.fn(c)
         if trace is not None:
             trace.append(
-                TraceLine(f"indicator {ind.id}", value, where(ind), c.take_used(), c.take_notes())
+                TraceLine(
+                    f"indicator {ind.id}",
+                    value,
+                    where(ind),
+                    c.take_used(),
+                    c.take_notes(),
+                    "indicator",
+                    ind.id,
+                )
             )
         return value
     except Missing:
@@ -102,6 +121,8 @@ def _indicator(ind: CIndicator, c: Ctx, res: SubjectResult, run: PeriodRun) -> N
                     where(ind),
                     c.take_used(),
                     "missing: no value for the period; scored 0",
+                    "indicator",
+                    ind.id,
                 )
             )
         return ZERO
@@ -130,6 +151,8 @@ def items_total(table: CItemTable, c: Ctx, res: SubjectResult) -> tuple[Number, 
                         a,
                         f"{item.span.path}:{item.span.line}",
                         [f.id],
+                        kind=item.per.kind,
+                        ref=item.id,
                     )
                 )
     for kind, cap, total in (
@@ -138,7 +161,11 @@ def items_total(table: CItemTable, c: Ctx, res: SubjectResult) -> tuple[Number, 
     ):
         if cap is not None and total > cap:
             if trace is not None:
-                trace.append(TraceLine(f"{kind} capped", cap, "", [], f"{total} capped at {cap}"))
+                trace.append(
+                    TraceLine(
+                        f"{kind} capped", cap, "", [], f"{total} capped at {cap}", "cap", kind
+                    )
+                )
             if kind == "bonus":
                 bonus = cap
             else:
@@ -177,6 +204,8 @@ def _once_per(
                     "",
                     sorted(groups[key]),
                     f"{f.id} counts at its highest level; {', '.join(sorted(others))} not counted",
+                    "once",
+                    item,
                 )
             )
     return out

@@ -34,6 +34,16 @@ class Period:
             return False
         return self.quarter is None or (d.month - 1) // 3 + 1 == self.quarter
 
+    def first_day(self) -> date:
+        """The first day of the period."""
+        return date(self.year, 1 if self.quarter is None else 3 * self.quarter - 2, 1)
+
+    def last_day(self) -> date:
+        """The last day of the period."""
+        if self.quarter is None or self.quarter == 4:
+            return date(self.year, 12, 31)
+        return date.fromordinal(date(self.year, 3 * self.quarter + 1, 1).toordinal() - 1)
+
     def quarters(self) -> tuple[Period, ...]:
         """The four quarters of this period's year."""
         return tuple(Period(self.year, q) for q in range(1, 5))

@@ -87,7 +87,10 @@ class StmtPrinter(ExprPrinter):
         head = f"{titled('indicator ' + i.id, i.title)} points {i.points.text}"
         if i.lead is not None:
             head += f" lead {i.lead.name}"
-        return self.sub_block(head, self._body(i.lets, i.rule), i.span)
+        kids = self._body(i.lets, i.rule)
+        if i.risk is not None:
+            kids.insert(0, self.simple(i.risk.span, _risk(i.risk)))
+        return self.sub_block(head, kids, i.span)
 
     def _component(self, c: n.Component) -> Render:
         head = f"{titled('component ' + c.id, c.title)} weight {c.weight.text} max {c.max.text}"
@@ -129,3 +132,10 @@ class StmtPrinter(ExprPrinter):
         if cond is None:
             return lambda indent: [f"{pad(indent)}{head}: otherwise"]
         return lambda indent: self.line(indent, lambda: cat([f"{head}: "], self.expr(cond, indent)))
+
+
+def _risk(r: n.Risk) -> str:
+    """`risk difficulty high control low` (either part may be absent)."""
+    given = (("difficulty", r.difficulty), ("control", r.control))
+    parts = [f"{aspect} {level.name}" for aspect, level in given if level is not None]
+    return "risk " + " ".join(parts)

@@ -72,6 +72,7 @@ _ALL = (
     Code("E211", "error", "a function or argument form used where it is not allowed"),
     Code("E212", "error", "a `by` field that is not an enum field"),
     Code("E213", "error", "an invalid field type (range on a non-number, empty range)"),
+    Code("E214", "error", "an indicator's risk level that is not high, medium or low"),
     # ---- structure
     Code("E301", "error", "no ruleset header"),
     Code("E302", "error", "a ruleset header without year, periods or rounding"),

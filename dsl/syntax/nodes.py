@@ -354,6 +354,19 @@ Rule = ScoreRule | PerRule
 
 
 @dataclass(frozen=True)
+class Risk:
+    """`risk difficulty high control low`: how hard an indicator is, how far the unit controls it.
+
+    Levels are `high`, `medium` or `low` (checked, E214). Scoring never reads them; the
+    analysis of lost points and risks does.
+    """
+
+    difficulty: Ref | None
+    control: Ref | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Indicator:
     """An indicator: points, optional lead department, and its scoring rule."""
 
@@ -364,6 +377,9 @@ class Indicator:
     lets: tuple[Let, ...]
     rule: Rule
     span: Span = _span()
+    # Added after the first rulesets shipped: left out of the canonical form when absent, so
+    # their digests do not move (`dsl.compile.canonical`).
+    risk: Risk | None = _since(None)
 
 
 @dataclass(frozen=True)

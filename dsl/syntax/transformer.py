@@ -296,11 +296,23 @@ class ToNodes(Transformer[Token, n.Module]):
 
     @v_args(meta=True)
     def indicator_decl(self, meta: Meta, ch: list[Any]) -> n.Indicator:
-        name, title, points, lead, *rest = ch
+        name, title, points, lead, risk, *rest = ch
         *lets, rule = rest
         return n.Indicator(
-            str(name), _opt_text(title), points, lead, tuple(lets), rule, self._span(meta)
+            str(name), _opt_text(title), points, lead, tuple(lets), rule, self._span(meta), risk
         )
+
+    @v_args(meta=True)
+    def risk_stmt(self, meta: Meta, ch: list[tuple[str, n.Ref]]) -> n.Risk:
+        given: dict[str, n.Ref] = {}
+        for aspect, level in ch:
+            if aspect in given:
+                raise SyntaxProblem(level.span, f"`risk` gives {aspect} once; this is a second")
+            given[aspect] = level
+        return n.Risk(given.get("difficulty"), given.get("control"), self._span(meta))
+
+    def risk_part(self, ch: list[Token]) -> tuple[str, n.Ref]:
+        return (str(ch[0]), self._ref(ch[1]))
 
     def lead(self, ch: list[Token]) -> n.Ref:
         return self._ref(ch[0])

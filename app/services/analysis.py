@@ -1,0 +1,269 @@
+"""The analysis of recorded facts (lost points, warnings, risk grades, trends, reports), read
+from the score cache: every number comes from the evaluations the score endpoints serve.
+
+`DbSource` gives `dsl.analysis` the scores of any period; what each analysis derives from an
+evaluation is kept beside it in the cache (`Scored.memo`), valid for as long as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import date
+from typing import Any, TypeVar
+
+import orjson
+from sqlalchemy.orm import Session
+
+from app.errors import Invalid, NotFound
+from app.services.cache import ScoreCache, Scored, Watermark
+from app.services.registry import LoadedRuleset, Registry
+from app.services.scoring import PeriodInputs, load_period
+from app.store import repository
+from dsl.analysis import feedback, trends
+from dsl.analysis.feedback import Shared
+from dsl.analysis.lost_report import lost_points as build_lost
+from dsl.analysis.risk import risk_report
+from dsl.analysis.view import PeriodScores, cited, keep_until, units_of
+from dsl.analysis.warnings import check_open, warnings_report
+from dsl.engine.evaluate import evaluate
+from dsl.facts.periods import Period
+from dsl.facts.records import Fact
+from dsl.syntax.errors import DslError
+
+T = TypeVar("T")
+
+
+class DbSource:
+    """Scores of any period from the database, through the score cache (`Source`)."""
+
+    def __init__(self, cache: ScoreCache, registry: Registry) -> None:
+        self.cache, self.registry = cache, registry
+        self.watermarks: set[Watermark] = set()  # of every evaluation read
+
+    def loaded(self, period: Period, ruleset: str | None = None) -> LoadedRuleset | None:
+        """The ruleset named (year or digest; NotFound if unknown), else the period's year's
+        (None if none serves it, or it does not score the period's kind)."""
+        got = self.registry.resolve(ruleset) if ruleset else self.registry.for_year(period.year)
+        if got is None:
+            return None
+        header = got.compiled.program.header
+        if header is not None and period.kind not in header.periods:
+            if ruleset:
+                raise NotFound(f"ruleset {got.compiled.digest[:12]} does not score {period.kind}s")
+            return None
+        return got
+
+    def scored(self, period: Period, ruleset: str | None = None) -> Scored | None:
+        """The cache's entry for the period (scored now if need be)."""
+        loaded = self.loaded(period, ruleset)
+        if loaded is None:
+            return None
+        got = self.cache.get(loaded, period)
+        self.watermarks.add(got.watermark)
+        return got
+
+    def require(self, period: Period, ruleset: str | None = None) -> Scored:
+        """`scored`, or NotFound naming the year without a ruleset."""
+        got = self.scored(period, ruleset)
+        if got is None:
+            raise NotFound(f"no ruleset in service scores {period}; name one with ?ruleset=")
+        return got
+
+    def scores(
+        self, period: Period, ruleset: str | None = None, everyone: bool = False
+    ) -> PeriodScores | None:
+        """The period's scores (units traced; with `everyone`, persons too)."""
+        s = self.scored(period, ruleset)
+        if s is None:
+            return None
+        if everyone:
+            return memo(s, "scores:everyone", lambda: _view(s, s.traced_evaluation()))
+        return memo(s, "scores", lambda: _view(s, s.evaluation))
+
+    def as_of(self, period: Period, day: date, ruleset: str | None = None) -> PeriodScores:
+        """The period's scores from the facts dated up to `day` (period values as recorded)."""
+        s = self.require(period, ruleset)
+        return memo(s, ("as_of", day), lambda: self._as_of(s, day))
+
+    def _as_of(self, s: Scored, day: date) -> PeriodScores:
+        inputs = self.inputs(s)
+        facts = keep_until(inputs.facts, day)
+        if len(facts) == len(inputs.facts):
+            return memo(s, "scores", lambda: _view(s, s.evaluation))
+        compiled = s.loaded.compiled
+        ev = evaluate(
+            compiled, inputs.org, facts, s.period, units_of(inputs.org), org_at=inputs.org_of
+        )
+        return PeriodScores(
+            compiled, ev, inputs.org, cited(ev, facts), str(s.watermark), len(facts)
+        )
+
+    def facts_of(self, period: Period, types: Collection[str]) -> list[Fact]:
+        """The live facts of the given types in a period (none without a ruleset for it),
+        read for themselves: the period is not scored for this."""
+        loaded = self.loaded(period)
+        if loaded is None or not types:
+            return []
+        with Session(self.cache.engine) as session, session.begin():
+            got = load_period(session, loaded.compiled, period, types=types)
+        return [f for f in got.facts if f.type in types]
+
+    def recorded(self, period: Period) -> int:
+        """1 when any fact belongs to the period, else 0 (without scoring it)."""
+        with Session(self.cache.engine) as session:
+            return int(repository.has_facts(session, period))
+
+    def inputs(self, s: Scored) -> PeriodInputs:
+        """The facts and organisation an entry was scored from (read again if let go)."""
+        if s.inputs is not None:
+            return s.inputs
+        with Session(self.cache.engine) as session, session.begin():
+            return load_period(session, s.loaded.compiled, s.period)
+
+    def consistent(self) -> bool:
+        """True when every evaluation read so far saw the same recorded facts."""
+        return len(self.watermarks) <= 1
+
+
+def _view(s: Scored, ev: Any) -> PeriodScores:
+    assert s.org is not None
+    return PeriodScores(s.loaded.compiled, ev, s.org, s.cited, str(s.watermark), s.recorded)
+
+
+def memo(s: Scored, key: Any, make: Callable[[], T]) -> T:
+    """What `make` derives from an entry, made once per entry."""
+    with s.lock:
+        if key in s.memo:
+            got: T = s.memo[key]
+            return got
+    value = make()
+    with s.lock:
+        s.memo.setdefault(key, value)
+    return value
+
+
+def parse_day(text: str, field: str) -> date:
+    """A YYYY-MM-DD date from a parameter; Invalid naming the field otherwise."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError as e:
+        err = Invalid(f"not a date (YYYY-MM-DD): {text!r}")
+        err.details = [{"field": field, "message": str(err)}]
+        raise err from e
+
+
+def lost_points(src: DbSource, period: Period, card: str, ruleset: str | None = None) -> bytes:
+    """`GET /v1/analysis/lost-points`: the JSON of `dsl.analysis.lost_report`, kept beside the
+    evaluation it reads (warm reads are a lookup)."""
+    s = src.require(period, ruleset)
+    if card not in s.loaded.compiled.scorecards:
+        known = ", ".join(sorted(s.loaded.compiled.scorecards))
+        raise NotFound(f"no scorecard '{card}' in this ruleset (it has {known})")
+    got: bytes | None = s.memo.get(("lost", card))
+    if got is not None:
+        return got
+    data = lost_points_data(src, period, card, ruleset)
+    body = orjson.dumps({**data, "watermark": s.watermark.as_json()})
+    if src.consistent():
+        s.memo[("lost", card)] = body
+    return body
+
+
+def lost_points_data(
+    src: DbSource, period: Period, card: str, ruleset: str | None = None
+) -> dict[str, Any]:
+    """The lost-point analysis as plain data (what an export writes): subjects, indicators,
+    departments, items, each against the earlier periods."""
+    s = src.require(period, ruleset)
+    persons = s.loaded.compiled.scorecards[card].sequence.subject == "person"
+    ps = src.scores(period, ruleset, everyone=persons)
+    assert ps is not None
+    return build_lost(src, ps, card).as_json()
+
+
+def warnings(src: DbSource, period: Period, day: date, ruleset: str | None = None) -> bytes:
+    """`GET /v1/warnings`: the warnings of a period open on `day` (kept beside its evaluation)."""
+    s = src.require(period, ruleset)
+    key = ("warnings", day)
+    got: bytes | None = s.memo.get(key)
+    if got is not None:
+        return got
+    _open(period, day)
+    data = warnings_report(src, period, day, ruleset)
+    body = orjson.dumps({**data, "watermark": s.watermark.as_json()})
+    if src.consistent():
+        s.memo[key] = body
+    return body
+
+
+def risk(
+    src: DbSource,
+    period: Period,
+    day: date | None,
+    card: str | None,
+    subject: str | None,
+    ruleset: str | None = None,
+) -> bytes:
+    """`GET /v1/analysis/risk`: risk grades per subject and indicator (kept beside the
+    evaluation they read)."""
+    s = src.require(period, ruleset)
+    if card is not None and card not in s.loaded.compiled.scorecards:
+        known = ", ".join(sorted(s.loaded.compiled.scorecards))
+        raise NotFound(f"no scorecard '{card}' in this ruleset (it has {known})")
+    key = ("risk", day, card, subject)
+    got: bytes | None = s.memo.get(key)
+    if got is not None:
+        return got
+    if day is not None:
+        _open(period, day)
+    data = risk_report(src, period, day, card, subject, ruleset)
+    if subject is not None and not data["subjects"]:
+        raise NotFound(f"no scorecard scores '{subject}' in {period}")
+    body = orjson.dumps({**data, "watermark": s.watermark.as_json()})
+    if src.consistent():
+        s.memo[key] = body
+    return body
+
+
+def _open(period: Period, day: date) -> None:
+    """Invalid (naming `as_of`) unless `day` lies inside `period`."""
+    try:
+        check_open(period, day)
+    except DslError as e:
+        err = Invalid(str(e))
+        err.details = [{"field": "query.as_of", "message": str(e)}]
+        raise err from e
+
+
+def subject_trend(src: DbSource, period: Period, subject: str) -> dict[str, Any]:
+    """`GET /v1/analysis/trends/{subject}`: final, rank and tier over the last eight quarters."""
+    data = trends.subject_trend(src, period, subject)
+    if not any(q.get("available") for q in data["quarters"]):
+        raise NotFound(f"no scorecard scores '{subject}' in the eight quarters to {period}")
+    return data
+
+
+def indicator_trend(src: DbSource, period: Period, indicator: str) -> dict[str, Any]:
+    """`GET /v1/analysis/indicator-trends/{indicator}`: its mean over the last eight quarters."""
+    data = trends.indicator_trend(src, period, indicator)
+    if not any(q.get("available") for q in data["quarters"]):
+        raise NotFound(f"no indicator '{indicator}' scored in the eight quarters to {period}")
+    return data
+
+
+def feedback_shared(
+    src: DbSource, period: Period, as_of: date | None, ruleset: str | None = None
+) -> Shared:
+    """What the feedback reports of a period share (kept beside its evaluation)."""
+    s = src.require(period, ruleset)
+    return memo(s, ("feedback", as_of), lambda: feedback.shared(src, period, as_of, ruleset))
+
+
+def feedback_report(
+    src: DbSource, subject: str, period: Period, as_of: date | None, ruleset: str | None = None
+) -> dict[str, Any]:
+    """`GET /v1/reports/{subject}`: one unit's feedback report as plain data."""
+    sh = feedback_shared(src, period, as_of, ruleset)
+    if subject not in feedback.subjects(sh):
+        raise NotFound(f"no unit scorecard scores '{subject}' in {period}")
+    return feedback.feedback(sh, subject)

@@ -1,0 +1,170 @@
+"""Times the analysis on a generated province in a database and prints each figure beside its
+target: lost points of a quarter for every county bureau and department (cold: nothing in the
+score cache; warm: asked again), the province's warnings as of a day inside an open quarter,
+and every organisational feedback report of a quarter as PDF.
+
+    python bench/generate.py --out bench/out/province      # 1,000,000 facts, once
+    python bench/bench_analysis.py                          # imports it into a fresh database
+    python bench/bench_analysis.py --url URL --no-import    # a database imported before
+    python bench/bench_analysis.py --quick                  # a small province
+
+The database is PostgreSQL when JIXIAO_BENCH_DATABASE_URL or JIXIAO_TEST_DATABASE_URL names a
+server (a database of its own is created there and dropped after), else a SQLite file.
+Each figure shows wall time, with CPU time beside it (the machine may be shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_db import postgres_db  # noqa: E402
+
+from app.services import analysis  # noqa: E402
+from app.services.cache import ScoreCache  # noqa: E402
+from app.services.facts import import_facts  # noqa: E402
+from app.services.org import import_org, org_at  # noqa: E402
+from app.services.registry import Registry  # noqa: E402
+from app.store.db import make_engine, upgrade  # noqa: E402
+from dsl.analysis.feedback import all_feedback  # noqa: E402
+from dsl.analysis.render import write_all  # noqa: E402
+from dsl.compile.compiler import compile_path  # noqa: E402
+from dsl.facts.periods import Period  # noqa: E402
+
+T = TypeVar("T")
+Q1, Q2 = Period(2025, 1), Period(2025, 2)
+AS_OF = date(2025, 6, 20)
+
+
+def timed(fn: Callable[[], T]) -> tuple[float, float, T]:
+    """(wall seconds, CPU seconds of this process, result) of one call."""
+    w, c = time.perf_counter(), time.process_time()
+    got = fn()
+    return time.perf_counter() - w, time.process_time() - c, got
+
+
+def show(label: str, wall: float, cpu: float, target: float | None = None) -> None:
+    """One figure: wall time, CPU time, and the target with PASS or MISS."""
+    unit, scale = ("ms", 1000) if wall < 1 else ("s", 1)
+    verdict = ""
+    if target is not None:
+        shown = f"{target * 1000:g} ms" if target < 1 else f"{target:g} s"
+        verdict = f"  < {shown} {'PASS' if wall < target else 'MISS'}"
+    print(f"  {label:<58} {wall * scale:8.2f} {unit} (cpu {cpu * scale:7.2f} {unit}){verdict}")
+
+
+@contextmanager
+def database(args: argparse.Namespace) -> Iterator[str]:
+    """The database to measure: --url, else a fresh PostgreSQL database or SQLite file."""
+    if args.url:
+        yield args.url
+        return
+    base = os.environ.get("JIXIAO_BENCH_DATABASE_URL") or os.environ.get("JIXIAO_TEST_DATABASE_URL")
+    if base:
+        with postgres_db(base) as url:
+            yield url
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        yield f"sqlite:///{Path(tmp) / 'bench.db'}"
+
+
+def load(url: str, folder: Path) -> None:
+    """Migrates the database and imports the province's organisation and facts."""
+    upgrade(url)
+    engine = make_engine(url)
+    raw = json.loads((folder / "org.json").read_text(encoding="utf-8"))
+    import_org(engine, raw, str(folder / "org.json"), "bench")
+    with Session(engine) as session:
+        org, _ = org_at(session, date.max, closed=True)
+    compiled = compile_path(ROOT / "rules" / "2025")
+    wall, _, got = timed(
+        lambda: import_facts(engine, folder / "facts.jsonl", compiled.schema, org, "bench")
+    )
+    print(f"  imported {got.added:,} facts in {wall:.1f} s")
+    engine.dispose()
+
+
+def source(url: str) -> analysis.DbSource:
+    """A service's view of the database: the rulesets of rules/ and an empty score cache."""
+    engine = make_engine(url)
+    registry = Registry(engine, ROOT / "rules", "bench")
+    registry.reload()
+    return analysis.DbSource(ScoreCache(engine), registry)
+
+
+def lost_points(src: analysis.DbSource, period: Period) -> int:
+    """Lost points of every county bureau and department; the bytes answered."""
+    return sum(len(analysis.lost_points(src, period, card)) for card in ("county", "dept"))
+
+
+def figures(url: str, out: Path, jobs: int) -> None:
+    """Every figure, each on a cache of its own where it says cold."""
+    src = source(url)
+    wall, cpu, size = timed(lambda: lost_points(src, Q1))
+    show(f"lost points {Q1}, county + dept, cold ({size / 1e6:.1f} MB JSON)", wall, cpu, 2)
+    best = min((timed(lambda: lost_points(src, Q1)) for _ in range(5)), key=lambda t: t[0])
+    show(f"lost points {Q1}, county + dept, warm (best of 5)", best[0], best[1], 0.05)
+    wall, cpu, _ = timed(lambda: lost_points(src, Q2))
+    show(f"lost points {Q2} ({Q1} as its previous quarter cached)", wall, cpu)
+    cold = source(url)
+    wall, cpu, body = timed(lambda: analysis.warnings(cold, Q2, AS_OF))
+    count = len(json.loads(body)["warnings"])
+    show(f"warnings {Q2} as of {AS_OF}, cold ({count:,} warnings)", wall, cpu, 2)
+    again = source(url)
+    for p in (Q1, Q2):
+        again.require(p)
+    wall, cpu, _ = timed(lambda: analysis.warnings(again, Q2, AS_OF))
+    show(f"warnings {Q2} as of {AS_OF}, its quarters in the cache", wall, cpu, 2)
+    # As of the quarter's last day nothing was recorded later (as of today on a live system):
+    # the period's evaluation in the cache serves, nothing is scored again.
+    last = Q2.last_day()
+    wall, cpu, _ = timed(lambda: analysis.warnings(again, Q2, last))
+    show(f"warnings {Q2} as of {last}, its quarters in the cache", wall, cpu, 2)
+    reports = source(url)
+    wall, cpu, made = timed(lambda: all_feedback(analysis.feedback_shared(reports, Q1, None)))
+    show(f"feedback reports {Q1}: {len(made)} made as data", wall, cpu)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall, cpu, paths = timed(lambda: write_all(made, out, "pdf", jobs))
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu += (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    show(f"feedback reports {Q1}: {len(paths)} PDFs on {jobs} processes", wall, cpu, 60)
+    size = sum(p.stat().st_size for p in paths)
+    print(f"  ({size / 1e6:.1f} MB of PDF; CPU of the rendering processes included)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Runs the benchmark."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="bench/out/quick (10 counties)")
+    ap.add_argument("--url", help="an existing database")
+    ap.add_argument("--no-import", action="store_true", help="--url already holds the province")
+    ap.add_argument("--jobs", type=int, default=2, help="processes rendering PDFs")
+    args = ap.parse_args(argv)
+    folder = ROOT / ("bench/out/quick" if args.quick else "bench/out/province")
+    if not (folder / "facts.jsonl").is_file():
+        sys.exit(f"no {folder}/facts.jsonl: run bench/generate.py first (see --help)")
+    with database(args) as url, tempfile.TemporaryDirectory() as tmp:
+        print(f"database {url.split('@')[-1]}; province {folder.name}")
+        if not args.no_import:
+            load(url, folder)
+        figures(url, Path(tmp) / "reports", args.jobs)
+
+
+if __name__ == "__main__":
+    main()

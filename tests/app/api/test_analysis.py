@@ -1,0 +1,182 @@
+"""The analysis endpoints on the hand-worked example, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from app.api.schemas_analysis import LostPointsOut
+from tests.app.api.conftest import Client, load_example
+
+PARAMS = {"ruleset": "2025", "period": "2025Q1", "scorecard": "county"}
+
+
+def test_lost_points_shape_and_values(api: Client) -> None:
+    load_example(api, "handworked")
+    r = api.get("/v1/analysis/lost-points", params=PARAMS)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    LostPointsOut.model_validate(body)  # every key declared, none missing
+    nanyue = next(s for s in body["subjects"] if s["subject"] == "nanyue")
+    assert (nanyue["name"], nanyue["final"], nanyue["lost"]) == ("南岳区税务局", "86.93", "16.57")
+    k4 = next(i for i in nanyue["indicators"] if i["indicator"] == "K4")
+    assert (k4["title"], k4["points"], k4["score"], k4["lost"]) == (
+        "减税降费落实",
+        "30.00",
+        "25.50",
+        "4.50",
+    )
+    assert k4["facts"] == ["f16", "f17"]
+    assert k4["causes"][0]["evidence"] == "湘税督〔2025〕12号"
+    policy = next(d for d in body["departments"] if d["department"] == "hy-policy")
+    assert policy["joint"]["received"] == "3.00"
+    assert [c["period"] for c in body["compared"]] == ["2024Q4", "2024Q1"]
+    assert body["watermark"]["token"]
+
+
+def test_a_warm_read_is_kept_and_a_new_fact_makes_it_anew(api: Client) -> None:
+    load_example(api, "handworked")
+    svc = api.app.state.services
+    first = api.get("/v1/analysis/lost-points", params=PARAMS)
+    fills = svc.cache.fills
+    again = api.get("/v1/analysis/lost-points", params=PARAMS)
+    assert again.content == first.content and svc.cache.fills == fills
+    fact = {"id": "n1", "type": "inspection_issue", "subject": "nanyue", "date": "2025-03-30",
+            "data": {"level": "municipal"}}  # fmt: skip
+    assert api.post("/v1/facts", json=[fact]).status_code == 201
+    body = api.get("/v1/analysis/lost-points", params=PARAMS).json()
+    nanyue = next(s for s in body["subjects"] if s["subject"] == "nanyue")
+    k4 = next(i for i in nanyue["indicators"] if i["indicator"] == "K4")
+    assert (k4["lost"], k4["facts"]) == ("6.00", ["f16", "f17", "n1"])
+
+
+def test_unknown_scorecard_and_bad_period_are_refused(api: Client) -> None:
+    load_example(api, "handworked")
+    r = api.get("/v1/analysis/lost-points", params={**PARAMS, "scorecard": "nope"})
+    assert r.status_code == 404 and "county" in r.json()["message"]
+    r = api.get("/v1/analysis/lost-points", params={**PARAMS, "period": "2025Q5"})
+    assert r.status_code == 422 and r.json()["details"][0]["field"] == "query.period"
+    r = api.get("/v1/analysis/lost-points", params={**PARAMS, "ruleset": "1999"})
+    assert r.status_code == 404
+
+
+def test_persons_lost_points_read_their_traces(api: Client) -> None:
+    load_example(api, "handworked")
+    r = api.get("/v1/analysis/lost-points", params={**PARAMS, "scorecard": "person"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    levy2 = next(s for s in body["subjects"] if s["subject"] == "nanyue-levy-2")
+    ability = next(i for i in levy2["indicators"] if i["indicator"] == "ability")
+    assert (ability["lost"], ability["missing"]) == ("100.00", True)
+    assert [c["fact"] for c in levy2["items"]] == ["f69"]  # the discipline violation, −2
+
+
+def test_warnings_of_an_open_quarter(api: Client) -> None:
+    from app.api.schemas_analysis import WarningsOut
+
+    load_example(api, "handworked")
+    params = {"ruleset": "2025", "period": "2025Q1", "as_of": "2025-03-20"}
+    r = api.get("/v1/warnings", params=params)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    WarningsOut.model_validate(body)
+    assert (body["as_of"], body["days_left"]) == ("2025-03-20", 11)
+    missing = {(w["subject"], w["indicator"]) for w in body["warnings"]
+               if w["kind"] == "missing_value"}  # fmt: skip
+    assert ("hengdong", "K1") in missing and ("nanyue-levy-2", "ability") in missing
+    r = api.get("/v1/warnings", params={**params, "as_of": "2025-04-02"})
+    assert r.status_code == 422 and r.json()["details"][0]["field"] == "query.as_of"
+    r = api.get("/v1/warnings", params={**params, "as_of": "2025-02-30"})
+    assert r.status_code == 422 and r.json()["details"][0]["field"] == "query.as_of"
+
+
+def test_risk_grades(api: Client) -> None:
+    from app.api.schemas_analysis import RiskOut
+
+    load_example(api, "handworked")
+    params = {"period": "2025Q1", "as_of": "2025-03-20", "scorecard": "county", "subject": "nanyue"}
+    r = api.get("/v1/analysis/risk", params=params)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    RiskOut.model_validate(body)
+    (nanyue,) = body["subjects"]
+    k4 = next(g for g in nanyue["indicators"] if g["indicator"] == "K4")
+    assert (k4["grade"], k4["score"]) == ("medium", 2)  # deduction per event 1, lost 15% 1
+    r = api.get("/v1/analysis/risk", params={**params, "subject": "nobody"})
+    assert r.status_code == 404
+
+
+def test_trends(api: Client) -> None:
+    from app.api.schemas_analysis import IndicatorTrendOut, SubjectTrendOut
+
+    load_example(api, "handworked")
+    r = api.get("/v1/analysis/trends/nanyue", params={"period": "2025Q1"})
+    assert r.status_code == 200, r.text
+    body = SubjectTrendOut.model_validate(r.json())
+    assert len(body.quarters) == 8 and body.quarters[-1].final == "86.93"
+    assert not body.quarters[-2].available  # 2024Q4: no facts
+    r = api.get("/v1/analysis/indicator-trends/K4", params={"period": "2025Q1"})
+    assert IndicatorTrendOut.model_validate(r.json()).quarters[-1].mean == "18.50"
+    assert api.get("/v1/analysis/trends/nobody", params={"period": "2025Q1"}).status_code == 404
+
+
+def test_feedback_report_as_json_html_and_pdf(api: Client) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from app.api.schemas_analysis import FeedbackOut
+
+    load_example(api, "handworked")
+    params = {"ruleset": "2025", "period": "2025Q1"}
+    r = api.get("/v1/reports/nanyue", params=params)
+    assert r.status_code == 200, r.text
+    report = FeedbackOut.model_validate(r.json())
+    s = report.standing
+    assert (s.final, s.rank, s.tier) == ("86.93", 2, "second")
+    assert report.peers.mean == "83.83"  # (86.93 + 104.55 + 60.00) / 3
+    assert [i.indicator for i in report.lost][:1] == ["K3"]  # 8 lost × 70% = 5.60, the most
+    page = api.get("/v1/reports/nanyue", params={**params, "format": "html"})
+    assert page.headers["content-type"].startswith("text/html")
+    assert "南岳区税务局2025年第一季度绩效反馈报告" in page.text and "@page" in page.text
+    pdf = api.get("/v1/reports/hy-policy", params={**params, "format": "pdf"})
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert "filename*=UTF-8''hy-policy-2025Q1-" in pdf.headers["content-disposition"]
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "税政科2025年第一季度绩效反馈报告" in text.replace(" ", "")
+    assert "衡东县税务局" in text  # where its joint liability came from
+    assert api.get("/v1/reports/nanyue-levy-1", params=params).status_code == 404  # a person
+    bad = api.get("/v1/reports/nanyue", params={**params, "format": "doc"})
+    assert bad.status_code == 422
+
+
+def test_what_if_nanyue_completes_its_revenue_plan(api: Client) -> None:
+    from app.api.schemas_analysis import WhatIfOut
+
+    load_example(api, "handworked")
+    before = api.get("/v1/facts", params={"subject": "nanyue"}).json()
+    body = {"period": "2025Q1", "add": [{"type": "revenue_completion", "subject": "nanyue",
+            "period": "2025Q1", "data": {"value": 100}}]}  # fmt: skip
+    r = api.post("/v1/what-if", json=body)
+    assert r.status_code == 200, r.text
+    got = WhatIfOut.model_validate(r.json())
+    (change,) = got.changes
+    assert (change.action, change.replaces) == ("replace", "f2")
+    nanyue = next(s for s in got.subjects if s.subject == "nanyue")
+    # K1 25.5 → 30: base + 0.7 × 4.5 = 86.9325 + 3.15 = 90.0825
+    assert nanyue.old is not None and nanyue.new is not None
+    assert (nanyue.old.final, nanyue.new.final, nanyue.delta) == ("86.93", "90.08", "3.15")
+    assert nanyue.new.rank == 2 and not nanyue.moved
+    # persons under nanyue take 10% of its final: levy-1 0.1 × 3.15 = +0.315 → +0.31/0.32
+    assert {s.subject for s in got.subjects} >= {"nanyue", "nanyue-levy-1", "nanyue-levy-2"}
+    assert api.get("/v1/facts", params={"subject": "nanyue"}).json() == before  # recorded nothing
+
+
+def test_what_if_refuses_what_does_not_fit(api: Client) -> None:
+    load_example(api, "handworked")
+    body = {"period": "2025Q1", "retract": ["nope"],
+            "add": [{"type": "revenue_completion", "subject": "nanyue", "period": "2025Q1",
+                     "data": {"value": -5}}]}  # fmt: skip
+    r = api.post("/v1/what-if", json=body)
+    assert r.status_code == 422, r.text
+    fields = sorted(d["field"] for d in r.json()["details"])
+    assert fields == ["body.add[0].data.value", "body.retract[0]"]
+    empty = api.post("/v1/what-if", json={"period": "2025Q1"})
+    assert empty.status_code == 422
