@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dsl.facts.fields import DATE, INTEGER, OTHER, TEXT, TypeSpec
+from dsl.facts.limits import MAX_ID, MAX_TEXT, printable, text_ok, text_problem
 from dsl.facts.links import link_problems
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact, FactProblem, Org, parse_date, parse_period
@@ -126,7 +127,7 @@ class FactValidator:
             return None
         ident = raw.get("id")
         spec = self.types.get(raw.get("type"))
-        if type(ident) is not str or not ident or spec is None:
+        if type(ident) is not str or not ident or spec is None or not text_ok(ident, MAX_ID):
             return None
         subject = spec.subjects.get(raw.get("subject"))
         if subject is None:
@@ -148,8 +149,10 @@ class FactValidator:
             if when_period is None:
                 return None
         evidence, supersedes = raw.get("evidence"), raw.get("supersedes")
-        if (evidence is not None and type(evidence) is not str) or (
-            supersedes is not None and type(supersedes) is not str
+        if evidence is not None and (type(evidence) is not str or not text_ok(evidence, MAX_TEXT)):
+            return None
+        if supersedes is not None and (
+            type(supersedes) is not str or not text_ok(supersedes, MAX_ID)
         ):
             return None
         data = raw.get("data", _EMPTY)
@@ -168,7 +171,7 @@ class FactValidator:
                 if got is None:
                     got = table.accept(v)
             elif kind == TEXT:
-                got = v if type(v) is str else None
+                got = v if type(v) is str and text_ok(v, MAX_TEXT) else None
             elif kind == DATE:
                 got = self.date_of(v)
             elif kind == OTHER:
@@ -214,18 +217,24 @@ class FactValidator:
 
         if label == "-":
             bad("id", "missing or not a string")
+        elif why := text_problem(label, MAX_ID):
+            label = printable(label)
+            bad("id", why)
         for key in raw:
             if key not in KNOWN_KEYS:
-                bad(key, f"unknown key{did_you_mean(key, KNOWN_KEYS)}")
+                bad(printable(key), f"unknown key{did_you_mean(printable(key), KNOWN_KEYS)}")
         ftype = raw.get("type")
         spec = self.types.get(ftype) if isinstance(ftype, str) else None
         if spec is None:
             bad("type", f"unknown fact type {ftype!r}{did_you_mean(str(ftype), self.types)}")
         self._subject(raw.get("subject"), spec, bad)
         when_date, when_period = self._when(raw, spec, bad)
-        for key in ("evidence", "supersedes"):
-            if raw.get(key) is not None and not isinstance(raw[key], str):
+        for key, limit in (("evidence", MAX_TEXT), ("supersedes", MAX_ID)):
+            value = raw.get(key)
+            if value is not None and not isinstance(value, str):
                 bad(key, "not a string")
+            elif value is not None and (why := text_problem(value, limit)):
+                bad(key, why)
         data = raw.get("data", {})
         if not isinstance(data, dict):
             bad("data", "not an object")
@@ -291,6 +300,7 @@ def _data(spec: TypeSpec, data: dict[str, Any], bad: _Bad) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in data:
         if key not in spec.names:
+            key = printable(key)
             bad(
                 f"data.{key}", f"{spec.decl.id} has no field '{key}'{did_you_mean(key, spec.names)}"
             )
