@@ -122,7 +122,7 @@ class FactChecker:
         outside = {t for t in targets if t not in local and text_ok(t, MAX_ID)}
         in_db = repository.targets(session, outside - self.seen.keys())
         known = set(in_db) | (outside & self.seen.keys())
-        checked = self.validator.validate(records, self.source, known)
+        checked = self.validator.validate(records, self.source, known, in_order=True)
         out.problems.extend(checked.problems)
         facts = checked.facts
         texts: dict[int, list[str]] = {}  # the facts (and so their data) live meanwhile

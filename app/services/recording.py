@@ -8,8 +8,8 @@ field. A token limited to fact types or units may not write outside them (Forbid
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import chain
 from datetime import UTC, date, datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, and_, select
@@ -20,6 +20,7 @@ from app.services import facts as fact_service
 from app.services.factcheck import FactChecker
 from app.services.org import org_at
 from app.services.registry import Registry
+from app.services.texts import require_text
 from app.services.tokens import Principal
 from app.store import repository
 from app.store.models import Fact, Retraction
@@ -177,6 +178,8 @@ def problem_details(problems: Sequence[FactProblem]) -> list[dict[str, Any]]:
 
 
 def _row(session: Session, client_id: str) -> tuple[Fact, Retraction | None]:
+    if not text_ok(client_id, MAX_ID):
+        raise NotFound(f"no fact {printable(client_id)}")
     got = session.execute(
         select(Fact, Retraction)
         .outerjoin(Retraction, Retraction.fact_seq == Fact.seq)
@@ -225,9 +228,12 @@ def get(engine: Engine, client_id: str, who: Principal | None = None) -> dict[st
     with Session(engine) as session:
         f, r = _row(session, client_id)
         by = repository.correctors(session, [client_id])
-    if who is not None and _limited(who):
-        if _outside(who, f.type, f.subject, org_now(engine)) is not None:
-            raise NotFound(f"no fact '{client_id}'")
+    if (
+        who is not None
+        and _limited(who)
+        and _outside(who, f.type, f.subject, org_now(engine)) is not None
+    ):
+        raise NotFound(f"no fact '{client_id}'")
     return view(f, r, by.get(client_id))
 
 
@@ -258,6 +264,10 @@ def listing(
 ) -> dict[str, Any]:
     """Facts in recording order after a sequence number, filtered; `next` continues. A
     limited recorder sees only the facts it may write."""
+    if subject is not None:
+        require_text(subject, "query.subject", MAX_ID)
+    if ftype is not None:
+        require_text(ftype, "query.type", MAX_ID)
     q = (
         select(Fact, Retraction)
         .outerjoin(Retraction, Retraction.fact_seq == Fact.seq)
@@ -293,7 +303,7 @@ def correct(
     by: str,
 ) -> dict[str, Any]:
     """Records a new fact superseding `target`; type, subject and when default to its own."""
-    old = get(engine, target, who)
+    old = get(engine, target)
     raw = {k: v for k, v in body.items() if v is not None}
     raw["supersedes"] = target
     for key in ("type", "subject"):
@@ -306,7 +316,7 @@ def correct(
 
 def retract(engine: Engine, who: Principal, client_id: str, reason: str, by: str) -> dict[str, Any]:
     """Withdraws a fact the caller may write; returns it with its new status."""
-    old = get(engine, client_id, who)
+    old = get(engine, client_id)
     _scope(engine, who, [{"type": old["type"], "subject": old["subject"]}], org_now(engine))
     fact_service.retract(engine, client_id, by, reason)
     return get(engine, client_id)

@@ -120,6 +120,7 @@ def org_from_json(raw: Any, source: str = "org") -> Org:
 
     if not isinstance(raw, dict):
         raise InputError("organisation", [FactProblem(source, 0, "-", "-", "expected an object")])
+
     def texts(ident: str, record: dict[str, Any], limits: dict[str, int]) -> bool:
         """Checks the record's text fields (`dsl.facts.limits`); False if the id is bad."""
         for key, limit in limits.items():

@@ -78,19 +78,26 @@ class FactValidator:
         None otherwise (then read line by line, each record decided and worded)."""
         return TypedReader(self).read(path)
 
-    def validate_read(self, facts: list[Fact], source: str, known: Container[str]) -> Validated:
+    def validate_read(
+        self, facts: list[Fact], source: str, known: Container[str], in_order: bool = False
+    ) -> Validated:
         """Facts a reader has checked one by one (`read_typed`): the checks across facts."""
         ids = {f.id for f in facts}
         if len(ids) < len(facts):  # a duplicate id: the loop below words it
-            return self.validate(((f.line, f) for f in facts), source, known)
-        problems = link_problems(facts, self.single, source, known, {}, ids)
+            return self.validate(((f.line, f) for f in facts), source, known, in_order)
+        problems = link_problems(facts, self.single, source, known, {}, ids, in_order)
         bad = {p.ident for p in problems}
         return Validated([f for f in facts if f.id not in bad] if bad else facts, problems)
 
     def validate(
-        self, records: Iterable[tuple[int, Any]], source: str, known: Container[str]
+        self,
+        records: Iterable[tuple[int, Any]],
+        source: str,
+        known: Container[str],
+        in_order: bool = False,
     ) -> Validated:
-        """Every record checked (see `validate_facts`)."""
+        """Every record checked (see `validate_facts`); `in_order`: the facts are to be
+        recorded in this order (a correction must then come after what it corrects)."""
         facts: list[Fact] = []
         problems: list[FactProblem] = []
         seen: dict[str, int] = {}
@@ -118,7 +125,7 @@ class FactValidator:
             assert fact is not None
             seen[fact.id] = line
             facts.append(fact)
-        problems.extend(link_problems(facts, self.single, source, known, rejected))
+        problems.extend(link_problems(facts, self.single, source, known, rejected, None, in_order))
         bad = {p.ident for p in problems}
         return Validated([f for f in facts if f.id not in bad], problems)
 
