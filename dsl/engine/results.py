@@ -78,6 +78,8 @@ class SubjectResult:
         if self.kind == "pool":
             for key, value in self.pool.items():
                 out[key] = r(value) if isinstance(value, Decimal | Fraction) else value
+            if self.error is not None:
+                out["error"] = self.error
             return out
         out["final"] = r(self.final)
         if self.error is not None:
