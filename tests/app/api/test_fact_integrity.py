@@ -28,6 +28,11 @@ def _final(api: Client, subject: str, period: str = "2025Q1") -> str | None:
     return finals[0]
 
 
+def _nanyue_documents(app: FastAPI) -> Client:
+    """A recorder limited to overdue documents on nanyue (`--types … --units …`)."""
+    return Client(app, token(app, "recorder", fact_types=["overdue_document"], units=["nanyue"]))
+
+
 def _under(unit: str) -> set[str]:
     """The unit, its sub-units and their persons, in the handworked organisation."""
     org = example_org("handworked")
