@@ -165,8 +165,11 @@ class FactChecker:
         single = {k for k, d in self.schema.types.items() if d.kind == "period"}
         keyed = [f for f, _ in facts if f.type in single]
         keys = ({f.type for f in keyed}, {f.subject for f in keyed}, {str(f.period) for f in keyed})
-        db_owners = repository.live_period_values(session, *keys)
+        # Slots before owners: a value recorded meanwhile is then either seen live (and this
+        # one refused here) or not yet in the slots read (and this one given the same slot,
+        # which the database refuses). Read the other way round, it could be neither.
         db_slots = repository.value_slots(session, *keys)
+        db_owners = repository.live_period_values(session, *keys)
         ok: list[tuple[Fact, str, int | None]] = []
         for f, d in facts:
             sup = f.supersedes
