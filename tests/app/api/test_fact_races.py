@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -121,16 +122,14 @@ def test_the_database_refuses_a_second_value_in_one_slot(loaded: FastAPI) -> Non
         rows.append(fact_row(f, "0" * 64, "test", _now(), slot=0))
     with transaction(engine) as session:
         insert_facts(session.connection(), rows[:1])
-    with pytest.raises((IntegrityError, engine.dialect.loaded_dbapi.IntegrityError)):
-        with transaction(engine) as session:
-            insert_facts(session.connection(), rows[1:])
+    refused = (IntegrityError, engine.dialect.loaded_dbapi.IntegrityError)
+    with pytest.raises(refused), transaction(engine) as session:
+        insert_facts(session.connection(), rows[1:])
     rows[1]["value_slot"] = 1
     with transaction(engine) as session:
         insert_facts(session.connection(), rows[1:])
     assert _slots(loaded, ["s1", "s2"]) == {"s1": 0, "s2": 1}
 
 
-def _now() -> Any:
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
     return datetime.now(UTC)
