@@ -4,13 +4,15 @@ and inputs that once answered 500 (each now a 4xx naming the field), on SQLite a
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 
 from dsl.facts.limits import MAX_FRACTION_DIGITS, MAX_ID, MAX_TEXT
-from tests.app.api.conftest import Client, example_org, load_example, token
+from tests.app.api.conftest import RULES, Client, example_org, load_example, make_app, token
 
 Q1 = {"period": "2025Q1"}
 
@@ -309,3 +311,49 @@ def test_evidence_is_bounded(loaded: FastAPI, api: Client) -> None:
     assert (r.status_code, _fields(r)) == (422, ["body[0].evidence"])
     assert api.post("/v1/facts", json=[{**doc, "evidence": "文" * MAX_TEXT}]).status_code == 201
     assert len(api.get("/v1/facts/ev1").json()["evidence"]) == MAX_TEXT
+
+
+# ---- one subject's failing rule ------------------------------------------------------------
+
+
+K1_RULE = "score if v >= 100 then 30 else max(0, 30 - 3 * (100 - v))"
+K1_DIVIDING = "score min(30, 30 * 100 / v)"  # fails on a completion rate of 0, a valid value
+
+
+def test_a_rule_failing_on_one_subject_leaves_the_others_scored(
+    db_url: str, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules, ignore=shutil.ignore_patterns("tests"))
+    county = rules / "2025" / "county.jx"
+    county.write_text(county.read_text(encoding="utf-8").replace(K1_RULE, K1_DIVIDING), "utf-8")
+    app = make_app(db_url, rules)
+    try:
+        api = Client(app, token(app, "admin"))
+        load_example(api, "handworked")
+        zero = {"id": "f2-zero", "data": {"value": 0}}
+        assert api.post("/v1/facts/f2/supersede", json=zero).status_code == 201
+        r = api.get("/v1/scores", params=Q1)
+        assert r.status_code == 200, r.text
+        county_rows = {x["subject"]: x for x in r.json()["results"] if x["scorecard"] == "county"}
+        failed = county_rows["nanyue"]
+        assert failed["final"] is None and failed["rank"] is None
+        assert failed["error"]["code"] == "R001"
+        assert failed["error"]["facts"] == ["f2-zero"]
+        assert failed["error"]["at"].startswith(f"{county}:")
+        others = [x for s, x in county_rows.items() if s != "nanyue"]
+        assert others and all(x["final"] is not None and "error" not in x for x in others)
+        # the year's county results read yearly and dated facts, not the quarter's value
+        assert api.get("/v1/scores", params={"period": "2025"}).status_code == 200
+        ranking = api.get("/v1/rankings/county", params=Q1).json()["ranking"]
+        nanyue = next(x for x in ranking if x["subject"] == "nanyue")
+        assert nanyue["rank"] is None and "division by zero" in nanyue["error"]["message"]
+        ranks = sorted(x["rank"] for x in ranking if x["subject"] != "nanyue")
+        assert ranks[0] == 1 and None not in ranks
+        # hengshan (K1 = min(30, 3000/101) = 29.70…, not 30 as under the shipped rule): scored
+        assert _final(api, "hengshan") is not None
+        explained = api.get("/v1/explanations/nanyue", params=Q1)
+        assert explained.status_code == 200
+        assert "division by zero" in explained.text
+    finally:
+        app.state.services.engine.dispose()

@@ -134,3 +134,24 @@ def _check(raw: dict[str, Any]) -> None:
         assert before <= after, (raw, period, sorted(before - after))
         for r in ev.failed():
             assert r.subject == fact.subject or fact.id in (r.error or {}).get("facts", [])
+
+
+def test_a_failed_quarter_fails_the_year_not_the_others() -> None:
+    """A person's year is the mean of their quarters: with one quarter failed, the year is
+    the error (not the mean of the rest); their colleagues' years are scored as before."""
+    compiled, inputs, base = _setup()
+    raw = {"id": "x1", "type": "work_item", "subject": "nanyue-levy-1", "date": "2025-01-08",
+           "data": {"points": Decimal("1e400"), "quality": "excellent"}}  # fmt: skip
+    with patch("dsl.facts.fields.number_problem", lambda d: ""):
+        checked = validate_facts([(1, raw)], compiled.schema, inputs.org)
+    facts = [*inputs.facts, *checked.facts]
+    year = evaluate(compiled, inputs.org, facts, Period.parse("2025"))
+    failed = [(r.scorecard, r.subject) for r in year.failed()]
+    assert failed and {s for _, s in failed} == {"nanyue-levy-1"}
+    assert "annual" in {r.kind for r in year.failed()}
+    for r in year.failed():
+        assert r.final is None and r.error is not None and "x1" in r.error["facts"]
+    before = {(r.scorecard, r.subject): r.final for r in base[Period.parse("2025")].results}
+    for r in year.results:
+        if r.subject != "nanyue-levy-1" and r.kind != "pool":
+            assert r.final == before[(r.scorecard, r.subject)], (r.scorecard, r.subject)
