@@ -120,7 +120,7 @@ def value_slots(
                 )
                 .group_by(Fact.type, Fact.subject)
             )
-            out.update(((t, s, name), m) for t, s, m in session.execute(q))
+            out.update(((t, s, name), m) for t, s, m in session.execute(q) if m is not None)
     return out
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -70,7 +71,7 @@ def test_first_values_posted_at_once_leave_one_live(loaded: FastAPI, api: Client
                     "subject": subject, "period": period, "data": {"value": 90 + i}}  # fmt: skip
             return api.post("/v1/facts", json=[fact])
 
-        statuses = _race([lambda i=i: post(i) for i in range(CLIENTS)])
+        statuses = _race([partial(post, i) for i in range(CLIENTS)])
         assert sorted(statuses) == [201] + [409] * (CLIENTS - 1), (subject, period, statuses)
         live = _live(loaded, subject, period)
         assert len(live) == 1
@@ -86,7 +87,7 @@ def test_corrections_of_one_fact_posted_at_once_keep_one(loaded: FastAPI, api: C
     def correct(i: int) -> httpx.Response:
         return api.post("/v1/facts/f3/supersede", json={"id": f"f3-c{i}", "data": {"value": i}})
 
-    statuses = _race([lambda i=i: correct(i) for i in range(CLIENTS)])
+    statuses = _race([partial(correct, i) for i in range(CLIENTS)])
     assert sorted(statuses) == [201] + [409] * (CLIENTS - 1), statuses
     winner = f"f3-c{statuses.index(201)}"
     assert api.get("/v1/facts/f3").json()["superseded_by"] == winner
