@@ -247,16 +247,20 @@ def retract(engine: Engine, client_id: str, by: str, reason: str) -> int:
     if not reason.strip():
         raise Invalid("a retraction needs a reason")
     require_text(reason, "reason", MAX_TEXT)
-    with transaction(engine) as session:
-        seq = session.scalar(select(Fact.seq).where(Fact.client_id == client_id))
-        if seq is None:
-            raise NotFound(f"no fact '{client_id}'")
-        if session.scalar(select(Retraction.id).where(Retraction.fact_seq == seq)) is not None:
-            raise Conflict(f"fact '{client_id}' is already retracted")
-        r = Retraction(fact_seq=seq, reason=reason, recorded_by=by, recorded_at=datetime.now(UTC))
-        session.add(r)
-        session.flush()
-        return r.id
+    try:
+        with transaction(engine) as session:
+            seq = session.scalar(select(Fact.seq).where(Fact.client_id == client_id))
+            if seq is None:
+                raise NotFound(f"no fact '{client_id}'")
+            if session.scalar(select(Retraction.id).where(Retraction.fact_seq == seq)) is not None:
+                raise Conflict(f"fact '{client_id}' is already retracted")
+            at = datetime.now(UTC)
+            r = Retraction(fact_seq=seq, reason=reason, recorded_by=by, recorded_at=at)
+            session.add(r)
+            session.flush()
+            return r.id
+    except IntegrityError as e:  # retracted meanwhile by another writer
+        raise Conflict(f"fact '{client_id}' is already retracted") from e
 
 
 def history(engine: Engine, subject: str) -> list[dict[str, Any]]:

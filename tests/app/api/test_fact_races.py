@@ -134,3 +134,14 @@ def test_the_database_refuses_a_second_value_in_one_slot(loaded: FastAPI) -> Non
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def test_retractions_of_one_fact_posted_at_once_keep_one(loaded: FastAPI, api: Client) -> None:
+    def retract(i: int) -> httpx.Response:
+        return api.post("/v1/facts/f3/retract", json={"reason": f"reason {i}"})
+
+    statuses = _race([partial(retract, i) for i in range(CLIENTS)])
+    assert sorted(statuses) == [200] + [409] * (CLIENTS - 1), statuses
+    got = api.get("/v1/facts/f3").json()
+    assert got["status"] == "retracted"
+    assert got["retraction"]["reason"] == f"reason {statuses.index(200)}"
