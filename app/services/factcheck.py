@@ -2,9 +2,12 @@
 already recorded and the facts met earlier in the same import.
 
 A fact whose client id is already recorded with the same content is unchanged (a no-op); with
-other content it is a conflict. A correction must name a recorded fact that nothing else has
+other content it is a conflict. A correction must name a fact recorded before it (in the
+database, or earlier in the import) of the same type and subject that nothing else has
 corrected yet. A single-valued period fact (one value per subject and period) may not add a
-second live value: it must supersede the first.
+second live value: it must supersede the first. A value that starts a chain of corrections
+takes the next `value_slot` of its (type, subject, period), which the database keeps unique:
+of two writers racing to record a first value, one is refused.
 """
 
 from __future__ import annotations

@@ -72,7 +72,8 @@ def _scope(
             if why is not None:
                 limited = who.fact_types is not None and ftype not in who.fact_types
                 outside.append(FactProblem("body", i, ident, "type" if limited else "subject", why))
-        target = corrected.get(raw.get("supersedes"))  # type: ignore[arg-type]
+        sup = raw.get("supersedes")
+        target = corrected.get(sup) if isinstance(sup, str) else None
         if target is not None:
             why = _outside(who, target[0], target[1], org)
             if why is not None:
