@@ -270,16 +270,18 @@ def _abs(ex: Exprs, e: n.Call, sc: Scope) -> Val:
 def _attr(ex: Exprs, e: n.Call, sc: Scope) -> Val:
     arg = e.args[0].value
     if not isinstance(arg, n.Name):
-        ex.ctx.report("E201", arg.span, "attr() takes the name of a person attribute")
-        return Val(ANY)
-    if sc.subject == "unit":
-        ex.ctx.report("E211", head_span(e), "attr() reads a person attribute; units have none")
+        ex.ctx.report("E201", arg.span, "attr() takes the name of an attribute")
         return Val(ANY)
     org = ex.ctx.prog.organisation
-    attrs = org.attrs if org is not None else ()
+    if sc.subject == "unit":
+        attrs = org.unit_attrs if org is not None else ()
+        what = "unit attribute"
+    else:
+        attrs = org.attrs if org is not None else ()
+        what = "person attribute"
     fd = next((a for a in attrs if a.name == arg.id), None)
     if fd is None:
-        ex.ctx.unknown("E111", arg, "person attribute", [a.name for a in attrs])
+        ex.ctx.unknown("E111", arg, what, [a.name for a in attrs])
         return Val(ANY)
     return field_val(fd, None, f"attr.{fd.name}")
 

@@ -129,7 +129,7 @@ def _name_arg(arg: n.Expr) -> str:
 def _attr_type(g: ExprGen, attr: str) -> Ty:
     org = g.program.organisation
     if org is not None:
-        for fd in org.attrs:
+        for fd in (*org.attrs, *org.unit_attrs):
             if fd.name == attr:
                 numeric = not fd.type.is_enum and fd.type.name in ("number", "integer")
                 return "dec" if numeric else "str"

@@ -100,7 +100,9 @@ class _Compiler:
         parts: list[Callable[[dict[str, dict[str, Any]]], CPart]] = []
         for cat in sc.categories:
             inds = [
-                self.indicator(sc, i.id, i.title, i.points.value, i.lead, i.lets, i.rule, i.span)
+                self.indicator(
+                    sc, i.id, i.title, i.points.value, i.lead, i.lets, i.rule, i.span, i.applies
+                )
                 for i in cat.indicators
             ]
             parts.append(
@@ -196,9 +198,11 @@ class _Compiler:
         lets: tuple[n.Let, ...],
         rule: n.Rule,
         span: n.Span,
+        applies: n.Expr | None = None,
     ) -> Callable[[dict[str, dict[str, Any]]], CIndicator]:
         fm = self.file(span)
         lead_id = lead.name if lead else None
+        when = fm.expr_fn("_applies", "c", applies, Scope("rule")) if applies else None
         if isinstance(rule, n.PerRule):
             limit = rule.limit.value if rule.limit is not None else None
             mk = self.per(
@@ -208,7 +212,8 @@ class _Compiler:
             def make_per(nss: dict[str, dict[str, Any]]) -> CIndicator:
                 spec = mk(nss[span.path])
                 self.per_specs[(sc.id, ident)] = spec
-                return CIndicator(ident, title, points, lead_id, None, spec, span)
+                cond = nss[span.path][when] if when else None
+                return CIndicator(ident, title, points, lead_id, None, spec, span, cond)
 
             return make_per
         scope = Scope("rule")
@@ -223,7 +228,14 @@ class _Compiler:
         body.append(at(ast.Return(code), rule.span))  # type: ignore[arg-type]
         fname = fm.add("_ind", "c", body, span)
         return lambda nss: CIndicator(
-            ident, title, points, lead_id, nss[span.path][fname], None, span
+            ident,
+            title,
+            points,
+            lead_id,
+            nss[span.path][fname],
+            None,
+            span,
+            nss[span.path][when] if when else None,
         )
 
     def _bands(

@@ -36,6 +36,7 @@ class CIndicator:
     fn: Fn | None
     per: PerSpec | None
     span: n.Span
+    applies: Fn | None = None  # `applies when`: False → not applicable (不涉及) to the subject
 
 
 @dataclass(frozen=True)

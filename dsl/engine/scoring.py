@@ -130,6 +130,30 @@ def _indicator(ind: CIndicator, c: Ctx, res: SubjectResult, run: PeriodRun) -> N
         raise run.rule_error(e, ind.span, c, ind.fn) from e
 
 
+def _applies(ind: CIndicator, c: Ctx, res: SubjectResult, run: PeriodRun) -> bool:
+    """Whether an indicator's `applies when` holds for the subject. Where it does not, the
+    indicator is not applicable (不涉及) and listed so; a condition whose value is missing
+    leaves the indicator applicable (it is then scored as usual, missing if its rule is)."""
+    assert ind.applies is not None
+    try:
+        ok = bool(ind.applies(c))
+    except Missing:
+        return True
+    except (ArithmeticError, LookupError, TypeError) as e:
+        raise run.rule_error(e, ind.span, c, ind.applies) from e
+    if not ok:
+        res.not_applicable.append(ind.id)
+        _note(res, f"indicator {ind.id}", "not applicable (不涉及): left out of its category")
+    c.take_notes()
+    c.take_used()
+    return ok
+
+
+def _note(res: SubjectResult, what: str, note: str, value: Number | None = None) -> None:
+    if res.trace is not None:
+        res.trace.append(TraceLine(what, value, "", [], note))
+
+
 def items_total(table: CItemTable, c: Ctx, res: SubjectResult) -> tuple[Number, Number]:
     """(bonus, penalty) of the item table for a subject, after caps and same-matter merging."""
     bonus: Number = ZERO
@@ -221,15 +245,37 @@ def score_subject(
     if subject in run.traced:
         res.trace = []
     base: Number = ZERO
+    weights: Number = ZERO  # of the parts that apply
     for part in card.parts:
         score: Number = ZERO
+        points: Number = ZERO  # of the indicators that apply
+        skipped = False  # an indicator does not apply
         for ind in part.indicators:
+            if ind.applies is not None and not _applies(ind, c, res, run):
+                skipped = True
+                continue
             v = _indicator(ind, c, res, run)
             if not part.is_component:
                 res.indicators[ind.id] = v
             score = add(score, v)
+            points = add(points, ind.points)
+        if skipped and points == ZERO:
+            # No indicator of the category applies: the category is left out, and the
+            # weights of the others rescaled (得分率折算).
+            res.not_applicable.append(part.id)
+            _note(res, f"category {part.id}", "not applicable: none of its indicators applies")
+            continue
+        if skipped:
+            # 得分率折算: the rate earned on the applicable points, times the category's max.
+            exact = Q(score) * Q(part.max) / Q(points)
+            _note(res, f"category {part.id}", f"{score} of {points} applicable points", exact)
+            score = exact
         res.parts[part.id] = score
+        weights = add(weights, part.weight)
         base = add(base, mul(part.weight, score))
+    if res.not_applicable and weights not in (ZERO, 1):
+        base = Q(base) / Q(weights)
+        _note(res, "base", f"weights rescaled to the applicable categories ({weights})", base)
     res.base = base
     bonus, penalty = items_total(card.items, c, res) if card.items else (ZERO, ZERO)
     res.bonus, res.penalty = bonus, penalty
@@ -313,6 +359,8 @@ class ResultView:
         """A category, component or indicator score."""
         if ident in self.res.parts:
             return self._value(self.res.parts[ident])
+        if ident in self.res.not_applicable:
+            raise Missing(f"{ident} is not applicable")
         return self._value(self.res.indicators[ident])
 
     def quota(self, share: Number) -> int:

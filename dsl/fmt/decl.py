@@ -78,7 +78,12 @@ class DeclPrinter(StmtPrinter):
         kids: list[Child] = []
         kinds = [self.simple(k.span, titled(k.id, k.title)) for k in d.kinds]
         attrs = self._fields(d.attrs)
-        blocks = (("unit_kinds", "unit kinds", kinds), ("person_attrs", "person attrs", attrs))
+        unit_attrs = self._fields(d.unit_attrs)
+        blocks = (
+            ("unit_kinds", "unit kinds", kinds),
+            ("unit_attrs", "unit attrs", unit_attrs),
+            ("person_attrs", "person attrs", attrs),
+        )
         for rule, head, members in blocks:
             spans = anchors.get(rule, [])
             if not spans and not members:

@@ -276,6 +276,8 @@ class OrganisationDecl:
     span: Span = _span()
     # `persons county_staff | agency_staff`: every person must be a member of one of these
     persons: tuple[Ref, ...] = _since(())
+    # `unit attrs { class: ... }`: the attributes a unit carries, read by `attr()` on units
+    unit_attrs: tuple[FieldDecl, ...] = _since(())
 
 
 @dataclass(frozen=True)
@@ -380,6 +382,9 @@ class Indicator:
     # Added after the first rulesets shipped: left out of the canonical form when absent, so
     # their digests do not move (`dsl.compile.canonical`).
     risk: Risk | None = _since(None)
+    # `applies when COND`: where COND does not hold the indicator is not applicable (不涉及):
+    # left out of its category, whose score is rescaled to the applicable points
+    applies: Expr | None = _since(None)
 
 
 @dataclass(frozen=True)

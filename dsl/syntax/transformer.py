@@ -102,15 +102,22 @@ class ToNodes(Transformer[Token, n.Module]):
         kinds: list[n.UnitKind] = []
         attrs: list[n.FieldDecl] = []
         persons: list[n.Ref] = []
+        unit_attrs: list[n.FieldDecl] = []
         for kind, values in ch:
             if kind == "kinds":
                 kinds.extend(values)
             elif kind == "attrs":
                 attrs.extend(values)
+            elif kind == "unit_attrs":
+                unit_attrs.extend(values)
             else:
                 persons.extend(values)
         return n.OrganisationDecl(
-            tuple(kinds), tuple(attrs), self._span(meta), persons=tuple(persons)
+            tuple(kinds),
+            tuple(attrs),
+            self._span(meta),
+            persons=tuple(persons),
+            unit_attrs=tuple(unit_attrs),
         )
 
     def org_persons(self, ch: list[list[n.Ref]]) -> tuple[str, list[n.Ref]]:
@@ -121,6 +128,9 @@ class ToNodes(Transformer[Token, n.Module]):
 
     def person_attrs(self, ch: list[n.FieldDecl]) -> tuple[str, list[n.FieldDecl]]:
         return ("attrs", ch)
+
+    def unit_attrs(self, ch: list[n.FieldDecl]) -> tuple[str, list[n.FieldDecl]]:
+        return ("unit_attrs", ch)
 
     @v_args(meta=True)
     def kind_decl(self, meta: Meta, ch: list[Any]) -> n.UnitKind:
@@ -296,11 +306,22 @@ class ToNodes(Transformer[Token, n.Module]):
 
     @v_args(meta=True)
     def indicator_decl(self, meta: Meta, ch: list[Any]) -> n.Indicator:
-        name, title, points, lead, risk, *rest = ch
+        name, title, points, lead, risk, applies, *rest = ch
         *lets, rule = rest
         return n.Indicator(
-            str(name), _opt_text(title), points, lead, tuple(lets), rule, self._span(meta), risk
+            str(name),
+            _opt_text(title),
+            points,
+            lead,
+            tuple(lets),
+            rule,
+            self._span(meta),
+            risk,
+            applies,
         )
+
+    def applies_stmt(self, ch: list[n.Expr]) -> n.Expr:
+        return ch[0]
 
     @v_args(meta=True)
     def risk_stmt(self, meta: Meta, ch: list[tuple[str, n.Ref]]) -> n.Risk:
