@@ -117,6 +117,10 @@ def gen_call(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
         return call(ast.Attribute(name(view), "quota", ast.Load()), x), "int"
     if f == "lead":
         return _lead(g, args[0], scope)
+    if f in ("present", "missing"):
+        x, _ = g.expr(args[0], scope)
+        thunk = ast.Lambda(ast.arguments([], [], None, [], [], None, []), x)
+        return call(rt("present" if f == "present" else "absent"), thunk), "bool"
     raise CodegenError(f"unknown function '{f}'", e.span)
 
 

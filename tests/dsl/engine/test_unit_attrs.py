@@ -18,7 +18,15 @@ from dsl.facts.records import org_from_json
 from dsl.fmt.formatter import format_source
 from dsl.syntax.parser import parse_text
 from dsl.syntax.program import Program, load
-from tests.dsl.helpers import run_cli, score_json, write_facts
+from tests.dsl.helpers import (
+    HANDWORKED,
+    REPO,
+    RULES_2025,
+    copy_rules,
+    run_cli,
+    score_json,
+    write_facts,
+)
 
 RULES = """\
 ruleset "分类考评" {
@@ -289,3 +297,79 @@ def test_diff_names_a_changed_applies_condition(tmp_path: Path) -> None:
     )
     changes = [c for c in diff_programs(old, new) if c.attr == "applies when"]
     assert [(c.old, c.new) for c in changes] == [("attr(staff) >= 50", "attr(staff) >= 60")]
+
+
+PRESENCE = RULES.replace(
+    "applies when attr(class) == large", "applies when present(value(export_refund.value))"
+).replace(
+    "score value(revenue.value) / 2",
+    "score if missing(value(revenue.value)) then 25 else value(revenue.value) / 2",
+)
+
+
+def test_presence_in_formulas(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = tmp_path / "rules" / "2025"
+    rules.mkdir(parents=True)
+    (rules / "rules.jx").write_text(PRESENCE, encoding="utf-8")
+    data = tmp_path / "ex"
+    data.mkdir()
+    (data / "org.json").write_text(json.dumps(ORG), encoding="utf-8")
+    # e has no revenue this time
+    write_facts(data / "facts.jsonl", [f for f in FACTS if f["id"] != "revenue-5"])
+    res = _results(capsys, rules, data)
+    got = {
+        s: (r["base"], r["missing"], r.get("not_applicable", []))
+        for (card, s), r in res.items()
+        if card == "county"
+    }
+    assert got == {
+        # K2 applies wherever an export refund rate is present
+        "a": ("81.00", [], []),  # 0.6 × (45 + 30) + 0.4 × 90
+        "b": ("90.00", [], ["G1", "general"]),  # 0.6 × (40 + 50) / 0.6
+        "c": ("83.00", [], []),  # 0.6 × (35 + 50) + 0.4 × 80
+        "d": ("100.00", [], ["G1", "K2", "general"]),  # 50 of 50 → 100
+        # no revenue: K1 = 25, not missing; K2 does not apply: key = 25 of 50 × 100 = 50;
+        # G1 = 90: base = 0.6 × 50 + 0.4 × 90 = 66
+        "e": ("66.00", [], ["K2"]),
+    }
+
+
+def test_presence_of_a_let_is_refused(tmp_path: Path) -> None:
+    text = RULES.replace(
+        "score value(revenue.value) / 2",
+        "let v = value(revenue.value)\n      score if present(v) then v / 2 else 0",
+    )
+    (tmp_path / "rules.jx").write_text(text, encoding="utf-8")
+    diags = [(d.code, d.message.split(" (")[0]) for d in check(load(tmp_path))]
+    assert diags == [("E211", "present() of the let 'v' always finds it present")]
+
+
+def test_the_documented_presence_example(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/language.md §11.1's export scorecard beside rules/2025, with the doc's numbers."""
+    doc = (REPO / "docs" / "language.md").read_text(encoding="utf-8")
+    start = doc.index("# Export refunds (出口退税)")
+    example = doc[start : doc.index("```", start)]
+    rules = copy_rules(RULES_2025, tmp_path / "rules")
+    (rules / "export.jx").write_text(example, encoding="utf-8")
+    data = tmp_path / "ex"
+    data.mkdir()
+    (data / "org.json").write_text((HANDWORKED / "org.json").read_text("utf-8"), "utf-8")
+    facts = [
+        _period(1, "nanyue", "satisfaction", 90),
+        _period(2, "nanyue", "export_refund", 70),
+        _period(3, "hengshan", "satisfaction", 90),
+    ]
+    write_facts(data / "facts.jsonl", facts)
+    res = _results(capsys, rules, data)
+    got = {
+        s: (r["categories"]["refunds"], r["missing"], r.get("not_applicable", []))
+        for (card, s), r in res.items()
+        if card == "export"
+    }
+    assert got == {
+        "nanyue": ("80.00", [], []),  # 45 + 35
+        "hengshan": ("90.00", [], ["R2"]),  # 45 of 50 × 100
+        "hengdong": ("50.00", [], ["R2"]),  # 25 of 50 × 100
+    }
