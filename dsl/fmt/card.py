@@ -85,6 +85,8 @@ class StmtPrinter(ExprPrinter):
 
     def _indicator(self, i: n.Indicator) -> Render:
         head = f"{titled('indicator ' + i.id, i.title)} points {i.points.text}"
+        if i.ceiling is not None:
+            head += f" max {i.ceiling.text}"
         if i.lead is not None:
             head += f" lead {i.lead.name}"
         kids = self._body(i.lets, i.rule)

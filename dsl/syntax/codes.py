@@ -93,6 +93,7 @@ _ALL = (
         "a test expecting a result that does not exist, or a value of the wrong kind",
     ),
     # ---- graphs
+    Code("E315", "error", "an indicator's max below its points"),
     Code("E401", "error", "a cycle of scorecards through links or cross-scorecard references"),
     # ---- warnings
     Code("W101", "warning", "a fact type that no rule, item, link or veto uses"),

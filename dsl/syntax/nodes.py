@@ -385,6 +385,13 @@ class Indicator:
     # `applies when COND`: where COND does not hold the indicator is not applicable (不涉及):
     # left out of its category, whose score is rescaled to the applicable points
     applies: Expr | None = _since(None)
+    # `points 15 max 18`: the most the indicator may score, above its points (个性指标加减分)
+    ceiling: Num | None = _since(None)
+
+    @property
+    def top(self) -> Num:
+        """The most the indicator may score: its `max`, else its points."""
+        return self.ceiling if self.ceiling is not None else self.points
 
 
 @dataclass(frozen=True)

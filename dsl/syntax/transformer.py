@@ -306,7 +306,7 @@ class ToNodes(Transformer[Token, n.Module]):
 
     @v_args(meta=True)
     def indicator_decl(self, meta: Meta, ch: list[Any]) -> n.Indicator:
-        name, title, points, lead, risk, applies, *rest = ch
+        name, title, points, ceiling, lead, risk, applies, *rest = ch
         *lets, rule = rest
         return n.Indicator(
             str(name),
@@ -318,7 +318,11 @@ class ToNodes(Transformer[Token, n.Module]):
             self._span(meta),
             risk,
             applies,
+            ceiling,
         )
+
+    def ceiling(self, ch: list[n.Num]) -> n.Num:
+        return ch[0]
 
     def applies_stmt(self, ch: list[n.Expr]) -> n.Expr:
         return ch[0]
