@@ -112,9 +112,7 @@ def _body(ex: Exprs, card: n.Scorecard, subject: str | None, name: n.Span) -> No
                 v = ex.check(ind.applies, Scope("rule", subject, card))
                 ex.expect(v, "bool", ind.applies.span, "'applies when'")
             sc = Scope("rule", subject, card)
-            check_rule(
-                ex, f"indicator '{ind.id}'", ind.points, ind.lets, ind.rule, sc, ind.ceiling
-            )
+            check_rule(ex, f"indicator '{ind.id}'", ind.points, ind.lets, ind.rule, sc, ind.ceiling)
             if ind.ceiling is not None and ind.ceiling.value < ind.points.value:
                 msg = (
                     f"indicator '{ind.id}' has max {ind.ceiling.text}, below its"

@@ -272,7 +272,11 @@ class _Compiler:
             )
             for it in table.items
         ]
-        caps = {c.kind: c.value.value for c in table.caps}
+        caps = {c.kind: c.value.value for c in table.caps if c.kind != "item" and c.per == "period"}
+        year: dict[str, Decimal] = {
+            c.kind: c.value.value for c in table.caps if c.kind != "item" and c.per == "year"
+        }
+        per_item = {(c.item.name, c.per): c.value.value for c in table.caps if c.item is not None}
 
         def make(nss: dict[str, dict[str, Any]]) -> CItemTable:
             if key not in made:
@@ -282,6 +286,9 @@ class _Compiler:
                     tuple(CItem(it.id, mk(ns), it.span) for it, mk in mks),
                     caps.get("bonus"),
                     caps.get("penalty"),
+                    {i: v for (i, per), v in per_item.items() if per == "period"},
+                    year,
+                    {i: v for (i, per), v in per_item.items() if per == "year"},
                 )
             return made[key]
 
@@ -316,7 +323,8 @@ class _Compiler:
                         link.span,
                     )
                 )
-            return CJoint(j.id, j.into.name, tuple(out), j.cap.value if j.cap else None)
+            cap = j.cap.value if j.cap else None
+            return CJoint(j.id, j.into.name, tuple(out), cap, j.cap_per)
 
         return make
 

@@ -24,6 +24,10 @@ class SubjectResult:
     parts: dict[str, Number] = field(default_factory=dict)
     indicators: dict[str, Number] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    # what each item gave, after its own caps (kept where an item table caps items)
+    items: dict[str, Number] = field(default_factory=dict)
+    # what each joint block passed, after its cap (kept where a block caps per year)
+    joints: dict[str, Number] = field(default_factory=dict)
     # indicators (and categories) that do not apply to the subject (不涉及), left out
     not_applicable: list[str] = field(default_factory=list)
     base: Number | None = None

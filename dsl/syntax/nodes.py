@@ -505,11 +505,14 @@ class Item:
 
 @dataclass(frozen=True)
 class Cap:
-    """`cap bonus 5`: the most a subject's bonus (or penalty) total may reach."""
+    """`cap bonus 5`: the most a subject's bonus (or penalty) total may reach in a period;
+    `cap praise 2`: the most one item may give; `... per year`: over the quarters of a year."""
 
-    kind: Literal["bonus", "penalty"]
+    kind: Literal["bonus", "penalty", "item"]
     value: Num
     span: Span = _span()
+    item: Ref | None = _since(None)  # the capped item, for kind "item"
+    per: Literal["period", "year"] = _since("period")
 
 
 @dataclass(frozen=True)
@@ -547,6 +550,7 @@ class Joint:
     links: tuple[Link, ...]
     cap: Num | None
     span: Span = _span()
+    cap_per: Literal["period", "year"] = _since("period")
 
 
 @dataclass(frozen=True)

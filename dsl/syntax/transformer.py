@@ -452,15 +452,24 @@ class ToNodes(Transformer[Token, n.Module]):
 
     @v_args(meta=True)
     def cap_decl(self, meta: Meta, ch: list[Any]) -> n.Cap:
-        return n.Cap(ch[0], ch[1], self._span(meta))
+        target, value, per = ch
+        span = self._span(meta)
+        if isinstance(target, Token) and target.type == "NAME":
+            return n.Cap("item", value, span, item=self._ref(target), per=per or "period")
+        return n.Cap(target, value, span, per=per or "period")
+
+    def cap_per(self, ch: list[Token]) -> str:
+        return str(ch[0])
 
     @v_args(meta=True)
     def joint_decl(self, meta: Meta, ch: list[Any]) -> n.Joint:
         name, title, into, *rest = ch
         links = tuple(x for x in rest if isinstance(x, n.Link))
-        caps = [x for x in rest if isinstance(x, n.Num)]
-        cap = caps[-1] if caps else None
-        return n.Joint(str(name), _opt_text(title), self._ref(into), links, cap, self._span(meta))
+        caps = [x for x in rest if isinstance(x, tuple)]
+        cap, per = caps[-1] if caps else (None, "period")
+        return n.Joint(
+            str(name), _opt_text(title), self._ref(into), links, cap, self._span(meta), per
+        )
 
     @v_args(meta=True)
     def link_decl(self, meta: Meta, ch: list[Any]) -> n.Link:
@@ -485,8 +494,8 @@ class ToNodes(Transformer[Token, n.Module]):
     def link_fixed(self, ch: list[n.Num]) -> tuple[str, n.Num]:
         return ("amount", ch[0])
 
-    def joint_cap(self, ch: list[Any]) -> n.Num:
-        return cast(n.Num, ch[0])
+    def joint_cap(self, ch: list[Any]) -> tuple[n.Num, str]:
+        return (cast(n.Num, ch[0]), str(ch[1]))
 
     @v_args(meta=True)
     def table_decl(self, meta: Meta, ch: list[Any]) -> n.TableDecl:
