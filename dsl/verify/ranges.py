@@ -129,10 +129,18 @@ def items(ex: Exprs, card: n.Scorecard) -> dict[str, Range]:
         return out
     for kind in ("bonus", "penalty"):
         mine = [i for i in table.items if i.kind == kind]
-        most = _most(
-            [ex.ctx.prog.facts.get(i.fact.name) for i in mine], [amount_max(i.amount) for i in mine]
+        most: Fraction | float = Fraction(0)
+        for i in mine:
+            # each item at most its own caps (`cap praise 2`, per period or per year)
+            own = _most([ex.ctx.prog.facts.get(i.fact.name)], [amount_max(i.amount)])
+            for c in table.caps:
+                if c.item is not None and c.item.name == i.id:
+                    own = min(own, Fraction(c.value.value))
+            most += own
+        cap = min(
+            (Fraction(c.value.value) for c in table.caps if c.kind == kind and c.item is None),
+            default=INF,
         )
-        cap = next((Fraction(c.value.value) for c in table.caps if c.kind == kind), INF)
         hi = min(most, cap)
         out[kind] = Range(Interval(Fraction(0), hi), True, frozenset(i.fact.name for i in mine))
     return out

@@ -146,3 +146,16 @@ def test_an_unknown_capped_item_and_a_second_cap(tmp_path: Path) -> None:
         ("E102", "a second `cap bonus per year` in 'yearly_items'"),
         ("E109", "unknown item 'isue' of 'yearly_items' (did you mean 'issue'?)"),
     ]
+
+
+def test_verify_bounds_the_items_by_their_caps(example: tuple[Path, Path]) -> None:
+    from dsl.verify.run import verify
+
+    rows = {
+        (r.what, r.value) for r in verify(load(example[0])).rows["capped"] if r.section == "ranges"
+    }
+    # commendations: any number of dated facts, but at most 2 (the item's cap) < 3 a year
+    assert ("bonus", "0 .. 2") in rows
+    # provincial issues: at most 2 a period (4 a year is looser)
+    assert ("penalty", "0 .. 2") in rows
+    assert ("final", "88 .. 92") in rows
