@@ -27,6 +27,11 @@ def impact_name(period: str) -> tuple[str, str]:
     return f"{period_title(period)}规则变更影响{XLSX}", f"impact-{period}{XLSX}"
 
 
+def lost_name(period: str, card: str, title: str) -> tuple[str, str]:
+    """(name, ASCII fallback) of a scorecard's lost-point analysis."""
+    return f"{period_title(period)}{title}失分分析{XLSX}", f"lost-points-{card}-{period}{XLSX}"
+
+
 def template_name(year: int, organisation: bool = False) -> tuple[str, str]:
     """(name, ASCII fallback) of a ruleset's fact or organisation template."""
     if organisation:
