@@ -51,6 +51,15 @@ def ranking(engine: Engine, s: Scored, card: str) -> Named:
     return data, names.ranking_name(str(s.period), sc.sequence.id, title or sc.title or card)
 
 
+def persons(engine: Engine, s: Scored, unit: str, subjects: list[str]) -> Named:
+    """The results of a unit's persons (`subjects`) in the entry's period."""
+    titles = _titles(engine, s.loaded.compiled)
+    wanted = set(subjects)
+    doc = {**s.document, "results": [r for r in s.document["results"] if r["subject"] in wanted]}
+    data = results_workbook(doc, titles)
+    return data, names.persons_name(str(s.period), unit, titles.name(unit))
+
+
 def explanation(engine: Engine, s: Scored, subject: str) -> Named:
     """A subject's results and how they were reached."""
     titles = _titles(engine, s.loaded.compiled)

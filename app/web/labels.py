@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from app.excel.export_lost import ITEM_KINDS
+
 BANDS = {
     "first": "第一段",
     "second": "第二段",
@@ -34,6 +36,16 @@ STEPS = {
     "grade": "等次",
     "annual": "年度得分",
 }
+# What a pool shows and pays (2026 rules §6); a ruleset's other names are shown as they are.
+POOL_VALUES = {
+    "tier": "单位段次",
+    "head_count": "人数",
+    "excellent_quota": "优秀名额",
+    "per_head": "人均基数",
+    "tier_coefficient": "段次系数",
+    "amount": "奖金总额",
+    "allocated": "已分配",
+}
 PERIOD_KIND = {"quarter": "季度", "year": "年度"}
 FIELDS = {
     "value": "数值",
@@ -56,6 +68,16 @@ def band(ident: str | None) -> str:
     if ident is None:
         return "—"
     return BANDS.get(ident, ident)
+
+
+def item_kind(ident: str) -> str:
+    """逐项扣分, 加分, 减分 … for the kind of a per-fact line (`deduct`, `bonus`, …)."""
+    return ITEM_KINDS.get(ident, ident)
+
+
+def pool_value(ident: str) -> str:
+    """The Chinese name of what a pool shows or pays (the id itself when unknown)."""
+    return POOL_VALUES.get(ident, ident)
 
 
 def band_order(label: str) -> int:
