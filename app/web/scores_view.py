@@ -168,8 +168,7 @@ def persons_of(
     ]
     pools = pools_of(year, loaded.compiled, org.chain(unit), names)
     for row in rows:
-        annual = row["annual"] or {}
-        row["amounts"] = {p["into"]: annual.get(p["into"]) for p in pools}
+        row["amounts"] = {p["into"]: _paid(row["annual"], p["into"]) for p in pools}
     return year, {
         "pools": pools,
         "unit": unit,
@@ -201,6 +200,11 @@ def default_period(svc: Services) -> str:
     if not periods:
         raise NotFound("在用的规则没有考评期")
     return periods[0]
+
+
+def _paid(annual: Any, into: str) -> str | None:
+    """What a pool paid a person (the published amount of its annual result), if anything."""
+    return annual.get(into) if isinstance(annual, dict) else None
 
 
 def pools_of(

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
@@ -36,7 +36,9 @@ def _period(svc: Svc, text: str) -> Period:
     return analysis_view.latest_quarter(svc) or parse_period(scores_view.default_period(svc))
 
 
-def _card(svc: Svc, period: Period, ruleset: str | None, card: str) -> tuple[str, list]:
+def _card(
+    svc: Svc, period: Period, ruleset: str | None, card: str
+) -> tuple[str, list[tuple[str, str]]]:
     """The scorecard asked for (the first unit scorecard by default) and the choices."""
     loaded = ruleset_for(svc, ruleset, period)
     cards = analysis_view.unit_cards(loaded)
@@ -166,7 +168,7 @@ def reports(
     )
 
 
-def _report(svc: Svc, subject: str, period: str, ruleset: str | None) -> dict:
+def _report(svc: Svc, subject: str, period: str, ruleset: str | None) -> dict[str, Any]:
     p = parse_period(period) if period else _period(svc, "")
     if p.quarter is None:
         raise NotFound("绩效反馈报告按季度编制：请选择一个季度")
