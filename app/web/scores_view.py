@@ -208,30 +208,35 @@ def _paid(annual: Any, into: str) -> str | None:
 
 
 def pools_of(
-    year: Scored, c: CompiledRuleset, groups: tuple[str, ...], names: dict[str, str]
+    year: Scored, c: CompiledRuleset, chain: tuple[str, ...], names: dict[str, str]
 ) -> list[dict[str, Any]]:
-    """The pools (bonus amounts shared by a group, 2026 rules §6) whose group is one of
-    `groups`: what each pool shows and paid, as published, and the result it writes."""
+    """The pools (bonus amounts shared by a group, 2026 rules §6) that pay a unit's persons:
+    of each pool, the group nearest the unit in its `chain` (the unit, then the units above
+    it). What the pool shows and paid, as published, and the result it writes."""
     out = []
     for pool in c.pools.values():
-        for r in year.document["results"]:
-            if r["scorecard"] != pool.id or r.get("group") not in groups:
-                continue
-            shown = [
-                (labels.pool_value(k), labels.band(v) if k == "tier" else v)
-                for k, v in r.items()
-                if k not in ("subject", "scorecard", "group")
-            ]
-            out.append(
-                {
-                    "id": pool.id,
-                    "title": pool.title or pool.id,
-                    "into": pool.into,
-                    "group": r["group"],
-                    "group_name": names.get(r["group"], r["group"]),
-                    "shown": shown,
-                    "amount": r.get("amount"),
-                    "allocated": r.get("allocated"),
-                }
-            )
+        by_group = {
+            r.get("group"): r for r in year.document["results"] if r["scorecard"] == pool.id
+        }
+        group = next((g for g in chain if g in by_group), None)
+        if group is None:
+            continue
+        r = by_group[group]
+        shown = [
+            (labels.pool_value(k), labels.band(v) if k == "tier" else v)
+            for k, v in r.items()
+            if k not in ("subject", "scorecard", "group")
+        ]
+        out.append(
+            {
+                "id": pool.id,
+                "title": pool.title or pool.id,
+                "into": pool.into,
+                "group": group,
+                "group_name": names.get(group, group),
+                "shown": shown,
+                "amount": r.get("amount"),
+                "allocated": r.get("allocated"),
+            }
+        )
     return out

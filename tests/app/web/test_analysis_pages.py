@@ -255,7 +255,18 @@ def test_persons_of_a_unit_with_their_2026_bonus_amounts(app_2026: FastAPI) -> N
     # shared to the cent (the incompetent person's weight is 0)
     assert sum(amounts) == Decimal(12000) * 3 * Decimal("1.00") == Decimal("36000.00")
     assert Decimal("0.00") in amounts
+    # one pool pays nanyue's staff: nanyue's own group, not the municipal bureau's above it
+    assert r.text.count('class="panel pool"') == 1
     pool = re.search(r'id="pool-nanyue".*?</section>', r.text, re.S)
     assert pool is not None
     assert "绩效奖金分配" in pool.group(0) and "36000.00" in pool.group(0)
     assert "人均基数" in pool.group(0) and "12000.00" in pool.group(0)
+    # a department's staff are paid from the municipal bureau's agency group
+    r = web.get("/units/hy-policy/persons?period=2026&ruleset=2026")
+    assert r.status_code == 200
+    assert r.text.count('class="panel pool"') == 1 and 'id="pool-hengyang"' in r.text
+    rows = cells(r.text, "persons-table")
+    want_policy = {
+        x["bonus_amount"] for x in EXPECTED_2026["results"] if x["subject"].startswith("hy-policy-")
+    }
+    assert {row[-1] for row in rows} == want_policy == {"14861.40", "12384.50"}
