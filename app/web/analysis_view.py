@@ -110,6 +110,30 @@ def risk_view(
     return {"doc": doc, "indicators": list(indicators.values())}
 
 
+def subject_trend(svc: Services, period: Period, subject: str) -> list[dict[str, Any]]:
+    """A subject's final, rank and band over the eight quarters ending with `period`, each
+    scored by its own year's rules (`GET /v1/analysis/trends/{subject}`); a quarter without a
+    score says why."""
+    try:
+        got = analysis.subject_trend(source(svc), period, subject)
+    except NotFound:  # no quarter scored it: the page shows no chart
+        return []
+    return [
+        {
+            "period": q["period"],
+            "label": labels.period(q["period"]),
+            "final": q.get("final"),
+            "rank": q.get("rank"),
+            "n": q.get("n"),
+            "band": q.get("tier") or q.get("grade"),
+            "available": q["available"],
+            "reason": q.get("reason"),
+            "annual": False,
+        }
+        for q in got["quarters"]
+    ]
+
+
 def report_units(svc: Services, period: Period, ruleset: str | None) -> list[dict[str, Any]]:
     """The units with a feedback report in the period: each unit scorecard's results by rank."""
     s = source(svc).require(period, ruleset)

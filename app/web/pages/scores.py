@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.errors import NotFound
 from app.services import exports
-from app.web import download, labels, scores_view
+from app.web import analysis_view, download, labels, scores_view
 from app.web.card import build_card
 from app.web.deps import ScoreViewer, Svc, WebRoute, render
 from app.web.evidence import facts_by_id, names_of
@@ -128,6 +128,7 @@ def subject(
         kind=_kind_title(c, unit.kind) if unit else "人员",
         cards=cards,
         trend=scores_view.trend(svc, s.loaded, s.period.year, subject),
+        quarters=analysis_view.subject_trend(svc, s.period, subject),
         report=unit is not None and s.period.quarter is not None,
         **scores_view.choices(svc, str(s.period)),
     )

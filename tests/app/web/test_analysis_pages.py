@@ -159,6 +159,25 @@ def test_feedback_report_page_and_pdf(example_app: FastAPI) -> None:
     assert web.get("/reports?period=2025").status_code == 404  # reports are per quarter
 
 
+def test_subject_page_trend_over_eight_quarters(example_app: FastAPI) -> None:
+    web = signed_in(example_app, "reader")
+    r = web.get("/subjects/nanyue?period=2025Q1&ruleset=2025")
+    assert r.status_code == 200
+    trend = chart_data(r.text, "trend")
+    # 2023Q2 … 2025Q1: only 2025Q1 has facts; the others say so
+    want = [f"{y}Q{q}" for y in (2023, 2024, 2025) for q in (1, 2, 3, 4)][1:9]
+    assert [t["period"] for t in trend] == want
+    assert trend[-1]["final"] == "86.93" and trend[-1]["rank"] == 2
+    assert all(not t["available"] and "没有记录任何事实" in t["reason"] for t in trend[:-1])
+    assert "2024年第四季度（2024Q4 没有记录任何事实）" in r.text
+    # the lost points chart of the score card: points − published score per indicator
+    lost_chart = chart_data(r.text, "lost")
+    nanyue = next(x for x in county() if x["subject"] == "nanyue")
+    assert {c[0]: Decimal(c[2]) for c in lost_chart} == {
+        ind: lost(nanyue, ind) for ind in POINTS if lost(nanyue, ind) > 0
+    }
+
+
 def test_home_shows_the_latest_warnings_and_a_place_for_the_cycle(example_app: FastAPI) -> None:
     web = signed_in(example_app, "reader")
     r = web.get("/")
