@@ -19,17 +19,6 @@ from app.web import labels
 from dsl.facts.periods import Period
 
 SEVERITIES = ("high", "medium", "low")
-SEVERITY_TITLES = {"high": "高", "medium": "中", "low": "低"}
-WARNING_KINDS = {
-    "missing_value": "未报送",
-    "at_floor": "已扣完",
-    "near_floor": "接近扣完",
-    "last_tier": "处于末段",
-    "tier_boundary": "临近分段线",
-    "grade_risk": "年度等次风险",
-    "bonus_cap": "加分已封顶",
-    "ceiling_reached": "已达满分",
-}
 
 
 def source(svc: Services) -> analysis.DbSource:
@@ -87,9 +76,9 @@ def warnings_view(svc: Services, period: Period, day: date, ruleset: str | None)
     """The warnings of a period open on `day`, grouped by severity, with links."""
     doc = orjson.loads(analysis.warnings(source(svc), period, day, ruleset))
     for w in doc["warnings"]:
-        w["kind_title"] = WARNING_KINDS.get(w["kind"], w["kind"])
-        w["severity_title"] = SEVERITY_TITLES.get(w["severity"], w["severity"])
-    return {"doc": doc, "severities": [(s, SEVERITY_TITLES[s]) for s in SEVERITIES]}
+        w["kind_title"] = labels.warning_kind(w["kind"])
+        w["severity_title"] = labels.severity(w["severity"])
+    return {"doc": doc, "severities": [(s, labels.severity(s)) for s in SEVERITIES]}
 
 
 def risk_view(
@@ -101,7 +90,7 @@ def risk_view(
     for s in doc["subjects"]:
         s["by"] = {i["indicator"]: i for i in s["indicators"]}
         for i in s["indicators"]:
-            i["grade_title"] = SEVERITY_TITLES.get(i["grade"], i["grade"])
+            i["grade_title"] = labels.severity(i["grade"])
             got = indicators.setdefault(
                 i["indicator"],
                 {"code": i["indicator"], "title": i["title"], "high": 0, "medium": 0, "low": 0},

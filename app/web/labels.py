@@ -46,6 +46,17 @@ POOL_VALUES = {
     "amount": "奖金总额",
     "allocated": "已分配",
 }
+SEVERITIES = {"high": "高", "medium": "中", "low": "低"}
+WARNING_KINDS = {
+    "missing_value": "未报送",
+    "at_floor": "已扣完",
+    "near_floor": "接近扣完",
+    "last_tier": "处于末段",
+    "tier_boundary": "临近分段线",
+    "grade_risk": "年度等次风险",
+    "bonus_cap": "加分已封顶",
+    "ceiling_reached": "已达满分",
+}
 PERIOD_KIND = {"quarter": "季度", "year": "年度"}
 FIELDS = {
     "value": "数值",
@@ -68,6 +79,16 @@ def band(ident: str | None) -> str:
     if ident is None:
         return "—"
     return BANDS.get(ident, ident)
+
+
+def severity(ident: str) -> str:
+    """高, 中, 低 for a warning's severity or a risk grade."""
+    return SEVERITIES.get(ident, ident)
+
+
+def warning_kind(ident: str) -> str:
+    """The Chinese name of a kind of warning (docs/analysis.md §2)."""
+    return WARNING_KINDS.get(ident, ident)
 
 
 def item_kind(ident: str) -> str:

@@ -46,7 +46,7 @@ def _card(
         return cards[0][0], cards
     if card not in dict(cards):
         known = "、".join(f"{t}（{c}）" for c, t in cards)
-        raise NotFound(f"本规则中没有得分卡 '{card}'，可选：{known}")
+        raise NotFound(f"scorecard：本规则中没有得分卡 '{card}'，可选：{known}")
     return card, cards
 
 
