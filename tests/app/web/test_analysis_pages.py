@@ -289,3 +289,32 @@ def test_persons_of_a_unit_with_their_2026_bonus_amounts(app_2026: FastAPI) -> N
         x["bonus_amount"] for x in EXPECTED_2026["results"] if x["subject"].startswith("hy-policy-")
     }
     assert {row[-1] for row in rows} == want_policy == {"14861.40", "12384.50"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/analysis/lost-points?period=2025&ruleset=2025",
+        "/analysis/lost-points?period=2025Q1&scorecard=person",
+        "/analysis/lost-points?period=2025Q3",  # no facts recorded in that quarter
+        "/analysis/lost-points?period=2031Q1",
+        "/analysis/lost-points?period=2025Q1&ruleset=1999",
+        "/analysis/warnings?period=2025",
+        "/analysis/warnings?period=2025Q1&scorecard=dept",
+        "/analysis/warnings?period=2025Q1&scorecard=%00",
+        "/reports/hy-policy?period=2025Q1",
+        "/reports/nanyue-levy-1?period=2025Q1",
+        "/reports/nanyue.pdf?period=2025",
+        "/reports?period=garbage",
+        "/subjects/nanyue?period=2025&ruleset=2025",
+        "/units/nanyue/persons.xlsx?period=2025",
+        "/rankings/nothing.xlsx?period=2025Q1",
+        "/audit/impact.xlsx?from=2024&to=1999&period=2025Q1",
+    ],
+)
+def test_no_input_makes_a_server_error(sqlite_example_app: FastAPI, path: str) -> None:
+    web = signed_in(sqlite_example_app, "admin")
+    r = web.get(path)
+    assert r.status_code < 500, (path, r.status_code, r.text[-500:])
+    if r.status_code >= 400:
+        assert r.headers["content-type"].startswith("text/html")
