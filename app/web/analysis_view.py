@@ -19,6 +19,7 @@ from app.web import labels
 from dsl.facts.periods import Period
 
 SEVERITIES = ("high", "medium", "low")
+CAUSES_SHOWN = 8  # causes of one indicator a page lists (as the feedback report does)
 
 
 def source(svc: Services) -> analysis.DbSource:
@@ -65,6 +66,9 @@ def lost_view(svc: Services, period: Period, card: str, ruleset: str | None) -> 
         s["band"] = s.get("tier") or s.get("grade")
         s["lost_by"] = {i["indicator"]: i for i in s["indicators"]}
         s["losing"] = [i for i in s["indicators"] if _lost(i)]
+        for i in s["losing"]:  # the page lists a few causes; the workbook has every one
+            i["more"] = max(0, len(i["causes"]) - CAUSES_SHOWN)
+            i["causes"] = i["causes"][:CAUSES_SHOWN]
     return {"doc": doc, "chart_data": chart}
 
 
