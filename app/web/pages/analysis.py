@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
@@ -62,10 +63,8 @@ def lost_points_xlsx(
     p = _period(svc, period)
     card, _ = _card(svc, p, ruleset, scorecard)
     src = analysis_view.source(svc)
-    s = src.require(p, ruleset)
-    doc = analysis.lost_points_data(src, p, card, ruleset)
-    doc["watermark"] = s.watermark.as_json()
-    return download.xlsx(*exports.lost_points(svc.engine, s, doc))
+    doc = orjson.loads(analysis.lost_points(src, p, card, ruleset))  # kept beside the scores
+    return download.xlsx(*exports.lost_points(svc.engine, src.require(p, ruleset), doc))
 
 
 @router.get("/analysis/lost-points")
