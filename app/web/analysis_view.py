@@ -19,6 +19,7 @@ from app.web import labels
 from dsl.facts.periods import Period
 
 SEVERITIES = ("high", "medium", "low")
+WARNINGS_SHOWN = 300  # warnings a page lists, the most severe first; the API lists every one
 CAUSES_SHOWN = 8  # causes of one indicator a page lists (as the feedback report does)
 
 
@@ -79,6 +80,8 @@ def _lost(i: dict[str, Any]) -> bool:
 def warnings_view(svc: Services, period: Period, day: date, ruleset: str | None) -> dict[str, Any]:
     """The warnings of a period open on `day`, grouped by severity, with links."""
     doc = orjson.loads(analysis.warnings(source(svc), period, day, ruleset))
+    doc["more"] = max(0, len(doc["warnings"]) - WARNINGS_SHOWN)
+    doc["warnings"] = doc["warnings"][:WARNINGS_SHOWN]
     for w in doc["warnings"]:
         w["kind_title"] = labels.warning_kind(w["kind"])
         w["severity_title"] = labels.severity(w["severity"])

@@ -90,7 +90,7 @@ def _latest_warnings(svc: Svc) -> dict[str, Any] | None:
         "counts": doc["counts"],
         "severities": view["severities"],
         "shown": doc["warnings"][:WARNINGS_SHOWN],
-        "total": len(doc["warnings"]),
+        "total": len(doc["warnings"]) + doc["more"],
     }
 
 
