@@ -154,10 +154,16 @@ def test_export_lost_points_from_files_and_the_database(
     points = {"K1": 30, "K2": 20, "K3": 20, "K4": 30, "G1": 40, "G2": 30, "G3": 30}
     expected = json.loads((HANDWORKED / "expected-2025Q1.json").read_text(encoding="utf-8"))
     county = {r["subject"]: r for r in expected["results"] if r["scorecard"] == "county"}
-    files = ["--org", HANDWORKED / "org.json", "--facts", HANDWORKED / "facts.jsonl"]
+    files: list[str | Path] = [
+        "--org",
+        HANDWORKED / "org.json",
+        "--facts",
+        HANDWORKED / "facts.jsonl",
+    ]
     assert run_cli(capsys, "import", "facts", HANDWORKED / "facts.jsonl")[0] == 0
     books = []
-    for name, source in (("files", files), ("db", ["--db"])):
+    sources: list[tuple[str, list[str | Path]]] = [("files", files), ("db", ["--db"])]
+    for name, source in sources:
         out = tmp_path / f"失分-{name}.xlsx"
         code, _, err = run_cli(
             capsys, "export", "lost-points", "rules/2025", *source, "--period", "2025Q1",
