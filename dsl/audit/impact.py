@@ -19,7 +19,6 @@ from dsl.audit.impact_facts import FactSource
 from dsl.audit.impact_report import ImpactReport, Key, Standing, StepResult, SubjectImpact
 from dsl.audit.rulesource import RuleSource
 from dsl.compile.compiler import compile_program
-from dsl.compile.ir import CompiledRuleset
 from dsl.compile.runtime import round_to
 from dsl.engine.evaluate import Evaluation, evaluate
 from dsl.facts.periods import Period
@@ -28,18 +27,12 @@ from dsl.syntax.errors import DslError
 from dsl.syntax.program import Program
 
 
-def _published(
-    compiled: CompiledRuleset,
-    org: Org,
-    facts: Any,
-    period: Period,
-    org_at: Callable[[Period], Org] | None,
-) -> dict[Key, Any]:
-    ev = evaluate(compiled, org, facts, period, org_at=org_at)
+def _published(ev: Evaluation) -> dict[Key, Any]:
+    """Each result as published: the scorecards' standings and the pools' JSON."""
     out: dict[Key, Any] = dict(standings(ev))
     for r in ev.results:
         if r.kind == "pool":
-            out[("", r.subject)] = r.as_json(compiled.places, compiled.round_mode)
+            out[("", r.subject)] = r.as_json(ev.compiled.places, ev.compiled.round_mode)
     return out
 
 
@@ -58,7 +51,23 @@ def standings(ev: Evaluation) -> dict[Key, Standing]:
 def _score(program: Program, sources: dict[str, str], inp: _Inputs) -> Any:
     compiled = compile_program(program, sources)
     got = inp.facts(compiled.schema, inp.lenient)
-    return got, _published(compiled, inp.org, got.facts, inp.period, inp.org_at)
+    return got, _published(evaluate(compiled, inp.org, got.facts, inp.period, org_at=inp.org_at))
+
+
+class StepFailed(Exception):
+    """A rule of a hybrid failed on some subject's facts: the step cannot be scored alone."""
+
+
+def _score_step(program: Program, sources: dict[str, str], inp: _Inputs) -> dict[Key, Any]:
+    """A hybrid's published results; a rule failing on any subject fails the step (an error
+    entry would silently leave that subject out of the attribution)."""
+    compiled = compile_program(program, sources)
+    got = inp.facts(compiled.schema, inp.lenient)
+    ev = evaluate(compiled, inp.org, got.facts, inp.period, org_at=inp.org_at)
+    failed = next((r.error for r in ev.results if r.error is not None), None)
+    if failed is not None:
+        raise StepFailed(failed["message"])
+    return _published(ev)
 
 
 @dataclass
@@ -114,7 +123,7 @@ def run_impact(
     )
 
 
-_FAILS = (DslError, LookupError, TypeError, ValueError, ArithmeticError)
+_FAILS = (StepFailed, DslError, LookupError, TypeError, ValueError, ArithmeticError)
 
 
 def _attribute(
@@ -129,7 +138,7 @@ def _attribute(
     failed: dict[str, Exception] = {}
     for step in steps:
         try:
-            _, alone[step.id] = _score(hybrid(old, new, step), sources, inp)
+            alone[step.id] = _score_step(hybrid(old, new, step), sources, inp)
             results[step.id] = StepResult(step)
         except _FAILS as e:
             failed[step.id] = e
@@ -154,7 +163,7 @@ def _attribute(
             for member in group:
                 program = hybrid(program, new, member)
             try:
-                _, together = _score(program, sources, inp)
+                together = _score_step(program, sources, inp)
             except _FAILS as e:
                 error = e
                 continue
