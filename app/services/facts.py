@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
+from app.services import trail
 from app.services.factcheck import FactChecker
 from app.store import repository
 from app.store.bulk import insert_facts
@@ -141,7 +142,8 @@ def import_records(
             )
         result.skipped = problems
         spool.seek(0)
-        result.added, repeated = _write(engine, spool, [n for n in spooled if n], progress)
+        sizes = [n for n in spooled if n]
+        result.added, repeated = _write(engine, spool, sizes, progress, source)
         result.unchanged += repeated
     if result.added:
         with transaction(engine) as session:
@@ -170,23 +172,29 @@ def _check(
 
 
 def _write(
-    engine: Engine, spool: IO[bytes], sizes: list[int], progress: Progress | None
+    engine: Engine, spool: IO[bytes], sizes: list[int], progress: Progress | None, source: str
 ) -> tuple[int, int]:
     """Writes the spooled chunks (of `sizes` rows), one transaction each, reading one at a
     time; returns (added, already there)."""
     total = sum(sizes)
     added = repeated = 0
     for _ in sizes:
-        a, r = write_rows(engine, pickle.load(spool))
+        a, r = write_rows(engine, pickle.load(spool), "facts.import", source)
         added, repeated = added + a, repeated + r
         if progress:
             progress("written", added + repeated, total)
     return added, repeated
 
 
-def write_rows(engine: Engine, rows: Sequence[dict[str, Any]]) -> tuple[int, int]:
+def write_rows(
+    engine: Engine, rows: Sequence[dict[str, Any]], kind: str | None = None, source: str = ""
+) -> tuple[int, int]:
     """Inserts checked rows in one transaction, leaving out ids recorded meanwhile with the
     same content; returns (added, already there). Other content for an id is a Conflict.
+
+    The transaction records one audit entry (`kind`; by default `fact.correct` for a lone
+    correction, else `facts.record`) naming the rows' numbers, ids (up to ID_LIST) and the
+    chain's head after them.
 
     The rows go in first without looking: should an id have been recorded meanwhile, the
     unique `client_id` refuses the whole chunk, which is then sorted out by looking the ids
@@ -194,7 +202,7 @@ def write_rows(engine: Engine, rows: Sequence[dict[str, Any]]) -> tuple[int, int
     """
     try:
         with transaction(engine) as session:
-            insert_facts(session.connection(), rows)
+            _insert(session, rows, kind, source)
         return len(rows), 0
     except _integrity_errors(engine):
         pass
@@ -208,8 +216,37 @@ def write_rows(engine: Engine, rows: Sequence[dict[str, Any]]) -> tuple[int, int
             elif got[1] != r["content_digest"]:
                 raise Conflict(f"fact '{r['client_id']}' was recorded meanwhile with other content")
         if new:
-            insert_facts(session.connection(), new)
+            _insert(session, new, kind, source)
         return len(new), len(rows) - len(new)
+
+
+ID_LIST = 100  # a write of up to this many facts lists their ids in its audit entry
+
+
+def _insert(
+    session: Session, rows: Sequence[dict[str, Any]], kind: str | None, source: str
+) -> None:
+    """Inserts the rows and records the write in the trail, in the session's transaction."""
+    first, head = insert_facts(session.connection(), rows)
+    corrections = [r["supersedes_id"] for r in rows if r["supersedes_id"] is not None]
+    if kind is None:
+        kind = "fact.correct" if len(rows) == 1 and corrections else "facts.record"
+    change: dict[str, object] = {
+        "count": len(rows),
+        "first_seq": first,
+        "last_seq": head.last,
+        "head": head.hash,
+        "corrections": len(corrections),
+    }
+    if len(rows) <= ID_LIST:
+        change["ids"] = [r["client_id"] for r in rows]
+        if corrections:
+            change["supersedes"] = corrections
+    if kind == "fact.correct":
+        target = f"fact:{corrections[0]}"
+    else:
+        target = source or "facts"
+    trail.note(session, kind, target, change, str(rows[0]["recorded_by"]))
 
 
 def _integrity_errors(engine: Engine) -> tuple[type[Exception], ...]:
@@ -244,6 +281,8 @@ def retract(engine: Engine, client_id: str, by: str, reason: str) -> int:
         r = Retraction(fact_seq=seq, reason=reason, recorded_by=by, recorded_at=datetime.now(UTC))
         session.add(r)
         session.flush()
+        change: dict[str, object] = {"retraction": r.id, "seq": seq, "reason": reason}
+        trail.note(session, "fact.retract", f"fact:{client_id}", change, by)
         return r.id
 
 
