@@ -113,6 +113,8 @@ class Registry:
                     for o in outcomes
                 ]
             }
+            if not outcomes:  # no year folder: nothing loaded, nothing to record
+                return outcomes
             with transaction(self.engine) as session:
                 trail.note(session, "rulesets.reload", str(self.rules_dir), change, self.by)
         return outcomes
