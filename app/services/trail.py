@@ -264,9 +264,14 @@ def verify(engine: Engine) -> Verified:
             count, last, last_hash, first = _walk(session, table, expect)
             out.rows[table] = count
             head = heads.get(table)
-            if first is None and head is not None and (head.last_id, head.hash) != (
-                last,
-                last_hash,
+            if (
+                first is None
+                and head is not None
+                and (head.last_id, head.hash)
+                != (
+                    last,
+                    last_hash,
+                )
             ):
                 if head.last_id > last:
                     msg = (

@@ -79,8 +79,10 @@ def _sqlite_row(r: dict[str, Any]) -> tuple[Any, ...]:
     day = r["date"]
     at = r["recorded_at"].astimezone(UTC).replace(tzinfo=None)
     return tuple(
-        day.isoformat() if c == "date" and day is not None
-        else at.isoformat(sep=" ") if c == "recorded_at"
+        day.isoformat()
+        if c == "date" and day is not None
+        else at.isoformat(sep=" ")
+        if c == "recorded_at"
         else r[c]
         for c in COLUMNS
     )
