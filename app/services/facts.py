@@ -242,10 +242,7 @@ def _insert(
         change["ids"] = [r["client_id"] for r in rows]
         if corrections:
             change["supersedes"] = corrections
-    if kind == "fact.correct":
-        target = f"fact:{corrections[0]}"
-    else:
-        target = source or "facts"
+    target = f"fact:{corrections[0]}" if kind == "fact.correct" else source or "facts"
     trail.note(session, kind, target, change, str(rows[0]["recorded_by"]))
 
 

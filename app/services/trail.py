@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Text, cast, select
+from sqlalchemy import Engine, Text, cast, insert, select
 from sqlalchemy.orm import Session
 
 from app import exactjson
@@ -103,7 +103,7 @@ def record(
         "prev_hash": head.hash,
     }
     values["row_hash"] = chain.entry_hash(head.hash, values)
-    conn.execute(AuditEntry.__table__.insert().values(**values))
+    conn.execute(insert(AuditEntry).values(**values))
     chain.move_head(conn, "audit_entries", chain.Head(values["id"], values["row_hash"]))
 
 

@@ -1,11 +1,12 @@
 """The database: organisation history, append-only facts, rulesets and evaluation receipts,
 the audit trail.
 
-Nothing here is updated in place or deleted (facts, retractions and audit entries: the database
-refuses it, by triggers; a token's revocation and a web session's end are the exceptions). The organisation changes by revisions: each
-revision records new versions of the units and persons that changed, valid from a date. A fact
-is corrected by a newer fact that supersedes it and withdrawn by a retraction. Receipts name
-the exact facts, organisation revision and ruleset an evaluation used.
+Nothing here is updated in place or deleted (facts, retractions and audit entries: the
+database refuses it, by triggers; a token's revocation and a web session's end are the
+exceptions). The organisation changes by revisions: each revision records new versions of
+the units and persons that changed, valid from a date. A fact is corrected by a newer fact
+that supersedes it and withdrawn by a retraction. Receipts name the exact facts, organisation
+revision and ruleset an evaluation used.
 """
 
 from __future__ import annotations

@@ -8,15 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.services import trail
-from tests.app.api.conftest import (  # noqa: F401  (fixtures)
-    Client,
-    api,
-    app,
-    db_url,
-    example_facts,
-    example_org,
-    token,
-)
+from tests.app.api.conftest import Client, example_facts, example_org, token
 from tests.app.conftest import RULES
 
 ADMIN = "test admin"  # the name `token()` gives the admin token of `api`
@@ -157,7 +149,7 @@ def test_filters_and_cursor(app: Any, api: Client) -> None:
     assert seen == everything
     # time range: from the fifth entry's time on; nothing before the first
     fifth = datetime.fromisoformat(everything[4]["at"])
-    assert [e["id"] for e in _entries(api, since=fifth.isoformat())][0] <= 5
+    assert _entries(api, since=fifth.isoformat())[0]["id"] <= 5
     assert all(
         datetime.fromisoformat(e["at"]) >= fifth for e in _entries(api, since=fifth.isoformat())
     )
