@@ -97,7 +97,7 @@ def test_replay_says_the_facts_were_altered(db: str, capsys: pytest.CaptureFixtu
     engine = make_engine(db)
     with append_only_lifted(engine), engine.begin() as conn:
         conn.execute(text("UPDATE facts SET evidence = 'made up' WHERE client_id = 'f17'"))
-    code, out, err = run_cli(capsys, "replay", receipt.group(1))
+    code, _, err = run_cli(capsys, "replay", receipt.group(1))
     assert code == 1
     assert "1 of its facts no longer hash as they were recorded (seq 17)" in err
     code, _, err = run_cli(capsys, "audit", "verify")
