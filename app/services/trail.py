@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from app import exactjson
 from app.errors import Invalid
 from app.store import chain
-from app.store.models import AuditEntry, ChainHead, Fact
+from app.store.models import AuditEntry, ChainHead, Fact, Retraction
 
 LOCAL = "local"  # the role of a command run where the database is (no token)
 MAX_PAGE = 1000
@@ -186,7 +186,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        key = "seq" if self.table == "facts" else "id"
+        key = "seq" if self.table == "facts" else "id"  # retractions, audit_entries: id
         return f"{self.table} {key} {self.row}: {self.message}"
 
 
@@ -294,7 +294,41 @@ def verify(engine: Engine) -> Verified:
                 first = Problem(table, seq, msg)
             if first is not None:
                 out.problems.append(first)
+        retracted = _retractions(session, out)
+        if retracted is not None:
+            out.problems.append(retracted)
     return out
+
+
+def _retractions(session: Session, out: Verified) -> Problem | None:
+    """The first retraction the trail records otherwise than the table holds it (missing, or
+    another fact or reason), or that the table holds and the trail does not (after the first
+    the trail records: earlier ones were written before the trail began)."""
+    q = select(AuditEntry.id, AuditEntry.change).where(AuditEntry.kind == "fact.retract")
+    recorded: dict[int, tuple[int, object, object]] = {}
+    for entry_id, change in session.execute(q.order_by(AuditEntry.id)):
+        got = exactjson.loads(change)
+        if isinstance(got, dict) and "retraction" in got:
+            recorded[int(got["retraction"])] = (entry_id, got.get("seq"), got.get("reason"))
+    rows = session.execute(
+        select(Retraction.id, Retraction.fact_seq, Retraction.reason).order_by(Retraction.id)
+    ).all()
+    out.rows["retractions"] = len(rows)
+    held = {rid: (seq, reason) for rid, seq, reason in rows}
+    problems: list[Problem] = []
+    for rid, (entry_id, seq, reason) in recorded.items():
+        if rid not in held:
+            msg = f"missing: audit entry {entry_id} recorded it (fact seq {seq})"
+            problems.append(Problem("retractions", rid, msg))
+        elif held[rid] != (seq, reason):
+            msg = f"altered: audit entry {entry_id} recorded it as of fact seq {seq}, {reason!r}"
+            problems.append(Problem("retractions", rid, msg))
+    if recorded:
+        start = min(recorded)
+        for rid in held:
+            if rid > start and rid not in recorded:
+                problems.append(Problem("retractions", rid, "not in the audit trail"))
+    return min(problems, key=lambda p: p.row) if problems else None
 
 
 def _facts_written(session: Session) -> dict[int, tuple[int, str]]:

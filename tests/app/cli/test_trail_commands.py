@@ -74,13 +74,13 @@ def test_verify_exits_0_then_1_naming_the_row(db: str, capsys: pytest.CaptureFix
     assert run_cli(capsys, "import", "facts", HANDWORKED / "facts.jsonl")[0] == 0
     code, out, err = run_cli(capsys, "audit", "verify")
     assert (code, err) == (0, "")
-    assert out.strip() == "chains hold: 69 facts, 3 audit_entries walked"
+    assert out.strip() == "chains hold: 69 facts, 3 audit_entries, 0 retractions walked"
     engine = make_engine(db)
     with append_only_lifted(engine, "audit_entries"), engine.begin() as conn:
         conn.execute(text("UPDATE audit_entries SET target = 'elsewhere' WHERE id = 3"))
     code, out, err = run_cli(capsys, "audit", "verify")
     assert code == 1
-    assert out.strip() == "TAMPERED: 69 facts, 3 audit_entries walked"
+    assert out.strip() == "TAMPERED: 69 facts, 3 audit_entries, 0 retractions walked"
     assert err.startswith("jixiao: audit_entries id 3: altered:")
 
 
@@ -127,7 +127,7 @@ def test_the_migration_hashes_the_facts_recorded_before_it(empty_url: str) -> No
             )
     upgrade(empty_url)
     got = trail.verify(engine)
-    assert got.ok and got.rows == {"facts": 3, "audit_entries": 0}
+    assert got.ok and got.rows == {"facts": 3, "audit_entries": 0, "retractions": 0}
     # the hashes by hand: each over the row's columns and the previous hash
     prev = chain.GENESIS
     with engine.connect() as conn:

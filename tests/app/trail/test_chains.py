@@ -38,7 +38,7 @@ def test_an_untouched_database_verifies(loaded: Engine) -> None:
     got = trail.verify(loaded)
     assert got.ok and got.problems == []
     # org import, one facts write, one retraction
-    assert got.rows == {"facts": 69, "audit_entries": 3}
+    assert got.rows == {"facts": 69, "audit_entries": 3, "retractions": 1}
     with loaded.connect() as conn:
         rows = conn.execute(text("SELECT chain, last_id FROM chain_heads"))
         heads = {chain_name: last for chain_name, last in rows}
@@ -186,3 +186,26 @@ def test_a_replay_says_its_facts_no_longer_hash(loaded: Engine) -> None:
     # the same value, written otherwise: the content digest is unchanged, the row is not
     with pytest.raises(ReplayMismatch, match=r"1 of its facts no longer hash .*\(seq 4\)"):
         receipts.replay(loaded, rid)
+
+
+def test_a_retraction_deleted_or_changed_is_named(loaded: Engine) -> None:
+    with append_only_lifted(loaded, "retractions"):
+        _sql(loaded, "UPDATE retractions SET reason = 'no reason'")
+    assert _problems(loaded) == [
+        "retractions id 1: altered: audit entry 3 recorded it as of fact seq 5, 'entered twice'"
+    ]
+    with append_only_lifted(loaded, "retractions"):
+        _sql(loaded, "DELETE FROM retractions")
+    assert _problems(loaded) == [
+        "retractions id 1: missing: audit entry 3 recorded it (fact seq 5)"
+    ]
+
+
+def test_a_retraction_slipped_in_is_named(loaded: Engine) -> None:
+    retract(loaded, "f6", USER, "wrong unit")  # retraction 2, in the trail
+    _sql(
+        loaded,
+        "INSERT INTO retractions (id, fact_seq, reason, recorded_by, recorded_at) "
+        "VALUES (3, 7, 'quietly', 'me', '2025-04-01 00:00:00')",
+    )
+    assert _problems(loaded) == ["retractions id 3: not in the audit trail"]
