@@ -8,7 +8,8 @@ numbered and hashed onto the facts' chain (`app.store.chain`) while the chain is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
@@ -77,12 +78,27 @@ def _insert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
 
 def _sqlite_row(r: dict[str, Any]) -> tuple[Any, ...]:
     day = r["date"]
-    at = r["recorded_at"].astimezone(UTC).replace(tzinfo=None)
-    return tuple(
-        day.isoformat()
-        if c == "date" and day is not None
-        else at.isoformat(sep=" ")
-        if c == "recorded_at"
-        else r[c]
-        for c in COLUMNS
+    return (
+        r["seq"],
+        r["client_id"],
+        r["type"],
+        r["subject"],
+        day.isoformat() if day is not None else None,
+        r["period"],
+        r["year"],
+        r["quarter"],
+        r["data"],
+        r["evidence"],
+        r["supersedes_id"],
+        r["content_digest"],
+        r["recorded_by"],
+        _sqlite_time(r["recorded_at"]),
+        r["prev_hash"],
+        r["row_hash"],
     )
+
+
+@lru_cache(maxsize=64)
+def _sqlite_time(at: datetime) -> str:
+    """A timestamp as SQLite's column keeps it (UTC, no zone); the rows of a write share it."""
+    return at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
