@@ -88,7 +88,10 @@ def record(
     change: dict[str, object],
     request_id: str | None,
 ) -> None:
-    """Appends one audit entry in the session's transaction, chained onto the last one."""
+    """Appends one audit entry in the session's transaction, chained onto the last one.
+
+    It takes the audit chain's turn until the transaction ends: a transaction that writes
+    facts too writes them first (the facts' chain is always taken before the audit chain)."""
     conn = session.connection()
     head = chain.lock_head(conn, "audit_entries")
     values: dict[str, Any] = {
