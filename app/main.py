@@ -11,7 +11,18 @@ from fastapi import FastAPI
 from app import web
 from app.api import errors
 from app.api.deps import Services
-from app.api.routes import analysis, facts, health, org, receipts, rulesets, scores, tokens
+from app.api.requestid import RequestIds
+from app.api.routes import (
+    analysis,
+    audit,
+    facts,
+    health,
+    org,
+    receipts,
+    rulesets,
+    scores,
+    tokens,
+)
 from app.services.cache import ScoreCache
 from app.services.registry import Registry
 from app.settings import Settings
@@ -63,9 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = build_services(settings)
     errors.install(app)
-    for module in (health, org, facts, rulesets, scores, receipts, tokens, analysis):
+    for module in (health, org, facts, rulesets, scores, receipts, tokens, analysis, audit):
         app.include_router(module.router, prefix="/v1")
     web.install(app)
+    app.add_middleware(RequestIds)  # outermost: every response names its request id
     return app
 
 

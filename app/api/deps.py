@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app import exactjson
 from app.errors import Unauthorized
-from app.services import tokens
+from app.services import tokens, trail
 from app.services.cache import Scored
 from app.services.context import Services as Services
 from app.services.context import parse_period as parse_period
@@ -42,12 +42,14 @@ def get_principal(
 ) -> Principal:
     """The caller named by the bearer token (in demo mode: an admin without a token)."""
     if svc.settings.demo:
+        trail.acting_as(svc.settings.user, tokens.DEMO.role)
         return tokens.DEMO
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
         raise Unauthorized("a bearer token is needed (Authorization: Bearer jx_...)")
     got = tokens.authenticate(svc.engine, creds.credentials)
     if got is None:
         raise Unauthorized("the bearer token is not valid or was revoked")
+    trail.acting_as(got.name, got.role)
     return got
 
 

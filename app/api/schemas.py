@@ -7,6 +7,7 @@ Numbers inside `data` and `attrs` stay exact (`app.api.deps.ExactRequest`).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -257,3 +258,24 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (422, "invalid input; `details` names each field"),
     )
 }
+
+
+class AuditEntryOut(BaseModel):
+    """One write in the audit trail."""
+
+    id: int = Field(description="the entry's number: entries are in this order")
+    at: datetime = Field(description="when it was written (UTC)")
+    actor: str = Field(description="the token's name (or the user of a local command)")
+    role: str = Field(description="the token's role; `local` for a command run on the server")
+    request_id: str | None = Field(description="the request's X-Request-ID (null: a command)")
+    kind: str = Field(description="what kind of write: `facts.record`, `token.create`, ...")
+    target: str = Field(description="what it wrote to: `fact:f7`, `token:3`, a file, ...")
+    change: dict[str, Any] = Field(description="what changed (by kind; see docs/trail.md)")
+    hash: str = Field(description="the entry's row hash on the audit chain")
+
+
+class AuditPageOut(BaseModel):
+    """A page of the audit trail."""
+
+    entries: list[AuditEntryOut]
+    next: int | None = Field(description="pass as `cursor` for the next page (null: the last)")

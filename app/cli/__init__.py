@@ -1,7 +1,8 @@
 """The `jixiao` command line: `main`, and one module per group of commands.
 
 `rules` (check, fmt, verify, lsp), `engine` (score, explain, test), `db` (db, import, replay),
-`audit` (diff, impact), `serve` (serve, token), `excel` (template, export), `analysis`
+`audit` (diff, impact), `trail` (audit verify, audit log: the command `audit` is this group's,
+not the `audit` group's), `serve` (serve, token), `excel` (template, export), `analysis`
 (analysis lost-points, warnings, risk, trend; what-if), `reports` (report feedback).
 """
 
@@ -34,6 +35,7 @@ GROUPS = {
     "replay": "db",
     "diff": "audit",
     "impact": "audit",
+    "audit": "trail",
     "serve": "serve",
     "token": "serve",
     "template": "excel",

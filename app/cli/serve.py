@@ -126,7 +126,7 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     from app.services import tokens
 
     try:
-        tokens.revoke(make_engine(), args.id)
+        tokens.revoke(make_engine(), args.id, who())
     except AppError as e:
         print(f"jixiao: {e}", file=sys.stderr)
         return 1

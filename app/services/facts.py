@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
+from app.services import trail
 from app.services.factcheck import FactChecker
 from app.services.texts import require_text
 from app.store import repository
@@ -143,7 +144,8 @@ def import_records(
             )
         result.skipped = problems
         spool.seek(0)
-        result.added, repeated = _write(engine, spool, [n for n in spooled if n], progress)
+        sizes = [n for n in spooled if n]
+        result.added, repeated = _write(engine, spool, sizes, progress, source)
         result.unchanged += repeated
     if result.added:
         with transaction(engine) as session:
@@ -172,23 +174,29 @@ def _check(
 
 
 def _write(
-    engine: Engine, spool: IO[bytes], sizes: list[int], progress: Progress | None
+    engine: Engine, spool: IO[bytes], sizes: list[int], progress: Progress | None, source: str
 ) -> tuple[int, int]:
     """Writes the spooled chunks (of `sizes` rows), one transaction each, reading one at a
     time; returns (added, already there)."""
     total = sum(sizes)
     added = repeated = 0
     for _ in sizes:
-        a, r = write_rows(engine, pickle.load(spool))
+        a, r = write_rows(engine, pickle.load(spool), "facts.import", source)
         added, repeated = added + a, repeated + r
         if progress:
             progress("written", added + repeated, total)
     return added, repeated
 
 
-def write_rows(engine: Engine, rows: Sequence[dict[str, Any]]) -> tuple[int, int]:
+def write_rows(
+    engine: Engine, rows: Sequence[dict[str, Any]], kind: str | None = None, source: str = ""
+) -> tuple[int, int]:
     """Inserts checked rows in one transaction, leaving out ids recorded meanwhile with the
     same content; returns (added, already there). Other content for an id is a Conflict.
+
+    The transaction records one audit entry (`kind`; by default `fact.correct` for a lone
+    correction, else `facts.record`) naming the rows' numbers, ids (up to ID_LIST) and the
+    chain's head after them.
 
     The rows go in first without looking: should an id have been recorded meanwhile, the
     unique `client_id` refuses the whole chunk, which is then sorted out by looking the ids
@@ -196,7 +204,7 @@ def write_rows(engine: Engine, rows: Sequence[dict[str, Any]]) -> tuple[int, int
     """
     try:
         with transaction(engine) as session:
-            insert_facts(session.connection(), rows)
+            _insert(session, rows, kind, source)
         return len(rows), 0
     except _integrity_errors(engine):
         pass
@@ -212,7 +220,7 @@ def write_rows(engine: Engine, rows: Sequence[dict[str, Any]]) -> tuple[int, int
                     msg = f"fact '{r['client_id']}' was recorded meanwhile with other content"
                     raise Conflict(msg)
             if new:
-                insert_facts(session.connection(), new)
+                _insert(session, new, kind, source)
             return len(new), len(rows) - len(new)
     except _integrity_errors(engine) as e:
         # Not an id: a correction of a fact corrected meanwhile, or a period's value recorded
@@ -221,6 +229,32 @@ def write_rows(engine: Engine, rows: Sequence[dict[str, Any]]) -> tuple[int, int
             "another writer recorded meanwhile a correction of the same fact or a value of the "
             "same period; nothing was recorded (read what is recorded, then supersede it)"
         ) from e
+
+
+ID_LIST = 100  # a write of up to this many facts lists their ids in its audit entry
+
+
+def _insert(
+    session: Session, rows: Sequence[dict[str, Any]], kind: str | None, source: str
+) -> None:
+    """Inserts the rows and records the write in the trail, in the session's transaction."""
+    first, head = insert_facts(session.connection(), rows)
+    corrections = [r["supersedes_id"] for r in rows if r["supersedes_id"] is not None]
+    if kind is None:
+        kind = "fact.correct" if len(rows) == 1 and corrections else "facts.record"
+    change: dict[str, object] = {
+        "count": len(rows),
+        "first_seq": first,
+        "last_seq": head.last,
+        "head": head.hash,
+        "corrections": len(corrections),
+    }
+    if len(rows) <= ID_LIST:
+        change["ids"] = [r["client_id"] for r in rows]
+        if corrections:
+            change["supersedes"] = corrections
+    target = f"fact:{corrections[0]}" if kind == "fact.correct" else source or "facts"
+    trail.note(session, kind, target, change, str(rows[0]["recorded_by"]))
 
 
 def _integrity_errors(engine: Engine) -> tuple[type[Exception], ...]:
@@ -258,6 +292,8 @@ def retract(engine: Engine, client_id: str, by: str, reason: str) -> int:
             r = Retraction(fact_seq=seq, reason=reason, recorded_by=by, recorded_at=at)
             session.add(r)
             session.flush()
+            change: dict[str, object] = {"retraction": r.id, "seq": seq, "reason": reason}
+            trail.note(session, "fact.retract", f"fact:{client_id}", change, by)
             return r.id
     except IntegrityError as e:  # retracted meanwhile by another writer
         raise Conflict(f"fact '{client_id}' is already retracted") from e

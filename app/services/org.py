@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app import exactjson
 from app.errors import Invalid
+from app.services import trail
 from app.store.db import transaction
 from app.store.models import OrgRevision, PersonVersion, UnitVersion
 from app.store.models import Person as PersonRow
@@ -25,6 +26,7 @@ from app.store.models import Unit as UnitRow
 from dsl.facts.periods import Period
 from dsl.facts.records import InputError, Org, Person, Unit, org_from_json
 
+CHANGED_LIST = 200  # ids of changed units (persons) an audit entry lists
 BEGINNING = date(1, 1, 1)  # the first revision is in force since always, unless told otherwise
 
 
@@ -186,6 +188,18 @@ def import_org(
         session.add_all(UnitVersion(revision_id=rev.id, **r) for r in unit_rows)
         session.add_all(PersonVersion(revision_id=rev.id, **r) for r in person_rows)
         closed = sum(not r["active"] for r in [*unit_rows, *person_rows])
+        change: dict[str, object] = {
+            "revision": rev.id,
+            "valid_from": rev.valid_from.isoformat(),
+            "digest": rev.digest,
+            "source": rev.source,
+            "units": sorted(r["unit_id"] for r in unit_rows)[:CHANGED_LIST],
+            "persons": sorted(r["person_id"] for r in person_rows)[:CHANGED_LIST],
+            "unit_versions": len(unit_rows),
+            "person_versions": len(person_rows),
+            "closed": closed,
+        }
+        trail.note(session, "org.import", f"org:revision:{rev.id}", change, by)
         return OrgImport(rev.id, len(unit_rows), len(person_rows), closed)
 
 

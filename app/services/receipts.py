@@ -3,7 +3,8 @@
 A receipt names the ruleset digest, the period, the organisation revision (and the digest of
 the organisation read from it), the exact set of facts by sequence number (and a digest of
 their content) and the digest of the published results. Replaying reads all of that back,
-proves each digest, scores again and compares the results digest.
+proves that each fact named still hashes as it was recorded (its row hash on the facts' chain)
+and each digest, scores again and compares the results digest.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, ReplayMismatch
-from app.services import rulesets
+from app.services import rulesets, trail
 from app.services.scoring import PeriodInputs, load_period
 from app.services.texts import require_text
 from app.store import seqcodec
@@ -67,6 +68,15 @@ def keep(
         session.add(receipt)
         session.flush()
         session.add_all(_result_rows(receipt.id, ev))
+        change: dict[str, object] = {
+            "ruleset": receipt.ruleset_digest,
+            "period": receipt.period,
+            "facts": receipt.fact_count,
+            "facts_digest": receipt.facts_digest,
+            "results_digest": receipt.results_digest,
+            "published": published,
+        }
+        trail.note(session, "receipt.keep", f"receipt:{receipt.id}", change, by)
         return receipt.id
 
 
@@ -140,8 +150,15 @@ def replay(engine: Engine, receipt_id: int) -> Replay:
     period = Period.parse(receipt.period)
     wanted = set(seqcodec.decode(receipt.fact_seqs))
     with Session(engine) as session, session.begin():
+        altered = trail.facts_altered(session, wanted, period.year)
         inputs = load_period(
             session, compiled, period, org_cutoff=receipt.org_revision_id, only=wanted
+        )
+    if altered:
+        shown = ", ".join(str(s) for s in altered[:10]) + (", ..." if len(altered) > 10 else "")
+        raise ReplayMismatch(
+            f"receipt {receipt_id}: {len(altered)} of its facts no longer hash as they were "
+            f"recorded (seq {shown}): changed in the database since"
         )
     if inputs.org_digest != receipt.org_digest:
         raise ReplayMismatch(f"receipt {receipt_id}: the organisation reads back differently")

@@ -150,7 +150,7 @@ def post(
         raise err
     if dry_run:
         return {"added": 0, "unchanged": unchanged, "facts": []}
-    added, repeated = fact_service.write_rows(engine, rows) if rows else (0, 0)
+    added, repeated = fact_service.write_rows(engine, rows, source="api") if rows else (0, 0)
     ids = [str(r.get("id")) for r in raws]
     with Session(engine) as session:
         seqs = repository.recorded(session, ids)

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from app.errors import NotFound
-from app.services import rulesets
+from app.services import rulesets, trail
+from app.store.db import transaction
 from dsl.compile.compiler import compile_program
 from dsl.compile.ir import CompiledRuleset, CScorecard
 from dsl.syntax.errors import Diagnostic
@@ -101,6 +102,21 @@ class Registry:
         with self._lock:
             for folder in self.folders():
                 outcomes.append(self._reload_one(folder))
+            change: dict[str, object] = {
+                "folders": [
+                    {
+                        "folder": o.folder,
+                        "status": o.status,
+                        "digest": o.digest,
+                        "errors": sum(d.is_error for d in o.diagnostics),
+                    }
+                    for o in outcomes
+                ]
+            }
+            if not outcomes:  # no year folder: nothing loaded, nothing to record
+                return outcomes
+            with transaction(self.engine) as session:
+                trail.note(session, "rulesets.reload", str(self.rules_dir), change, self.by)
         return outcomes
 
     def _reload_one(self, folder: Path) -> FolderOutcome:

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.errors import Conflict, NotFound
+from app.services import trail
 from app.store.db import transaction
 from app.store.models import Ruleset, RulesetFile
 from dsl.compile.compiler import compile_path, compile_program
@@ -59,6 +60,13 @@ def register(engine: Engine, compiled: CompiledRuleset, by: str, commit: str | N
             RulesetFile(ruleset_digest=compiled.digest, path=p, content=text)
             for p, text in sorted(compiled.sources.items())
         )
+        change: dict[str, object] = {
+            "name": compiled.name,
+            "year": compiled.year,
+            "commit": commit,
+            "files": sorted(compiled.sources),
+        }
+        trail.note(session, "ruleset.register", f"ruleset:{compiled.digest}", change, by)
     return compiled.digest
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, Invalid, NotFound
+from app.services import trail
 from app.services.texts import require_text
 from app.store.db import transaction
 from app.store.models import ApiToken
@@ -111,6 +112,13 @@ def create(
         )
         session.add(row)
         session.flush()
+        change: dict[str, object] = {
+            "name": row.name,
+            "role": row.role,
+            "fact_types": row.fact_types,
+            "units": row.units,
+        }
+        trail.note(session, "token.create", f"token:{row.id}", change, by)
         return row.id, secret
 
 
@@ -155,12 +163,14 @@ def as_json(r: ApiToken) -> dict[str, Any]:
     }
 
 
-def revoke(engine: Engine, token_id: int) -> dict[str, Any]:
-    """Revokes a token (again: no change); returns its public form."""
+def revoke(engine: Engine, token_id: int, by: str = "unknown") -> dict[str, Any]:
+    """Revokes a token (again: no change, nothing recorded); returns its public form."""
     with transaction(engine) as session:
         row = session.get(ApiToken, token_id)
         if row is None:
             raise NotFound(f"no token {token_id}")
         if row.revoked_at is None:
             row.revoked_at = datetime.now(UTC)
+            change: dict[str, object] = {"name": row.name, "role": row.role}
+            trail.note(session, "token.revoke", f"token:{row.id}", change, by)
         return as_json(row)

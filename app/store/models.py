@@ -1,9 +1,12 @@
-"""The database: organisation history, append-only facts, rulesets and evaluation receipts.
+"""The database: organisation history, append-only facts, rulesets and evaluation receipts,
+the audit trail.
 
-Nothing here is updated in place or deleted. The organisation changes by revisions: each
-revision records new versions of the units and persons that changed, valid from a date. A fact
-is corrected by a newer fact that supersedes it and withdrawn by a retraction. Receipts name
-the exact facts, organisation revision and ruleset an evaluation used.
+Nothing here is updated in place or deleted (facts, retractions and audit entries: the
+database refuses it, by triggers; a token's revocation and a web session's end are the
+exceptions). The organisation changes by revisions: each revision records new versions of
+the units and persons that changed, valid from a date. A fact is corrected by a newer fact
+that supersedes it and withdrawn by a retraction. Receipts name the exact facts, organisation
+revision and ruleset an evaluation used.
 """
 
 from __future__ import annotations
@@ -172,6 +175,9 @@ class Fact(Base):
     # A single-valued period fact that starts a chain of corrections: the how-many-th such
     # chain of its (type, subject, period), from 0; NULL for corrections and other facts.
     value_slot: Mapped[int | None] = mapped_column(Integer)
+    # the hash chain (app.store.chain): the previous fact's row hash, and this row's
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
 
     retraction: Mapped[Retraction | None] = relationship(lazy="raise", back_populates="fact")
 
@@ -295,3 +301,40 @@ class WebSession(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+
+
+# ---- the audit trail ----------------------------------------------------------------------------
+
+
+class AuditEntry(Base):
+    """One write: who (token name and role), when, in which request, what kind of write, on
+    what, and what changed (`change`: JSON text). Chained by hash like facts."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_kind_id", "kind", "id"),
+        Index("ix_audit_entries_actor_id", "actor", "id"),
+        Index("ix_audit_entries_at", "at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(SeqInt, Identity(), primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(ID)
+    role: Mapped[str] = mapped_column(String(20))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(100))
+    target: Mapped[str] = mapped_column(String(1000))
+    change: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHead(Base):
+    """The last row and hash of a hash chain (`facts`, `audit_entries`); its writers lock it."""
+
+    __tablename__ = "chain_heads"
+
+    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_id: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -23,7 +23,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from app.errors import AppError, Forbidden, Invalid, Unauthorized
-from app.services import tokens, websessions
+from app.services import tokens, trail, websessions
 from app.services.context import Services
 from app.services.tokens import Principal
 from app.web import labels
@@ -77,12 +77,16 @@ def optional_viewer(request: Request) -> Viewer | None:
     svc: Services = get_services(request)
     csrf = _csrf_of(request)
     if svc.settings.demo:
+        trail.acting_as(svc.settings.user, tokens.DEMO.role)
         return Viewer(tokens.DEMO, True, csrf)
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         return None
     who = websessions.principal(svc.engine, secret)
-    return None if who is None else Viewer(who, False, csrf)
+    if who is None:
+        return None
+    trail.acting_as(who.name, who.role)
+    return Viewer(who, False, csrf)
 
 
 def get_viewer(request: Request) -> Viewer:

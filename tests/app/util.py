@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from app.services.facts import ImportResult, import_facts
 from app.services.org import import_org
 from app.services.scoring import score
+from app.store.chain import append_only_ddl, drop_append_only_ddl
 from dsl.compile.compiler import compile_path
 from dsl.compile.ir import CompiledRuleset
 from dsl.engine.evaluate import evaluate
@@ -73,3 +76,19 @@ def from_db(engine: Engine, compiled: CompiledRuleset, period: Period) -> dict[s
     """The results JSON of scoring the database."""
     ev, _ = score(engine, compiled, period)
     return results_json(ev)
+
+
+@contextmanager
+def append_only_lifted(engine: Engine, table: str = "facts") -> Iterator[None]:
+    """Drops `table`'s append-only triggers inside the block (as someone with DDL rights
+    could), and creates them again after it."""
+    dialect = engine.dialect.name
+    with engine.begin() as conn:
+        for statement in drop_append_only_ddl(dialect, table):
+            conn.execute(text(statement))
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            for statement in append_only_ddl(dialect, table):
+                conn.execute(text(statement))

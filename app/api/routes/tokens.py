@@ -36,4 +36,4 @@ def listing(svc: Svc, who: Admin) -> Response:
 @router.delete("/{token_id}", summary="Revoke a token")
 def revoke(svc: Svc, who: Admin, token_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Response:
     """The token stops working at once."""
-    return out(tokens.revoke(svc.engine, token_id))
+    return out(tokens.revoke(svc.engine, token_id, who.name))

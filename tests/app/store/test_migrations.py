@@ -24,6 +24,8 @@ TABLES = {
     "receipt_results",
     "api_tokens",
     "web_sessions",
+    "audit_entries",
+    "chain_heads",
 }
 
 

@@ -1,0 +1,194 @@
+"""Hash chains over the append-only tables: facts (by `seq`) and audit entries (by `id`).
+
+Each row keeps the hash of the row before it (`prev_hash`) and its own (`row_hash`): sha256 of
+the row's every column and `prev_hash`, so a row changed in place no longer hashes as it did,
+and a row deleted or slipped in between breaks the link of the row after it. `chain_heads`
+holds each chain's last row and hash: a writer locks that row before reading the last hash
+(writers of one chain take turns, so the chain never forks), and a deleted last row shows as
+a head naming a row that is gone.
+
+The text hashed is fixed by `HASH_VERSION`: rows hashed once are verified against it for ever
+(the migration that added the chains hashed the rows recorded before it with these functions).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+HASH_VERSION = "jx1"
+GENESIS = "0" * 64
+CHAINS = ("facts", "audit_entries")
+_KEY = {"facts": "seq", "audit_entries": "id"}
+
+# The columns each row hash covers, in order (`data` and `change` as their stored JSON text).
+FACT_HASHED = (
+    "seq",
+    "client_id",
+    "type",
+    "subject",
+    "date",
+    "period",
+    "year",
+    "quarter",
+    "data",
+    "evidence",
+    "supersedes_id",
+    "content_digest",
+    "recorded_by",
+    "recorded_at",
+)
+ENTRY_HASHED = ("id", "at", "actor", "role", "request_id", "kind", "target", "change")
+
+# Tables whose rows the database refuses to update or delete (see `append_only_ddl`).
+APPEND_ONLY = ("facts", "retractions", "audit_entries")
+
+
+@lru_cache(maxsize=4096)
+def _timestamp(value: Any) -> Any:
+    """A stored timestamp as fixed text, whichever way the driver returned it (SQLite: text
+    without a zone, meaning UTC). Cached: the rows of a write share theirs."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        at = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value
+
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_STAMPS = frozenset(("recorded_at", "at"))
+
+
+def row_hash(prev: str, values: dict[str, Any], columns: tuple[str, ...]) -> str:
+    """sha256 of the row's columns (in `columns` order) and the previous row's hash: the JSON
+    array of a version tag, `prev`, then each column, dates as ISO text and timestamps as
+    UTC with microseconds."""
+    parts: list[Any] = [HASH_VERSION, prev]
+    for c in columns:
+        v = values[c]
+        if c in _STAMPS:
+            v = _timestamp(v)
+        elif isinstance(v, date):
+            v = v.isoformat()
+        parts.append(v)
+    return hashlib.sha256(_ENCODE(parts).encode()).hexdigest()
+
+
+def fact_hash(prev: str, v: dict[str, Any]) -> str:
+    """The row hash of a fact (`v` holds FACT_HASHED, `data` as its JSON text): `row_hash`
+    over FACT_HASHED, spelt out (a million-fact import hashes a million rows)."""
+    day = v["date"]
+    parts = [
+        HASH_VERSION,
+        prev,
+        v["seq"],
+        v["client_id"],
+        v["type"],
+        v["subject"],
+        day.isoformat() if isinstance(day, date) else day,
+        v["period"],
+        v["year"],
+        v["quarter"],
+        v["data"],
+        v["evidence"],
+        v["supersedes_id"],
+        v["content_digest"],
+        v["recorded_by"],
+        _timestamp(v["recorded_at"]),
+    ]
+    return hashlib.sha256(_ENCODE(parts).encode()).hexdigest()
+
+
+def entry_hash(prev: str, values: dict[str, Any]) -> str:
+    """The row hash of an audit entry (`values` holds ENTRY_HASHED, `change` as JSON text)."""
+    return row_hash(prev, values, ENTRY_HASHED)
+
+
+@dataclass(frozen=True)
+class Head:
+    """A chain's last row (0: none yet) and its hash."""
+
+    last: int
+    hash: str
+
+
+def lock_head(conn: Connection, chain: str) -> Head:
+    """Takes the chain's write turn (held to the end of the transaction) and returns the last
+    row of the table, as it is, and its hash.
+
+    The lock is an UPDATE of the chain's `chain_heads` row: a row lock on PostgreSQL, the
+    database's write lock on SQLite (taken before anything is read, so no stale snapshot)."""
+    got = conn.execute(
+        text("UPDATE chain_heads SET last_id = last_id WHERE chain = :c"), {"c": chain}
+    )
+    if got.rowcount == 0:
+        conn.execute(
+            text("INSERT INTO chain_heads (chain, last_id, hash) VALUES (:c, 0, :h)"),
+            {"c": chain, "h": GENESIS},
+        )
+    key = _KEY[chain]
+    row = conn.execute(
+        text(f"SELECT {key}, row_hash FROM {chain} ORDER BY {key} DESC LIMIT 1")
+    ).first()
+    return Head(int(row[0]), str(row[1])) if row is not None else Head(0, GENESIS)
+
+
+def move_head(conn: Connection, chain: str, head: Head) -> None:
+    """Records the chain's new last row and hash (in the writer's transaction)."""
+    conn.execute(
+        text("UPDATE chain_heads SET last_id = :n, hash = :h WHERE chain = :c"),
+        {"n": head.last, "h": head.hash, "c": chain},
+    )
+    if conn.dialect.name == "postgresql":
+        # rows carry explicit numbers: keep the identity's sequence past them
+        conn.execute(
+            text(f"SELECT setval(pg_get_serial_sequence('{chain}', '{_KEY[chain]}'), :n)"),
+            {"n": head.last},
+        )
+
+
+# ---- the database refuses UPDATE and DELETE ---------------------------------------------
+
+
+PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION jixiao_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'jixiao: % rows are append-only (% refused)', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'integrity_constraint_violation';
+END
+$$
+"""
+
+
+def append_only_ddl(dialect: str, table: str) -> list[str]:
+    """The statements creating the triggers that refuse UPDATE and DELETE on `table` (and
+    TRUNCATE on PostgreSQL)."""
+    if dialect == "postgresql":
+        return [
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION jixiao_append_only()",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION jixiao_append_only()",
+        ]
+    return [
+        f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} BEGIN "
+        f"SELECT RAISE(ABORT, 'jixiao: {table} rows are append-only ({op} refused)'); END"
+        for op in ("UPDATE", "DELETE")
+    ]
+
+
+def drop_append_only_ddl(dialect: str, table: str) -> list[str]:
+    """The statements dropping `table`'s append-only triggers."""
+    if dialect == "postgresql":
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
+            f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+        ]
+    return [f"DROP TRIGGER IF EXISTS {table}_no_{op} " for op in ("update", "delete")]
