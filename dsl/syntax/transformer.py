@@ -688,6 +688,19 @@ class ToNodes(Transformer[Token, n.Module]):
         return n.MatchArm(str(ch[0]), ch[1], self._span(meta))
 
     @v_args(meta=True)
+    def steps(self, meta: Meta, ch: list[Any]) -> n.Match:
+        arms = tuple(a for a in ch[1:] if isinstance(a, n.MatchArm))
+        return n.Match(ch[0], arms, self._span(meta), steps=True)
+
+    @v_args(meta=True)
+    def step_arm(self, meta: Meta, ch: list[Any]) -> n.MatchArm:
+        return n.MatchArm(str(ch[0]), ch[2], self._span(meta), bound=ch[1])
+
+    @v_args(meta=True)
+    def step_else(self, meta: Meta, ch: list[Any]) -> n.MatchArm:
+        return n.MatchArm("else", ch[1], self._span(meta))
+
+    @v_args(meta=True)
     def table(self, meta: Meta, ch: list[n.TableEntry]) -> n.Table:
         return n.Table(tuple(ch), self._span(meta))
 
