@@ -26,6 +26,8 @@ from dsl.compile.pyast import (
 from dsl.syntax import nodes as n
 from dsl.syntax.program import Program
 
+QUARTER_NAMES = ("q1", "q2", "q3", "q4")
+
 
 class ExprGen:
     """Compiles expressions; literals are hoisted into module constants."""
@@ -144,6 +146,10 @@ class ExprGen:
                 return ast.Attribute(name("r"), "quarters", ast.Load()), "any"
             if e.id in scope.parts:
                 return call(ast.Attribute(name("r"), "part", ast.Load()), const(e.id)), "rat"
+            if e.id in QUARTER_NAMES:
+                # `q3`: the published final of the year's third quarter (in `annual`)
+                k = const(int(e.id[1]))
+                return call(ast.Attribute(name("r"), "quarter", ast.Load()), k), "dec"
         # An enum value compared with a field read in this scope.
         return const(e.id), "str"
 

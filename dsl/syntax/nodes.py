@@ -494,6 +494,13 @@ class Scorecard:
     tiers: Bands | None
     grades: Bands | None
     span: Span = _span()
+    # `rank quarter by ...` and `rank year by ...`: a ranking per period kind, after `rank`
+    more_ranks: tuple[RankSpec, ...] = _since(())
+
+    @property
+    def ranks(self) -> tuple[RankSpec, ...]:
+        """Every ranking statement, in order."""
+        return (self.rank, *self.more_ranks) if self.rank is not None else self.more_ranks
 
 
 @dataclass(frozen=True)
