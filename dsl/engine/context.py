@@ -191,6 +191,7 @@ class Ctx:
         if self._used is not None and self.subject in values:
             fn(self)  # again, to mark the facts this subject's own value came from
         if self.subject not in values:
+            fn(self)  # its own value again: the error that kept it out, or Missing
             raise Missing(key)
         rank = competition_rank(values, self.subject, desc)
         self.note(f"rank {rank} of {len(values)} with a value")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from dsl.engine.context import TraceLine
 from dsl.engine.scoring import add, mul, sub
 from dsl.facts.records import Fact
+from dsl.syntax.errors import RuleRuntimeError
 
 if TYPE_CHECKING:
     from dsl.engine.period import PeriodRun
@@ -16,8 +17,12 @@ if TYPE_CHECKING:
 Number = Decimal | Fraction
 
 
-def joint_amounts(run: PeriodRun, card: str) -> dict[str, tuple[Number, list[TraceLine]]]:
-    """What each subject of `card` receives in the run's period, capped; with its trace."""
+def joint_amounts(
+    run: PeriodRun, card: str, failures: dict[str, RuleRuntimeError] | None = None
+) -> dict[str, tuple[Number, list[TraceLine]]]:
+    """What each subject of `card` receives in the run's period, capped; with its trace.
+    A link that fails on a fact is put in `failures` under the subject it goes to (or, when
+    that cannot be told, dropped with the other subjects' amounts intact)."""
     out: dict[str, tuple[Number, list[TraceLine]]] = {}
     for j in run.compiled.joints:
         if j.into != card:
@@ -30,13 +35,20 @@ def joint_amounts(run: PeriodRun, card: str) -> dict[str, tuple[Number, list[Tra
             for subject in run.pops[link.scorecard]:
                 facts = run.index.get(subject, {}).get(spec.fact, ())
                 for f in sorted(facts, key=_fact_order) if run.traced else facts:
-                    if spec.select is not None and not spec.select(f):
+                    target = None
+                    try:
+                        if spec.select is not None and not spec.select(f):
+                            continue
+                        target = link.target(f)
+                        if target is None or target not in members:
+                            continue
+                        base = spec.amount(f)
+                        amount = mul(link.ratio, base) if link.ratio is not None else link.amount
+                    except (ArithmeticError, LookupError, TypeError) as e:
+                        if failures is not None and target in members:
+                            ctx = run.ctx(link.scorecard, subject)
+                            failures.setdefault(target, run.rule_error(e, link.span, ctx))
                         continue
-                    target = link.target(f)
-                    if target is None or target not in members:
-                        continue
-                    base = spec.amount(f)
-                    amount = mul(link.ratio, base) if link.ratio is not None else link.amount
                     assert amount is not None
                     received[target] = add(received.get(target, Decimal(0)), amount)
                     if target in run.traced:

@@ -160,6 +160,10 @@ class PeriodRun:
                     got[s] = fn(Ctx(self, card, s, self.index.get(s, {}), False))
                 except Missing:
                     continue
+                except (ArithmeticError, LookupError, TypeError):
+                    # A peer whose facts break the rule is compared with none: its own result
+                    # reports the error, the others are ranked without it.
+                    continue
             self._rank_cache[(card, key)] = got
         return got
 

@@ -11,6 +11,7 @@ from dsl.compile.runtime import Missing, round_to
 from dsl.engine.context import TraceLine
 from dsl.engine.results import SubjectResult
 from dsl.engine.scoring import ResultView
+from dsl.syntax.errors import RuleRuntimeError
 
 if TYPE_CHECKING:
     from dsl.engine.period import PeriodRun
@@ -81,7 +82,10 @@ def apply_bands(run: PeriodRun, card: CScorecard, results: dict[str, SubjectResu
             continue
         for s in sorted(results):
             if results[s].final is not None:
-                _band(run, card, bands, results[s])
+                try:
+                    _band(run, card, bands, results[s])
+                except RuleRuntimeError as e:
+                    results[s].fail(e)
 
 
 def _band(run: PeriodRun, card: CScorecard, bands: CBands, res: SubjectResult) -> None:

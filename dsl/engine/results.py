@@ -9,6 +9,7 @@ from typing import Any
 
 from dsl.compile.runtime import round_to
 from dsl.engine.context import TraceLine
+from dsl.syntax.errors import RuleRuntimeError
 
 Number = Decimal | Fraction
 
@@ -50,6 +51,30 @@ class SubjectResult:
     amounts: dict[str, Number] = field(default_factory=dict)
     # a pool's own result: its group and shown values (numbers, counts, bands, or None)
     pool: dict[str, Any] = field(default_factory=dict)
+    # a rule that failed on this subject's facts: the result is this error alone (`failed`)
+    error: dict[str, Any] | None = None
+
+    def fail(self, err: RuleRuntimeError) -> SubjectResult:
+        """Makes this the error entry of a rule that failed on the subject's facts: no final,
+        no rank nor band (the subject is left out of rankings, the error says why)."""
+        span = err.span
+        self.error = {
+            "code": "R001",
+            "at": f"{span.path}:{span.line}:{span.column}",
+            "message": str(err),
+            "facts": list(err.facts),
+        }
+        self.final = self.raw = None
+        self.rank = self.n = None
+        self.tier = self.grade = None
+        self.why_missing = f"a rule failed, so left out of rankings: {err}"
+        if "final" not in self.missing:
+            self.missing.append("final")
+        if self.trace is not None:
+            self.trace.append(
+                TraceLine("error", None, self.error["at"], list(err.facts), self.why_missing)
+            )
+        return self
 
     def as_json(self, places: int, mode: str) -> dict[str, Any]:
         """The published form: decimals as strings rounded to the ruleset's places."""
@@ -61,8 +86,12 @@ class SubjectResult:
         if self.kind == "pool":
             for key, value in self.pool.items():
                 out[key] = r(value) if isinstance(value, Decimal | Fraction) else value
+            if self.error is not None:
+                out["error"] = self.error
             return out
         out["final"] = r(self.final)
+        if self.error is not None:
+            out["error"] = self.error
         if self.kind == "annual":
             out["quarters"] = [r(q) for q in self.quarters or []]
         else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from dsl.facts.limits import MAX_TEXT, number_problem, text_problem
 from dsl.facts.records import _FLOAT_DIGITS, FactProblem, Org, number_of, parse_date
 from dsl.syntax import nodes as n
 from dsl.syntax.errors import did_you_mean
@@ -75,6 +76,9 @@ class Numbers:
 
     def problem(self, d: Decimal, v: Any) -> str:
         """Why the number `d` (read from `v`) does not fit the field, or an empty string."""
+        bound = number_problem(d)
+        if bound:
+            return bound
         if self.integer and d != d.to_integral_value():
             return f"expected a whole number, got {v!r}"
         low, high = self.low, self.high
@@ -122,9 +126,10 @@ class FieldCheck:
                 return True, v, ""
             return False, None, self._unknown(v)
         if kind == TEXT:
-            return (
-                (True, v, "") if isinstance(v, str) else (False, None, f"expected text, got {v!r}")
-            )
+            if not isinstance(v, str):
+                return False, None, f"expected text, got {v!r}"
+            msg = text_problem(v, MAX_TEXT)
+            return (False, None, msg) if msg else (True, v, "")
         if kind == DATE:
             day = parse_date(v)
             return (True, day, "") if day else (False, None, f"expected a date, got {v!r}")
