@@ -55,12 +55,21 @@ ARITY: dict[str, tuple[int, int | None]] = {
     "lead": (1, 1),
     "present": (1, 1),
     "missing": (1, 1),
+    "peer_max": (1, 1),
+    "peer_min": (1, 1),
+    "share_of_best": (1, 1),
+    "deviation": (2, 2),
+    "trunc": (1, 1),
+    "days": (2, 2),
 }
 
 # functions allowed only in some places, and the message when used elsewhere
 _ONLY = {
     "rank": ("rule", "rank() ranks peers inside an indicator or component; here use `rank`"),
     "peer_mean": ("rule", "peer_mean() averages peers inside an indicator or component only"),
+    "peer_max": ("rule", "peer_max() reads peers inside an indicator or component only"),
+    "peer_min": ("rule", "peer_min() reads peers inside an indicator or component only"),
+    "share_of_best": ("rule", "share_of_best() reads peers inside an indicator or component only"),
     "quota": ("band", "quota() counts heads inside tiers, grades or pools only"),
     "lead": ("target", "lead() names a link's target only"),
 }
@@ -360,4 +369,10 @@ _HANDLERS: dict[str, Handler] = {
     "lead": _lead,
     "present": _presence,
     "missing": _presence,
+    "peer_max": peers.peer_extreme,
+    "peer_min": peers.peer_extreme,
+    "share_of_best": peers.share_of_best,
+    "deviation": peers.deviation,
+    "trunc": peers.trunc,
+    "days": peers.days,
 }

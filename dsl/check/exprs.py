@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from decimal import Decimal
 
 from dsl.check import calls
 from dsl.check.bands import band_val, table_val
@@ -255,8 +256,12 @@ class Exprs:
         """`match e { value: result, ... }` over an enum, or over the parts of a union."""
         keys = [(arm.key, arm.span) for arm in e.arms if arm.key != "else"]
         has_else = len(keys) < len(e.arms)
-        union = self.union(e.subject, sc)
-        if union is not None:
+        union = None if e.steps else self.union(e.subject, sc)
+        if e.steps:
+            subject = self.check(e.subject, sc)
+            self.expect(subject, "number", e.subject.span, "'steps'")
+            self._steps(e)
+        elif union is not None:
             subject = Val(Ty("enum"))
             parts = [p.name for p in union.parts]
             check_part_keys(self.ctx, keys, union, parts, head(e.span, 5), has_else)
@@ -280,6 +285,27 @@ class Exprs:
         for v in vals[1:]:
             iv = iv.hull(v.iv)
         return Val(vals[0].ty, iv, inputs)
+
+    def _steps(self, e: n.Match) -> None:
+        """A step table ends with `else`, which only the last arm is (E316); no step may be
+        shadowed by an earlier one that holds wherever it would (W304)."""
+        last = e.arms[-1]
+        if last.key != "else":
+            msg = "a `steps` table needs an `else:` step last, for a value no step takes"
+            self.ctx.report("E316", head(e.span, 5), msg)
+        for i, arm in enumerate(e.arms):
+            if arm.key == "else" and i != len(e.arms) - 1:
+                self.ctx.report("E316", arm.span, "`else:` is the last step; these come after it")
+            if arm.bound is None:
+                continue
+            for before in e.arms[:i]:
+                if before.bound is not None and _covers(before, arm):
+                    msg = (
+                        f"step `{arm.key} {arm.bound.text}` is never taken: every value it takes"
+                        f" is taken first by `{before.key} {before.bound.text}`"
+                    )
+                    self.ctx.report("W304", arm.span, msg)
+                    break
 
     def union(self, e: n.Expr, sc: Scope) -> n.SequenceDecl | None:
         """A bare name of a union sequence of this scope's subjects: `match staff { ... }`."""
@@ -335,3 +361,30 @@ def _range_text(r: n.Range) -> str:
     if r.low is not None:
         return f"{'>=' if r.low_inclusive else '>'} {r.low}"
     return f"{'<=' if r.high_inclusive else '<'} {r.high}"
+
+
+def _covers(a: n.MatchArm, b: n.MatchArm) -> bool:
+    """Whether every number for which step `b` holds also satisfies the earlier step `a`."""
+    assert a.bound is not None and b.bound is not None
+    x, y = a.bound.value, b.bound.value
+    lower = {">=": True, ">": True}
+    upper = {"<=": True, "<": True}
+    if b.key == "==":
+        return _holds(a.key, y, x)
+    if a.key in lower and b.key in lower:
+        # b: v > y or v >= y; a: v >= x or v > x
+        return y > x or (y == x and (a.key == ">=" or b.key == ">"))
+    if a.key in upper and b.key in upper:
+        return y < x or (y == x and (a.key == "<=" or b.key == "<"))
+    return False
+
+
+def _holds(op: str, v: Decimal, bound: Decimal) -> bool:
+    return {
+        "==": v == bound,
+        "!=": v != bound,
+        ">=": v >= bound,
+        ">": v > bound,
+        "<=": v <= bound,
+        "<": v < bound,
+    }[op]

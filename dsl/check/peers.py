@@ -36,6 +36,61 @@ def peer_mean(ex: Exprs, e: n.Call, sc: Scope) -> Val:
     return Val(NUMBER, v.iv, Counter({f"peer_mean@{e.span}": 1}))
 
 
+def peer_extreme(ex: Exprs, e: n.Call, sc: Scope) -> Val:
+    """`peer_max(x)` / `peer_min(x)`: the best (least) value among the peers that have one."""
+    v = ex.check(e.args[0].value, sc)
+    if not ex.expect(v, "number", e.args[0].value.span, f"{e.func}()"):
+        return Val(ANY)
+    return Val(NUMBER, v.iv, Counter({f"{e.func}@{e.span}": 1}))
+
+
+def share_of_best(ex: Exprs, e: n.Call, sc: Scope) -> Val:
+    """x / the largest x among the peers: within 0..1 when x cannot be negative."""
+    v = ex.check(e.args[0].value, sc)
+    if not ex.expect(v, "number", e.args[0].value.span, "share_of_best()"):
+        return Val(ANY)
+    iv = Interval(Fraction(0), Fraction(1)) if v.iv.lo >= 0 else Interval(-INF, INF)
+    return Val(NUMBER, iv, Counter({f"share_of_best@{e.span}": 1}))
+
+
+def deviation(ex: Exprs, e: n.Call, sc: Scope) -> Val:
+    """`deviation(x, ref)`: (x − ref) / |ref|, the relative deviation from a reference."""
+    vals = [ex.check(a.value, sc) for a in e.args]
+    for a, v in zip(e.args, vals, strict=True):
+        ex.expect(v, "number", a.value.span, "deviation()")
+    inputs: Counter[str] = Counter()
+    for v in vals:
+        inputs.update(v.inputs)
+    return Val(NUMBER, Interval(-INF, INF), inputs)
+
+
+def trunc(ex: Exprs, e: n.Call, sc: Scope) -> Val:
+    """The whole part of a number, toward zero: full steps of a deviation either way."""
+    v = ex.check(e.args[0].value, sc)
+    if not ex.expect(v, "number", e.args[0].value.span, "trunc()"):
+        return Val(ANY)
+    return Val(NUMBER, Interval(_trunc(v.iv.lo), _trunc(v.iv.hi)), v.inputs)
+
+
+def _trunc(b: Fraction | float) -> Fraction | float:
+    return b if b in (INF, -INF) else Fraction(math.trunc(b))
+
+
+def days(ex: Exprs, e: n.Call, sc: Scope) -> Val:
+    """`days(from, to)`: the whole days from one date field of a fact to another."""
+    inputs: Counter[str] = Counter()
+    for a in e.args:
+        v = ex.check(a.value, sc)
+        inputs.update(v.inputs)
+        if v.ty.kind == "any":
+            continue
+        if v.source is None or v.source.type.name != "date":
+            shown = v.ty.show()
+            msg = f"days() takes date fields of a fact, such as `days(due, filed)`, found {shown}"
+            ex.ctx.report("E201", a.value.span, msg)
+    return Val(NUMBER, Interval(-INF, INF), inputs)
+
+
 def floor(ex: Exprs, e: n.Call, sc: Scope) -> Val:
     """The greatest integer not above a number."""
     v = ex.check(e.args[0].value, sc)

@@ -60,9 +60,7 @@ def _periods(ctx: Ctx, card: n.Scorecard, name: n.Span) -> None:
             ctx.report("E310", name, f"scorecard '{card.id}' scores {p}s; the ruleset does not")
     if card.annual is not None and "quarter" not in card.periods:
         ctx.report("E310", card.annual.span, "`annual` needs quarterly results (`periods quarter`)")
-    if card.annual is not None and "year" in card.periods:
-        ctx.report("E310", card.annual.span, "`annual` and `periods year` both define the year")
-    for spec in (card.rank, card.tiers, card.grades):
+    for spec in (*card.ranks, card.tiers, card.grades):
         if spec is not None and spec.period == "year" and not has_year(card):
             msg = f"scorecard '{card.id}' has no yearly result (add `annual` or `periods year`)"
             ctx.report("E310", head(spec.span, 4), msg)
@@ -157,13 +155,18 @@ def env_for(card: n.Scorecard, where: Where) -> dict[str, Val]:
     del env["rank"]
     if where == "final":
         del env["final"]
-    if where == "annual":
+    if where == "annual" and "year" not in card.periods:
         env = {}
+    # with `periods year` too, `annual` reads the year's own results (its facts) as well
     if where == "band":
         env["rank"] = Val(NUMBER, Interval(Fraction(1), NONNEG.hi), Counter({"rank": 1}))
         env["n"] = Val(NUMBER, NONNEG, Counter({"n": 1}))
     if where in ("annual", "band") and card.annual is not None:
         env["quarters"] = Val(Ty("list"), inputs=Counter({"quarters": 1}))
+        # q1 .. q4: each quarter's published final, for a weighted year or half-years
+        for k in ("q1", "q2", "q3", "q4"):
+            if k not in env:
+                env[k] = Val(NUMBER, inputs=Counter({k: 1}))
     return env
 
 
@@ -173,18 +176,17 @@ def _result(ex: Exprs, card: n.Scorecard, e: n.Expr, where: Where, subject: str 
 
 
 def _rank(ex: Exprs, card: n.Scorecard, subject: str | None) -> None:
-    if card.rank is None:
-        return
     known = [x for x in result_names(card) if x != "rank"]
-    for key in card.rank.keys:
-        if key.name.name not in known:
-            ex.ctx.unknown("E101", key.name, "result", known, card.id)
-    if card.rank.within is not None:
-        v = ex.check(card.rank.within, Scope("within", subject, card))
-        # a unit (`ancestor(county_bureau)`), or a class of subjects (`attr(class)`)
-        if v.ty.kind not in ("unit", "enum", "text", "any"):
-            msg = f"'within' needs a unit, an enum or a text, found {v.ty.show()}"
-            ex.ctx.report("E201", card.rank.within.span, msg)
+    for spec in card.ranks:
+        for key in spec.keys:
+            if key.name.name not in known:
+                ex.ctx.unknown("E101", key.name, "result", known, card.id)
+        if spec.within is not None:
+            v = ex.check(spec.within, Scope("within", subject, card))
+            # a unit (`ancestor(county_bureau)`), or a class of subjects (`attr(class)`)
+            if v.ty.kind not in ("unit", "enum", "text", "any"):
+                msg = f"'within' needs a unit, an enum or a text, found {v.ty.show()}"
+                ex.ctx.report("E201", spec.within.span, msg)
 
 
 def _vetoes(ex: Exprs, card: n.Scorecard, subject: str | None) -> None:

@@ -26,6 +26,8 @@ from dsl.compile.pyast import (
 from dsl.syntax import nodes as n
 from dsl.syntax.program import Program
 
+QUARTER_NAMES = ("q1", "q2", "q3", "q4")
+
 
 class ExprGen:
     """Compiles expressions; literals are hoisted into module constants."""
@@ -144,6 +146,10 @@ class ExprGen:
                 return ast.Attribute(name("r"), "quarters", ast.Load()), "any"
             if e.id in scope.parts:
                 return call(ast.Attribute(name("r"), "part", ast.Load()), const(e.id)), "rat"
+            if e.id in QUARTER_NAMES:
+                # `q3`: the published final of the year's third quarter (in `annual`)
+                k = const(int(e.id[1]))
+                return call(ast.Attribute(name("r"), "quarter", ast.Load()), k), "dec"
         # An enum value compared with a field read in this scope.
         return const(e.id), "str"
 
@@ -180,8 +186,34 @@ class ExprGen:
         pyop: ast.operator = {"+": ast.Add(), "-": ast.Sub(), "*": ast.Mult()}[op]
         return ast.BinOp(self.coerce(left, tl, ty), pyop, self.coerce(right, tr, ty)), ty
 
+    def steps(self, e: n.Match, scope: Scope) -> tuple[ast.expr, Ty]:
+        """`steps v { >= 100: 30, ..., else: 10 }`: a chain of comparisons of v, read once."""
+        subject, _ = self.expr(e.subject, scope)
+        arms = [(a, *self.expr(a.value, scope)) for a in e.arms]
+        ty = self.join(*(t for _, _, t in arms))
+        tmp = self.fresh("s")
+        # The checker proved the last arm is `else`.
+        chain: ast.expr = self.coerce(arms[-1][1], arms[-1][2], ty)
+        ops: dict[str, ast.cmpop] = {
+            "==": ast.Eq(),
+            "!=": ast.NotEq(),
+            "<": ast.Lt(),
+            "<=": ast.LtE(),
+            ">": ast.Gt(),
+            ">=": ast.GtE(),
+        }
+        for arm, v, t in reversed(arms[:-1]):
+            assert arm.bound is not None
+            bound, _ = self.decimal(arm.bound.value)
+            test = ast.Compare(name(tmp), [ops[arm.key]], [bound])
+            chain = ast.IfExp(test, self.coerce(v, t, ty), chain)
+        bind = ast.NamedExpr(ast.Name(tmp, ast.Store()), subject)
+        return ast.Subscript(ast.Tuple([bind, chain], ast.Load()), const(1), ast.Load()), ty
+
     def match(self, e: n.Match, scope: Scope) -> tuple[ast.expr, Ty]:
         """A lookup: a hoisted table when every arm is a literal, else a conditional chain."""
+        if e.steps:
+            return self.steps(e, scope)
         union = self.union(e.subject, scope)
         if union is not None:
             # `match staff { county_staff: ... }`: the part of the union holding the subject.

@@ -117,6 +117,17 @@ def gen_call(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
         return call(ast.Attribute(name(view), "quota", ast.Load()), x), "int"
     if f == "lead":
         return _lead(g, args[0], scope)
+    if f in ("peer_max", "peer_min", "share_of_best"):
+        return _peers(g, e, scope, f), "rat"
+    if f == "deviation":
+        exprs = [g.expr(a, scope)[0] for a in args]
+        return call(rt("deviation"), *exprs), "rat"
+    if f == "trunc":
+        x, _ = g.expr(args[0], scope)
+        return call(rt("trunc"), x), "int"
+    if f == "days":
+        exprs = [g.expr(a, scope)[0] for a in args]
+        return call(rt("days"), *exprs), "int"
     if f in ("present", "missing"):
         x, _ = g.expr(args[0], scope)
         thunk = ast.Lambda(ast.arguments([], [], None, [], [], None, []), x)

@@ -121,9 +121,10 @@ class _Compiler:
             )
         final = fm.expr_fn("_final", "r", sc.final, rscope) if sc.final is not None else None
         annual = fm.expr_fn("_annual", "r", sc.annual, rscope) if sc.annual is not None else None
-        within = None
-        if sc.rank is not None and sc.rank.within is not None:
-            within = fm.expr_fn("_within", "c", sc.rank.within, Scope("subject"))
+        withins = [
+            fm.expr_fn("_within", "c", r.within, Scope("subject")) if r.within else None
+            for r in sc.ranks
+        ]
         tiers = self._bands(fm, sc.tiers, rscope)
         grades = self._bands(fm, sc.grades, rscope)
         seq = self.program.sequences[sc.sequence.name]
@@ -134,10 +135,15 @@ class _Compiler:
 
         def make(nss: dict[str, dict[str, Any]]) -> CScorecard:
             ns = nss[sc.span.path]
-            rank = None
-            if sc.rank is not None:
-                keys = tuple((k.name.name, k.order == "desc") for k in sc.rank.keys)
-                rank = CRank(sc.rank.period, ns[within] if within else None, keys)
+            ranks = [
+                CRank(
+                    r.period,
+                    ns[w] if w else None,
+                    tuple((k.name.name, k.order == "desc") for k in r.keys),
+                )
+                for r, w in zip(sc.ranks, withins, strict=True)
+            ]
+            rank = ranks[0] if ranks else None
             return CScorecard(
                 id=sc.id,
                 title=sc.title,
@@ -155,6 +161,7 @@ class _Compiler:
                 refs=refs,
                 span=sc.span,
                 uses_peers=uses_rank(sc),
+                more_ranks=tuple(ranks[1:]),
             )
 
         return make

@@ -10,7 +10,8 @@ from dsl.syntax.program import Program
 def uses_rank(sc: n.Scorecard) -> bool:
     """True when some rule of the scorecard reads its peers (rank(), peer_mean())."""
     return any(
-        isinstance(x, n.Call) and x.func in ("rank", "peer_mean")
+        isinstance(x, n.Call)
+        and x.func in ("rank", "peer_mean", "peer_max", "peer_min", "share_of_best")
         for x in n.walk((sc.categories, sc.components))
     )
 

@@ -141,6 +141,14 @@ class CScorecard:
     refs: frozenset[str]
     span: n.Span
     uses_peers: bool = False  # an indicator ranks the subject among its peers
+    more_ranks: tuple[CRank, ...] = ()  # `rank year by ...` beside `rank quarter by ...`
+
+    def rank_for(self, kind: str) -> CRank | None:
+        """The ranking that applies to a period kind (`quarter`, `year`), if any."""
+        for spec in (self.rank, *self.more_ranks):
+            if spec is not None and spec.period in (None, kind):
+                return spec
+        return None
 
     @property
     def has_categories(self) -> bool:

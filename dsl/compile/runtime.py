@@ -7,6 +7,7 @@ become `Fraction` where a division needs it; the compiler inserts `Q()` where th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from decimal import (
     ROUND_CEILING,
     ROUND_DOWN,
@@ -267,6 +268,27 @@ def floor(x: Number | int) -> int:
     if isinstance(x, Fraction):
         return x.numerator // x.denominator
     return int(x.to_integral_value(rounding=ROUND_FLOOR)) if isinstance(x, Decimal) else x
+
+
+def trunc(x: Number | int) -> int:
+    """The whole part of x, toward zero, exactly: `trunc(-7/5)` is −1."""
+    if isinstance(x, Fraction):
+        return int(x)
+    return int(x.to_integral_value(rounding=ROUND_DOWN)) if isinstance(x, Decimal) else x
+
+
+def deviation(x: Number | int, ref: Number | int) -> Fraction:
+    """(x − ref) / |ref|, exactly; a reference of 0 is a division by zero (R001)."""
+    if ref == 0:
+        raise ZeroDivisionError("deviation from 0")
+    return (Q(x) - Q(ref)) / abs(Q(ref))
+
+
+def days(start: Any, end: Any) -> int:
+    """Whole days from one date to another (negative when `end` is before `start`)."""
+    a = start if isinstance(start, date) else date.fromisoformat(str(start))
+    b = end if isinstance(end, date) else date.fromisoformat(str(end))
+    return (b - a).days
 
 
 def present(thunk: Callable[[], Any]) -> bool:

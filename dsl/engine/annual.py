@@ -30,6 +30,8 @@ def score_annual(
             qres = q.results.get(card.id, {}).get(s)
             if qres is not None and qres.final is not None:
                 finals.append(round_to(qres.final, places, mode))
+                if q.period.quarter is not None:
+                    res.by_quarter[q.period.quarter] = finals[-1]
         res.quarters = finals
         c = run.ctx(card.id, s)
         broken = [q.results.get(card.id, {}).get(s) for q in quarters]
@@ -64,3 +66,42 @@ def score_annual(
             )
         out[s] = res
     return out
+
+
+def blend_annual(
+    run: PeriodRun,
+    card: CScorecard,
+    quarters: list[PeriodRun],
+    results: dict[str, SubjectResult],
+) -> None:
+    """A scorecard scored for the year from its own facts and with an `annual` too: the year's
+    final becomes `annual`, which reads the year's own results and the quarters' finals."""
+    assert card.annual is not None
+    places, mode = run.compiled.places, run.compiled.round_mode
+    for s, res in results.items():
+        if res.final is None:
+            continue
+        finals = []
+        for q in quarters:
+            qres = q.results.get(card.id, {}).get(s)
+            if qres is not None and qres.final is not None:
+                finals.append(round_to(qres.final, places, mode))
+                if q.period.quarter is not None:
+                    res.by_quarter[q.period.quarter] = finals[-1]
+        res.quarters = finals
+        c = run.ctx(card.id, s)
+        own = res.final
+        try:
+            res.final = card.annual(ResultView(res, c, run))
+        except Missing as e:
+            res.final = None
+            res.missing.append("final")
+            res.why_missing = f"annual missing: {e}"
+        except (ArithmeticError, LookupError, TypeError) as e:
+            raise run.rule_error(e, card.span, c) from e
+        if res.trace is not None:
+            shown = ", ".join(str(x) for x in finals)
+            note = f"from the year's own final {own} and quarters {shown}"
+            res.trace.append(
+                TraceLine("annual", res.final, f"{card.span.path}:{card.span.line}", [], note)
+            )

@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Protocol
 
-from dsl.compile.runtime import Missing, competition_rank
+from dsl.compile.runtime import Missing, Q, competition_rank
 from dsl.facts.records import Fact, Org
 
 _EMPTY: tuple[Fact, ...] = ()
@@ -146,6 +146,34 @@ class Ctx:
             shown = ", ".join(f"{s} {v}" for s, v in sorted(values.items()))
             self.note(f"peers' mean {_show(mean)} of {len(values)}: {shown}")
         return mean
+
+    def peer_max(self, key: str, fn: Callable[[Ctx], Any]) -> Any:
+        """The largest value of `fn` among the scorecard's population, where it has one."""
+        return self._extreme(key, fn, max, "best")
+
+    def peer_min(self, key: str, fn: Callable[[Ctx], Any]) -> Any:
+        """The smallest value of `fn` among the scorecard's population, where it has one."""
+        return self._extreme(key, fn, min, "least")
+
+    def _extreme(
+        self, key: str, fn: Callable[[Ctx], Any], pick: Callable[..., Any], word: str
+    ) -> Any:
+        values = self.run.rank_values(self.card, key, fn)
+        if not values:
+            raise Missing(key)
+        got = pick(values.values())
+        if self._used is not None:
+            shown = ", ".join(f"{s} {v}" for s, v in sorted(values.items()))
+            self.note(f"peers' {word} {got} of {len(values)}: {shown}")
+        return got
+
+    def share_of_best(self, key: str, fn: Callable[[Ctx], Any]) -> Fraction:
+        """The subject's value as a share of the largest among its peers (0 when that is 0)."""
+        own = fn(self)  # Missing when the subject has none
+        best = self._extreme(key, fn, max, "best")
+        if best == 0:
+            return Fraction(0)
+        return Q(own) / Q(best)
 
     def ref(self, card: str, subject: str | None, what: str) -> Decimal:
         """Another scorecard's published (rounded) result for a subject in this period."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Inexact, localcontext
 
 from dsl.compile.ir import CompiledRuleset
-from dsl.engine.annual import score_annual
+from dsl.engine.annual import blend_annual, score_annual
 from dsl.engine.joint import joint_amounts
 from dsl.engine.period import PeriodRun, index_periods
 from dsl.engine.pools import run_pools
@@ -43,6 +43,10 @@ def run_period(run: PeriodRun) -> None:
                 if err is not None:
                     results[s] = _failed(run, key, s, kind, err)
                 run.results.setdefault(key, {})[s] = results[s]
+            if run.period.kind == "year" and card.annual is not None and run.quarter_run:
+                # The year from its own facts and from the quarters: `annual` over both.
+                quarters = [run.quarter_run(q) for q in run.period.quarters()]
+                blend_annual(run, card, quarters, results)
         elif run.period.kind == "year" and card.annual is not None and run.quarter_run:
             quarters = [run.quarter_run(q) for q in run.period.quarters()]
             results = score_annual(run, card, quarters)

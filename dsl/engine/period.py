@@ -121,7 +121,8 @@ class PeriodRun:
         if kind not in card.periods or card.uses_peers:
             return False
         if any(
-            s is not None and s.period in (None, kind) for s in (card.rank, card.tiers, card.grades)
+            s is not None and s.period in (None, kind)
+            for s in (card.rank, *card.more_ranks, card.tiers, card.grades)
         ):
             return False
         others = self.compiled.scorecards.values()

@@ -51,8 +51,8 @@ def _key_value(res: SubjectResult, name: str, places: int, mode: str) -> Decimal
 
 def apply_rank(run: PeriodRun, card: CScorecard, results: dict[str, SubjectResult]) -> None:
     """Ranks subjects by the rank keys, compared as published; full ties share the best rank."""
-    spec = card.rank
-    if spec is None or not _applies(spec.period, run):
+    spec = card.rank_for(run.period.kind)
+    if spec is None:
         return
     places, mode = run.compiled.places, run.compiled.round_mode
     scored = {s: r for s, r in results.items() if r.final is not None}

@@ -42,6 +42,8 @@ class SubjectResult:
     tier: str | None = None
     grade: str | None = None
     quarters: list[Decimal] | None = None
+    # the published quarterly finals by quarter (1..4), for `q1` .. `q4` in `annual`
+    by_quarter: dict[int, Decimal] = field(default_factory=dict)
     trace: list[TraceLine] | None = None
     # why the final is missing (None while it is not)
     why_missing: str | None = None
@@ -101,6 +103,8 @@ class SubjectResult:
             else:
                 out["components"] = {k: r(v) for k, v in self.parts.items()}
             out["missing"] = sorted(self.missing)
+            if self.quarters is not None:  # a year from its own facts and its quarters
+                out["quarters"] = [r(q) for q in self.quarters]
             if self.not_applicable:
                 out["not_applicable"] = sorted(self.not_applicable)
         out["rank"] = self.rank

@@ -423,6 +423,13 @@ class ResultView:
             raise Missing(f"{ident} is not applicable")
         return self._value(self.res.indicators[ident])
 
+    def quarter(self, k: int) -> Number:
+        """`qk` in `annual`: the published final of the year's k-th quarter; Missing if none."""
+        got = self.res.by_quarter.get(k)
+        if got is None:
+            raise Missing(f"no final for Q{k}")
+        return got
+
     def quota(self, share: Number) -> int:
         """Head count of a quota: share × n, rounded as the bands declare."""
         k = round_int(mul(share, Decimal(self.n or 0)), self.mode)

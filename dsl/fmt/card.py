@@ -69,9 +69,8 @@ class StmtPrinter(ExprPrinter):
             kids.append(self.stmt(anchor(anchors, "final_stmt"), "final ", d.final))
         if d.floor is not None:
             kids.append(self.simple(anchor(anchors, "floor_stmt"), f"floor {d.floor.text}"))
-        if d.rank is not None:
-            rank = d.rank
-            kids.append(self.fitted_child(rank.span, lambda indent: self._rank(rank, indent)))
+        for rank in d.ranks:
+            kids.append(self.fitted_child(rank.span, self._rank_render(rank)))
         for v in d.vetoes:
             kids.append(self.simple(v.span, f"veto {v.fact.name} {v.band_kind} {v.band.name}"))
         kids.extend(Child(b.span, self._bands(b)) for b in (d.tiers, d.grades) if b is not None)
@@ -115,6 +114,9 @@ class StmtPrinter(ExprPrinter):
         if r.limit is not None:
             parts.append([f" {r.limit_kind} {r.limit.text}"])
         return cat(*parts)
+
+    def _rank_render(self, r: n.RankSpec) -> Callable[[int], list[str]]:
+        return lambda indent: self._rank(r, indent)
 
     def _rank(self, r: n.RankSpec, indent: int) -> list[str]:
         parts = [["rank" + ("" if r.period is None else " " + r.period)]]

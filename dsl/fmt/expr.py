@@ -163,17 +163,18 @@ class ExprPrinter(Layout):
 
     def _match(self, e: n.Match, indent: int) -> list[str]:
         seps = commas([arm.key for arm in e.arms], frozenset({"else"}))
+        if e.steps:  # steps are always separated by commas (a value could run into a step)
+            seps = [","] * (len(e.arms) - 1) + [""]
         arms = [
             Child(a.span, self._arm_render(a, sep)) for a, sep in zip(e.arms, seps, strict=True)
         ]
-        head = cat(["match "], self.expr(e.subject, indent))
+        head = cat(["steps " if e.steps else "match "], self.expr(e.subject, indent))
         block = self.block(head[-1], arms, e.span, indent)
         return [*head[:-1], *block]
 
     def _arm_render(self, arm: n.MatchArm, sep: str) -> Callable[[int], list[str]]:
-        return lambda indent: cat(
-            [f"{pad(indent)}{arm.key}: "], self.expr(arm.value, indent), [sep]
-        )
+        key = arm.key if arm.bound is None else f"{arm.key} {arm.bound.text}"
+        return lambda indent: cat([f"{pad(indent)}{key}: "], self.expr(arm.value, indent), [sep])
 
     def table(self, t: n.Table, indent: int) -> list[str]:
         """`{ a: 1, b: 2 }` on one line, or one entry per line when too long or commented."""

@@ -33,7 +33,6 @@ _SINGLE = {
     "items_use": "items",
     "final_stmt": "final",
     "floor_stmt": "floor",
-    "rank_stmt": "rank",
     "tiers_stmt": "tiers",
     "grades_stmt": "grades",
     "joint_cap": "cap",

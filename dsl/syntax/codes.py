@@ -94,6 +94,7 @@ _ALL = (
     ),
     # ---- graphs
     Code("E315", "error", "an indicator's max below its points"),
+    Code("E316", "error", "a `steps` table without `else` as its last step"),
     Code("E401", "error", "a cycle of scorecards through links or cross-scorecard references"),
     # ---- warnings
     Code("W101", "warning", "a fact type that no rule, item, link or veto uses"),
@@ -103,6 +104,7 @@ _ALL = (
     Code("W301", "warning", "a rule that may score outside 0..its points (loose bound)"),
     Code("W302", "warning", "a `final` that ignores the scorecard's items or joint liability"),
     Code("W303", "warning", "a ruleset year that differs from its folder's name"),
+    Code("W304", "warning", "a step of `steps` that an earlier step always takes first"),
 )
 
 CODES: dict[str, Code] = {c.code: c for c in _ALL}

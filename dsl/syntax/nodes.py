@@ -166,15 +166,21 @@ class MatchArm:
     key: str
     value: Expr
     span: Span = _span()
+    # a step of `steps`: `key` is the comparison (`>=`), `bound` the number compared with
+    bound: Num | None = _since(None)
 
 
 @dataclass(frozen=True)
 class Match:
-    """`match e { a: 1.0, b: 0.85, else: 0 }`: a lookup by enum value."""
+    """`match e { a: 1.0, b: 0.85, else: 0 }`: a lookup by enum value.
+
+    With `steps`, `steps v { >= 100: 30, >= 95: 25, else: 10 }`: the first arm whose comparison
+    with the subject holds (a step table, a rank → points table with `== 1: 60`)."""
 
     subject: Expr
     arms: tuple[MatchArm, ...]
     span: Span = _span()
+    steps: bool = _since(False)
 
 
 Expr = Num | Str | Name | Call | Attr | Index | Unary | Binary | If | Match
@@ -488,6 +494,13 @@ class Scorecard:
     tiers: Bands | None
     grades: Bands | None
     span: Span = _span()
+    # `rank quarter by ...` and `rank year by ...`: a ranking per period kind, after `rank`
+    more_ranks: tuple[RankSpec, ...] = _since(())
+
+    @property
+    def ranks(self) -> tuple[RankSpec, ...]:
+        """Every ranking statement, in order."""
+        return (self.rank, *self.more_ranks) if self.rank is not None else self.more_ranks
 
 
 @dataclass(frozen=True)

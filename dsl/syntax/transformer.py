@@ -240,6 +240,7 @@ class ToNodes(Transformer[Token, n.Module]):
         cats: list[n.Category] = []
         comps: list[n.Component] = []
         vetoes: list[n.Veto] = []
+        more_ranks: list[n.RankSpec] = []
         for s in stmts:
             if isinstance(s, n.Category):
                 cats.append(s)
@@ -252,6 +253,13 @@ class ToNodes(Transformer[Token, n.Module]):
                 value: Any
                 if isinstance(s, n.RankSpec):
                     key, value = "rank", s
+                    first = f["rank"]
+                    kinds = [r.period for r in (first, *more_ranks) if r is not None]
+                    if first is not None and None not in [*kinds, s.period]:
+                        if s.period in kinds:
+                            raise SyntaxProblem(s.span, f"a second `rank {s.period}` statement")
+                        more_ranks.append(s)  # `rank quarter by ...` and `rank year by ...`
+                        continue
                 elif isinstance(s, n.Bands):
                     key, value = ("tiers" if s.kind == "tier" else "grades"), s
                 else:
@@ -278,6 +286,7 @@ class ToNodes(Transformer[Token, n.Module]):
             tiers=f["tiers"],
             grades=f["grades"],
             span=self._span(meta),
+            more_ranks=tuple(more_ranks),
         )
 
     def annual_stmt(self, ch: list[n.Expr]) -> tuple[str, n.Expr]:
@@ -686,6 +695,19 @@ class ToNodes(Transformer[Token, n.Module]):
     @v_args(meta=True)
     def match_arm(self, meta: Meta, ch: list[Any]) -> n.MatchArm:
         return n.MatchArm(str(ch[0]), ch[1], self._span(meta))
+
+    @v_args(meta=True)
+    def steps(self, meta: Meta, ch: list[Any]) -> n.Match:
+        arms = tuple(a for a in ch[1:] if isinstance(a, n.MatchArm))
+        return n.Match(ch[0], arms, self._span(meta), steps=True)
+
+    @v_args(meta=True)
+    def step_arm(self, meta: Meta, ch: list[Any]) -> n.MatchArm:
+        return n.MatchArm(str(ch[0]), ch[2], self._span(meta), bound=ch[1])
+
+    @v_args(meta=True)
+    def step_else(self, meta: Meta, ch: list[Any]) -> n.MatchArm:
+        return n.MatchArm("else", ch[1], self._span(meta))
 
     @v_args(meta=True)
     def table(self, meta: Meta, ch: list[n.TableEntry]) -> n.Table:
