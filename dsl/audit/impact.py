@@ -36,6 +36,9 @@ def _published(
     org_at: Callable[[Period], Org] | None,
 ) -> dict[Key, Any]:
     ev = evaluate(compiled, org, facts, period, org_at=org_at)
+    # Impact compares whole evaluations: a rule failing on any subject (a step that cannot be
+    # applied alone, say) fails the comparison, as it did before results held error entries.
+    ev.raise_failed()
     out: dict[Key, Any] = dict(standings(ev))
     for r in ev.results:
         if r.kind == "pool":
