@@ -186,16 +186,21 @@ def refresh_statistics(session: Session) -> None:
 
 
 def period_facts(
-    session: Session, period: Period, types: Collection[str]
+    session: Session, period: Period, types: Collection[str], to_date: bool = False
 ) -> Iterator[tuple[Any, ...]]:
     """Every fact of these types that a period's evaluation reads, live or not, in recording
     order, as the driver's tuples of FACT_COLUMNS (`dead_facts` says which are not live).
 
     Liveness is left to the caller: as two anti-joins it more than tripled PostgreSQL's time
     (a hash of every fact's `supersedes_id`, then a sort that spilt to disk), while the facts
-    that stopped counting are few enough to hold in two sets.
+    that stopped counting are few enough to hold in two sets. With `to_date`, a quarter's
+    evaluation also reads the quarters of its year before it (for caps per year).
     """
-    q = select(*FACT_COLUMNS).where(period_clause(period), Fact.type.in_(sorted(types)))
+    clause = period_clause(period)
+    if to_date and period.quarter is not None:
+        # A cap per year: the quarters before this one are scored too.
+        clause = and_(Fact.year == period.year, Fact.quarter <= period.quarter)
+    q = select(*FACT_COLUMNS).where(clause, Fact.type.in_(sorted(types)))
     return driver_stream(session, q.order_by(Fact.seq))
 
 

@@ -103,6 +103,9 @@ def evaluate(
                 "organisation records (they do not fit the ruleset's schema)", problems
             )
     periods = {period, *period.quarters()} if period.kind == "year" else {period}
+    if period.quarter is not None and compiled.per_year:
+        # A cap per year: the quarters before this one are scored too, for what they gave.
+        periods.update(period.quarters()[: period.quarter - 1])
     with gc_paused():
         indexes = index_periods(live(facts), periods)
     runs: dict[Period, PeriodRun] = {}

@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from dsl.engine.context import TraceLine
-from dsl.engine.scoring import add, mul
+from dsl.engine.scoring import add, mul, sub
 from dsl.facts.records import Fact
 from dsl.syntax.errors import RuleRuntimeError
 
@@ -64,12 +64,21 @@ def joint_amounts(
                                 f"{j.id}.{link.id}",
                             )
                         )
+        given = run.joint_given.setdefault(j.id, {})
         for target, total in received.items():
-            capped = total if j.cap is None or total <= j.cap else j.cap
+            cap: Number | None = j.cap
+            before: Number = Decimal(0)
+            if j.cap is not None and j.cap_per == "year":
+                before = _year_before(run, j.id, target)
+                left = sub(j.cap, before)
+                cap = left if left > 0 else Decimal(0)
+            capped = total if cap is None or total <= cap else cap
+            given[target] = capped
             trace = lines.get(target, [])
             if target in run.traced:
+                per_year = f" ({j.cap} a year, {before} in the quarters before)" if before else ""
                 note = (
-                    f"{total} received, capped at {j.cap}"
+                    f"{total} received, capped at {cap}{per_year}"
                     if capped != total
                     else f"{total} received"
                 )
@@ -80,6 +89,19 @@ def joint_amounts(
             else:
                 out[target] = (add(prev[0], capped), prev[1] + trace)
     return out
+
+
+def _year_before(run: PeriodRun, joint: str, target: str) -> Number:
+    """What a joint block passed to a target in the quarters of the year before this one."""
+    period = run.period
+    if period.quarter is None or run.quarter_run is None:
+        return Decimal(0)
+    total: Number = Decimal(0)
+    for q in period.quarters()[: period.quarter - 1]:
+        got = run.quarter_run(q).joint_given.get(joint, {}).get(target)
+        if got is not None:
+            total = add(total, got)
+    return total
 
 
 def _fact_order(f: Fact) -> tuple[int, str]:

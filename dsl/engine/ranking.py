@@ -29,7 +29,10 @@ def _groups(
 ) -> dict[Any, list[str]]:
     groups: dict[Any, list[str]] = {}
     for s in sorted(results):
-        key = within(run.ctx(card.id, s)) if within is not None else None
+        try:
+            key = within(run.ctx(card.id, s)) if within is not None else None
+        except Missing:
+            key = None  # no class (an optional attribute not given): a group of their own
         groups.setdefault(key, []).append(s)
     return groups
 
@@ -39,6 +42,8 @@ def _key_value(res: SubjectResult, name: str, places: int, mode: str) -> Decimal
         v = res.parts[name]
     elif name in res.indicators:
         v = res.indicators[name]
+    elif name in res.not_applicable:
+        v = None  # not applicable (不涉及): counts as 0, as a result with no value does
     else:
         v = getattr(res, name)
     return round_to(v if v is not None else Decimal(0), places, mode)

@@ -25,6 +25,12 @@ class SubjectResult:
     parts: dict[str, Number] = field(default_factory=dict)
     indicators: dict[str, Number] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    # what each item gave, after its own caps (kept where an item table caps items)
+    items: dict[str, Number] = field(default_factory=dict)
+    # what each joint block passed, after its cap (kept where a block caps per year)
+    joints: dict[str, Number] = field(default_factory=dict)
+    # indicators (and categories) that do not apply to the subject (不涉及), left out
+    not_applicable: list[str] = field(default_factory=list)
     base: Number | None = None
     bonus: Number | None = None
     penalty: Number | None = None
@@ -100,6 +106,8 @@ class SubjectResult:
             else:
                 out["components"] = {k: r(v) for k, v in self.parts.items()}
             out["missing"] = sorted(self.missing)
+            if self.not_applicable:
+                out["not_applicable"] = sorted(self.not_applicable)
         out["rank"] = self.rank
         out["tier"] = self.tier
         out["grade"] = self.grade

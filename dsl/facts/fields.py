@@ -179,17 +179,22 @@ def check_org(org: Org, decl: n.OrganisationDecl | None, source: str = "org") ->
                 msg = f"unknown unit kind {u.kind!r}{did_you_mean(u.kind, kinds)}"
                 problems.append(FactProblem(source, 0, u.id, "kind", msg))
     attrs = [FieldCheck(fd, org, frozenset()) for fd in decl.attrs]
-    for p in org.persons.values():
-        for fc in attrs:
+    unit_attrs = [FieldCheck(fd, org, frozenset()) for fd in decl.unit_attrs]
+    who: list[tuple[str, dict[str, Any], list[FieldCheck]]] = [
+        (u.id, u.attrs, unit_attrs) for u in org.units.values()
+    ]
+    who += [(p.id, p.attrs, attrs) for p in org.persons.values()]
+    for ident, values, checks in who:
+        for fc in checks:
             where = f"attrs.{fc.name}"
-            v = p.attrs.get(fc.name)
+            v = values.get(fc.name)
             if v is None:
                 if not fc.optional:
                     problems.append(
-                        FactProblem(source, 0, p.id, where, "required attribute is missing")
+                        FactProblem(source, 0, ident, where, "required attribute is missing")
                     )
                 continue
             ok, _, msg = fc.check(v)
             if not ok:
-                problems.append(FactProblem(source, 0, p.id, where, msg))
+                problems.append(FactProblem(source, 0, ident, where, msg))
     return problems

@@ -54,6 +54,8 @@ class Unit:
     name: str
     kind: str
     parent: str | None
+    # typed attributes (`unit attrs` of the ruleset): a bureau's class, its staff count
+    attrs: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,11 @@ def org_from_json(raw: Any, source: str = "org") -> Org:
         if not isinstance(kind, str):
             bad(ident, "kind", "missing or not a string")
         parent = u.get("parent")
-        units[ident] = Unit(ident, str(u.get("name") or ident), str(kind), parent)
+        uattrs = u.get("attrs") or {}
+        if not isinstance(uattrs, dict):
+            bad(ident, "attrs", "not an object")
+            uattrs = {}
+        units[ident] = Unit(ident, str(u.get("name") or ident), str(kind), parent, _numbers(uattrs))
     for u in units.values():
         if u.parent is not None and u.parent not in units:
             bad(u.id, "parent", f"unknown unit '{u.parent}'")
