@@ -54,19 +54,14 @@ def _score(program: Program, sources: dict[str, str], inp: _Inputs) -> Any:
     return got, _published(evaluate(compiled, inp.org, got.facts, inp.period, org_at=inp.org_at))
 
 
-class StepFailed(Exception):
-    """A rule of a hybrid failed on some subject's facts: the step cannot be scored alone."""
-
-
 def _score_step(program: Program, sources: dict[str, str], inp: _Inputs) -> dict[Key, Any]:
-    """A hybrid's published results; a rule failing on any subject fails the step (an error
-    entry would silently leave that subject out of the attribution)."""
+    """A hybrid's published results. A rule failing on any subject fails the step (an error
+    entry would silently leave that subject out of the attribution); the two rulesets
+    themselves are scored with their error entries, shown as missing finals."""
     compiled = compile_program(program, sources)
     got = inp.facts(compiled.schema, inp.lenient)
     ev = evaluate(compiled, inp.org, got.facts, inp.period, org_at=inp.org_at)
-    failed = next((r.error for r in ev.results if r.error is not None), None)
-    if failed is not None:
-        raise StepFailed(failed["message"])
+    ev.raise_failed()
     return _published(ev)
 
 
@@ -123,7 +118,7 @@ def run_impact(
     )
 
 
-_FAILS = (StepFailed, DslError, LookupError, TypeError, ValueError, ArithmeticError)
+_FAILS = (DslError, LookupError, TypeError, ValueError, ArithmeticError)
 
 
 def _attribute(

@@ -35,10 +35,11 @@ def score_annual(
         res.quarters = finals
         c = run.ctx(card.id, s)
         broken = [q.results.get(card.id, {}).get(s) for q in quarters]
-        error = next((b.error for b in broken if b is not None and b.error is not None), None)
-        if error is not None:
+        failed = next((b for b in broken if b is not None and b.error is not None), None)
+        if failed is not None and failed.error is not None:
             # A quarter that failed fails the year: the mean of the other quarters is not it.
-            res.error = dict(error)
+            error = failed.error
+            res.error, res.failure = dict(error), failed.failure
             res.why_missing = f"a quarter failed, so left out of rankings: {error['message']}"
             res.missing.append("final")
             out[s] = res

@@ -70,6 +70,12 @@ class Evaluation:
         """The error entries: results of subjects on whose facts a rule failed."""
         return [r for r in self.results if r.error is not None]
 
+    def raise_failed(self) -> None:
+        """Raises the first error entry's failure, for callers that need every result."""
+        for r in self.failed():
+            if r.failure is not None:
+                raise r.failure
+
     def for_subject(self, subject: str) -> list[SubjectResult]:
         """The results of one subject (one per scorecard that scores it)."""
         return [r for r in self.results if r.subject == subject]

@@ -51,12 +51,17 @@ class SubjectResult:
     amounts: dict[str, Number] = field(default_factory=dict)
     # a pool's own result: its group and shown values (numbers, counts, bands, or None)
     pool: dict[str, Any] = field(default_factory=dict)
-    # a rule that failed on this subject's facts: the result is this error alone (`failed`)
+    # a rule that failed on this subject's facts: the result is this error alone (`fail`)
     error: dict[str, Any] | None = None
+    # the failure itself, for callers that stop at it (`Evaluation.raise_failed`)
+    failure: RuleRuntimeError | None = field(default=None, repr=False, compare=False)
 
     def fail(self, err: RuleRuntimeError) -> SubjectResult:
         """Makes this the error entry of a rule that failed on the subject's facts: no final,
         no rank nor band (the subject is left out of rankings, the error says why)."""
+        # Kept without its traceback and cause: a cached result must not hold the frames.
+        err.__traceback__ = err.__cause__ = err.__context__ = None
+        self.failure = err
         span = err.span
         self.error = {
             "code": "R001",
