@@ -6,13 +6,15 @@ here exactly as the column types would (JSON with exact decimals, UTC timestamps
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from app import exactjson
+from app.store.models import Fact
 
 COLUMNS = (
     "client_id",
@@ -29,6 +31,42 @@ COLUMNS = (
     "recorded_by",
     "recorded_at",
 )
+
+
+# From this many rows on, SQLite writes faster without the secondary indexes of `facts`, built
+# again once at the end (1M rows: ~3x less time inserting; building both takes ~3 s).
+BULK_ROWS = 100_000
+
+
+@contextmanager
+def bulk_indexes(engine: Engine, rows: int) -> Iterator[None]:
+    """Writing `rows` new facts on SQLite without the secondary indexes of `facts` (those that
+    enforce nothing: lookups by period and by subject), each built again at the end, also when
+    the writing fails. The chunks are still written one transaction each. Should the process
+    be killed meanwhile, the facts written are there and readers find them (by a scan), and
+    the next large write, or `restore_indexes`, builds the indexes again.
+    """
+    if engine.dialect.name != "sqlite" or rows < BULK_ROWS:
+        yield
+        return
+    with engine.begin() as conn:
+        for index in _secondary():
+            index.drop(conn, checkfirst=True)
+    try:
+        yield
+    finally:
+        restore_indexes(engine)
+
+
+def restore_indexes(engine: Engine) -> None:
+    """Builds the secondary indexes of `facts` that are missing (none, as a rule)."""
+    with engine.begin() as conn:
+        for index in _secondary():
+            index.create(conn, checkfirst=True)
+
+
+def _secondary() -> list[Any]:
+    return sorted((i for i in Fact.__table__.indexes if not i.unique), key=lambda i: str(i.name))
 
 
 def insert_facts(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -59,26 +97,47 @@ def insert_facts(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     sql = f"INSERT INTO facts ({', '.join(COLUMNS)}) VALUES ({marks})"
     cur = dbapi.cursor()
     try:
-        cur.executemany(sql, [_sqlite_row(r, data_json) for r in rows])
+        if len(rows) > 1000:
+            # The indexes of a large batch are updated in place: their pages must stay in the
+            # cache (SQLite's default keeps 2 MB), or each row reads and writes them again.
+            cur.execute(f"PRAGMA cache_size = -{BULK_CACHE_KB}")
+        cur.executemany(sql, map(_SqliteRows(data_json), rows))
     finally:
         cur.close()
 
 
-def _sqlite_row(r: dict[str, Any], data_json: Callable[[dict[str, Any]], str]) -> tuple[Any, ...]:
-    day = r["date"]
-    at = r["recorded_at"].astimezone(UTC).replace(tzinfo=None)
-    return (
-        r["client_id"],
-        r["type"],
-        r["subject"],
-        day.isoformat() if day is not None else None,
-        r["period"],
-        r["year"],
-        r["quarter"],
-        data_json(r["data"]),
-        r["evidence"],
-        r["supersedes_id"],
-        r["content_digest"],
-        r["recorded_by"],
-        at.isoformat(sep=" "),
-    )
+BULK_CACHE_KB = 256 * 1024  # SQLite's page cache on a connection that wrote a large batch
+
+
+class _SqliteRows:
+    """Rows as SQLite takes them; dates and timestamps (shared by the rows of an import)
+    converted once each."""
+
+    def __init__(self, data_json: Callable[[dict[str, Any]], str]) -> None:
+        self.data_json = data_json
+        self.days: dict[Any, str | None] = {None: None}
+        self.ats: dict[Any, str] = {}
+
+    def __call__(self, r: dict[str, Any]) -> tuple[Any, ...]:
+        day = self.days.get(r["date"])
+        if day is None and r["date"] is not None:
+            day = self.days[r["date"]] = r["date"].isoformat()
+        at = self.ats.get(r["recorded_at"])
+        if at is None:
+            utc = r["recorded_at"].astimezone(UTC).replace(tzinfo=None)
+            at = self.ats[r["recorded_at"]] = utc.isoformat(sep=" ")
+        return (
+            r["client_id"],
+            r["type"],
+            r["subject"],
+            day,
+            r["period"],
+            r["year"],
+            r["quarter"],
+            self.data_json(r["data"]),
+            r["evidence"],
+            r["supersedes_id"],
+            r["content_digest"],
+            r["recorded_by"],
+            at,
+        )
