@@ -66,7 +66,8 @@ def restore_indexes(engine: Engine) -> None:
 
 
 def _secondary() -> list[Any]:
-    return sorted((i for i in Fact.__table__.indexes if not i.unique), key=lambda i: str(i.name))
+    table: Any = Fact.__table__
+    return sorted((i for i in table.indexes if not i.unique), key=lambda i: str(i.name))
 
 
 def insert_facts(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:

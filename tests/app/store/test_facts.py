@@ -188,7 +188,7 @@ def test_facts_recorded_between_checking_and_writing(loaded: Engine) -> None:
 
 
 def _secondary(engine: Engine) -> set[str]:
-    return {i["name"] for i in inspect(engine).get_indexes("facts") if not i["unique"]}
+    return {str(i["name"]) for i in inspect(engine).get_indexes("facts") if not i["unique"]}
 
 
 def test_a_large_import_builds_the_indexes_again(
