@@ -30,6 +30,7 @@ COLUMNS = (
     "content_digest",
     "recorded_by",
     "recorded_at",
+    "value_slot",
 )
 
 
@@ -90,7 +91,8 @@ def insert_facts(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
                     [
                         *(r[c] for c in COLUMNS[:7]),
                         data_json(r["data"]),
-                        *(r[c] for c in COLUMNS[8:]),
+                        *(r[c] for c in COLUMNS[8:-1]),
+                        r.get("value_slot"),
                     ]
                 )
         return
@@ -141,4 +143,5 @@ class _SqliteRows:
             r["content_digest"],
             r["recorded_by"],
             at,
+            r.get("value_slot"),
         )
