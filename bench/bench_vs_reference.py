@@ -3,6 +3,7 @@
     python bench/bench_vs_reference.py                  # 100k, 1M and 4M facts; 3 rounds
     python bench/bench_vs_reference.py --quick          # 100k facts and the examples only
     python bench/bench_vs_reference.py --record         # write today's output digests
+    python bench/bench_vs_reference.py --case 1M-2025   # one case (repeatable)
 
 Both sides run as commands in fresh processes, from the facts file to the results JSON:
 `jixiao score rules/2025 --org --facts --period` and `bench/reference_score.py` (bench/refscore:
@@ -222,8 +223,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true", help="100k facts and the examples only")
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     ap.add_argument("--record", action="store_true", help="record Jixiao's output digests")
+    ap.add_argument(
+        "--case", action="append", help="only these cases (1M-2025, 4M-2025Q1, ...; repeatable)"
+    )
     a = ap.parse_args(argv)
     wanted = [c for c in CASES if not a.quick or c[0] == "100k"]
+    if a.case:
+        wanted = [c for c in wanted if f"{c[0]}-{c[1]}" in a.case]
     cases = [Case(f"{s}-{p}", ensure(s), p, SIZES[s]) for s, p in wanted]
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
     print("identity (every subject, both sides):", flush=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
 from typing import Any
 
@@ -34,7 +34,10 @@ def content_digest(f: Fact, texts: dict[int, list[str]] | None = None) -> str:
 
     `texts` keeps the text of each data dict by identity while the facts live: facts read
     whole share their data (a million work items, a few dozen dicts)."""
-    when = f.date.isoformat() if f.date is not None else str(f.period)
+    when_of = f.date if f.date is not None else f.period
+    when = _WHEN.get(when_of)
+    if when is None:
+        when = _when(when_of)
     parts = [f.type, f.subject, when, f.evidence or "", f.supersedes or ""]
     data = texts.get(id(f.data)) if texts is not None else None
     if data is None:
@@ -45,6 +48,17 @@ def content_digest(f: Fact, texts: dict[int, list[str]] | None = None) -> str:
         if texts is not None:
             texts[id(f.data)] = data
     return hashlib.sha256("\x1f".join(parts + data).encode()).hexdigest()
+
+
+_WHEN: dict[Any, str] = {}  # the text of dates and periods met (facts share them)
+
+
+def _when(when: Any) -> str:
+    text = when.isoformat() if isinstance(when, date) else str(when)
+    if len(_WHEN) > 100_000:
+        _WHEN.clear()
+    _WHEN[when] = text
+    return text
 
 
 # Wide enough for every number a fact may hold (`dsl.facts.limits`): normalising never rounds.

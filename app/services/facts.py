@@ -28,7 +28,7 @@ from app.services import trail
 from app.services.factcheck import FactChecker
 from app.services.texts import require_text
 from app.store import repository
-from app.store.bulk import insert_facts
+from app.store.bulk import bulk_indexes, insert_facts, restore_indexes
 from app.store.db import transaction
 from app.store.models import Fact, Retraction
 from dsl.facts.inputs import gc_paused
@@ -180,11 +180,13 @@ def _write(
     time; returns (added, already there)."""
     total = sum(sizes)
     added = repeated = 0
-    for _ in sizes:
-        a, r = write_rows(engine, pickle.load(spool), "facts.import", source)
-        added, repeated = added + a, repeated + r
-        if progress:
-            progress("written", added + repeated, total)
+    restore_indexes(engine)  # after an import killed while they were being rebuilt
+    with bulk_indexes(engine, total):
+        for _ in sizes:
+            a, r = write_rows(engine, pickle.load(spool), "facts.import", source)
+            added, repeated = added + a, repeated + r
+            if progress:
+                progress("written", added + repeated, total)
     return added, repeated
 
 

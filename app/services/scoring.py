@@ -109,10 +109,15 @@ def _read_facts(
     periods: dict[str, Period] = {}
     days: dict[Any, date] = {}
     datas: dict[str, dict[str, Any]] = {}
+    # The driver gives each row its own strings: a year's million facts would hold a million
+    # copies of a few dozen types and a few thousand subjects (~130 MB); one of each is kept.
+    names: dict[str, str] = {}
     facts, seqs, update = into.facts, into.seqs, into.hashed.update
     for seq, cid, ftype, subject, day, per, text, evidence, sup, digest in rows:
         if (cid in corrected or seq in retracted) or (only is not None and seq not in only):
             continue
+        ftype = names.setdefault(ftype, ftype)
+        subject = names.setdefault(subject, subject)
         p: Period | None = None
         d: date | None = None
         if day is not None:

@@ -9,15 +9,17 @@ derived from the facts before it, and the database's unique index keeps it hones
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from app import exactjson
 from app.store import chain
+from app.store.models import Fact
 
 COLUMNS = (
     "seq",
@@ -38,6 +40,43 @@ COLUMNS = (
     "row_hash",
     "value_slot",
 )
+
+
+# From this many rows on, SQLite writes faster without the secondary indexes of `facts`, built
+# again once at the end (1M rows: ~3x less time inserting; building both takes ~3 s).
+BULK_ROWS = 100_000
+
+
+@contextmanager
+def bulk_indexes(engine: Engine, rows: int) -> Iterator[None]:
+    """Writing `rows` new facts on SQLite without the secondary indexes of `facts` (those that
+    enforce nothing: lookups by period and by subject), each built again at the end, also when
+    the writing fails. The chunks are still written one transaction each. Should the process
+    be killed meanwhile, the facts written are there and readers find them (by a scan), and
+    the next large write, or `restore_indexes`, builds the indexes again.
+    """
+    if engine.dialect.name != "sqlite" or rows < BULK_ROWS:
+        yield
+        return
+    with engine.begin() as conn:
+        for index in _secondary():
+            index.drop(conn, checkfirst=True)
+    try:
+        yield
+    finally:
+        restore_indexes(engine)
+
+
+def restore_indexes(engine: Engine) -> None:
+    """Builds the secondary indexes of `facts` that are missing (none, as a rule)."""
+    with engine.begin() as conn:
+        for index in _secondary():
+            index.create(conn, checkfirst=True)
+
+
+def _secondary() -> list[Any]:
+    table: Any = Fact.__table__
+    return sorted((i for i in table.indexes if not i.unique), key=lambda i: str(i.name))
 
 
 def insert_facts(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[int, chain.Head]:
@@ -74,6 +113,10 @@ def _insert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     sql = f"INSERT INTO facts ({', '.join(COLUMNS)}) VALUES ({marks})"
     cur = dbapi.cursor()
     try:
+        if len(rows) > 1000:
+            # The indexes of a large batch are updated in place: their pages must stay in the
+            # cache (SQLite's default keeps 2 MB), or each row reads and writes them again.
+            cur.execute(f"PRAGMA cache_size = -{BULK_CACHE_KB}")
         cur.executemany(sql, [_sqlite_row(r) for r in rows])
     finally:
         cur.close()
@@ -106,3 +149,6 @@ def _sqlite_row(r: dict[str, Any]) -> tuple[Any, ...]:
 def _sqlite_time(at: datetime) -> str:
     """A timestamp as SQLite's column keeps it (UTC, no zone); the rows of a write share it."""
     return at.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+BULK_CACHE_KB = 256 * 1024  # SQLite's page cache on a connection that wrote a large batch

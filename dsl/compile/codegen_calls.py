@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import copy
 from decimal import Decimal
 from typing import Protocol
 
@@ -160,10 +161,43 @@ def _sum(g: ExprGen, args: list[n.Expr], scope: Scope) -> tuple[ast.expr, Ty]:
     inner = Scope("fact", fact=decl, fact_var="f", parent=scope, parts=scope.parts)
     body, ty = g.expr(args[1], inner)
     facts = call(ast.Attribute(c, "each", ast.Load()), const(decl.id))
-    loop = ast.comprehension(ast.Name("f", ast.Store()), facts, [], 0)
     rat = ty == "rat"
-    total = call(rt("fsum"), ast.GeneratorExp(body, [loop]), rt("QZERO" if rat else "ZERO"))
+    start = rt("QZERO" if rat else "ZERO")
+    term = _data_term(body)
+    if term is not None:
+        # The term reads the fact's data alone: computed once per distinct data (facts that
+        # say the same share one dict), times how many facts share it.
+        return call(rt("sum_data"), facts, lam("d", term), start), "rat" if rat else "dec"
+    loop = ast.comprehension(ast.Name("f", ast.Store()), facts, [], 0)
+    total = call(rt("fsum"), ast.GeneratorExp(body, [loop]), start)
     return total, "rat" if rat else "dec"
+
+
+def _data_term(body: ast.expr) -> ast.expr | None:
+    """`body` with `f.data` read as `d`, when it reads nothing of the fact but its data and
+    nothing else but constants and the runtime; else None."""
+    for node in ast.walk(body):
+        if isinstance(node, ast.Lambda | ast.comprehension | ast.NamedExpr):
+            return None
+        if isinstance(node, ast.Name) and node.id not in ("rt", "f") and node.id[:2] != "_k":
+            return None
+    parents = {
+        id(child): parent for parent in ast.walk(body) for child in ast.iter_child_nodes(parent)
+    }
+    for node in ast.walk(body):
+        if isinstance(node, ast.Name) and node.id == "f":
+            up = parents.get(id(node))
+            if not (isinstance(up, ast.Attribute) and up.attr == "data"):
+                return None
+
+    class _Data(ast.NodeTransformer):
+        def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
+            if isinstance(node.value, ast.Name) and node.value.id == "f" and node.attr == "data":
+                return name("d")
+            self.generic_visit(node)
+            return node
+
+    return _Data().visit(copy.deepcopy(body))  # type: ignore[no-any-return]
 
 
 def _weighted_mean(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:

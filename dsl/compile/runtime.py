@@ -6,6 +6,7 @@ become `Fraction` where a division needs it; the compiler inserts `Q()` where th
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import (
@@ -20,6 +21,7 @@ from decimal import (
     InvalidOperation,
 )
 from fractions import Fraction
+from operator import attrgetter
 from typing import Any, Protocol, cast
 
 from dsl.facts.records import Fact
@@ -49,9 +51,22 @@ def Q(x: Number | int) -> Fraction:
     t = type(x)
     if t is Fraction:
         return cast(Fraction, x)
-    if t is Decimal:  # two ints: Fraction's quick path, not its checks against the number ABCs
-        return Fraction(*cast(Decimal, x).as_integer_ratio())
+    if t is Decimal:
+        x = cast(Decimal, x)
+        got = _RATIONALS.get(x)
+        if got is None:
+            if len(_RATIONALS) >= _KEEP:
+                _RATIONALS.clear()
+            # two ints: Fraction's quick path, not its checks against the number ABCs
+            got = _RATIONALS[x] = Fraction(*x.as_integer_ratio())
+        return got
     return Fraction(x)
+
+
+# Decimals met as rationals, by value (equal decimals are the same rational; both immutable):
+# the same few values (weights, zeros, published finals) are converted over and over.
+_RATIONALS: dict[Decimal, Fraction] = {}
+_KEEP = 1 << 16
 
 
 def div(a: Number | int, b: Number | int) -> Fraction:
@@ -261,6 +276,27 @@ def sum_field(c: Ctx, ftype: str, field: str) -> Decimal:
 
 
 fsum = sum  # generated code has no builtins
+_DATA = attrgetter("data")
+
+
+def sum_data(facts: Sequence[Fact], term: Callable[[Any], Any], start: Number) -> Number:
+    """Σ term(f.data) over the facts, the term computed once per distinct data dict (facts
+    read whole share one dict per content) and multiplied by how many facts share it.
+
+    Exact either way: the same value, and the same decimal exponent (a product by a count
+    keeps the term's, a sum takes the least), as adding the terms one by one."""
+    if len(facts) < 4:
+        return sum(map(term, map(_DATA, facts)), start)
+    datas = list(map(_DATA, facts))
+    counts = Counter(map(id, datas))
+    if len(counts) * 2 > len(datas):
+        return sum(map(term, datas), start)
+    by_id = dict(zip(map(id, datas), datas, strict=True))
+    total = start
+    for key, times in counts.items():
+        x = term(by_id[key])
+        total += x * times if times != 1 else x
+    return total
 
 
 def floor(x: Number | int) -> int:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
+from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 from dsl.compile.ir import CompiledRuleset, CScorecard, CSequence
@@ -23,23 +25,97 @@ from dsl.syntax.errors import RuleRuntimeError
 from dsl.syntax.nodes import Span
 
 Index = dict[str, dict[str, list[Fact]]]
+_LINE = attrgetter("line")
+_DATE = attrgetter("date")
 
 
 def index_periods(facts: Iterable[Fact], periods: Collection[Period]) -> dict[Period, Index]:
     """Live facts grouped by period, subject and type, for several periods in one pass.
 
     A dated fact belongs to its quarter and its year; a period fact to the period it names.
+    When a year is asked with its four quarters (a year's evaluation), its dated facts are
+    indexed once, in their quarters, and the year's lists are merged from the quarters' as
+    they are read (`YearIndex`): persons are scored per quarter, and of their year only a
+    grade's condition may read a type or two.
     """
+    facts = facts if isinstance(facts, list) else list(facts)
     out: dict[Period, Index] = {p: {} for p in periods}
+    years = {p.year for p in periods}
+    merged = {y for y in years if Period(y) in out and all(q in out for q in Period(y).quarters())}
     # For each (year, month): the indexes a fact dated then goes to (no Period built per fact).
     by_month: dict[tuple[int, int], tuple[Index, ...]] = {}
-    for year in {p.year for p in periods}:
+    for year in years:
         for month in range(1, 13):
-            keys = (Period(year), Period(year, (month + 2) // 3))
+            keys = [Period(year, (month + 2) // 3)]
+            if year not in merged:
+                keys.append(Period(year))
             by_month[(year, month)] = tuple(out[k] for k in keys if k in out)
-    none: tuple[Index, ...] = ()
-    by_day: dict[date, tuple[Index, ...]] = {}  # the same, looked up by the (shared) date
+    if all(len(targets) <= 1 for targets in by_month.values()):
+        ordered = _index_once(facts, out, by_month)
+    else:
+        ordered = _index_each(facts, out, by_month)
+    for year in merged:
+        if ordered:
+            quarters = [out[q] for q in Period(year).quarters()]
+            out[Period(year)] = YearIndex(quarters, out[Period(year)])
+            continue
+        # Facts not in recording order (built by hand): the year's lists in the given order.
+        year_p = Period(year)
+        fresh: Index = {}
+        for f in facts:
+            if (f.date.year == year) if f.date is not None else f.period == year_p:
+                fresh.setdefault(f.subject, {}).setdefault(f.type, []).append(f)
+        out[year_p] = fresh
+    return out
+
+
+def _index_once(
+    facts: list[Fact], out: dict[Period, Index], by_month: dict[tuple[int, int], tuple[Index, ...]]
+) -> bool:
+    """`index_periods`'s pass when each fact goes to one index at most (the common case);
+    True when the facts came in strictly increasing `line` (recording) order."""
+    month: dict[tuple[int, int], Index | None] = {
+        k: t[0] if t else None for k, t in by_month.items()
+    }
+    by_day: dict[date, Index | None] = {}  # looked up by the (shared) date: no Period per fact
+    last, ordered = -1, True
     for f in facts:
+        if f.line <= last:
+            ordered = False
+        last = f.line
+        d = f.date
+        if d is not None:
+            if d in by_day:
+                index = by_day[d]
+            else:
+                index = by_day[d] = month.get((d.year, d.month))
+        else:
+            index = out.get(f.period) if f.period is not None else None
+        if index is None:
+            continue
+        by_type = index.get(f.subject)
+        if by_type is None:
+            index[f.subject] = {f.type: [f]}
+            continue
+        lst = by_type.get(f.type)
+        if lst is None:
+            by_type[f.type] = [f]
+        else:
+            lst.append(f)
+    return ordered
+
+
+def _index_each(
+    facts: list[Fact], out: dict[Period, Index], by_month: dict[tuple[int, int], tuple[Index, ...]]
+) -> bool:
+    """`index_periods`'s pass when a fact may go to several indexes; as `_index_once`."""
+    none: tuple[Index, ...] = ()
+    by_day: dict[date, tuple[Index, ...]] = {}
+    last, ordered = -1, True
+    for f in facts:
+        if f.line <= last:
+            ordered = False
+        last = f.line
         d = f.date
         if d is not None:
             targets = by_day.get(d)
@@ -57,7 +133,90 @@ def index_periods(facts: Iterable[Fact], periods: Collection[Period]) -> dict[Pe
                 by_type[f.type] = [f]
             else:
                 lst.append(f)
-    return out
+    return ordered
+
+
+class YearIndex(dict[str, dict[str, list[Fact]]]):
+    """A year's facts by subject and type, merged from its quarters' indexes when read.
+
+    The year's own facts (its period values) are held as indexed; a subject's list of a type
+    is its quarters' lists and its own, in recording order (`line`: the facts came in that
+    order), built on first use.
+    """
+
+    def __init__(self, quarters: list[Index], own: Index) -> None:
+        super().__init__()
+        self.quarters = quarters
+        self.own = own
+
+    def get(self, subject: str, default: Any = None) -> Any:
+        got = super().get(subject)
+        if got is None:
+            parts = [by_type for p in self.quarters if (by_type := p.get(subject)) is not None]
+            own = self.own.get(subject)
+            if not parts and own is None:
+                return default
+            got = _YearOf(parts, own or {})
+            super().__setitem__(subject, got)
+        return got
+
+    def __getitem__(self, subject: str) -> dict[str, list[Fact]]:
+        got: dict[str, list[Fact]] | None = self.get(subject)
+        if got is None:
+            raise KeyError(subject)
+        return got
+
+    def __contains__(self, subject: object) -> bool:
+        return self.get(subject) is not None  # type: ignore[arg-type]
+
+
+class _YearOf(dict[str, list[Fact]]):
+    """One subject's year: each type's list merged from the quarters' on first use."""
+
+    def __init__(self, quarters: list[dict[str, list[Fact]]], own: dict[str, list[Fact]]) -> None:
+        super().__init__()
+        self.quarters = quarters
+        self.own = own
+
+    def get(self, ftype: str, default: Any = None) -> Any:
+        got = super().get(ftype)
+        if got is None:
+            # A quarter's facts of the year are its dated ones (its period values are its own).
+            lists = [_dated(lst) for q in self.quarters if (lst := q.get(ftype))]
+            lists = [lst for lst in lists if lst]
+            if ftype in self.own:
+                lists.append(self.own[ftype])
+            if not lists:
+                return default
+            got = lists[0] if len(lists) == 1 else sorted(chain(*lists), key=_LINE)
+            super().__setitem__(ftype, got)
+        return got
+
+    def __getitem__(self, ftype: str) -> list[Fact]:
+        got: list[Fact] | None = self.get(ftype)
+        if got is None:
+            raise KeyError(ftype)
+        return got
+
+    def __contains__(self, ftype: object) -> bool:
+        return self.get(ftype) is not None  # type: ignore[arg-type]
+
+    def keys(self) -> Any:
+        types = dict.fromkeys(t for p in (*self.quarters, self.own) for t in p)
+        return [t for t in types if t in self]
+
+    def values(self) -> Any:
+        return [self[t] for t in self.keys()]
+
+    def items(self) -> Any:
+        return [(t, self[t]) for t in self.keys()]
+
+
+def _dated(facts: list[Fact]) -> list[Fact]:
+    """The dated facts of a list (all of them, as a rule: a type is dated or not)."""
+    if None in map(_DATE, facts):
+        return [f for f in facts if f.date is not None]
+    return facts
 
 
 def index_facts(facts: Iterable[Fact], period: Period) -> Index:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid
@@ -17,6 +17,7 @@ from app.services.factcheck import FactChecker
 from app.services.facts import history, import_facts, record_facts, retract, write_rows
 from app.store.models import Fact
 from dsl.facts.periods import Period
+from tests.app.conftest import EXAMPLES
 from tests.app.util import USER, from_db, load_example, org_now, rules
 
 
@@ -184,3 +185,55 @@ def test_facts_recorded_between_checking_and_writing(loaded: Engine) -> None:
     with pytest.raises(Conflict):
         write_rows(loaded, rows)
     assert _count(loaded) == before + 1
+
+
+def _secondary(engine: Engine) -> set[str]:
+    return {str(i["name"]) for i in inspect(engine).get_indexes("facts") if not i["unique"]}
+
+
+def test_a_large_import_builds_the_indexes_again(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above the bulk size SQLite writes without the lookup indexes, then builds them again:
+    afterwards they are there and every fact is found through them as before."""
+    from app.store import bulk
+
+    monkeypatch.setattr(bulk, "BULK_ROWS", 10)
+    indexes = _secondary(engine)
+    assert indexes == {"ix_facts_subject_seq", "ix_facts_year_quarter_type_subject"}
+    got = load_example(engine, "handworked", rules(2025))
+    assert got.added > 10
+    assert _secondary(engine) == indexes
+    expected = json.loads((EXAMPLES / "handworked" / "expected-2025Q1.json").read_text())
+    for r in expected["results"]:
+        if r["scorecard"] == "county":
+            assert _final(engine, r["subject"]) == r["final"]
+
+
+def test_indexes_dropped_by_a_killed_import_come_back_with_the_next(
+    loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.store import bulk
+
+    with loaded.begin() as conn:
+        for index in bulk._secondary():
+            index.drop(conn)  # as a large import killed while writing leaves them
+    assert _secondary(loaded) == set()
+    ok = {"id": "n9", "type": "overdue_document", "subject": "nanyue", "date": "2025-03-01"}
+    org, _ = org_now(loaded)
+    got = import_facts(loaded, _write(tmp_path / "f.jsonl", [ok]), rules(2025).schema, org, USER)
+    assert got.added == 1
+    assert _secondary(loaded) == {"ix_facts_subject_seq", "ix_facts_year_quarter_type_subject"}
+
+
+def test_a_failed_large_write_builds_the_indexes_again(
+    loaded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.store import bulk
+
+    monkeypatch.setattr(bulk, "BULK_ROWS", 1)
+    with pytest.raises(RuntimeError), bulk.bulk_indexes(loaded, 5):
+        if loaded.dialect.name == "sqlite":
+            assert _secondary(loaded) == set()
+        raise RuntimeError("failed")
+    assert _secondary(loaded) == {"ix_facts_subject_seq", "ix_facts_year_quarter_type_subject"}

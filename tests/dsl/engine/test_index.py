@@ -1,0 +1,104 @@
+"""Indexing facts by period: a year's lists merged from its quarters' are the lists indexed
+for the year alone; sums over facts sharing their data equal the sums fact by fact."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from itertools import pairwise
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dsl.compile.runtime import sum_data
+from dsl.engine.period import YearIndex, index_periods
+from dsl.facts.periods import Period
+from dsl.facts.records import Fact
+
+YEAR = Period(2025)
+PERIODS = [YEAR, *YEAR.quarters(), Period(2024), Period(2024, 4)]
+
+
+def _facts(seed: int, n: int, ordered: bool) -> list[Fact]:
+    """Dated facts of 2024–2025 and period facts of the year, its quarters and 2024Q4, of a
+    few types (some mixing dated and period facts) on a few subjects."""
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n):
+        kind = rnd.random()
+        day, per = None, None
+        if kind < 0.6:
+            day = date(2024, 10, 1) + timedelta(days=rnd.randrange(450))
+        else:
+            per = rnd.choice(PERIODS)
+        line = i + 1 if ordered else rnd.choice([0, 0, i])
+        out.append(
+            Fact(
+                f"f{i}", rnd.choice("abc"), rnd.choice(["u1", "u2", "p1"]), day, per, {}, line=line
+            )
+        )
+    return out
+
+
+def _plain(index: dict[str, dict[str, list[Fact]]]) -> dict[str, dict[str, list[str]]]:
+    subjects = {s for s in ("u1", "u2", "p1", "nobody") if index.get(s) is not None}
+    out = {}
+    for s in subjects:
+        by_type = index.get(s)
+        assert by_type is not None
+        types = {t for t in "abcd" if by_type.get(t) is not None}
+        if types:  # a subject with only quarterly values may be there with no facts of the year
+            out[s] = {t: [f.id for f in by_type[t]] for t in types}
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10**6), st.integers(0, 120), st.booleans())
+def test_year_read_from_quarters_is_the_year_indexed_alone(
+    seed: int, n: int, ordered: bool
+) -> None:
+    facts = _facts(seed, n, ordered)
+    alone = index_periods(facts, [YEAR])[YEAR]
+    together = index_periods(facts, [YEAR, *YEAR.quarters()])
+    assert _plain(together[YEAR]) == _plain(alone)
+    increasing = all(a.line < b.line for a, b in pairwise(facts))
+    assert isinstance(together[YEAR], YearIndex) == increasing
+    for q in YEAR.quarters():
+        assert _plain(together[q]) == _plain(index_periods(facts, [q])[q])
+
+
+def test_year_by_hand() -> None:
+    """Dated facts of every quarter and a yearly value, in recording order; a quarterly value
+    and a fact of 2024 are not the year's."""
+    f = [
+        Fact("q3", "a", "u1", date(2025, 8, 1), None, {}, line=1),
+        Fact("y", "a", "u1", None, YEAR, {}, line=2),
+        Fact("q1", "a", "u1", date(2025, 1, 5), None, {}, line=3),
+        Fact("qv", "a", "u1", None, Period(2025, 2), {}, line=4),
+        Fact("old", "a", "u1", date(2024, 12, 31), None, {}, line=5),
+        Fact("q4", "a", "u1", date(2025, 12, 31), None, {}, line=6),
+    ]
+    got = index_periods(f, [YEAR, *YEAR.quarters()])
+    assert [x.id for x in got[YEAR]["u1"]["a"]] == ["q3", "y", "q1", "q4"]
+    assert [x.id for x in got[Period(2025, 2)]["u1"]["a"]] == ["qv"]
+    assert got[YEAR].get("u2") is None and "u2" not in got[YEAR]
+    assert got[YEAR]["u1"].get("b") is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.sampled_from(["0", "1.2", "0.60", "-3", "2.125"])),
+        max_size=40,
+    )
+)
+def test_sum_per_distinct_data_is_the_sum_fact_by_fact(rows: list[tuple[int, str]]) -> None:
+    shared = {k: {"points": Decimal(v)} for k, v in {r: r[1] for r in rows}.items()}
+    facts = [Fact(f"f{i}", "w", "p", None, YEAR, shared[r]) for i, r in enumerate(rows)]
+    one_by_one = sum((f.data["points"] * Decimal("1.5") for f in facts), Decimal(0))
+    got = sum_data(facts, lambda d: d["points"] * Decimal("1.5"), Decimal(0))
+    assert repr(got) == repr(one_by_one)  # the same value and the same exponent
+    rat = sum_data(facts, lambda d: Fraction(d["points"]) / 3, Fraction(0))
+    assert rat == sum((Fraction(f.data["points"]) / 3 for f in facts), Fraction(0))
