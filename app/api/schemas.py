@@ -58,7 +58,8 @@ class Strict(BaseModel):
 
 
 class FactIn(Strict):
-    """A fact as in the reference (README 1.2): `date` for events, `period` for values."""
+    """A fact as in 《衡阳市税务局绩效考评办法（2024、2025年度）》 §1.2: `date` for events,
+    `period` for values."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [FACT_EXAMPLE]})
 
@@ -118,30 +119,8 @@ class RetractIn(Strict):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class RecordedOut(BaseModel):
-    """What a post recorded: new facts, facts already recorded as they are, and their numbers."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "added": 1,
-                    "unchanged": 0,
-                    "facts": [{"id": "f1", "seq": 17}],
-                    "watermark": {"token": "17.0.1", "facts": 17},
-                }
-            ]
-        }
-    )
-
-    added: int
-    unchanged: int
-    facts: list[dict[str, Any]]
-    watermark: dict[str, Any]
-
-
 class UnitIn(Strict):
-    """A unit (README 1.1)."""
+    """A unit (《衡阳市税务局绩效考评办法（2024、2025年度）》 §1.1)."""
 
     id: str = Field(min_length=1, max_length=200)
     name: str | None = None
@@ -150,7 +129,7 @@ class UnitIn(Strict):
 
 
 class PersonIn(Strict):
-    """A person (README 1.1)."""
+    """A person (《衡阳市税务局绩效考评办法（2024、2025年度）》 §1.1)."""
 
     id: str = Field(min_length=1, max_length=200)
     name: str | None = None
@@ -254,6 +233,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (403, "the token's role or scope does not allow it"),
         (404, "unknown ruleset, period, subject, fact or receipt"),
         (409, "conflicts with what is recorded"),
+        (413, "the body is larger than the limit (JIXIAO_MAX_BODY_BYTES)"),
+        (415, "an operation's body is not JSON (nor, where accepted, a workbook or CSV file)"),
         (422, "invalid input; `details` names each field"),
     )
 }

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email.message
 import json
-from decimal import Decimal
 from typing import Any
 
 from fastapi import Request
@@ -19,6 +18,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
+from app.api.deps import exact_json
 from app.errors import Invalid
 from app.excel.reader import XLSX_MEDIA_TYPE
 
@@ -81,12 +81,19 @@ def _invalid(field: str, message: str) -> Invalid:
 
 async def json_body(request: Request, adapter: TypeAdapter[list[Any]]) -> list[Any]:
     """The JSON array of a body, validated by `adapter`, with FastAPI's 422 details."""
+    media = _media_type(request)
+    if media and media != "application/json" and not media.endswith("+json"):
+        message = f"the body must be JSON (Content-Type: application/json), not {media}"
+        err = HTTPException(415, message)
+        raise err
+    body = await request.body()
+    if not body:
+        raise _invalid("body", "a JSON array of facts is required")
     try:
-        raw = json.loads(await request.body(), parse_float=Decimal)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        pos = getattr(e, "pos", 0)
-        error = {"type": "json_invalid", "loc": ("body", pos), "msg": "JSON decode error"}
-        raise RequestValidationError([error]) from e
+        raw = exact_json(body)
+    except json.JSONDecodeError as e:
+        error = {"type": "json_invalid", "loc": ("body", e.pos), "ctx": {"error": e.msg}}
+        raise RequestValidationError([error], body=e.doc) from e
     try:
         got: list[Any] = adapter.validate_python(raw)
     except ValidationError as e:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -163,14 +164,34 @@ def _row(session: Session, client_id: str) -> tuple[Fact, Retraction | None]:
     return got[0], got[1]
 
 
+def _as_text(value: Any) -> Any:
+    """A fact's data as the API shows it: every number as a decimal string (`"90.1"`, `"100"`),
+    as scores are; booleans, texts and nulls as they are."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, float):  # not written by the service; shown exactly all the same
+        return str(Decimal(repr(value)))
+    if isinstance(value, dict):
+        return {k: _as_text(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_text(v) for v in value]
+    return str(value)
+
+
 def view(f: Fact, r: Retraction | None, corrector: str | None) -> dict[str, Any]:
-    """A recorded fact as the API shows it, with its status."""
+    """A recorded fact as the API shows it, with its status: one shape for every answer that
+    shows a fact (`date` or `period` null, numbers in `data` as decimal strings, `status` one
+    of live, superseded or retracted with `superseded_by` and `retraction` beside it)."""
     item: dict[str, Any] = {
         "seq": f.seq,
         "id": f.client_id,
         "type": f.type,
         "subject": f.subject,
-        "data": f.data,
+        "date": f.date.isoformat() if f.date is not None else None,
+        "period": f.period if f.date is None else None,
+        "data": _as_text(f.data),
         "evidence": f.evidence,
         "supersedes": f.supersedes_id,
         "recorded_by": f.recorded_by,
@@ -179,10 +200,6 @@ def view(f: Fact, r: Retraction | None, corrector: str | None) -> dict[str, Any]
         "superseded_by": corrector,
         "retraction": None,
     }
-    if f.date is not None:
-        item["date"] = f.date.isoformat()
-    else:
-        item["period"] = f.period
     if corrector is not None:
         item["status"] = "superseded"
     if r is not None:
@@ -233,6 +250,20 @@ def listing(
     return {"facts": items, "next": nxt}
 
 
+def history(engine: Engine, subject: str) -> list[dict[str, Any]]:
+    """Every fact on a subject in recording order, each as `view` shows it."""
+    q = (
+        select(Fact, Retraction)
+        .outerjoin(Retraction, Retraction.fact_seq == Fact.seq)
+        .where(Fact.subject == subject)
+        .order_by(Fact.seq)
+    )
+    with Session(engine) as session:
+        rows = session.execute(q).all()
+        by = repository.correctors(session, [f.client_id for f, _ in rows])
+    return [view(f, r, by.get(f.client_id)) for f, r in rows]
+
+
 def correct(
     engine: Engine,
     registry: Registry,
@@ -248,7 +279,7 @@ def correct(
     for key in ("type", "subject"):
         raw.setdefault(key, old[key])
     if "date" not in raw and "period" not in raw:
-        raw["date" if "date" in old else "period"] = old.get("date") or old.get("period")
+        raw["date" if old["date"] is not None else "period"] = old["date"] or old["period"]
     _scope(who, [{"type": old["type"], "subject": old["subject"]}], org_now(engine))
     return post(engine, registry, who, [raw], by)
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import orjson
 from fastapi import APIRouter, Path, Query, Response
 
-from app.api.deps import ExactRoute, Reader, Svc, out, parse_period
+from app.api.deps import PERIOD_PATTERN, ExactRoute, PeriodQ, Reader, Svc, out, parse_period
 from app.api.schemas import ERRORS
 from app.api.schemas_analysis import (
     FeedbackOut,
@@ -35,7 +35,6 @@ RulesetQ = Annotated[
     str | None,
     Query(description="a year (2025) or a ruleset digest; default: the period's year"),
 ]
-PeriodQ = Annotated[str, Query(description="YYYY or YYYYQn", examples=["2025Q1"])]
 
 
 def source(svc: Svc) -> analysis.DbSource:
@@ -125,7 +124,10 @@ def subject_trend(
     svc: Svc,
     who: Reader,
     subject: Annotated[str, Path(min_length=1, max_length=200, description="unit or person id")],
-    period: Annotated[str, Query(description="the last quarter (YYYYQn)", examples=["2025Q4"])],
+    period: Annotated[
+        str,
+        Query(description="the last quarter (YYYYQn)", examples=["2025Q4"], pattern=PERIOD_PATTERN),
+    ],
 ) -> Response:
     """Each quarter scored by the ruleset of its year; a quarter without one, without facts,
     or that did not score the subject says so."""
@@ -143,7 +145,10 @@ def indicator_trend(
     svc: Svc,
     who: Reader,
     indicator: Annotated[str, Path(min_length=1, max_length=200, description="indicator id")],
-    period: Annotated[str, Query(description="the last quarter (YYYYQn)", examples=["2025Q4"])],
+    period: Annotated[
+        str,
+        Query(description="the last quarter (YYYYQn)", examples=["2025Q4"], pattern=PERIOD_PATTERN),
+    ],
 ) -> Response:
     """The mean published score (and mean loss) across the subjects of its scorecard; a
     quarter whose ruleset has no such indicator says so."""

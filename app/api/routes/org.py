@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy.orm import Session
 
-from app.api.deps import Admin, Anyone, ExactRoute, Services, Svc, out
+from app.api.deps import Admin, Anyone, Day, ExactRoute, Services, Svc, out
 from app.api.schemas import ERRORS, ORG_EXAMPLE, OrgIn, PersonIn, UnitIn
 from app.errors import Invalid, NotFound
 from app.services.org import import_org, org_at
@@ -21,10 +21,10 @@ from dsl.facts.records import Org
 router = APIRouter(prefix="/org", tags=["organisation"], route_class=ExactRoute, responses=ERRORS)
 
 FromQ = Annotated[
-    date | None,
+    Day | None,
     Query(alias="from", description="the date a change takes effect (needed after the first)"),
 ]
-AtQ = Annotated[date | None, Query(description="the organisation in force on this date")]
+AtQ = Annotated[Day | None, Query(description="the organisation in force on this date")]
 IMPORTED = {"revision": 2, "units": 1, "persons": 0, "closed": 0}
 
 
@@ -79,7 +79,7 @@ def _by(svc: Services, who: Any) -> str:
 
 @router.put(
     "",
-    summary="Put the whole organisation (README 1.1)",
+    summary="Put the whole organisation (《衡阳市税务局绩效考评办法（2024、2025年度）》 §1.1)",
     responses={200: {"content": {"application/json": {"example": IMPORTED}}}},
 )
 def put_org(svc: Svc, who: Admin, org: OrgIn, valid_from: FromQ = None) -> Response:

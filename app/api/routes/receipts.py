@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 from sqlalchemy.orm import Session
 
-from app.api.deps import Auditor, Svc, out, parse_period, ruleset_for
+from app.api.deps import Auditor, ExactRoute, Svc, out, parse_period, ruleset_for
 from app.api.schemas import ERRORS, ReceiptIn
 from app.errors import Conflict, NotFound
 from app.services import receipts
 from app.store.models import Receipt
 
-router = APIRouter(prefix="/receipts", tags=["receipts"], responses=ERRORS)
+router = APIRouter(prefix="/receipts", tags=["receipts"], route_class=ExactRoute, responses=ERRORS)
 ReceiptId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 KEPT = {
     "id": 3,

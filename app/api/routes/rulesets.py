@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app.api.deps import Admin, Anyone, Auditor, Svc, out, parse_period
+from app.api.deps import Admin, Anyone, Auditor, ExactRoute, Svc, out, parse_period
 from app.api.download import xlsx_response
 from app.api.errors import diagnostic_details
 from app.api.routes.scores import XLSX_DOC, FormatQ
@@ -19,7 +19,7 @@ from dsl.syntax.errors import Diagnostic
 from dsl.syntax.parser import parse_text
 from dsl.syntax.program import Loaded
 
-router = APIRouter(tags=["rulesets"], responses=ERRORS)
+router = APIRouter(tags=["rulesets"], route_class=ExactRoute, responses=ERRORS)
 
 SUMMARY = {
     "year": 2025,

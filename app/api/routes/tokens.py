@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 
-from app.api.deps import Admin, Svc, out
+from app.api.deps import Admin, ExactRoute, Svc, out
 from app.api.schemas import ERRORS, TokenIn
+from app.errors import Forbidden
 from app.services import tokens
 
-router = APIRouter(prefix="/tokens", tags=["tokens"], responses=ERRORS)
+router = APIRouter(prefix="/tokens", tags=["tokens"], route_class=ExactRoute, responses=ERRORS)
 TOKEN = {"id": 4, "name": "南岳区征管系统", "role": "recorder", "token": "jx_…"}
 
 
@@ -21,7 +22,11 @@ TOKEN = {"id": 4, "name": "南岳区征管系统", "role": "recorder", "token": 
     responses={201: {"content": {"application/json": {"example": TOKEN}}}},
 )
 def create(svc: Svc, who: Admin, body: TokenIn) -> Response:
-    """Stores the sha256 of a new secret with the role and scope; returns the secret once."""
+    """Stores the sha256 of a new secret with the role and scope; returns the secret once. In
+    demo mode no token is made (403): every demo request acts as an admin, and a token made
+    there would be a real one outside demo mode."""
+    if svc.settings.demo:
+        raise Forbidden("demo mode creates no tokens; run `jixiao serve` without --demo")
     by = who.name
     tid, secret = tokens.create(svc.engine, body.role, body.name, by, body.fact_types, body.units)
     return out({"id": tid, "name": body.name, "role": body.role, "token": secret}, 201)

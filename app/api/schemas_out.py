@@ -1,0 +1,216 @@
+"""Response bodies of the HTTP API, as the OpenAPI document declares them (a generated client
+gets these types, and tests/app/api/test_shapes.py holds every answer to them).
+
+One shape per thing: decimals are strings (`"86.93"`, and a fact's `"90.1"`), a list that may
+be empty is `[]`, never null; a fact is shown the same way by every endpoint (`FactOut`).
+Results differ by scorecard (categories, components, annual, pool): the fields every kind has
+are typed, the rest are declared too and the model admits the amounts a ruleset names.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Decimal = str  # a decimal as its digits ("86.93")
+
+
+class Closed(BaseModel):
+    """A body with exactly these keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RulesetRefOut(Closed):
+    """The ruleset an answer was computed with."""
+
+    name: str
+    year: int | None
+    digest: str
+
+
+class WatermarkOut(Closed):
+    """The facts an answer read: the highest fact number, retraction and organisation revision."""
+
+    token: str = Field(description="`<facts>.<retractions>.<org_revision>`, as in the header")
+    facts: int
+    retractions: int
+    org_revision: int
+
+
+class ResultOut(BaseModel):
+    """One subject's result on one scorecard. Which keys are present depends on the kind of
+    scorecard; a pool's result has its group and shown values instead of a final."""
+
+    model_config = ConfigDict(extra="allow")
+
+    subject: str
+    scorecard: str
+    final: Decimal | None = None
+    base: Decimal | None = None
+    bonus: Decimal | None = None
+    penalty: Decimal | None = None
+    joint: Decimal | None = None
+    categories: dict[str, Decimal | None] | None = None
+    indicators: dict[str, Decimal | None] | None = None
+    components: dict[str, Decimal | None] | None = None
+    quarters: list[Decimal | None] | None = None
+    missing: list[str] | None = Field(None, description="indicators without a value")
+    rank: int | None = None
+    tier: str | None = None
+    grade: str | None = None
+
+
+class TraceLineOut(Closed):
+    """A line of an explanation: what was computed, its value, the rule and the facts."""
+
+    what: str
+    value: str
+    where: str
+    facts: list[str]
+    note: str
+
+
+class ExplainedResultOut(ResultOut):
+    """A result with the lines that reached it."""
+
+    trace: list[TraceLineOut]
+
+
+class ScoresOut(Closed):
+    """Every subject's results of a period (`jixiao score --format json`)."""
+
+    ruleset: RulesetRefOut
+    period: str
+    results: list[ResultOut]
+    watermark: WatermarkOut
+
+
+class SubjectScoresOut(Closed):
+    """One subject's results, one per scorecard that scores it."""
+
+    ruleset: RulesetRefOut
+    period: str
+    watermark: WatermarkOut
+    subject: str
+    results: list[ResultOut]
+
+
+class RankingRowOut(Closed):
+    """A place in a ranking."""
+
+    rank: int | None
+    subject: str
+    final: Decimal | None
+    tier: str | None
+    grade: str | None
+    missing: list[str]
+
+
+class RankingOut(Closed):
+    """A sequence's ranking, with the members of each tier (or grade)."""
+
+    ruleset: RulesetRefOut
+    period: str
+    watermark: WatermarkOut
+    scorecard: str
+    sequence: str
+    n: int
+    bands: dict[str, list[str]]
+    ranking: list[RankingRowOut]
+
+
+class ExplanationOut(Closed):
+    """How a subject's results were reached (`jixiao explain --format json`)."""
+
+    ruleset: RulesetRefOut
+    period: str
+    subject: str
+    results: list[ExplainedResultOut]
+    watermark: WatermarkOut
+
+
+class RetractionOut(Closed):
+    """Who withdrew a fact, when and why."""
+
+    by: str
+    at: str
+    reason: str
+
+
+class FactOut(Closed):
+    """A recorded fact with its status; `date` or `period` is null, numbers in `data` are
+    decimal strings."""
+
+    seq: int
+    id: str
+    type: str
+    subject: str
+    date: str | None
+    period: str | None
+    data: dict[str, Any]
+    evidence: str | None
+    supersedes: str | None
+    recorded_by: str
+    recorded_at: str
+    status: Literal["live", "superseded", "retracted"]
+    superseded_by: str | None
+    retraction: RetractionOut | None
+
+
+class FactPageOut(Closed):
+    """A page of facts; `next` is the `after` of the next page (null: this is the last)."""
+
+    facts: list[FactOut]
+    next: int | None
+
+
+class FactHistoryOut(Closed):
+    """Every fact on a subject in recording order."""
+
+    subject: str
+    facts: list[FactOut]
+
+
+class RecordedFactOut(Closed):
+    """A fact of a post: its id and number."""
+
+    id: str
+    seq: int
+
+
+class RecordedOut(Closed):
+    """What a post recorded: new facts, facts already recorded as they are, and their numbers."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "added": 1,
+                    "unchanged": 0,
+                    "facts": [{"id": "f1", "seq": 17}],
+                    "watermark": {
+                        "token": "17.0.1",
+                        "facts": 17,
+                        "retractions": 0,
+                        "org_revision": 1,
+                    },
+                }
+            ]
+        },
+    )
+
+    added: int
+    unchanged: int
+    facts: list[RecordedFactOut]
+    watermark: WatermarkOut
+
+
+class HealthOut(Closed):
+    """Whether the service is up."""
+
+    status: Literal["ok", "no rulesets"]
+    rulesets: list[int | None]
+    demo: bool
