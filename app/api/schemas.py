@@ -52,9 +52,10 @@ ERROR_EXAMPLE: dict[str, Any] = {
 
 
 class Strict(BaseModel):
-    """Bodies refuse unknown keys."""
+    """Bodies refuse unknown keys and values of another JSON type (`"publish": 0` is not a
+    boolean, `"1"` not a number): what the schema says is what is accepted."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class FactIn(Strict):

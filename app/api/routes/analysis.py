@@ -14,7 +14,7 @@ from urllib.parse import quote
 import orjson
 from fastapi import APIRouter, Path, Query, Response
 
-from app.api.deps import PERIOD_PATTERN, ExactRoute, PeriodQ, Reader, Svc, out, parse_period
+from app.api.deps import DAY_PATTERN, PERIOD_PATTERN, ExactRoute, PeriodQ, Reader, Svc, out, parse_period
 from app.api.schemas import ERRORS
 from app.api.schemas_analysis import (
     FeedbackOut,
@@ -26,7 +26,9 @@ from app.api.schemas_analysis import (
     WhatIfIn,
     WhatIfOut,
 )
+from app.errors import Invalid, NotFound
 from app.services import analysis
+from app.services.recording import problem_details
 from dsl.analysis.render import file_name, render_html, render_pdf
 
 router = APIRouter(tags=["analysis"], route_class=ExactRoute, responses=ERRORS)
@@ -75,7 +77,11 @@ def warnings(
     period: PeriodQ,
     as_of: Annotated[
         str | None,
-        Query(description="YYYY-MM-DD inside the period; default: today", examples=["2025-06-20"]),
+        Query(
+            description="YYYY-MM-DD inside the period; default: today",
+            examples=["2025-03-20"],
+            pattern=DAY_PATTERN,
+        ),
     ] = None,
     ruleset: RulesetQ = None,
 ) -> Response:
@@ -100,7 +106,10 @@ def risk(
     period: PeriodQ,
     as_of: Annotated[
         str | None,
-        Query(description="YYYY-MM-DD inside the period; default: the period as scored"),
+        Query(
+            description="YYYY-MM-DD inside the period; default: the period as scored",
+            pattern=DAY_PATTERN,
+        ),
     ] = None,
     scorecard: Annotated[str | None, Query(description="only this scorecard")] = None,
     subject: Annotated[str | None, Query(description="only this unit or person")] = None,
@@ -187,7 +196,10 @@ def feedback_report(
     ] = "json",
     as_of: Annotated[
         str | None,
-        Query(description="YYYY-MM-DD: with a day inside the next period, its warnings too"),
+        Query(
+            description="YYYY-MM-DD: with a day inside the next period, its warnings too",
+            pattern=DAY_PATTERN,
+        ),
     ] = None,
     ruleset: RulesetQ = None,
 ) -> Response:
@@ -230,4 +242,11 @@ def what_if(svc: Svc, who: Reader, body: WhatIfIn) -> Response:
     changes = body.model_dump(include={"add", "retract"}) | {
         "correct": [c.model_dump(exclude_none=True) for c in body.correct]
     }
-    return out(what_if_db(source(svc), p, changes, body.ruleset))
+    try:
+        return out(what_if_db(source(svc), p, changes, body.ruleset))
+    except Invalid as e:
+        if e.problems and all(x.message.startswith("no live fact") for x in e.problems):
+            missing = NotFound(str(e).split("\n", 1)[0].rstrip(":"))
+            missing.details = e.details or problem_details(e.problems)
+            raise missing from e
+        raise

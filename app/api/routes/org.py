@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import Admin, Anyone, Day, ExactRoute, Services, Svc, out
 from app.api.schemas import ERRORS, ORG_EXAMPLE, OrgIn, PersonIn, UnitIn
-from app.errors import Invalid, NotFound
+from app.errors import Conflict, Invalid, NotFound
 from app.services.org import import_org, org_at
 from dsl.facts.records import Org
 
@@ -53,8 +53,10 @@ def _import(svc: Services, raw: dict[str, Any], valid_from: date | None, by: str
     try:
         got = import_org(svc.engine, raw, "api", by, valid_from)
     except Invalid as e:
-        if not e.problems:
-            e.details = [{"field": "query.from", "message": str(e)}]
+        if not e.problems:  # a change without the date it takes effect: it conflicts
+            clash = Conflict(str(e))
+            clash.details = [{"field": "query.from", "message": str(e)}]
+            raise clash from e
         else:
             e.details = [_detail(p.ident, p.field, p.message, index) for p in e.problems]
         raise

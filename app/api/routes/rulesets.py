@@ -100,7 +100,9 @@ def diff(
 @router.post(
     "/impact",
     summary="Score a period's recorded facts under two rulesets (auditors)",
-    responses={200: {"content": {"application/json": {"example": {"period": "2025Q1"}}}}},
+    responses={
+        200: {"content": {"application/json": {"example": {"period": "2025Q1"}}, **XLSX_DOC}}
+    },
 )
 def impact(svc: Svc, who: Auditor, body: ImpactIn, format: FormatQ = "json") -> Response:
     """`jixiao impact OLD NEW --db --period P --format json` (`format=xlsx`: the workbook)."""
