@@ -128,8 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
                 return 1
             print(
-                f"jixiao: {shown} is a new database: creating its tables "
-                "(jixiao db upgrade)",
+                f"jixiao: {shown} is a new database: creating its tables (jixiao db upgrade)",
                 file=sys.stderr,
             )
             upgrade()

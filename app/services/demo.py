@@ -240,10 +240,15 @@ def _whole_year(y: _Year, skill: dict[str, float]) -> None:
     rng, period = y.rng, str(y.year)
     for cid, _ in COUNTIES:
         s = skill[cid]
-        y.add("revenue_completion", cid, {"value": round(rng.gauss(96 + 6 * s, 2), 1)},
-              period=period)
-        y.add("satisfaction", cid, {"value": round(min(99.5, rng.gauss(85 + 8 * s, 2)), 1)},
-              period=period)
+        y.add(
+            "revenue_completion", cid, {"value": round(rng.gauss(96 + 6 * s, 2), 1)}, period=period
+        )
+        y.add(
+            "satisfaction",
+            cid,
+            {"value": round(min(99.5, rng.gauss(85 + 8 * s, 2)), 1)},
+            period=period,
+        )
         grade = ["poor", "fair", "good", "excellent"][min(3, max(0, round(2 + s)))]
         y.add("style_grade", cid, {"grade": grade}, period=period)
         for g in GROUPS:

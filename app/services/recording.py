@@ -36,6 +36,25 @@ def _year(raw: dict[str, Any]) -> int | None:
     return None
 
 
+def _no_year(registry: Registry, raw: dict[str, Any]) -> tuple[str, str]:
+    """(field, message) of a fact whose year cannot be told: its date or period is missing
+    (which one, by its type in the rulesets in service) or is not one."""
+    for key, form in (("date", "YYYY-MM-DD date"), ("period", "period (YYYY or YYYYQn)")):
+        if raw.get(key) is not None:
+            return key, f"not a {form}: {raw[key]!r}"
+    ftype = raw.get("type")
+    decls = [r.compiled.schema.types.get(ftype) for r in registry.in_service()]
+    decl = next((d for d in decls if d is not None), None) if isinstance(ftype, str) else None
+    if decl is None:
+        return "date", "a date (YYYY-MM-DD) or a period (YYYY or YYYYQn) is required"
+    if decl.kind == "period":
+        return "period", (
+            f"period is required for a period value: {ftype} values are for a quarter or a "
+            "year (YYYY or YYYYQn)"
+        )
+    return "date", f"date is required for a dated fact: {ftype} facts happen on a day (YYYY-MM-DD)"
+
+
 def org_now(engine: Engine) -> Org:
     """Every unit and person ever recorded (facts may be about the past)."""
     with Session(engine) as session:
@@ -91,8 +110,7 @@ def post(
     for i, raw in enumerate(raws):
         year = _year(raw)
         if year is None:
-            fld = "date" if "date" in raw else "period"
-            why = "no date or period to tell the year by"
+            fld, why = _no_year(registry, raw)
             problems.append(FactProblem("body", i, str(raw.get("id", "-")), fld, why))
             continue
         groups.setdefault(year, []).append((i, raw))

@@ -14,7 +14,16 @@ from urllib.parse import quote
 import orjson
 from fastapi import APIRouter, Path, Query, Response
 
-from app.api.deps import DAY_PATTERN, PERIOD_PATTERN, ExactRoute, PeriodQ, Reader, Svc, out, parse_period
+from app.api.deps import (
+    DAY_PATTERN,
+    PERIOD_PATTERN,
+    ExactRoute,
+    PeriodQ,
+    Reader,
+    Svc,
+    out,
+    parse_period,
+)
 from app.api.schemas import ERRORS
 from app.api.schemas_analysis import (
     FeedbackOut,
