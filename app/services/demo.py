@@ -258,7 +258,8 @@ def _whole_year(y: _Year, skill: dict[str, float]) -> None:
     for did, _ in DEPTS:
         y.add("task_completion", did, {"value": round(rng.uniform(88, 103), 1)}, period=period)
         for g in GROUPS:
-            y.add("rating", did, {"rater_group": g, "value": rng.randint(78, 97)}, period=period)  # fmt: skip
+            value = rng.randint(78, 97)
+            y.add("rating", did, {"rater_group": g, "value": value}, period=period)
 
 
 def _rate(rng: random.Random, skill: float) -> float:
