@@ -21,6 +21,7 @@ from pydantic import BeforeValidator
 
 from app import exactjson
 from app.api.guard import PRINCIPAL
+from app.api.schemas import DAY, PERIOD
 from app.errors import Unauthorized
 from app.services import tokens
 from app.services.cache import Scored
@@ -131,8 +132,8 @@ class ExactRoute(APIRoute):
         return route
 
 
-PERIOD_PATTERN = "^[1-9][0-9]{3}(Q[1-4])?$"
-DAY_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+PERIOD_PATTERN = PERIOD
+DAY_PATTERN = DAY
 
 
 def _iso_day(value: Any) -> Any:

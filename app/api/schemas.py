@@ -51,6 +51,11 @@ ERROR_EXAMPLE: dict[str, Any] = {
 }
 
 
+PERIOD = "^[1-9][0-9]{3}(Q[1-4])?$"  # as app.api.deps.PERIOD_PATTERN
+DAY = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+DATE: dict[str, Any] = {"format": "date"}
+
+
 class Strict(BaseModel):
     """Bodies refuse unknown keys and values of another JSON type (`"publish": 0` is not a
     boolean, `"1"` not a number): what the schema says is what is accepted."""
@@ -67,11 +72,17 @@ class FactIn(Strict):
     id: str = Field(min_length=1, max_length=200, description="the sender's unique id")
     type: str = Field(description="a fact type of the year's ruleset")
     subject: str = Field(description="a unit or person id")
-    date: str | None = Field(None, description="YYYY-MM-DD, for dated facts")
-    period: str | None = Field(None, description="YYYY or YYYYQn, for period values")
+    date: str | None = Field(
+        None, description="YYYY-MM-DD, for dated facts", pattern=DAY, json_schema_extra=DATE
+    )
+    period: str | None = Field(
+        None, description="YYYY or YYYYQn, for period values", pattern=PERIOD
+    )
     data: dict[str, Any] = Field(default_factory=dict)
     evidence: str | None = Field(None, description="the document proving it (文号)")
-    supersedes: str | None = Field(None, description="the id of the fact this one corrects")
+    supersedes: str | None = Field(
+        None, min_length=1, max_length=200, description="the id of the fact this one corrects"
+    )
 
     def raw(self) -> dict[str, Any]:
         """The fact as the validator reads it: unset keys left out."""
@@ -88,11 +99,11 @@ class FactBody(Strict):
 
     type: str | None = Field(None, description="defaults to the corrected fact's (supersede)")
     subject: str | None = Field(None, description="defaults to the corrected fact's (supersede)")
-    date: str | None = None
-    period: str | None = None
+    date: str | None = Field(None, pattern=DAY, json_schema_extra=DATE)
+    period: str | None = Field(None, pattern=PERIOD)
     data: dict[str, Any] = Field(default_factory=dict)
     evidence: str | None = None
-    supersedes: str | None = None
+    supersedes: str | None = Field(None, min_length=1, max_length=200)
 
 
 class CorrectionIn(FactBody):
@@ -125,8 +136,8 @@ class UnitIn(Strict):
 
     id: str = Field(min_length=1, max_length=200)
     name: str | None = None
-    kind: str
-    parent: str | None = None
+    kind: str = Field(min_length=1, max_length=200)
+    parent: str | None = Field(None, min_length=1, max_length=200)
 
 
 class PersonIn(Strict):
@@ -134,7 +145,7 @@ class PersonIn(Strict):
 
     id: str = Field(min_length=1, max_length=200)
     name: str | None = None
-    unit: str
+    unit: str = Field(min_length=1, max_length=200)
     attrs: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -194,7 +205,7 @@ class ImpactIn(Strict):
         json_schema_extra={"examples": [{"period": "2025Q1", "from": "2024", "to": "2025"}]},
     )
 
-    period: str
+    period: str = Field(pattern=PERIOD)
     old: str = Field(alias="from")
     new: str = Field(alias="to")
     attribution: bool = True
@@ -210,7 +221,7 @@ class ReceiptIn(Strict):
         },
     )
 
-    period: str
+    period: str = Field(pattern=PERIOD)
     ruleset: str | None = None
     publish: bool = False
     note: str | None = Field(None, max_length=2000)

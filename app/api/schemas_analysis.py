@@ -434,7 +434,7 @@ class WhatIfIn(BaseModel):
         },
     )  # fmt: skip
 
-    period: str
+    period: str = Field(pattern="^[1-9][0-9]{3}(Q[1-4])?$")
     ruleset: str | None = None
     add: list[dict[str, Any]] = Field(default_factory=list, max_length=10_000)
     correct: list[CorrectionItem] = Field(default_factory=list, max_length=10_000)

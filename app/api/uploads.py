@@ -104,7 +104,7 @@ async def json_body(request: Request, adapter: TypeAdapter[list[Any]]) -> list[A
 
 def facts_body(model: type[BaseModel], example: list[dict[str, Any]]) -> dict[str, Any]:
     """The OpenAPI request body of `POST /v1/facts`: JSON, or a file of any accepted type."""
-    binary = {"schema": {"type": "string", "format": "binary"}}
+    binary = {"schema": {"type": "string", "format": "binary", "minLength": 1}}
     upload = {"type": "object", "properties": {"file": binary["schema"]}, "required": ["file"]}
     items = {"type": "array", "items": model.model_json_schema(), "minItems": 1}
     return {

@@ -67,7 +67,8 @@ def _field_type(kind: int, table: Any) -> Any:
     if kind in (NUMBER, INTEGER):
         return int | float
     if kind in (ENUM, PERSON, UNIT, INDICATOR):
-        return _names(table)
+        # the ids alone: a title or name that stands for one (市级) goes the detailed way
+        return _names([k for k, i in table.items() if k == i])
     if kind in (TEXT, DATE):
         return str
     assert kind == OTHER

@@ -90,6 +90,7 @@ def warnings(
             description="YYYY-MM-DD inside the period; default: today",
             examples=["2025-03-20"],
             pattern=DAY_PATTERN,
+            json_schema_extra={"format": "date"},
         ),
     ] = None,
     ruleset: RulesetQ = None,
@@ -118,6 +119,7 @@ def risk(
         Query(
             description="YYYY-MM-DD inside the period; default: the period as scored",
             pattern=DAY_PATTERN,
+            json_schema_extra={"format": "date"},
         ),
     ] = None,
     scorecard: Annotated[str | None, Query(description="only this scorecard")] = None,
@@ -208,6 +210,7 @@ def feedback_report(
         Query(
             description="YYYY-MM-DD: with a day inside the next period, its warnings too",
             pattern=DAY_PATTERN,
+            json_schema_extra={"format": "date"},
         ),
     ] = None,
     ruleset: RulesetQ = None,

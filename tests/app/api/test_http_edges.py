@@ -204,3 +204,24 @@ def test_put_fact_answers_201_then_200_as_documented(api: Client) -> None:
     assert api.put("/v1/facts/e9", json=body).status_code == 200
     documented = api.get("/openapi.json").json()["paths"]["/v1/facts/{fact_id}"]["put"]
     assert {"200", "201"} <= set(documented["responses"])
+
+
+def test_titles_and_names_stand_for_their_ids_and_are_suggested(api: Client) -> None:
+    load_example(api, "handworked")
+    issue = {"id": "t1", "type": "inspection_issue", "subject": "nanyue", "date": "2025-02-14"}
+    r = api.post("/v1/facts", json=[{**issue, "data": {"level": "市级"}}])
+    assert r.status_code == 201, r.text
+    assert api.get("/v1/facts/t1").json()["data"] == {"level": "municipal"}
+    # the same fact given by its id is the same fact
+    again = api.post("/v1/facts", json=[{**issue, "data": {"level": "municipal"}}])
+    assert again.status_code == 200 and again.json()["unchanged"] == 1
+    r = api.post("/v1/facts", json=[{**issue, "id": "t2", "data": {"level": "市局"}}])
+    assert r.json()["details"][0]["message"] == (
+        "'市局' is not one of provincial (省级), municipal (市级) (did you mean 'municipal' (市级)?)"
+    )
+    lvl = {"data": {"level": "municipal"}}
+    r = api.post("/v1/facts", json=[{**issue, **lvl, "id": "t3", "subject": "nanyu"}])
+    assert r.json()["details"][0]["field"] == "body[0].subject"
+    assert "did you mean 'nanyue' (南岳区税务局)" in r.json()["details"][0]["message"]
+    r = api.post("/v1/facts", json=[{**issue, **lvl, "id": "t4", "subject": "南岳区税务局"}])
+    assert "did you mean 'nanyue' (南岳区税务局)" in r.json()["details"][0]["message"]

@@ -32,6 +32,7 @@ MAX_EXAMPLES = 10
 SEED = 20251201
 FUZZ_TOKEN_ID = 900_001
 BIN = Path(sys.executable).parent
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 def _free_port() -> int:
@@ -88,7 +89,8 @@ def test_a_schemathesis_run_with_every_check_finds_nothing(
     base, secret = served
     junit = tmp_path / "junit.xml"
     run = subprocess.run(
-        [str(BIN / "st"), "--no-color", "run", f"{base}/openapi.json", "--checks", "all",
+        [str(BIN / "st"), "--no-color", "--config-file", str(CONFIG),
+         "run", f"{base}/openapi.json", "--checks", "all",
          "--header", f"Authorization: Bearer {secret}",
          "--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED), "--workers", "1",
          "--report", "junit", "--report-junit-path", str(junit),
