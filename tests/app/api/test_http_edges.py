@@ -217,7 +217,8 @@ def test_titles_and_names_stand_for_their_ids_and_are_suggested(api: Client) -> 
     assert again.status_code == 200 and again.json()["unchanged"] == 1
     r = api.post("/v1/facts", json=[{**issue, "id": "t2", "data": {"level": "市局"}}])
     assert r.json()["details"][0]["message"] == (
-        "'市局' is not one of provincial (省级), municipal (市级) (did you mean 'municipal' (市级)?)"
+        "'市局' is not one of provincial (省级), municipal (市级)"
+        " (did you mean 'municipal' (市级)?)"
     )
     lvl = {"data": {"level": "municipal"}}
     r = api.post("/v1/facts", json=[{**issue, **lvl, "id": "t3", "subject": "nanyu"}])
