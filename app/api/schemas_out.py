@@ -52,11 +52,11 @@ class ResultOut(BaseModel):
     bonus: Decimal | None = None
     penalty: Decimal | None = None
     joint: Decimal | None = None
-    categories: dict[str, Decimal | None] | None = None
-    indicators: dict[str, Decimal | None] | None = None
-    components: dict[str, Decimal | None] | None = None
-    quarters: list[Decimal | None] | None = None
-    missing: list[str] | None = Field(None, description="indicators without a value")
+    categories: dict[str, Decimal | None] = Field(default_factory=dict)
+    indicators: dict[str, Decimal | None] = Field(default_factory=dict)
+    components: dict[str, Decimal | None] = Field(default_factory=dict)
+    quarters: list[Decimal | None] = Field(default_factory=list)
+    missing: list[str] = Field(default_factory=list, description="indicators without a value")
     rank: int | None = None
     tier: str | None = None
     grade: str | None = None
