@@ -190,9 +190,13 @@ def allowed_methods(request: Request) -> list[str]:
     """Every method the application answers on this path (sorted): those its OpenAPI document
     gives the path (GET with HEAD), and those of the plain routes (the web pages)."""
     methods: set[str] = set()
-    for template, item in request.app.openapi().get("paths", {}).items():
-        if compile_path(template)[0].match(request.url.path):
-            methods |= {m.upper() for m in item}
+    paths = request.app.openapi().get("paths", {})
+    matching = [t for t in paths if compile_path(t)[0].match(request.url.path)]
+    # A path that is a template itself (/v1/rulesets/check) is that resource alone, not also
+    # a value of a parameter of another (/v1/rulesets/{ruleset}).
+    exact = [t for t in matching if t == request.url.path]
+    for template in exact or matching:
+        methods |= {m.upper() for m in paths[template]}
     for route in request.app.router.routes:
         if isinstance(route, Route) and route.matches(request.scope)[0] != Match.NONE:
             methods |= route.methods or set()

@@ -42,7 +42,13 @@ async def read_upload(request: Request) -> tuple[bytes, str] | None:
     """(bytes, file name) of an uploaded workbook or CSV file; None for a JSON body."""
     media = _media_type(request)
     if media == "multipart/form-data":
-        async with request.form(max_files=1, max_fields=10) as form:
+        try:
+            form = await request.form(max_files=1, max_fields=10)
+        except HTTPException as e:  # Starlette's 400 for a body that is not multipart
+            if e.status_code != 400:
+                raise
+            raise _invalid("body", f"not a multipart/form-data body: {e.detail}") from e
+        async with form:
             part = form.get("file")
             if not isinstance(part, UploadFile):
                 raise _invalid("body.file", "a multipart upload needs the workbook as `file`")

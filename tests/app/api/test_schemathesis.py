@@ -60,10 +60,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     port = _free_port()
     env = {**os.environ, "JIXIAO_DATABASE_URL": url}
     env.pop("JIXIAO_DEMO", None)
+    log = path.with_name("serve.log").open("w")
     server = subprocess.Popen(
         [str(BIN / "jixiao"), "serve", "--port", str(port), "--no-access-log",
          "--log-level", "warning", "--rules", str(REPO_ROOT / "rules")],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, stdout=log, stderr=log,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -74,13 +75,16 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
                     break
             except httpx.TransportError:
                 pass
-            assert server.poll() is None, server.stderr.read().decode() if server.stderr else ""
+            assert server.poll() is None, path.with_name("serve.log").read_text()
             assert time.monotonic() < deadline, "jixiao serve did not answer in 120 s"
             time.sleep(0.5)
         yield base, secret
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
+        trace = path.with_name("serve.log").read_text()
+        print(trace[trace.find("Traceback") :][:8000] if "Traceback" in trace else "")
 
 
 def test_a_schemathesis_run_with_every_check_finds_nothing(
