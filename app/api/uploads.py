@@ -48,12 +48,14 @@ async def read_upload(request: Request) -> tuple[bytes, str] | None:
             if e.status_code != 400:
                 raise
             raise _invalid("body", f"not a multipart/form-data body: {e.detail}") from e
-        async with form:
+        try:
             part = form.get("file")
             if not isinstance(part, UploadFile):
                 raise _invalid("body.file", "a multipart upload needs the workbook as `file`")
             data = await part.read(MAX_UPLOAD + 1)
             return _checked(data), part.filename or "upload.xlsx"
+        finally:
+            await form.close()
     if media in FILE_TYPES:
         data = await request.body()
         name = _disposition_name(request.headers.get("content-disposition"))

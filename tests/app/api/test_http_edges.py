@@ -226,3 +226,13 @@ def test_titles_and_names_stand_for_their_ids_and_are_suggested(api: Client) -> 
     assert "did you mean 'nanyue' (南岳区税务局)" in r.json()["details"][0]["message"]
     r = api.post("/v1/facts", json=[{**issue, **lvl, "id": "t4", "subject": "南岳区税务局"}])
     assert "did you mean 'nanyue' (南岳区税务局)" in r.json()["details"][0]["message"]
+
+
+def test_a_broken_multipart_body_is_422_naming_the_body(api: Client) -> None:
+    r = api.post(
+        "/v1/facts",
+        content=b"not multipart at all",
+        headers={"content-type": "multipart/form-data; boundary=xyz"},
+    )
+    assert r.status_code in (422,), r.text
+    assert r.json()["details"][0]["field"].startswith("body")
