@@ -42,9 +42,9 @@ def _no_year(registry: Registry, raw: dict[str, Any]) -> tuple[str, str]:
     for key, form in (("date", "YYYY-MM-DD date"), ("period", "period (YYYY or YYYYQn)")):
         if raw.get(key) is not None:
             return key, f"not a {form}: {raw[key]!r}"
-    ftype = raw.get("type")
+    ftype = str(raw.get("type"))
     decls = [r.compiled.schema.types.get(ftype) for r in registry.in_service()]
-    decl = next((d for d in decls if d is not None), None) if isinstance(ftype, str) else None
+    decl = next((d for d in decls if d is not None), None)
     if decl is None:
         return "date", "a date (YYYY-MM-DD) or a period (YYYY or YYYYQn) is required"
     if decl.kind == "period":

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ def asgi(
 ) -> tuple[int, dict[str, str], bytes, int]:
     """One request straight through ASGI: (status, headers, body, chunks the app read)."""
     read = 0
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         nonlocal read
@@ -35,7 +35,7 @@ def asgi(
         read += 1
         return {"type": "http.request", "body": chunks[read - 1], "more_body": read < len(chunks)}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     scope = {
