@@ -66,7 +66,10 @@ class Guard:
         limit = settings.max_body_bytes
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
-            answer = error_response(413, "too_large", too_large(limit), ({"field": "body"},))
+            message = too_large(limit)
+            answer = error_response(
+                413, "too_large", message, ({"field": "body", "message": message},)
+            )
             await answer(scope, receive, send)
             return
         await self.app(scope, _counted(receive, limit), send)

@@ -76,7 +76,9 @@ def test_a_body_over_the_limit_is_413_whether_announced_or_streamed(small: FastA
     assert json.loads(body) == {
         "code": "too_large",
         "message": "the body is larger than the limit of 2000 bytes",
-        "details": [{"field": "body"}],
+        "details": [
+            {"field": "body", "message": "the body is larger than the limit of 2000 bytes"}
+        ],
     }
     # No Content-Length: the bytes read pass the limit, in the route's own reading or FastAPI's
     for method, path in (("POST", "/v1/facts"), ("PUT", "/v1/facts/x1"), ("PUT", "/v1/org")):
