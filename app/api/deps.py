@@ -106,7 +106,10 @@ def exact_json(body: bytes) -> Any:
     except UnicodeDecodeError as e:
         doc = body[: e.start].decode("utf-8")
         raise json.JSONDecodeError("not UTF-8 text", doc, len(doc)) from e
-    return json.loads(text, parse_float=Decimal)
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except RecursionError as e:  # thousands of nested brackets: malformed for this service
+        raise json.JSONDecodeError("nested too deeply", text, 0) from e
 
 
 class ExactRequest(Request):

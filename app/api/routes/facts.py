@@ -138,7 +138,9 @@ def list_facts(
     period: Annotated[
         str | None, Query(description="YYYY or YYYYQn", pattern=PERIOD_PATTERN)
     ] = None,
-    after: Annotated[int, Query(ge=0, description="continue after this seq (`next`)")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=2**63 - 1, description="continue after this seq (`next`)")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=recording.MAX_PAGE)] = 100,
 ) -> Response:
     """A page of facts; pass `next` back as `after` for the next page (null: the last)."""

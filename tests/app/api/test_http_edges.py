@@ -238,3 +238,14 @@ def test_a_broken_multipart_body_is_422_naming_the_body(api: Client) -> None:
     )
     assert r.status_code in (422,), r.text
     assert r.json()["details"][0]["field"].startswith("body")
+
+
+def test_deep_nesting_and_huge_numbers_are_422(api: Client) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    for method, path in (("POST", "/v1/facts"), ("PUT", "/v1/org")):
+        r = api.request(method, path, content=deep, headers={"content-type": "application/json"})
+        assert r.status_code == 422, (path, r.text[:200])
+        assert "nested too deeply" in r.json()["message"]
+    r = api.get("/v1/facts", params={"after": str(2**63)})
+    assert r.status_code == 422 and r.json()["details"][0]["field"] == "query.after"
+    assert api.get("/v1/facts", params={"after": str(2**63 - 1)}).json()["facts"] == []
