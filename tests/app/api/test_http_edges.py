@@ -127,9 +127,12 @@ def test_outside_demo_no_answer_is_marked(api: Client) -> None:
     assert "x-jixiao-mode" not in api.get("/v1/health").headers
 
 
-def test_demo_refuses_a_bind_beyond_this_machine(capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_refuses_a_bind_beyond_this_machine(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.dsl.helpers import run_cli
 
+    monkeypatch.chdir(tmp_path)
     for host in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"):
         assert is_loopback(host), host
     for host in ("0.0.0.0", "::", "192.168.1.5", "example.org", ""):
