@@ -214,3 +214,138 @@ class HealthOut(Closed):
     status: Literal["ok", "no rulesets"]
     rulesets: list[int | None]
     demo: bool
+
+
+class VersionRulesetOut(Closed):
+    """A ruleset in service, as the version names it."""
+
+    year: int | None
+    digest: str
+    commit: str | None
+
+
+class VersionOut(Closed):
+    """The service's version and its rulesets."""
+
+    version: str
+    api: str
+    rulesets: list[VersionRulesetOut]
+
+
+class RulesetSummaryOut(Closed):
+    """A ruleset in service: year, digest, name, the git commit and folder it came from."""
+
+    year: int | None
+    digest: str
+    name: str
+    commit: str | None
+    folder: str
+
+
+class RulesetListOut(Closed):
+    """The rulesets in service."""
+
+    rulesets: list[RulesetSummaryOut]
+
+
+class UnitOut(Closed):
+    """A unit in force."""
+
+    id: str
+    name: str | None
+    kind: str
+    parent: str | None
+
+
+class PersonOut(Closed):
+    """A person in force, with the attributes the rulesets declare."""
+
+    id: str
+    name: str | None
+    unit: str
+    attrs: dict[str, Any]
+
+
+class OrgOut(Closed):
+    """The organisation in force."""
+
+    units: list[UnitOut]
+    persons: list[PersonOut]
+
+
+class OrgImportedOut(Closed):
+    """What an organisation put recorded (`revision` null: nothing changed)."""
+
+    revision: int | None
+    units: int
+    persons: int
+    closed: int
+
+
+class TokenOut(Closed):
+    """A token's public form (never its secret); null lists: no limit."""
+
+    id: int
+    name: str
+    role: str
+    fact_types: list[str] | None
+    units: list[str] | None
+    created_by: str
+    created_at: str
+    revoked_at: str | None
+
+
+class TokenListOut(Closed):
+    """Every token, revoked ones included."""
+
+    tokens: list[TokenOut]
+
+
+class TokenCreatedOut(Closed):
+    """A new token with its secret, shown in this answer only."""
+
+    id: int
+    name: str
+    role: str
+    token: str
+
+
+class ReceiptKeptOut(Closed):
+    """A kept evaluation."""
+
+    id: int
+    ruleset: str
+    period: str
+    facts: int
+    results_digest: str
+    published: bool
+    watermark: WatermarkOut
+
+
+class ReceiptOut(Closed):
+    """What a receipt names."""
+
+    id: int
+    ruleset: str
+    period: str
+    org_revision: int | None
+    org_digest: str
+    facts: int
+    facts_digest: str
+    results_digest: str
+    published: bool
+    note: str | None
+    created_by: str
+    created_at: str
+
+
+class ReplayOut(Closed):
+    """A replayed receipt: the results digest it holds and the one recomputed."""
+
+    receipt: int
+    ruleset: str
+    period: str
+    facts: int
+    expected: str
+    got: str
+    same: bool

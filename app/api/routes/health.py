@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import text
 
 from app.api.deps import Svc, out
-from app.api.schemas_out import HealthOut
+from app.api.schemas_out import HealthOut, VersionOut
 
 router = APIRouter(tags=["health"])
 VERSION = "0.1.0"
@@ -33,6 +33,7 @@ def health(svc: Svc) -> Response:
 @router.get(
     "/version",
     summary="The service's version and the rulesets it serves",
+    response_model=VersionOut,
     responses={
         200: {
             "content": {

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import Admin, Anyone, Day, ExactRoute, Services, Svc, out
 from app.api.schemas import ERRORS, ORG_EXAMPLE, OrgIn, PersonIn, UnitIn
+from app.api.schemas_out import OrgImportedOut, OrgOut, PersonOut, UnitOut
 from app.errors import Conflict, Invalid, NotFound
 from app.services.org import import_org, org_at
 from dsl.facts.records import Org
@@ -82,6 +83,7 @@ def _by(svc: Services, who: Any) -> str:
 @router.put(
     "",
     summary="Put the whole organisation (《衡阳市税务局绩效考评办法（2024、2025年度）》 §1.1)",
+    response_model=OrgImportedOut,
     responses={200: {"content": {"application/json": {"example": IMPORTED}}}},
 )
 def put_org(svc: Svc, who: Admin, org: OrgIn, valid_from: FromQ = None) -> Response:
@@ -93,6 +95,7 @@ def put_org(svc: Svc, who: Admin, org: OrgIn, valid_from: FromQ = None) -> Respo
 @router.get(
     "",
     summary="The organisation in force on a date (default: now)",
+    response_model=OrgOut,
     responses={200: {"content": {"application/json": {"example": ORG_EXAMPLE}}}},
 )
 def get_org(svc: Svc, who: Anyone, at: AtQ = None) -> Response:
@@ -100,7 +103,11 @@ def get_org(svc: Svc, who: Anyone, at: AtQ = None) -> Response:
     return out(_org_json(_current(svc, at)))
 
 
-@router.put("/units", summary="Put units in bulk (added or changed; others kept)")
+@router.put(
+    "/units",
+    summary="Put units in bulk (added or changed; others kept)",
+    response_model=OrgImportedOut,
+)
 def put_units(svc: Svc, who: Admin, units: list[UnitIn], valid_from: FromQ = None) -> Response:
     """Adds or changes these units; the rest of the organisation stays as it is."""
     raw = _org_json(_current(svc, valid_from))
@@ -109,7 +116,11 @@ def put_units(svc: Svc, who: Admin, units: list[UnitIn], valid_from: FromQ = Non
     return _import(svc, raw, valid_from, _by(svc, who))
 
 
-@router.put("/persons", summary="Put persons in bulk (added or changed; others kept)")
+@router.put(
+    "/persons",
+    summary="Put persons in bulk (added or changed; others kept)",
+    response_model=OrgImportedOut,
+)
 def put_persons(
     svc: Svc, who: Admin, persons: list[PersonIn], valid_from: FromQ = None
 ) -> Response:
@@ -120,13 +131,13 @@ def put_persons(
     return _import(svc, raw, valid_from, _by(svc, who))
 
 
-@router.get("/units", summary="Every unit in force")
+@router.get("/units", summary="Every unit in force", response_model=list[UnitOut])
 def get_units(svc: Svc, who: Anyone, at: AtQ = None) -> Response:
     """The units, by id."""
     return out(_org_json(_current(svc, at))["units"])
 
 
-@router.get("/units/{unit_id}", summary="One unit")
+@router.get("/units/{unit_id}", summary="One unit", response_model=UnitOut)
 def get_unit(svc: Svc, who: Anyone, unit_id: Annotated[str, Path()], at: AtQ = None) -> Response:
     """A unit in force (404: none with that id)."""
     u = _current(svc, at).units.get(unit_id)
@@ -135,13 +146,13 @@ def get_unit(svc: Svc, who: Anyone, unit_id: Annotated[str, Path()], at: AtQ = N
     return out({"id": u.id, "name": u.name, "kind": u.kind, "parent": u.parent})
 
 
-@router.get("/persons", summary="Every person in force")
+@router.get("/persons", summary="Every person in force", response_model=list[PersonOut])
 def get_persons(svc: Svc, who: Anyone, at: AtQ = None) -> Response:
     """The persons, by id."""
     return out(_org_json(_current(svc, at))["persons"])
 
 
-@router.get("/persons/{person_id}", summary="One person")
+@router.get("/persons/{person_id}", summary="One person", response_model=PersonOut)
 def get_person(
     svc: Svc, who: Anyone, person_id: Annotated[str, Path()], at: AtQ = None
 ) -> Response:

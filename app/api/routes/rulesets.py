@@ -12,6 +12,7 @@ from app.api.download import xlsx_response
 from app.api.errors import diagnostic_details
 from app.api.routes.scores import XLSX_DOC, FormatQ
 from app.api.schemas import ERRORS, CheckIn, ImpactIn
+from app.api.schemas_out import RulesetListOut
 from app.errors import Invalid
 from app.services import audit, exports
 from dsl.compile.ir import CompiledRuleset
@@ -67,6 +68,7 @@ def _structure(c: CompiledRuleset) -> dict[str, Any]:
 @router.get(
     "/rulesets",
     summary="The rulesets in service (year, digest, commit)",
+    response_model=RulesetListOut,
     responses={200: {"content": {"application/json": {"example": {"rulesets": [SUMMARY]}}}}},
 )
 def list_rulesets(svc: Svc, who: Anyone) -> Response:

@@ -32,7 +32,26 @@ CALLS: list[tuple[str, str, Any]] = [
     ("GET", "/v1/facts/f1", None),
     ("GET", "/v1/facts/history/hengdong", None),
     ("GET", "/v1/facts/history/nanyue", None),
+    ("GET", "/v1/version", None),
+    ("GET", "/v1/rulesets", None),
+    ("GET", "/v1/org", None),
+    ("GET", "/v1/org/units", None),
+    ("GET", "/v1/org/units/nanyue", None),
+    ("GET", "/v1/org/persons", None),
+    ("GET", "/v1/org/persons/nanyue-levy-1", None),
+    ("PUT", "/v1/org/units?from=2025-07-01", [{"id": "nanyue-x", "name": "稽查股",
+                                              "kind": "county_dept", "parent": "nanyue"}]),
+    ("POST", "/v1/tokens", {"name": "南岳区征管系统", "role": "recorder", "units": ["nanyue"]}),
+    ("GET", "/v1/tokens", None),
+    ("DELETE", "/v1/tokens/2", None),  # the recorder's, made above
+    ("POST", "/v1/receipts", {"period": "2025Q1", "publish": True, "note": "一季度"}),
+    ("GET", "/v1/receipts/1", None),
+    ("POST", "/v1/receipts/1/replay", None),
 ]  # fmt: skip
+
+
+# A token's scope: null is "no limit", which an empty list (nothing allowed) is not.
+NO_LIMIT = {"TokenOut.properties.fact_types", "TokenOut.properties.units"}
 
 
 def _operation(spec: dict[str, Any], method: str, url: str) -> dict[str, Any]:
@@ -55,7 +74,7 @@ def _walk(schema: Any, spec: dict[str, Any], where: str, seen: set[str], bad: li
         if schema.get("type") in ("number", ["number"]):
             bad.append(f"{where}: a number (decimals are strings)")
         kinds = [s.get("type") for s in schema.get("anyOf", []) if isinstance(s, dict)]
-        if "array" in kinds and "null" in kinds:
+        if "array" in kinds and "null" in kinds and where not in NO_LIMIT:
             bad.append(f"{where}: a list that may be null (an empty list is [])")
         for key, value in schema.items():
             _walk(value, spec, f"{where}.{key}", seen, bad)
@@ -74,7 +93,7 @@ def loaded(app: FastAPI, api: Client) -> Client:
 def test_every_typed_answer_is_valid_against_its_schema(loaded: Client) -> None:
     spec = loaded.get("/openapi.json").json()
     for method, url, body in CALLS:
-        r = loaded.request(method, url, json=body) if body is not None else loaded.get(url)
+        r = loaded.request(method, url, **({"json": body} if body is not None else {}))
         assert r.is_success, (method, url, r.text)
         op = _operation(spec, method, url)
         schema = op["responses"][str(r.status_code)]["content"]["application/json"]["schema"]
