@@ -4,6 +4,7 @@ null where a list is meant, and a fact looks the same from every endpoint that s
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import jsonschema_rs
@@ -141,3 +142,19 @@ def test_a_fact_has_one_shape_everywhere(loaded: Client) -> None:
 def test_a_ranking_s_missing_is_a_list(loaded: Client) -> None:
     rows = loaded.get("/v1/rankings/person", params={"period": "2025"}).json()["ranking"]
     assert rows and all(r["missing"] == [] for r in rows)  # annual results list none
+
+
+def test_operation_ids_are_names_a_client_would_use(loaded: Client) -> None:
+    spec = loaded.get("/openapi.json").json()
+    ids = [op["operationId"] for item in spec["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z]+(_[a-z]+)*", i) and "_v1_" not in i for i in ids), ids
+    by_path = {(m, p): op["operationId"] for p, it in spec["paths"].items() for m, op in it.items()}
+    assert by_path["get", "/v1/scores/{subject}"] == "get_scores"
+    assert by_path["get", "/v1/scores"] == "list_scores"
+    assert by_path["post", "/v1/facts"] == "record_facts"
+    assert by_path["get", "/v1/facts"] == "list_facts"
+    assert by_path["get", "/v1/rankings/{sequence}"] == "get_ranking"
+    assert by_path["get", "/v1/explanations/{subject}"] == "get_explanation"
+    typed = spec["paths"]["/v1/scores/{subject}"]["get"]["responses"]["200"]["content"]
+    assert typed["application/json"]["schema"] == {"$ref": "#/components/schemas/SubjectScoresOut"}
