@@ -118,4 +118,3 @@ def test_a_schemathesis_run_with_every_check_finds_nothing(
     spec = httpx.get(f"{base}/openapi.json").json()
     documented = {f"{m.upper()} {path}" for path, item in spec["paths"].items() for m in item}
     assert {c.get("name") for c in cases} == documented | {"Stateful tests"}
-    assert "Authentication failed" not in out, out[-3000:]
