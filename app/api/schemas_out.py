@@ -60,6 +60,7 @@ class ResultOut(BaseModel):
     rank: int | None = None
     tier: str | None = None
     grade: str | None = None
+    error: str | None = Field(None, description="a rule failed on this subject: why")
 
 
 class TraceLineOut(Closed):
@@ -106,6 +107,7 @@ class RankingRowOut(Closed):
     tier: str | None
     grade: str | None
     missing: list[str]
+    error: str | None = Field(None, description="a rule failed on this subject: why (unranked)")
 
 
 class RankingOut(Closed):

@@ -147,6 +147,8 @@ def ranking(
     table = [
         {**{k: r.get(k) for k in ("rank", "subject", "final", "tier", "grade")},
          "missing": r.get("missing") or []}
+        # a subject a rule failed on: unranked, the error saying why
+        | ({"error": r["error"]} if "error" in r else {})
         for r in rows
     ]  # fmt: skip
     body = {
