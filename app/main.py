@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from app import web
 from app.api import errors
 from app.api.deps import Services
+from app.api.guard import Guard
 from app.api.requestid import RequestIds
 from app.api.routes import (
     analysis,
@@ -42,6 +44,51 @@ headers `X-Jixiao-Ruleset` and `X-Jixiao-Watermark`. See docs/api.md.
 """
 
 
+# The operation ids a generated client names its methods by (routes that set their own keep it).
+OPERATION_IDS = {
+    "health": "get_health",
+    "version": "get_version",
+    "put_org": "put_org",
+    "get_org": "get_org",
+    "put_units": "put_units",
+    "put_persons": "put_persons",
+    "get_units": "list_units",
+    "get_unit": "get_unit",
+    "get_persons": "list_persons",
+    "get_person": "get_person",
+    "post_facts": "record_facts",
+    "put_fact": "put_fact",
+    "get_fact": "get_fact",
+    "list_facts": "list_facts",
+    "supersede": "supersede_fact",
+    "retract": "retract_fact",
+    "history": "get_fact_history",
+    "list_rulesets": "list_rulesets",
+    "diff": "diff_rulesets",
+    "impact": "get_impact",
+    "template": "get_fact_template",
+    "org_template": "get_org_template",
+    "get_ruleset": "get_ruleset",
+    "check": "check_rules",
+    "reload": "reload_rulesets",
+    "all_scores": "list_scores",
+    "subject_scores": "get_scores",
+    "ranking": "get_ranking",
+    "explanation": "get_explanation",
+    "keep": "keep_receipt",
+    "get_receipt": "get_receipt",
+    "replay": "replay_receipt",
+    "create": "create_token",
+    "listing": "list_tokens",
+    "revoke": "revoke_token",
+}
+
+
+def operation_id(route: APIRoute) -> str:
+    """The operation id of a route: its entry in OPERATION_IDS, else its function's name."""
+    return OPERATION_IDS.get(route.name, route.name)
+
+
 def build_services(settings: Settings) -> Services:
     """The engine, the rulesets of the rules folder (loaded now) and an empty cache."""
     engine = make_engine(settings.database_url)
@@ -71,9 +118,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served by app.web with local assets
         redoc_url=None,
         openapi_url="/openapi.json",
+        generate_unique_id_function=operation_id,
     )
     app.state.services = build_services(settings)
     errors.install(app)
+    app.add_middleware(Guard, services=app.state.services)
     for module in (health, org, facts, rulesets, scores, receipts, tokens, analysis, audit):
         app.include_router(module.router, prefix="/v1")
     web.install(app)

@@ -17,6 +17,18 @@ def database_url() -> str:
 
 RULES_ENV = "JIXIAO_RULES"
 DEMO_ENV = "JIXIAO_DEMO"
+MAX_BODY_ENV = "JIXIAO_MAX_BODY_BYTES"
+DEFAULT_MAX_BODY = 64 * 1024 * 1024
+
+
+def max_body_bytes() -> int:
+    """The largest request body the service reads: JIXIAO_MAX_BODY_BYTES, else 64 MiB."""
+    text = os.environ.get(MAX_BODY_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_BODY
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{MAX_BODY_ENV} must be a positive number of bytes, not {text!r}")
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -24,19 +36,23 @@ class Settings:
     """What the HTTP service needs: its database, the rules folder, and whether tokens apply.
 
     `demo` serves without tokens (every request acts as an admin); `jixiao serve --demo` says
-    so loudly. `user` names who records when no token names anyone.
+    so loudly. `user` names who records when no token names anyone. `max_body_bytes` is the
+    largest request body read (a longer one is answered 413).
     """
 
     database_url: str = field(default_factory=database_url)
     rules_dir: Path = Path("rules")
     demo: bool = False
     user: str = "api"
+    max_body_bytes: int = DEFAULT_MAX_BODY
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Settings from JIXIAO_DATABASE_URL, JIXIAO_RULES and JIXIAO_DEMO (`1` turns it on)."""
+        """Settings from JIXIAO_DATABASE_URL, JIXIAO_RULES, JIXIAO_DEMO (`1` turns it on) and
+        JIXIAO_MAX_BODY_BYTES."""
         return cls(
             database_url=database_url(),
             rules_dir=Path(os.environ.get(RULES_ENV) or "rules"),
             demo=os.environ.get(DEMO_ENV) == "1",
+            max_body_bytes=max_body_bytes(),
         )

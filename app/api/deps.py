@@ -8,15 +8,20 @@ with a role that may do that).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Coroutine, Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Query, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BeforeValidator
 
 from app import exactjson
+from app.api.guard import PRINCIPAL
+from app.api.schemas import DAY, PERIOD
 from app.errors import Unauthorized
 from app.services import tokens, trail
 from app.services.cache import Scored
@@ -38,12 +43,18 @@ bearer = HTTPBearer(auto_error=False, description="A token from `jixiao token cr
 
 
 def get_principal(
-    svc: Svc, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    request: Request,
+    svc: Svc,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The caller named by the bearer token (in demo mode: an admin without a token)."""
+    """The caller named by the bearer token (in demo mode: an admin without a token); the one
+    `app.api.guard` found already when the request has a body."""
     if svc.settings.demo:
         trail.acting_as(svc.settings.user, tokens.DEMO.role)
         return tokens.DEMO
+    known = request.scope.get(PRINCIPAL)
+    if isinstance(known, Principal):
+        return known
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
         raise Unauthorized("a bearer token is needed (Authorization: Bearer jx_...)")
     got = tokens.authenticate(svc.engine, creds.credentials)
@@ -90,13 +101,26 @@ def out(payload: Any, status: int = 200, headers: Mapping[str, str] | None = Non
     )
 
 
+def exact_json(body: bytes) -> Any:
+    """A JSON body, decimals exact; text that is not UTF-8 is malformed JSON at its byte."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        doc = body[: e.start].decode("utf-8")
+        raise json.JSONDecodeError("not UTF-8 text", doc, len(doc)) from e
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except RecursionError as e:  # thousands of nested brackets: malformed for this service
+        raise json.JSONDecodeError("nested too deeply", text, 0) from e
+
+
 class ExactRequest(Request):
     """A request whose JSON body keeps decimal numbers exact (read as Decimal, not float)."""
 
     async def json(self) -> Any:
         """The body as JSON, numbers with a fraction or exponent as Decimal."""
         if not hasattr(self, "_json"):
-            self._json = json.loads(await self.body(), parse_float=Decimal)
+            self._json = exact_json(await self.body())
         return self._json
 
 
@@ -111,3 +135,20 @@ class ExactRoute(APIRoute):
             return await handler(ExactRequest(request.scope, request.receive))
 
         return route
+
+
+PERIOD_PATTERN = PERIOD
+DAY_PATTERN = DAY
+
+
+def _iso_day(value: Any) -> Any:
+    """A date parameter is a YYYY-MM-DD text: `0` is not 1970-01-01."""
+    if isinstance(value, str) and not re.fullmatch(DAY_PATTERN, value):
+        raise ValueError("not a YYYY-MM-DD date")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+PeriodQ = Annotated[
+    str, Query(description="YYYY or YYYYQn", examples=["2025Q1"], pattern=PERIOD_PATTERN)
+]

@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import exactjson
@@ -126,21 +127,82 @@ def _dsl_error(request: Request, exc: Exception) -> Response:
     return error_response(422, "invalid", str(exc))
 
 
+def json_error_detail(message: str, doc: str, pos: int) -> dict[str, Any]:
+    """The detail of malformed JSON: where it is, as line and column (1-based)."""
+    line = doc.count("\n", 0, pos) + 1
+    column = pos - (doc.rfind("\n", 0, pos) + 1) + 1
+    return {
+        "field": "body",
+        "message": f"malformed JSON at line {line}, column {column}: {message}",
+        "line": line,
+        "column": column,
+    }
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 def _validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    details = [
-        {"field": field_path(e.get("loc", ())), "message": str(e.get("msg", ""))}
-        for e in exc.errors()
-    ]
+    errors = exc.errors()
+    for e in errors:
+        if e.get("type") == "json_invalid":
+            doc = exc.body if isinstance(exc.body, str) else ""
+            pos = e["loc"][1] if len(e.get("loc", ())) > 1 else 0
+            message = str((e.get("ctx") or {}).get("error") or e.get("msg", ""))
+            detail = json_error_detail(message, doc, pos if isinstance(pos, int) else 0)
+            return error_response(422, "invalid", detail["message"], [detail])
+        if tuple(e.get("loc", ())) == ("body",) and isinstance(e.get("input"), bytes):
+            media = _media_type(request) or "no media type"
+            message = f"the body must be JSON (Content-Type: application/json), not {media}"
+            return error_response(
+                415, "unsupported_media_type", message, [{"field": "body", "message": message}]
+            )
+    details = [{"field": field_path(e.get("loc", ())), "message": _message(e)} for e in errors]
     fields = ", ".join(d["field"] for d in details[:5])
     return error_response(422, "invalid", f"invalid request: {fields}", details)
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    """pydantic's message, said for this API where pydantic's words mislead."""
+    if error.get("type") == "missing" and error.get("loc", ())[:1] == ("body",):
+        return "a value is required" if len(error["loc"]) > 1 else "a JSON body is required"
+    return str(error.get("msg", ""))
 
 
 def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, "error")
     message = str(exc.detail) if exc.detail else code.replace("_", " ")
-    return error_response(exc.status_code, code, message, (), exc.headers)
+    headers = dict(exc.headers or {})
+    details: list[dict[str, Any]] = []
+    if exc.status_code == 405:
+        allowed = allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
+        message = f"{request.method} is not allowed here; allowed: {', '.join(allowed)}"
+    elif exc.status_code in (413, 415):
+        details = [{"field": "body", "message": message}]
+    return error_response(exc.status_code, code, message, details, headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the application answers on this path (sorted): those its OpenAPI document
+    gives the path (GET with HEAD), and those of the plain routes (the web pages)."""
+    methods: set[str] = set()
+    paths = request.app.openapi().get("paths", {})
+    matching = [t for t in paths if compile_path(t)[0].match(request.url.path)]
+    # A path that is a template itself (/v1/rulesets/check) is that resource alone, not also
+    # a value of a parameter of another (/v1/rulesets/{ruleset}).
+    exact = [t for t in matching if t == request.url.path]
+    for template in exact or matching:
+        methods |= {m.upper() for m in paths[template]}
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods or set()
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 class CatchAll:

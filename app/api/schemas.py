@@ -52,25 +52,38 @@ ERROR_EXAMPLE: dict[str, Any] = {
 }
 
 
-class Strict(BaseModel):
-    """Bodies refuse unknown keys."""
+PERIOD = "^[1-9][0-9]{3}(Q[1-4])?$"  # as app.api.deps.PERIOD_PATTERN
+DAY = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+DATE: dict[str, Any] = {"format": "date"}
 
-    model_config = ConfigDict(extra="forbid")
+
+class Strict(BaseModel):
+    """Bodies refuse unknown keys and values of another JSON type (`"publish": 0` is not a
+    boolean, `"1"` not a number): what the schema says is what is accepted."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class FactIn(Strict):
-    """A fact as in the reference (README 1.2): `date` for events, `period` for values."""
+    """A fact as in 《衡阳市税务局绩效考评办法（2024、2025年度）》 §1.2: `date` for events,
+    `period` for values."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [FACT_EXAMPLE]})
 
     id: str = Field(min_length=1, max_length=200, description="the sender's unique id")
     type: str = Field(description="a fact type of the year's ruleset")
     subject: str = Field(description="a unit or person id")
-    date: str | None = Field(None, description="YYYY-MM-DD, for dated facts")
-    period: str | None = Field(None, description="YYYY or YYYYQn, for period values")
+    date: str | None = Field(
+        None, description="YYYY-MM-DD, for dated facts", pattern=DAY, json_schema_extra=DATE
+    )
+    period: str | None = Field(
+        None, description="YYYY or YYYYQn, for period values", pattern=PERIOD
+    )
     data: dict[str, Any] = Field(default_factory=dict)
     evidence: str | None = Field(None, description="the document proving it (文号)")
-    supersedes: str | None = Field(None, description="the id of the fact this one corrects")
+    supersedes: str | None = Field(
+        None, min_length=1, max_length=200, description="the id of the fact this one corrects"
+    )
 
     def raw(self) -> dict[str, Any]:
         """The fact as the validator reads it: unset keys left out."""
@@ -87,11 +100,11 @@ class FactBody(Strict):
 
     type: str | None = Field(None, description="defaults to the corrected fact's (supersede)")
     subject: str | None = Field(None, description="defaults to the corrected fact's (supersede)")
-    date: str | None = None
-    period: str | None = None
+    date: str | None = Field(None, pattern=DAY, json_schema_extra=DATE)
+    period: str | None = Field(None, pattern=PERIOD)
     data: dict[str, Any] = Field(default_factory=dict)
     evidence: str | None = None
-    supersedes: str | None = None
+    supersedes: str | None = Field(None, min_length=1, max_length=200)
 
 
 class CorrectionIn(FactBody):
@@ -119,43 +132,21 @@ class RetractIn(Strict):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class RecordedOut(BaseModel):
-    """What a post recorded: new facts, facts already recorded as they are, and their numbers."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "added": 1,
-                    "unchanged": 0,
-                    "facts": [{"id": "f1", "seq": 17}],
-                    "watermark": {"token": "17.0.1", "facts": 17},
-                }
-            ]
-        }
-    )
-
-    added: int
-    unchanged: int
-    facts: list[dict[str, Any]]
-    watermark: dict[str, Any]
-
-
 class UnitIn(Strict):
-    """A unit (README 1.1)."""
+    """A unit (《衡阳市税务局绩效考评办法（2024、2025年度）》 §1.1)."""
 
     id: str = Field(min_length=1, max_length=200)
     name: str | None = None
-    kind: str
-    parent: str | None = None
+    kind: str = Field(min_length=1, max_length=200)
+    parent: str | None = Field(None, min_length=1, max_length=200)
 
 
 class PersonIn(Strict):
-    """A person (README 1.1)."""
+    """A person (《衡阳市税务局绩效考评办法（2024、2025年度）》 §1.1)."""
 
     id: str = Field(min_length=1, max_length=200)
     name: str | None = None
-    unit: str
+    unit: str = Field(min_length=1, max_length=200)
     attrs: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -215,7 +206,7 @@ class ImpactIn(Strict):
         json_schema_extra={"examples": [{"period": "2025Q1", "from": "2024", "to": "2025"}]},
     )
 
-    period: str
+    period: str = Field(pattern=PERIOD)
     old: str = Field(alias="from")
     new: str = Field(alias="to")
     attribution: bool = True
@@ -231,7 +222,7 @@ class ReceiptIn(Strict):
         },
     )
 
-    period: str
+    period: str = Field(pattern=PERIOD)
     ruleset: str | None = None
     publish: bool = False
     note: str | None = Field(None, max_length=2000)
@@ -255,6 +246,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (403, "the token's role or scope does not allow it"),
         (404, "unknown ruleset, period, subject, fact or receipt"),
         (409, "conflicts with what is recorded"),
+        (413, "the body is larger than the limit (JIXIAO_MAX_BODY_BYTES)"),
+        (415, "an operation's body is not JSON (nor, where accepted, a workbook or CSV file)"),
         (422, "invalid input; `details` names each field"),
     )
 }

@@ -8,7 +8,7 @@ them (tests validate real answers against them, unknown keys refused).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -405,7 +405,7 @@ class FeedbackOut(Out):
 class CorrectionItem(BaseModel):
     """A hypothetical correction of a recorded fact: what changes (data keys are merged)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     fact: str = Field(min_length=1, max_length=200, description="the id of a live fact")
     id: str | None = Field(None, max_length=200)
@@ -420,6 +420,7 @@ class WhatIfIn(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {
@@ -433,11 +434,13 @@ class WhatIfIn(BaseModel):
         },
     )  # fmt: skip
 
-    period: str
+    period: str = Field(pattern="^[1-9][0-9]{3}(Q[1-4])?$")
     ruleset: str | None = None
     add: list[dict[str, Any]] = Field(default_factory=list, max_length=10_000)
     correct: list[CorrectionItem] = Field(default_factory=list, max_length=10_000)
-    retract: list[str] = Field(default_factory=list, max_length=10_000)
+    retract: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=10_000
+    )
 
 
 class WhatIfChange(Out):

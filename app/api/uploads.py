@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import email.message
 import json
-from decimal import Decimal
 from typing import Any
 
 from fastapi import Request
@@ -19,6 +18,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
+from app.api.deps import exact_json
 from app.errors import Invalid
 from app.excel.reader import XLSX_MEDIA_TYPE
 
@@ -42,12 +42,20 @@ async def read_upload(request: Request) -> tuple[bytes, str] | None:
     """(bytes, file name) of an uploaded workbook or CSV file; None for a JSON body."""
     media = _media_type(request)
     if media == "multipart/form-data":
-        async with request.form(max_files=1, max_fields=10) as form:
+        try:
+            form = await request.form(max_files=1, max_fields=10)
+        except HTTPException as e:  # Starlette's 400 for a body that is not multipart
+            if e.status_code != 400:
+                raise
+            raise _invalid("body", f"not a multipart/form-data body: {e.detail}") from e
+        try:
             part = form.get("file")
             if not isinstance(part, UploadFile):
                 raise _invalid("body.file", "a multipart upload needs the workbook as `file`")
             data = await part.read(MAX_UPLOAD + 1)
             return _checked(data), part.filename or "upload.xlsx"
+        finally:
+            await form.close()
     if media in FILE_TYPES:
         data = await request.body()
         name = _disposition_name(request.headers.get("content-disposition"))
@@ -81,12 +89,19 @@ def _invalid(field: str, message: str) -> Invalid:
 
 async def json_body(request: Request, adapter: TypeAdapter[list[Any]]) -> list[Any]:
     """The JSON array of a body, validated by `adapter`, with FastAPI's 422 details."""
+    media = _media_type(request)
+    if media and media != "application/json" and not media.endswith("+json"):
+        message = f"the body must be JSON (Content-Type: application/json), not {media}"
+        err = HTTPException(415, message)
+        raise err
+    body = await request.body()
+    if not body:
+        raise _invalid("body", "a JSON array of facts is required")
     try:
-        raw = json.loads(await request.body(), parse_float=Decimal)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        pos = getattr(e, "pos", 0)
-        error = {"type": "json_invalid", "loc": ("body", pos), "msg": "JSON decode error"}
-        raise RequestValidationError([error]) from e
+        raw = exact_json(body)
+    except json.JSONDecodeError as e:
+        error = {"type": "json_invalid", "loc": ("body", e.pos), "ctx": {"error": e.msg}}
+        raise RequestValidationError([error], body=e.doc) from e
     try:
         got: list[Any] = adapter.validate_python(raw)
     except ValidationError as e:
@@ -97,7 +112,7 @@ async def json_body(request: Request, adapter: TypeAdapter[list[Any]]) -> list[A
 
 def facts_body(model: type[BaseModel], example: list[dict[str, Any]]) -> dict[str, Any]:
     """The OpenAPI request body of `POST /v1/facts`: JSON, or a file of any accepted type."""
-    binary = {"schema": {"type": "string", "format": "binary"}}
+    binary = {"schema": {"type": "string", "format": "binary", "minLength": 1}}
     upload = {"type": "object", "properties": {"file": binary["schema"]}, "required": ["file"]}
     items = {"type": "array", "items": model.model_json_schema(), "minItems": 1}
     return {

@@ -59,12 +59,82 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+# The database drivers a URL may name, and what to install for each.
+DRIVERS = {
+    "psycopg": "pip install 'jixiao[postgres]' (URLs postgresql+psycopg://...)",
+    "psycopg2": "pip install 'jixiao[postgres]' and write the URL postgresql+psycopg://...",
+    "pg8000": "pip install 'jixiao[postgres]' and write the URL postgresql+psycopg://...",
+    "asyncpg": "pip install 'jixiao[postgres]' and write the URL postgresql+psycopg://...",
+}
+NO_TABLES = "no tables"
+
+
+def _database_problem(e: BaseException) -> str | None:
+    """What to say of an error of the database itself (`NO_TABLES`, a missing driver), or
+    None. SQLAlchemy is looked at only when the command loaded it."""
+    if isinstance(e, ModuleNotFoundError) and e.name in DRIVERS:
+        return f"the database URL needs the driver {e.name}, not installed: {DRIVERS[e.name]}"
+    exc = sys.modules.get("sqlalchemy.exc")
+    if exc is None:
+        return None
+    if isinstance(e, exc.NoSuchModuleError):
+        return f"the database URL names a database jixiao does not know: {e}"
+    if isinstance(e, exc.OperationalError | exc.ProgrammingError):
+        text = str(e.orig).lower()
+        if "no such table" in text or ("relation" in text and "does not exist" in text):
+            return NO_TABLES
+    return None
+
+
+def _has_no_tables() -> bool:
+    """True when the configured database has no table at all (a new one)."""
+    from sqlalchemy import inspect
+
+    from app.store.db import make_engine
+
+    engine = make_engine()
+    try:
+        return not inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `jixiao` console command."""
+    """Entry point of the `jixiao` console command. A command run on a new database (no tables
+    at all) creates them first (`jixiao db upgrade`) and runs again; on a database with other
+    or older tables it says to run `jixiao db upgrade`."""
     words = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(words[0] if words else None).parse_args(words)
     try:
-        return int(args.func(args))
+        try:
+            return int(args.func(args))
+        except Exception as e:
+            problem = _database_problem(e)
+            if problem is None:
+                raise
+            if problem != NO_TABLES:
+                print(f"jixiao: {problem}", file=sys.stderr)
+                return 1
+            from sqlalchemy.engine import make_url
+
+            from app.settings import database_url
+            from app.store.db import upgrade
+
+            shown = make_url(database_url()).render_as_string(hide_password=True)
+
+            if not _has_no_tables():
+                print(
+                    f"jixiao: the database {shown} lacks Jixiao's tables or has older "
+                    "ones: run `jixiao db upgrade`",
+                    file=sys.stderr,
+                )
+                return 1
+            print(
+                f"jixiao: {shown} is a new database: creating its tables (jixiao db upgrade)",
+                file=sys.stderr,
+            )
+            upgrade()
+            return int(args.func(args))
     except (DslError, AppError) as e:
         print(f"jixiao: {e}", file=sys.stderr)
         return 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -18,7 +19,8 @@ BANNER = """
 ================================================================================
   DEMO MODE: no tokens are checked; every request acts as an admin.
   Database: {db} (generated demo data; delete the file to start afresh)
-  Listening on {host}:{port}. Do not expose demo mode to a network.
+  Listening on {host}:{port} (loopback only). Every answer has the header
+  X-Jixiao-Mode: demo; tokens cannot be created.
   Web pages (signed in as the demo admin):  http://{host}:{port}/
   API documentation:                        http://{host}:{port}/docs
   Try:  curl -s 'http://{host}:{port}/v1/rankings/county_bureaus?period=2025Q1'
@@ -49,6 +51,16 @@ def _prepare_demo(rules: Path) -> str:
     return url
 
 
+def is_loopback(host: str) -> bool:
+    """True when `host` names only this machine (`localhost` or a loopback address)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """`jixiao serve [--host --port --workers --demo --rules DIR]`."""
     import uvicorn
@@ -58,6 +70,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     rules = Path(args.rules)
     if not rules.is_dir():
         print(f"jixiao serve: no rules folder {rules}", file=sys.stderr)
+        return 2
+    if args.demo and not is_loopback(args.host):
+        print(
+            f"jixiao serve: --demo accepts every request as an admin; it listens on a loopback "
+            f"address only (127.0.0.1, ::1, localhost), not on {args.host}",
+            file=sys.stderr,
+        )
         return 2
     if args.demo:
         url = _prepare_demo(rules)
@@ -86,6 +105,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if config.workers > 1:
         from uvicorn.supervisors import Multiprocess
 
+        config.supervisor = os.getpid()  # the workers end when this process dies
         Multiprocess(config, sockets=[config.bind_socket()]).run()
     else:
         uvicorn.Server(config).run()

@@ -228,7 +228,38 @@ def facts(org: dict[str, Any], year: int, seed: int = SEED) -> list[dict[str, An
     if year >= 2026:
         for cid, _ in COUNTIES:
             y.add("risk_closure", cid, {"value": _rate(rng, skill[cid])}, period=str(year))
+    _whole_year(y, skill)
     return y.facts
+
+
+def _whole_year(y: _Year, skill: dict[str, float]) -> None:
+    """The period values of the year itself, as a bureau records them after the year's close
+    (the annual revenue completion, satisfaction survey, style grade and 360° ratings; the
+    departments' task completion and ratings): without them the year's results of the
+    county bureaus and departments would lack K1, K2, G2, G3, D1 and D2."""
+    rng, period = y.rng, str(y.year)
+    for cid, _ in COUNTIES:
+        s = skill[cid]
+        y.add(
+            "revenue_completion", cid, {"value": round(rng.gauss(96 + 6 * s, 2), 1)}, period=period
+        )
+        y.add(
+            "satisfaction",
+            cid,
+            {"value": round(min(99.5, rng.gauss(85 + 8 * s, 2)), 1)},
+            period=period,
+        )
+        grade = ["poor", "fair", "good", "excellent"][min(3, max(0, round(2 + s)))]
+        y.add("style_grade", cid, {"grade": grade}, period=period)
+        for g in GROUPS:
+            for _ in range(2):
+                value = min(100, max(50, round(rng.gauss(82 + 8 * s, 4))))
+                y.add("rating", cid, {"rater_group": g, "value": value}, period=period)
+    for did, _ in DEPTS:
+        y.add("task_completion", did, {"value": round(rng.uniform(88, 103), 1)}, period=period)
+        for g in GROUPS:
+            value = rng.randint(78, 97)
+            y.add("rating", did, {"rater_group": g, "value": value}, period=period)
 
 
 def _rate(rng: random.Random, skill: float) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from itertools import chain
 from typing import Any
 
@@ -37,6 +38,25 @@ def _year(raw: dict[str, Any]) -> int | None:
     if isinstance(when, str) and len(when) >= 4 and when[:4].isdigit():
         return int(when[:4])
     return None
+
+
+def _no_year(registry: Registry, raw: dict[str, Any]) -> tuple[str, str]:
+    """(field, message) of a fact whose year cannot be told: its date or period is missing
+    (which one, by its type in the rulesets in service) or is not one."""
+    for key, form in (("date", "YYYY-MM-DD date"), ("period", "period (YYYY or YYYYQn)")):
+        if raw.get(key) is not None:
+            return key, f"not a {form}: {raw[key]!r}"
+    ftype = str(raw.get("type"))
+    decls = [r.compiled.schema.types.get(ftype) for r in registry.in_service()]
+    decl = next((d for d in decls if d is not None), None)
+    if decl is None:
+        return "date", "a date (YYYY-MM-DD) or a period (YYYY or YYYYQn) is required"
+    if decl.kind == "period":
+        return "period", (
+            f"period is required for a period value: {ftype} values are for a quarter or a "
+            "year (YYYY or YYYYQn)"
+        )
+    return "date", f"date is required for a dated fact: {ftype} facts happen on a day (YYYY-MM-DD)"
 
 
 def org_now(engine: Engine) -> Org:
@@ -116,8 +136,7 @@ def post(
     for i, raw in enumerate(raws):
         year = _year(raw)
         if year is None:
-            fld = "date" if "date" in raw else "period"
-            why = "no date or period to tell the year by"
+            fld, why = _no_year(registry, raw)
             problems.append(FactProblem("body", i, str(raw.get("id", "-")), fld, why))
             continue
         groups.setdefault(year, []).append((i, raw))
@@ -191,14 +210,34 @@ def _row(session: Session, client_id: str) -> tuple[Fact, Retraction | None]:
     return got[0], got[1]
 
 
+def _as_text(value: Any) -> Any:
+    """A fact's data as the API shows it: every number as a decimal string (`"90.1"`, `"100"`),
+    as scores are; booleans, texts and nulls as they are."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, float):  # not written by the service; shown exactly all the same
+        return str(Decimal(repr(value)))
+    if isinstance(value, dict):
+        return {k: _as_text(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_text(v) for v in value]
+    return str(value)
+
+
 def view(f: Fact, r: Retraction | None, corrector: str | None) -> dict[str, Any]:
-    """A recorded fact as the API shows it, with its status."""
+    """A recorded fact as the API shows it, with its status: one shape for every answer that
+    shows a fact (`date` or `period` null, numbers in `data` as decimal strings, `status` one
+    of live, superseded or retracted with `superseded_by` and `retraction` beside it)."""
     item: dict[str, Any] = {
         "seq": f.seq,
         "id": f.client_id,
         "type": f.type,
         "subject": f.subject,
-        "data": f.data,
+        "date": f.date.isoformat() if f.date is not None else None,
+        "period": f.period if f.date is None else None,
+        "data": _as_text(f.data),
         "evidence": f.evidence,
         "supersedes": f.supersedes_id,
         "recorded_by": f.recorded_by,
@@ -207,10 +246,6 @@ def view(f: Fact, r: Retraction | None, corrector: str | None) -> dict[str, Any]
         "superseded_by": corrector,
         "retraction": None,
     }
-    if f.date is not None:
-        item["date"] = f.date.isoformat()
-    else:
-        item["period"] = f.period
     if corrector is not None:
         item["status"] = "superseded"
     if r is not None:
@@ -295,6 +330,20 @@ def listing(
     return {"facts": items, "next": nxt}
 
 
+def history(engine: Engine, subject: str) -> list[dict[str, Any]]:
+    """Every fact on a subject in recording order, each as `view` shows it."""
+    q = (
+        select(Fact, Retraction)
+        .outerjoin(Retraction, Retraction.fact_seq == Fact.seq)
+        .where(Fact.subject == subject)
+        .order_by(Fact.seq)
+    )
+    with Session(engine) as session:
+        rows = session.execute(q).all()
+        by = repository.correctors(session, [f.client_id for f, _ in rows])
+    return [view(f, r, by.get(f.client_id)) for f, r in rows]
+
+
 def correct(
     engine: Engine,
     registry: Registry,
@@ -310,7 +359,7 @@ def correct(
     for key in ("type", "subject"):
         raw.setdefault(key, old[key])
     if "date" not in raw and "period" not in raw:
-        raw["date" if "date" in old else "period"] = old.get("date") or old.get("period")
+        raw["date" if old["date"] is not None else "period"] = old["date"] or old["period"]
     _scope(engine, who, [{"type": old["type"], "subject": old["subject"]}], org_now(engine))
     return post(engine, registry, who, [raw], by)
 

@@ -9,7 +9,9 @@ are immutable, and a million facts then take far less memory).
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
+from difflib import get_close_matches
 from typing import Any
 
 from dsl.facts.limits import MAX_TEXT, number_problem, text_problem
@@ -92,7 +94,7 @@ class Numbers:
 class FieldCheck:
     """One declared field: its kind, whether it may be absent, and its table."""
 
-    __slots__ = ("kind", "name", "optional", "row", "table")
+    __slots__ = ("kind", "name", "optional", "row", "table", "titles")
 
     def __init__(self, f: n.FieldDecl, org: Org, indicators: frozenset[str]) -> None:
         t = f.type
@@ -100,16 +102,22 @@ class FieldCheck:
         self.optional = t.optional
         self.kind = ENUM if t.is_enum else _KINDS.get(t.name or "", OTHER)
         self.table: Any = None
+        self.titles: dict[str, str] = {}  # id → the title or name shown beside it
         if self.kind == ENUM:
             self.table = {e.id: e.id for e in t.values}  # each name mapped to itself: shared
+            self.titles = {e.id: e.title for e in t.values if e.title}
         elif self.kind in (NUMBER, INTEGER):
             self.table = Numbers(t)
         elif self.kind == PERSON:
             self.table = {p: p for p in org.persons}
+            self.titles = {p.id: p.name for p in org.persons.values() if p.name}
         elif self.kind == UNIT:
             self.table = {u: u for u in org.units}
+            self.titles = {u.id: u.name for u in org.units.values() if u.name}
         elif self.kind == INDICATOR:
             self.table = {i: i for i in indicators}
+        if self.titles:  # a title (市级) or a unique name (南岳区税务局) stands for its id
+            self.table = {**titled(self.titles), **self.table}
         self.row: Row = (self.name, self.kind, self.optional, self.table)
 
     def check(self, v: Any) -> tuple[bool, Any, str]:
@@ -123,7 +131,7 @@ class FieldCheck:
             return (False, None, msg) if msg else (True, d, "")
         if kind in _NAMED:
             if isinstance(v, str) and v in table:
-                return True, v, ""
+                return True, table[v], ""
             return False, None, self._unknown(v)
         if kind == TEXT:
             if not isinstance(v, str):
@@ -137,11 +145,35 @@ class FieldCheck:
 
     def _unknown(self, v: Any) -> str:
         if self.kind == ENUM:
-            allowed = list(self.table)
-            return f"{v!r} is not one of {', '.join(allowed)}{did_you_mean(str(v), allowed)}"
+            ids = [k for k, i in self.table.items() if k == i]
+            allowed = ", ".join(f"{i} ({self.titles[i]})" if i in self.titles else i for i in ids)
+            return f"{v!r} is not one of {allowed}{suggest(v, ids, self.titles)}"
         if self.kind == INDICATOR:
             return f"unknown indicator {v!r}{did_you_mean(str(v), self.table)}"
-        return f"unknown {_NAMED[self.kind]} {v!r}"
+        ids = [k for k, i in self.table.items() if k == i]
+        return f"unknown {_NAMED[self.kind]} {v!r}{suggest(v, ids, self.titles)}"
+
+
+def titled(titles: dict[str, str]) -> dict[str, str]:
+    """Title → id, for the titles that name one id only."""
+    count = Counter(titles.values())
+    return {title: i for i, title in titles.items() if count[title] == 1}
+
+
+def suggest(v: Any, ids: list[str], titles: dict[str, str]) -> str:
+    """` (did you mean 'nanyue' (南岳区税务局)?)`: the ids nearest to `v`, by id or by title
+    (a title that names several ids suggests them all), or an empty string."""
+    text = str(v)
+    near = get_close_matches(text, ids, n=3, cutoff=0.6)
+    by_title: dict[str, list[str]] = {}
+    for i, title in titles.items():
+        by_title.setdefault(title, []).append(i)
+    for title in get_close_matches(text, list(by_title), n=3, cutoff=0.5):
+        near += [i for i in by_title[title] if i not in near]
+    if not near:
+        return ""
+    shown = ", ".join(f"'{i}' ({titles[i]})" if i in titles else f"'{i}'" for i in near[:5])
+    return f" (did you mean {shown}?)"
 
 
 class TypeSpec:

@@ -70,7 +70,8 @@ def _field_type(kind: int, table: Any) -> Any:
     if kind in (NUMBER, INTEGER):
         return int | float
     if kind in (ENUM, PERSON, UNIT, INDICATOR):
-        return _names(table)
+        # the ids alone: a title or name that stands for one (市级) goes the detailed way
+        return _names([k for k, i in table.items() if k == i])
     if kind == TEXT:
         return Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
     if kind == DATE:

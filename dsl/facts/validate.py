@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from dsl.facts.fields import DATE, INTEGER, OTHER, TEXT, TypeSpec
+from dsl.facts.fields import DATE, INTEGER, OTHER, TEXT, TypeSpec, suggest
 from dsl.facts.limits import MAX_ID, MAX_TEXT, printable, text_ok, text_problem
 from dsl.facts.links import link_problems
 from dsl.facts.periods import Period
@@ -258,11 +258,19 @@ class FactValidator:
         if not isinstance(subject, str) or (
             subject not in org.units and subject not in org.persons
         ):
-            bad("subject", f"unknown subject {subject!r}")
+            bad("subject", f"unknown subject {subject!r}{self._near(subject, spec)}")
         elif spec is not None and subject not in spec.subjects:
             kind = "person" if subject in org.persons else "unit"
             on = " or ".join(spec.decl.subjects)
             bad("subject", f"'{subject}' is a {kind}; {spec.decl.id} facts are on {on}")
+
+    def _near(self, subject: Any, spec: TypeSpec | None) -> str:
+        """The ids a mistyped subject may mean (by id, or by a unit's or person's name)."""
+        org = self.org
+        ids = list(spec.subjects) if spec is not None else [*org.units, *org.persons]
+        names = {u.id: u.name for u in org.units.values() if u.name}
+        names |= {p.id: p.name for p in org.persons.values() if p.name}
+        return suggest(subject, ids, {i: names[i] for i in ids if i in names})
 
     @staticmethod
     def _when(raw: Any, spec: TypeSpec | None, bad: _Bad) -> tuple[date | None, Period | None]:

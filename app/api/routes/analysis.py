@@ -14,7 +14,16 @@ from urllib.parse import quote
 import orjson
 from fastapi import APIRouter, Path, Query, Response
 
-from app.api.deps import ExactRoute, Reader, Svc, out, parse_period
+from app.api.deps import (
+    DAY_PATTERN,
+    PERIOD_PATTERN,
+    ExactRoute,
+    PeriodQ,
+    Reader,
+    Svc,
+    out,
+    parse_period,
+)
 from app.api.schemas import ERRORS
 from app.api.schemas_analysis import (
     FeedbackOut,
@@ -26,7 +35,9 @@ from app.api.schemas_analysis import (
     WhatIfIn,
     WhatIfOut,
 )
+from app.errors import Invalid, NotFound
 from app.services import analysis
+from app.services.recording import problem_details
 from dsl.analysis.render import file_name, render_html, render_pdf
 
 router = APIRouter(tags=["analysis"], route_class=ExactRoute, responses=ERRORS)
@@ -35,7 +46,6 @@ RulesetQ = Annotated[
     str | None,
     Query(description="a year (2025) or a ruleset digest; default: the period's year"),
 ]
-PeriodQ = Annotated[str, Query(description="YYYY or YYYYQn", examples=["2025Q1"])]
 
 
 def source(svc: Svc) -> analysis.DbSource:
@@ -76,7 +86,12 @@ def warnings(
     period: PeriodQ,
     as_of: Annotated[
         str | None,
-        Query(description="YYYY-MM-DD inside the period; default: today", examples=["2025-06-20"]),
+        Query(
+            description="YYYY-MM-DD inside the period; default: today",
+            examples=["2025-03-20"],
+            pattern=DAY_PATTERN,
+            json_schema_extra={"format": "date"},
+        ),
     ] = None,
     ruleset: RulesetQ = None,
 ) -> Response:
@@ -101,7 +116,11 @@ def risk(
     period: PeriodQ,
     as_of: Annotated[
         str | None,
-        Query(description="YYYY-MM-DD inside the period; default: the period as scored"),
+        Query(
+            description="YYYY-MM-DD inside the period; default: the period as scored",
+            pattern=DAY_PATTERN,
+            json_schema_extra={"format": "date"},
+        ),
     ] = None,
     scorecard: Annotated[str | None, Query(description="only this scorecard")] = None,
     subject: Annotated[str | None, Query(description="only this unit or person")] = None,
@@ -125,7 +144,10 @@ def subject_trend(
     svc: Svc,
     who: Reader,
     subject: Annotated[str, Path(min_length=1, max_length=200, description="unit or person id")],
-    period: Annotated[str, Query(description="the last quarter (YYYYQn)", examples=["2025Q4"])],
+    period: Annotated[
+        str,
+        Query(description="the last quarter (YYYYQn)", examples=["2025Q4"], pattern=PERIOD_PATTERN),
+    ],
 ) -> Response:
     """Each quarter scored by the ruleset of its year; a quarter without one, without facts,
     or that did not score the subject says so."""
@@ -143,7 +165,10 @@ def indicator_trend(
     svc: Svc,
     who: Reader,
     indicator: Annotated[str, Path(min_length=1, max_length=200, description="indicator id")],
-    period: Annotated[str, Query(description="the last quarter (YYYYQn)", examples=["2025Q4"])],
+    period: Annotated[
+        str,
+        Query(description="the last quarter (YYYYQn)", examples=["2025Q4"], pattern=PERIOD_PATTERN),
+    ],
 ) -> Response:
     """The mean published score (and mean loss) across the subjects of its scorecard; a
     quarter whose ruleset has no such indicator says so."""
@@ -182,7 +207,11 @@ def feedback_report(
     ] = "json",
     as_of: Annotated[
         str | None,
-        Query(description="YYYY-MM-DD: with a day inside the next period, its warnings too"),
+        Query(
+            description="YYYY-MM-DD: with a day inside the next period, its warnings too",
+            pattern=DAY_PATTERN,
+            json_schema_extra={"format": "date"},
+        ),
     ] = None,
     ruleset: RulesetQ = None,
 ) -> Response:
@@ -225,4 +254,11 @@ def what_if(svc: Svc, who: Reader, body: WhatIfIn) -> Response:
     changes = body.model_dump(include={"add", "retract"}) | {
         "correct": [c.model_dump(exclude_none=True) for c in body.correct]
     }
-    return out(what_if_db(source(svc), p, changes, body.ruleset))
+    try:
+        return out(what_if_db(source(svc), p, changes, body.ruleset))
+    except Invalid as e:
+        if e.problems and all(x.message.startswith("no live fact") for x in e.problems):
+            missing = NotFound(str(e).split("\n", 1)[0].rstrip(":"))
+            missing.details = e.details or problem_details(e.problems)
+            raise missing from e
+        raise

@@ -9,7 +9,16 @@ from pydantic import Field, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from app.api import uploads
-from app.api.deps import Auditor, ExactRoute, FactReader, Recorder, Svc, out, parse_period
+from app.api.deps import (
+    PERIOD_PATTERN,
+    Auditor,
+    ExactRoute,
+    FactReader,
+    Recorder,
+    Svc,
+    out,
+    parse_period,
+)
 from app.api.schemas import (
     ERRORS,
     FACT_EXAMPLE,
@@ -17,9 +26,9 @@ from app.api.schemas import (
     CorrectionIn,
     FactBody,
     FactIn,
-    RecordedOut,
     RetractIn,
 )
+from app.api.schemas_out import FactHistoryOut, FactOut, FactPageOut, RecordedOut
 from app.services import recording, workbooks
 from app.services.tokens import Principal
 
@@ -29,6 +38,7 @@ FACTS = TypeAdapter(Annotated[list[FactIn], Field(min_length=1, max_length=uploa
 FactId = Annotated[str, Path(min_length=1, max_length=200, description="the fact's id")]
 VIEW_EXAMPLE = {
     **FACT_EXAMPLE,
+    "period": None,
     "seq": 17,
     "supersedes": None,
     "recorded_by": "南岳区征管系统",
@@ -53,7 +63,7 @@ def _recorded(svc: Svc, got: dict[str, object]) -> Response:
     summary="Record a batch of facts (all or none): JSON, or a workbook or CSV file",
     response_model=RecordedOut,
     status_code=201,
-    responses={200: {"description": "every fact was already recorded as it is"}},
+    responses={200: {"model": RecordedOut, "description": "every fact was already recorded"}},
     openapi_extra={"requestBody": uploads.facts_body(FactIn, [FACT_EXAMPLE, PERIOD_FACT_EXAMPLE])},
 )
 async def post_facts(
@@ -87,7 +97,13 @@ async def post_facts(
     return _recorded(svc, got)
 
 
-@router.put("/{fact_id}", summary="Record one fact under its id", response_model=RecordedOut)
+@router.put(
+    "/{fact_id}",
+    summary="Record one fact under its id",
+    response_model=RecordedOut,
+    status_code=201,
+    responses={200: {"model": RecordedOut, "description": "already recorded as it is"}},
+)
 def put_fact(svc: Svc, who: Recorder, fact_id: FactId, fact: FactBody) -> Response:
     """The same as posting a batch of one; the id is the path's."""
     raw = {"id": fact_id, **fact.model_dump(exclude_none=True)}
@@ -98,6 +114,7 @@ def put_fact(svc: Svc, who: Recorder, fact_id: FactId, fact: FactBody) -> Respon
 @router.get(
     "/{fact_id}",
     summary="One fact, with its status",
+    response_model=FactOut,
     responses={200: {"content": {"application/json": {"example": VIEW_EXAMPLE}}}},
 )
 def get_fact(svc: Svc, who: FactReader, fact_id: FactId) -> Response:
@@ -108,6 +125,7 @@ def get_fact(svc: Svc, who: FactReader, fact_id: FactId) -> Response:
 @router.get(
     "",
     summary="List facts by subject, type and period, in recording order",
+    response_model=FactPageOut,
     responses={
         200: {"content": {"application/json": {"example": {"facts": [VIEW_EXAMPLE], "next": 17}}}}
     },
@@ -117,7 +135,9 @@ def list_facts(
     who: FactReader,
     subject: Annotated[str | None, Query(max_length=200)] = None,
     type: Annotated[str | None, Query(max_length=100)] = None,
-    period: Annotated[str | None, Query(description="YYYY or YYYYQn")] = None,
+    period: Annotated[
+        str | None, Query(description="YYYY or YYYYQn", pattern=PERIOD_PATTERN)
+    ] = None,
     after: Annotated[
         int, Query(ge=0, le=recording.MAX_SEQ, description="continue after this seq (`next`)")
     ] = 0,
@@ -133,6 +153,7 @@ def list_facts(
     summary="Correct a fact with a new one",
     response_model=RecordedOut,
     status_code=201,
+    responses={200: {"model": RecordedOut, "description": "the correction was recorded before"}},
 )
 def supersede(svc: Svc, who: Recorder, fact_id: FactId, fact: CorrectionIn) -> Response:
     """Records a new fact (its own id) that supersedes this one; type, subject and date or
@@ -146,6 +167,7 @@ def supersede(svc: Svc, who: Recorder, fact_id: FactId, fact: CorrectionIn) -> R
 @router.post(
     "/{fact_id}/retract",
     summary="Withdraw a fact, saying why",
+    response_model=FactOut,
     responses={200: {"content": {"application/json": {"example": VIEW_EXAMPLE}}}},
 )
 def retract(svc: Svc, who: Recorder, fact_id: FactId, body: RetractIn) -> Response:
@@ -153,11 +175,13 @@ def retract(svc: Svc, who: Recorder, fact_id: FactId, body: RetractIn) -> Respon
     return out(recording.retract(svc.engine, who, fact_id, body.reason, _by(who, svc)))
 
 
-@router.get("/history/{subject}", summary="Every fact on a subject, with what became of it")
+@router.get(
+    "/history/{subject}",
+    summary="Every fact on a subject, with what became of it",
+    response_model=FactHistoryOut,
+)
 def history(
     svc: Svc, who: Auditor, subject: Annotated[str, Path(min_length=1, max_length=200)]
 ) -> Response:
     """Auditors: each fact in recording order, live, superseded or retracted (who and why)."""
-    from app.services import facts as fact_service
-
-    return out({"subject": subject, "facts": fact_service.history(svc.engine, subject)})
+    return out({"subject": subject, "facts": recording.history(svc.engine, subject)})

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import text
 
 from app.api.deps import Svc, out
+from app.api.schemas_out import HealthOut, VersionOut
 
 router = APIRouter(tags=["health"])
 VERSION = "0.1.0"
@@ -16,6 +17,7 @@ VERSION = "0.1.0"
 @router.get(
     "/health",
     summary="Is the service up, can it reach its database",
+    response_model=HealthOut,
     responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}},
 )
 def health(svc: Svc) -> Response:
@@ -31,6 +33,7 @@ def health(svc: Svc) -> Response:
 @router.get(
     "/version",
     summary="The service's version and the rulesets it serves",
+    response_model=VersionOut,
     responses={
         200: {
             "content": {

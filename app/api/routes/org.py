@@ -12,19 +12,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 from sqlalchemy.orm import Session
 
-from app.api.deps import Admin, Anyone, ExactRoute, Services, Svc, out
+from app.api.deps import Admin, Anyone, Day, ExactRoute, Services, Svc, out
 from app.api.schemas import ERRORS, ORG_EXAMPLE, OrgIn, PersonIn, UnitIn
-from app.errors import Invalid, NotFound
+from app.api.schemas_out import OrgImportedOut, OrgOut, PersonOut, UnitOut
+from app.errors import Conflict, Invalid, NotFound
 from app.services.org import import_org, org_at
 from dsl.facts.records import Org
 
 router = APIRouter(prefix="/org", tags=["organisation"], route_class=ExactRoute, responses=ERRORS)
 
 FromQ = Annotated[
-    date | None,
+    Day | None,
     Query(alias="from", description="the date a change takes effect (needed after the first)"),
 ]
-AtQ = Annotated[date | None, Query(description="the organisation in force on this date")]
+AtQ = Annotated[Day | None, Query(description="the organisation in force on this date")]
 IMPORTED = {"revision": 2, "units": 1, "persons": 0, "closed": 0}
 
 
@@ -53,8 +54,10 @@ def _import(svc: Services, raw: dict[str, Any], valid_from: date | None, by: str
     try:
         got = import_org(svc.engine, raw, "api", by, valid_from)
     except Invalid as e:
-        if not e.problems:
-            e.details = [{"field": "query.from", "message": str(e)}]
+        if not e.problems:  # a change without the date it takes effect: it conflicts
+            clash = Conflict(str(e))
+            clash.details = [{"field": "query.from", "message": str(e)}]
+            raise clash from e
         else:
             e.details = [_detail(p.ident, p.field, p.message, index) for p in e.problems]
         raise
@@ -79,7 +82,8 @@ def _by(svc: Services, who: Any) -> str:
 
 @router.put(
     "",
-    summary="Put the whole organisation (README 1.1)",
+    summary="Put the whole organisation (《衡阳市税务局绩效考评办法（2024、2025年度）》 §1.1)",
+    response_model=OrgImportedOut,
     responses={200: {"content": {"application/json": {"example": IMPORTED}}}},
 )
 def put_org(svc: Svc, who: Admin, org: OrgIn, valid_from: FromQ = None) -> Response:
@@ -91,6 +95,7 @@ def put_org(svc: Svc, who: Admin, org: OrgIn, valid_from: FromQ = None) -> Respo
 @router.get(
     "",
     summary="The organisation in force on a date (default: now)",
+    response_model=OrgOut,
     responses={200: {"content": {"application/json": {"example": ORG_EXAMPLE}}}},
 )
 def get_org(svc: Svc, who: Anyone, at: AtQ = None) -> Response:
@@ -98,7 +103,11 @@ def get_org(svc: Svc, who: Anyone, at: AtQ = None) -> Response:
     return out(_org_json(_current(svc, at)))
 
 
-@router.put("/units", summary="Put units in bulk (added or changed; others kept)")
+@router.put(
+    "/units",
+    summary="Put units in bulk (added or changed; others kept)",
+    response_model=OrgImportedOut,
+)
 def put_units(svc: Svc, who: Admin, units: list[UnitIn], valid_from: FromQ = None) -> Response:
     """Adds or changes these units; the rest of the organisation stays as it is."""
     raw = _org_json(_current(svc, valid_from))
@@ -107,7 +116,11 @@ def put_units(svc: Svc, who: Admin, units: list[UnitIn], valid_from: FromQ = Non
     return _import(svc, raw, valid_from, _by(svc, who))
 
 
-@router.put("/persons", summary="Put persons in bulk (added or changed; others kept)")
+@router.put(
+    "/persons",
+    summary="Put persons in bulk (added or changed; others kept)",
+    response_model=OrgImportedOut,
+)
 def put_persons(
     svc: Svc, who: Admin, persons: list[PersonIn], valid_from: FromQ = None
 ) -> Response:
@@ -118,13 +131,13 @@ def put_persons(
     return _import(svc, raw, valid_from, _by(svc, who))
 
 
-@router.get("/units", summary="Every unit in force")
+@router.get("/units", summary="Every unit in force", response_model=list[UnitOut])
 def get_units(svc: Svc, who: Anyone, at: AtQ = None) -> Response:
     """The units, by id."""
     return out(_org_json(_current(svc, at))["units"])
 
 
-@router.get("/units/{unit_id}", summary="One unit")
+@router.get("/units/{unit_id}", summary="One unit", response_model=UnitOut)
 def get_unit(svc: Svc, who: Anyone, unit_id: Annotated[str, Path()], at: AtQ = None) -> Response:
     """A unit in force (404: none with that id)."""
     u = _current(svc, at).units.get(unit_id)
@@ -133,13 +146,13 @@ def get_unit(svc: Svc, who: Anyone, unit_id: Annotated[str, Path()], at: AtQ = N
     return out({"id": u.id, "name": u.name, "kind": u.kind, "parent": u.parent})
 
 
-@router.get("/persons", summary="Every person in force")
+@router.get("/persons", summary="Every person in force", response_model=list[PersonOut])
 def get_persons(svc: Svc, who: Anyone, at: AtQ = None) -> Response:
     """The persons, by id."""
     return out(_org_json(_current(svc, at))["persons"])
 
 
-@router.get("/persons/{person_id}", summary="One person")
+@router.get("/persons/{person_id}", summary="One person", response_model=PersonOut)
 def get_person(
     svc: Svc, who: Anyone, person_id: Annotated[str, Path()], at: AtQ = None
 ) -> Response:

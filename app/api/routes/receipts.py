@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 from sqlalchemy.orm import Session
 
-from app.api.deps import Auditor, Svc, out, parse_period, ruleset_for
+from app.api.deps import Auditor, ExactRoute, Svc, out, parse_period, ruleset_for
 from app.api.schemas import ERRORS, ReceiptIn
+from app.api.schemas_out import ReceiptKeptOut, ReceiptOut, ReplayOut
 from app.errors import Conflict, NotFound
 from app.services import receipts
 from app.store.models import Receipt
 
-router = APIRouter(prefix="/receipts", tags=["receipts"], responses=ERRORS)
+router = APIRouter(prefix="/receipts", tags=["receipts"], route_class=ExactRoute, responses=ERRORS)
 ReceiptId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 KEPT = {
     "id": 3,
@@ -22,13 +23,14 @@ KEPT = {
     "facts": 1204,
     "results_digest": "9b1c…",
     "published": True,
-    "watermark": {"token": "1204.2.1"},
+    "watermark": {"token": "1204.2.1", "facts": 1204, "retractions": 2, "org_revision": 1},
 }
 
 
 @router.post(
     "",
     summary="Keep the evaluation of a period as a receipt",
+    response_model=ReceiptKeptOut,
     status_code=201,
     responses={201: {"content": {"application/json": {"example": KEPT}}}},
 )
@@ -59,7 +61,7 @@ def keep(svc: Svc, who: Auditor, body: ReceiptIn) -> Response:
 @router.get(
     "/{receipt_id}",
     summary="A receipt",
-    responses={200: {"content": {"application/json": {"example": KEPT}}}},
+    response_model=ReceiptOut,
 )
 def get_receipt(svc: Svc, who: Auditor, receipt_id: ReceiptId) -> Response:
     """What a receipt names: ruleset, period, organisation, facts and results digests."""
@@ -85,7 +87,9 @@ def get_receipt(svc: Svc, who: Auditor, receipt_id: ReceiptId) -> Response:
     )
 
 
-@router.post("/{receipt_id}/replay", summary="Recompute a receipt and compare")
+@router.post(
+    "/{receipt_id}/replay", summary="Recompute a receipt and compare", response_model=ReplayOut
+)
 def replay(svc: Svc, who: Auditor, receipt_id: ReceiptId) -> Response:
     """Scores again exactly what the receipt names; `same` says whether results match."""
     got = receipts.replay(svc.engine, receipt_id)

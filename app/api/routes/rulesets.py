@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app.api.deps import Admin, Anyone, Auditor, Svc, out, parse_period
+from app.api.deps import Admin, Anyone, Auditor, ExactRoute, Svc, out, parse_period
 from app.api.download import xlsx_response
 from app.api.errors import diagnostic_details
 from app.api.routes.scores import XLSX_DOC, FormatQ
 from app.api.schemas import ERRORS, CheckIn, ImpactIn
+from app.api.schemas_out import RulesetListOut
 from app.errors import Invalid
 from app.services import audit, exports
 from dsl.compile.ir import CompiledRuleset
@@ -19,7 +20,7 @@ from dsl.syntax.errors import Diagnostic
 from dsl.syntax.parser import parse_text
 from dsl.syntax.program import Loaded
 
-router = APIRouter(tags=["rulesets"], responses=ERRORS)
+router = APIRouter(tags=["rulesets"], route_class=ExactRoute, responses=ERRORS)
 
 SUMMARY = {
     "year": 2025,
@@ -67,6 +68,7 @@ def _structure(c: CompiledRuleset) -> dict[str, Any]:
 @router.get(
     "/rulesets",
     summary="The rulesets in service (year, digest, commit)",
+    response_model=RulesetListOut,
     responses={200: {"content": {"application/json": {"example": {"rulesets": [SUMMARY]}}}}},
 )
 def list_rulesets(svc: Svc, who: Anyone) -> Response:
@@ -100,7 +102,9 @@ def diff(
 @router.post(
     "/impact",
     summary="Score a period's recorded facts under two rulesets (auditors)",
-    responses={200: {"content": {"application/json": {"example": {"period": "2025Q1"}}}}},
+    responses={
+        200: {"content": {"application/json": {"example": {"period": "2025Q1"}}, **XLSX_DOC}}
+    },
 )
 def impact(svc: Svc, who: Auditor, body: ImpactIn, format: FormatQ = "json") -> Response:
     """`jixiao impact OLD NEW --db --period P --format json` (`format=xlsx`: the workbook)."""

@@ -10,21 +10,21 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app.api.deps import Reader, Svc, out, provenance, scored
+from app.api.deps import ExactRoute, PeriodQ, Reader, Svc, out, provenance, scored
 from app.api.download import xlsx_response
 from app.api.schemas import ERRORS
+from app.api.schemas_out import ExplanationOut, RankingOut, ScoresOut, SubjectScoresOut
 from app.errors import NotFound
 from app.services import exports
 from app.services.cache import Scored
 from app.services.registry import scorecard_for
 
-router = APIRouter(tags=["scores"], responses=ERRORS)
+router = APIRouter(tags=["scores"], route_class=ExactRoute, responses=ERRORS)
 
 RulesetQ = Annotated[
     str | None,
     Query(description="a year (2025) or a ruleset digest; default: the period's year"),
 ]
-PeriodQ = Annotated[str, Query(description="YYYY or YYYYQn", examples=["2025Q1"])]
 SubjectP = Annotated[str, Path(min_length=1, max_length=200, description="unit or person id")]
 FormatQ = Annotated[
     Literal["json", "xlsx"],
@@ -74,6 +74,7 @@ def _head(s: Scored) -> dict[str, Any]:
 @router.get(
     "/scores",
     summary="Every subject's results (the JSON of `jixiao score`)",
+    response_model=ScoresOut,
     responses=_example({"results": [RESULT_EXAMPLE], "watermark": WATERMARK}),
 )
 def all_scores(
@@ -89,6 +90,7 @@ def all_scores(
 @router.get(
     "/scores/{subject}",
     summary="One subject's results",
+    response_model=SubjectScoresOut,
     responses=_example({"subject": "nanyue", "results": [RESULT_EXAMPLE], "watermark": WATERMARK}),
 )
 def subject_scores(
@@ -105,6 +107,7 @@ def subject_scores(
 @router.get(
     "/rankings/{sequence}",
     summary="A sequence's ranking with tiers (or grades)",
+    response_model=RankingOut,
     responses=_example(
         {
             "scorecard": "county",
@@ -142,11 +145,12 @@ def ranking(
         if band is not None:
             bands.setdefault(band, []).append(r["subject"])
     table = [
-        {k: r.get(k) for k in ("rank", "subject", "final", "tier", "grade", "missing")}
+        {**{k: r.get(k) for k in ("rank", "subject", "final", "tier", "grade")},
+         "missing": r.get("missing") or []}
         # a subject a rule failed on: unranked, the error saying why
         | ({"error": r["error"]} if "error" in r else {})
         for r in rows
-    ]
+    ]  # fmt: skip
     body = {
         **_head(s),
         "scorecard": card.id,
@@ -161,6 +165,7 @@ def ranking(
 @router.get(
     "/explanations/{subject}",
     summary="How a subject's score was reached: each line, its rule and its facts",
+    response_model=ExplanationOut,
     responses=_example(
         {
             "subject": "nanyue",

@@ -112,7 +112,7 @@ def test_csv_in_gb18030_named_by_its_header(api: Client) -> None:
     )
     assert r.status_code == 201, r.text
     got = api.get("/v1/facts/revenue_completion-2025-r2").json()
-    assert got["data"] == {"value": 98.5}
+    assert got["data"] == {"value": "98.5"}
     assert got["subject"] == "nanyue"
 
 

@@ -22,7 +22,7 @@ def test_org_changes_need_a_date_and_bulk_puts_keep_the_rest(api: Client) -> Non
     load_example(api, "handworked")
     unit = {"id": "nanyue-audit", "name": "稽查股", "kind": "county_dept", "parent": "nanyue"}
     r = api.put("/v1/org/units", json=[unit])
-    assert r.status_code == 422
+    assert r.status_code == 409  # the change conflicts with the recorded organisation
     assert r.json()["details"][0]["field"] == "query.from"
     r = api.put("/v1/org/units", params={"from": "2025-04-01"}, json=[unit])
     assert r.status_code == 200 and r.json()["units"] == 1

@@ -64,3 +64,23 @@ def test_years_before_2026_are_unchanged_by_the_agency_staff() -> None:
     facts = demo.facts(org, 2025)
     assert not {"risk_closure", "assigned_task"} & {f["type"] for f in facts}
     assert not any(f["subject"].startswith("hy-") and "-" in f["subject"][3:] for f in facts)
+
+
+def test_the_demo_year_has_its_own_period_values(tmp_path: Path) -> None:
+    """The year's results of county bureaus and departments lack nothing, and spread: not the
+    floor of 60 for everyone, as they did with only quarterly values."""
+    for year in (2024, 2025, 2026):
+        org = demo.organisation(random.Random(demo.SEED))
+        if year >= 2026:
+            org = demo.with_agency(org)
+        facts = demo.facts(org, year)
+        compiled = compile_path(RULES / str(year))
+        folder = tmp_path / str(year)
+        folder.mkdir()
+        inputs = load_inputs(compiled, *_write(folder, org, facts))
+        got = results_json(evaluate(compiled, inputs.org, inputs.facts, Period(year)))["results"]
+        units = [r for r in got if r["scorecard"] in ("county", "dept")]
+        assert len(units) == len(demo.COUNTIES) + len(demo.DEPTS)
+        assert all(r["missing"] == [] for r in units), [r for r in units if r["missing"]]
+        finals = {Decimal(r["final"]) for r in units if r["scorecard"] == "county"}
+        assert len(finals) > 6 and max(finals) - min(finals) > 10
