@@ -11,7 +11,17 @@ from fastapi import FastAPI
 from app import web
 from app.api import errors
 from app.api.deps import Services
-from app.api.routes import analysis, facts, health, org, receipts, rulesets, scores, tokens
+from app.api.routes import (
+    analysis,
+    cycles,
+    facts,
+    health,
+    org,
+    receipts,
+    rulesets,
+    scores,
+    tokens,
+)
 from app.services.cache import ScoreCache
 from app.services.registry import Registry
 from app.settings import Settings
@@ -63,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.services = build_services(settings)
     errors.install(app)
-    for module in (health, org, facts, rulesets, scores, receipts, tokens, analysis):
+    for module in (health, org, facts, rulesets, scores, receipts, tokens, analysis, cycles):
         app.include_router(module.router, prefix="/v1")
     web.install(app)
     return app

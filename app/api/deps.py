@@ -74,8 +74,13 @@ def scored(svc: Services, ruleset: str | None, period: str) -> Scored:
 
 
 def provenance(s: Scored) -> dict[str, str]:
-    """Headers naming the ruleset digest and the watermark of a response."""
-    return {"X-Jixiao-Ruleset": s.digest, "X-Jixiao-Watermark": str(s.watermark)}
+    """Headers naming the ruleset digest and the watermark of a response, and for approved
+    results (审定) `X-Jixiao-State: approved` and the approved receipt."""
+    head = {"X-Jixiao-Ruleset": s.digest, "X-Jixiao-Watermark": str(s.watermark)}
+    if s.approved is not None:
+        head["X-Jixiao-State"] = "approved"
+        head["X-Jixiao-Receipt"] = str(s.approved["receipt"])
+    return head
 
 
 def out(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
 from app.services.factcheck import FactChecker
+from app.services.frozen import Slot, refuse_frozen, slots_of_rows
 from app.store import repository
 from app.store.bulk import insert_facts
 from app.store.db import transaction
@@ -117,6 +118,7 @@ def import_records(
     problems = [] if problems is None else problems
     result = ImportResult()
     spooled: list[int] = []  # the rows of each chunk written to the spool
+    slots: dict[Slot, list[str]] = {}  # the periods the rows belong to (approved ones refuse)
     # No cyclic GC: what the import keeps (ids seen, owners of period values) only grows,
     # and each full collection walked all of it (it doubled the time of checking).
     with tempfile.TemporaryFile() as spool, gc_paused():
@@ -125,11 +127,11 @@ def import_records(
             for line_no, done, obj in records:
                 batch.append((line_no, obj))
                 if len(batch) >= chunk:
-                    spooled.append(_check(session, checker, batch, spool, problems, result))
+                    spooled.append(_check(session, checker, batch, spool, problems, result, slots))
                     batch = []
                     if progress:
                         progress("checked", done, total)
-            spooled.append(_check(session, checker, batch, spool, problems, result))
+            spooled.append(_check(session, checker, batch, spool, problems, result, slots))
             if progress:
                 progress("checked", total, total)
         problems.sort(key=lambda p: (p.line, p.field))
@@ -140,6 +142,9 @@ def import_records(
                 problems,
             )
         result.skipped = problems
+        if slots:
+            with Session(engine) as session:
+                refuse_frozen(session, slots)  # the whole import, before any chunk is written
         spool.seek(0)
         result.added, repeated = _write(engine, spool, [n for n in spooled if n], progress)
         result.unchanged += repeated
@@ -156,6 +161,7 @@ def _check(
     spool: IO[bytes],
     problems: list[FactProblem],
     result: ImportResult,
+    slots: dict[Slot, list[str]],
 ) -> int:
     """Checks a chunk and spools its rows to record; returns how many."""
     if not batch:
@@ -163,6 +169,8 @@ def _check(
     checked = checker.check(session, batch)
     problems.extend(checked.problems)
     result.unchanged += checked.unchanged
+    for slot, ids in slots_of_rows(checked.rows).items():
+        slots.setdefault(slot, []).extend(ids)
     if checked.rows:
         pickle.dump(checked.rows, spool, protocol=pickle.HIGHEST_PROTOCOL)
     session.rollback()  # end the read transaction: readers must not hold SQLite's snapshot
@@ -194,11 +202,13 @@ def write_rows(engine: Engine, rows: Sequence[dict[str, Any]]) -> tuple[int, int
     """
     try:
         with transaction(engine) as session:
+            refuse_frozen(session, slots_of_rows(rows))
             insert_facts(session.connection(), rows)
         return len(rows), 0
     except _integrity_errors(engine):
         pass
     with transaction(engine) as session:
+        refuse_frozen(session, slots_of_rows(rows))
         there = repository.recorded(session, [r["client_id"] for r in rows])
         new = []
         for r in rows:
@@ -236,9 +246,13 @@ def retract(engine: Engine, client_id: str, by: str, reason: str) -> int:
     if not reason.strip():
         raise Invalid("a retraction needs a reason")
     with transaction(engine) as session:
-        seq = session.scalar(select(Fact.seq).where(Fact.client_id == client_id))
-        if seq is None:
+        found = session.execute(
+            select(Fact.seq, Fact.year, Fact.quarter).where(Fact.client_id == client_id)
+        ).first()
+        if found is None:
             raise NotFound(f"no fact '{client_id}'")
+        seq = found[0]
+        refuse_frozen(session, {(found[1], found[2]): [client_id]})
         if session.scalar(select(Retraction.id).where(Retraction.fact_seq == seq)) is not None:
             raise Conflict(f"fact '{client_id}' is already retracted")
         r = Retraction(fact_seq=seq, reason=reason, recorded_by=by, recorded_at=datetime.now(UTC))

@@ -1,0 +1,314 @@
+"""The evaluation cycle over HTTP on the handworked 2025 example (SQLite and PostgreSQL):
+publish, appeals by nanyue and by hy-policy (lead department of K4, charged through joint
+liability), one rejected and one upheld with a correction, approval refused while one is open,
+approval, approved score reads, a late batch refused whole, a reopening; the receipts replay and
+a webhook receiver gets every event, signed, after being down for the first attempts.
+
+The expected values are worked by hand from the rulebook (§2.1, §2.4):
+- nanyue's K4 with f16 provincial (−3) and f17 municipal (−1.5) is 25.5; f16 corrected to
+  municipal makes it 27. key = 25.5 + 19 + 12 + 27 = 83.5, general = 36 + 25.5 + 25.275 =
+  86.775, base = 0.7 × 83.5 + 0.3 × 86.775 = 84.4825, final = 84.4825 + 4 − 0.5 = 87.9825 →
+  87.98 (was 86.9325 → 86.93). hengshan (104.55) stays first, hengdong (vetoed) third: nanyue
+  keeps rank 2, tier second (n = 3: first = round(0.9) = 1, third = round(0.3) = 0, veto).
+- nanyue-levy-1: 0.9 × (85.8 + 2 − 0 − 0.5) + 0.1 × county = 78.57 + 8.69325 = 87.26325 →
+  87.26, after: 78.57 + 8.79825 = 87.36825 → 87.37. nanyue-levy-2: 0.9 × (84.5 − 2) = 74.25;
+  82.94325 → 82.94, after 83.04825 → 83.05.
+- hy-policy's joint liability is 7.75 before the cap (0.6 × 12 + 0.3 + 0.25) and 7.45 after the
+  correction: capped at 3 either way, so its final (87.50) does not move.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import update
+
+from app.cli import main as cli_main
+from app.services import webhooks
+from app.store.db import transaction
+from app.store.models import Cycle
+from tests.app.api.conftest import Client, load_example, token
+
+Q = {"ruleset": "2025"}
+
+
+class Receiver:
+    """A local HTTP server that keeps every event it is sent (by id) and each signature."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.got: list[tuple[dict[str, str], bytes]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n)
+                outer.got.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def result(api: Client, subject: str) -> dict[str, Any]:
+    r = api.get(f"/v1/scores/{subject}", params={"period": "2025Q1"})
+    assert r.status_code == 200, r.text
+    return dict(r.json()["results"][0])
+
+
+def effect_of(ruling: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["subject"]: e for e in ruling["effect"]}
+
+
+@pytest.fixture
+def loaded(app: FastAPI, api: Client) -> FastAPI:
+    load_example(api, "handworked")
+    return app
+
+
+def test_the_whole_cycle(
+    loaded: FastAPI, api: Client, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = loaded.state.services.engine
+    nanyue = Client(loaded, token(loaded, "recorder", units=["nanyue"]))
+    policy = Client(loaded, token(loaded, "recorder", units=["hy-policy"]))
+    committee = Client(loaded, token(loaded, "committee"))
+    reader = Client(loaded, token(loaded, "reader"))
+
+    # A receiver subscribes; it is down for the first attempts.
+    port = free_port()
+    sub = api.post("/v1/webhooks", json={"url": f"http://127.0.0.1:{port}/hook"})
+    assert sub.status_code == 201, sub.text
+    secret, sub_id = sub.json()["secret"], sub.json()["id"]
+    assert sub.json()["events"] == list(webhooks.EVENTS)
+    assert reader.post("/v1/webhooks", json={"url": "http://x.test/"}).status_code == 403
+
+    # 公示
+    assert reader.post("/v1/cycles/2025Q1/publish", params=Q).status_code == 403
+    r = api.post("/v1/cycles/2025Q1/publish", params=Q)
+    assert r.status_code == 200, r.text
+    pub = r.json()
+    assert pub["state"] == "published"
+    assert pub["notice_until"] == (datetime.now(UTC).date() + timedelta(days=5)).isoformat()
+    published_receipt = pub["receipt"]
+    assert api.post("/v1/cycles/2025Q1/publish", params=Q).status_code == 409
+    first = webhooks.deliver_due(engine, backoff=timedelta(seconds=1))
+    assert (first.delivered, first.retried) == (0, 1)  # refused: nobody listens yet
+
+    # 申诉: nanyue on its own K4 line; hy-policy on what it was charged for nanyue's notice.
+    appeal_nanyue = {
+        "ruleset": "2025",
+        "period": "2025Q1",
+        "subject": "nanyue",
+        "indicator": "K4",
+        "facts": ["f16"],
+        "reason": "督察问题经省局复查认定为市级问题",
+        "evidence": "湘税督〔2025〕18号",
+    }
+    r = nanyue.post("/v1/appeals", json=appeal_nanyue)
+    assert r.status_code == 201, r.text
+    a1 = r.json()
+    assert (a1["state"], a1["subject"], a1["facts"]) == ("open", "nanyue", ["f16"])
+    appeal_policy = {
+        "period": "2025Q1",
+        "subject": "hy-policy",
+        "facts": ["f42"],
+        "reason": "通报批评所涉事项不属本科室牵头",
+        "evidence": "衡税办〔2025〕7号",
+    }
+    r = policy.post("/v1/appeals", json=appeal_policy)
+    assert r.status_code == 201, r.text
+    a2 = r.json()
+    # Outside the token's units, and not the lead of the indicator named: refused.
+    r = nanyue.post("/v1/appeals", json={**appeal_nanyue, "subject": "hengshan", "facts": []})
+    assert r.status_code == 403
+    # The lead department of K4 may appeal nanyue's K4 line.
+    lead = {**appeal_nanyue, "facts": ["f17"], "reason": "复核"}
+    assert policy.post("/v1/appeals", json={**lead, "indicator": "K1"}).status_code == 403
+    # A fact that does not count in the subject's result cannot be disputed.
+    r = policy.post("/v1/appeals", json={**appeal_policy, "facts": ["f42", "f1"]})
+    assert r.status_code == 422
+    assert r.json()["details"][0]["field"] == "body.facts[1]"
+    assert committee.post("/v1/appeals", json=appeal_policy).status_code == 403
+
+    # 裁定: hy-policy's is rejected.
+    assert nanyue.post(f"/v1/appeals/{a2['id']}/ruling", json={}).status_code in (403, 422)
+    r = committee.post(
+        f"/v1/appeals/{a2['id']}/ruling",
+        json={"decision": "rejected", "reason": "通报批评明确指向K4，牵头科室承担连带责任"},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "rejected" and r.json()["ruling"]["effect"] == []
+
+    # 审定 is refused while nanyue's appeal is open.
+    r = api.post("/v1/cycles/2025Q1/approve", params=Q)
+    assert r.status_code == 409 and str(a1["id"]) in r.json()["message"]
+
+    # nanyue's is upheld: f16 corrected to a municipal issue.
+    before = result(api, "nanyue")
+    assert (before["final"], before["rank"], before["tier"]) == ("86.93", 2, "second")
+    ruling = {
+        "decision": "upheld",
+        "reason": "复核属实，改按市级问题扣分",
+        "corrections": [{"supersedes": "f16", "data": {"level": "municipal"}}],
+    }
+    r = committee.post(f"/v1/appeals/{a1['id']}/ruling", json=ruling)
+    assert r.status_code == 200, r.text
+    ruled = r.json()
+    assert ruled["state"] == "upheld"
+    effect = effect_of(ruled["ruling"])
+    assert set(effect) == {"nanyue", "nanyue-levy-1", "nanyue-levy-2"}
+    assert effect["nanyue"]["old"] == {"final": "86.93", "rank": 2, "tier": "second", "grade": None}
+    assert effect["nanyue"]["new"] == {"final": "87.98", "rank": 2, "tier": "second", "grade": None}
+    assert (effect["nanyue-levy-1"]["old"]["final"], effect["nanyue-levy-1"]["new"]["final"]) == (
+        "87.26",
+        "87.37",
+    )
+    assert effect["nanyue-levy-2"]["new"]["final"] == "83.05"
+    after = result(api, "nanyue")
+    assert (after["final"], after["rank"], after["tier"]) == ("87.98", 2, "second")
+    assert result(api, "hy-policy")["final"] == "87.50"
+    fixed = api.get("/v1/facts/appeal-1-1").json()
+    assert fixed["supersedes"] == "f16" and fixed["data"]["level"] == "municipal"
+    assert fixed["data"]["responsible"] == "nanyue-levy-1"
+    assert f"申诉第{a1['id']}号裁定" in fixed["evidence"]
+    assert committee.post(f"/v1/appeals/{a1['id']}/ruling", json=ruling).status_code == 409
+
+    # Filing after the notice period: refused with the date it ended.
+    ended = date.today() - timedelta(days=1)
+    with transaction(engine) as session:
+        session.execute(update(Cycle).values(notice_until=ended))
+    r = nanyue.post("/v1/appeals", json=appeal_nanyue)
+    assert r.status_code == 409 and ended.isoformat() in r.json()["message"]
+
+    listed = api.get("/v1/appeals", params={"state": "upheld"}).json()["appeals"]
+    assert [a["id"] for a in listed] == [a1["id"]]
+    assert api.get(f"/v1/appeals/{a2['id']}").json()["ruling"]["decision"] == "rejected"
+
+    # 审定
+    assert committee.post("/v1/cycles/2025Q1/approve", params=Q).status_code == 403
+    r = api.post("/v1/cycles/2025Q1/approve", params=Q)
+    assert r.status_code == 200, r.text
+    approved = r.json()
+    assert approved["state"] == "approved"
+    approved_receipt = approved["receipt"]
+    assert approved_receipt != published_receipt
+
+    r = reader.get("/v1/scores/nanyue", params={"period": "2025Q1"})
+    assert r.status_code == 200
+    assert r.headers["x-jixiao-state"] == "approved"
+    assert r.headers["x-jixiao-receipt"] == str(approved_receipt)
+    assert r.json()["state"] == "approved" and r.json()["results"][0]["final"] == "87.98"
+    ranking = reader.get("/v1/rankings/county_bureaus", params={"period": "2025Q1"}).json()
+    assert ranking["approved"]["receipt"] == approved_receipt
+    assert [x["subject"] for x in ranking["ranking"]] == ["hengshan", "nanyue", "hengdong"]
+
+    # A batch with one fact of the approved quarter is refused whole (409, naming the cycle).
+    late = [
+        {"id": "q2-ok", "type": "overdue_document", "subject": "nanyue", "date": "2025-04-03"},
+        {"id": "q1-late", "type": "overdue_document", "subject": "nanyue", "date": "2025-03-30"},
+    ]
+    r = api.post("/v1/facts", json=late)
+    assert r.status_code == 409, r.text
+    msg = r.json()["message"]
+    assert "2025Q1" in msg and "approved by" in msg and approved["approved_at"][:19] in msg
+    assert api.get("/v1/facts/q2-ok").status_code == 404
+    assert api.get("/v1/facts/q1-late").status_code == 404
+    assert api.post("/v1/facts/f17/retract", json={"reason": "x"}).status_code == 409
+    assert api.post("/v1/facts", json=late[:1]).status_code == 201  # Q2 alone is open
+
+    # Both receipts replay.
+    monkeypatch.setenv("JIXIAO_DATABASE_URL", db_url)
+    assert cli_main(["replay", str(published_receipt)]) == 0
+    assert cli_main(["replay", str(approved_receipt)]) == 0
+
+    # Reopen (admin, with a reason): facts of the quarter are taken again.
+    assert api.post("/v1/cycles/2025Q1/reopen", params=Q, json={}).status_code == 422
+    r = api.post("/v1/cycles/2025Q1/reopen", params=Q, json={"reason": "省局通知补录"})
+    assert r.status_code == 200 and r.json()["state"] == "open"
+    assert api.post("/v1/facts", json=late[1:]).status_code == 201
+    assert "x-jixiao-state" not in reader.get("/v1/scores", params={"period": "2025Q1"}).headers
+    assert result(api, "nanyue")["final"] == "87.38"  # G1 36 → 34: 87.9825 − 0.3 × 2 = 87.3825
+
+    st = api.get("/v1/cycles/2025Q1", params=Q).json()
+    assert st["state"] == "open"
+    kinds = [h["kind"] for h in st["history"]]
+    assert kinds == [
+        "cycle.published",
+        "appeal.filed",
+        "appeal.filed",
+        "appeal.ruled",
+        "appeal.ruled",
+        "cycle.approved",
+        "cycle.reopened",
+    ]
+    assert st["history"][-1]["why"] == "省局通知补录"
+    assert all(h["by"] and h["at"] for h in st["history"])
+    assert [(x["kind"], x["receipt"]) for x in st["receipts"]] == [
+        ("published", published_receipt),
+        ("approved", approved_receipt),
+    ]
+    assert [a["state"] for a in st["appeals"]] == ["upheld", "rejected"]
+
+    # The receiver comes up; every event arrives once, signed.
+    with Receiver(port) as rx:
+        later = datetime.now(UTC) + timedelta(minutes=10)
+        sent = webhooks.deliver_due(engine, now=later)
+        assert sent.delivered == 7 and sent.failed == 0
+        assert webhooks.deliver_due(engine, now=later + timedelta(hours=1)).delivered == 0
+    events: dict[str, str] = {}
+    for headers, body in rx.got:
+        assert webhooks.verify(secret, body, headers["x-jixiao-signature"])
+        payload = json.loads(body)
+        assert payload["id"] == headers["x-jixiao-event-id"]
+        events[payload["id"]] = payload["event"]
+    assert sorted(events.values()) == sorted(kinds)
+    log = api.get(f"/v1/webhooks/{sub_id}/deliveries").json()["deliveries"]
+    assert all(d["state"] == "delivered" for d in log)
+    published_log = next(d for d in log if d["event"] == "cycle.published")
+    assert [x["status"] for x in published_log["log"]] == [None, 204]
+    assert published_log["log"][0]["error"]
+
+
+def test_year_needs_its_quarters(loaded: FastAPI, api: Client) -> None:
+    r = api.post("/v1/cycles/2025/publish", params=Q)
+    assert r.status_code == 200, r.text
+    r = api.post("/v1/cycles/2025/approve", params=Q)
+    assert r.status_code == 409
+    assert "2025Q1, 2025Q2, 2025Q3, 2025Q4" in r.json()["message"]
+
+
+def test_open_cycle_refuses_appeals_and_approval(loaded: FastAPI, api: Client) -> None:
+    body = {"period": "2025Q1", "subject": "nanyue", "reason": "x"}
+    assert api.post("/v1/appeals", json=body).status_code == 409
+    assert api.post("/v1/cycles/2025Q1/approve", params=Q).status_code == 409
+    st = api.get("/v1/cycles/2025Q1", params=Q).json()
+    assert (st["state"], st["history"], st["appeals"]) == ("open", [], [])
+    assert api.post("/v1/cycles/2025Q9/publish", params=Q).status_code == 422
