@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app import exactjson
+from app.services.frozen import place_late
 from app.store import repository
 from dsl.facts.records import Fact, FactProblem, Org
 from dsl.facts.validate import FactSchema, FactValidator
@@ -98,9 +99,12 @@ class FactChecker:
     corrected: set[str] = field(default_factory=set)
     owners: dict[tuple[str, str, str], str] = field(default_factory=dict)
     validator: FactValidator = field(init=False)
+    movable: set[str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.validator = FactValidator(self.schema, self.org)
+        # fact types whose late facts count in the next open period (docs/language.md §6.1)
+        self.movable = {k for k, d in self.schema.types.items() if d.counts_in is not None}
 
     def check(self, session: Session, records: Sequence[tuple[int, Any]]) -> Checked:
         """Validates a chunk of (line, JSON object or `Fact` read by the validator's typed
@@ -138,6 +142,8 @@ class FactChecker:
         for f, d in self._links(session, fresh, out.problems):
             self.seen[f.id] = (f.line, d)
             out.rows.append(fact_row(f, d, self.by, self.at))
+        if self.movable and out.rows:
+            place_late(session, out.rows, self.movable)
         return out
 
     def _links(

@@ -83,3 +83,31 @@ def slots_of_rows(rows: Iterable[Mapping[str, Any]]) -> dict[Slot, list[str]]:
     for r in rows:
         out.setdefault((int(r["year"]), r["quarter"]), []).append(str(r["client_id"]))
     return out
+
+
+def next_open(cycles: Sequence[tuple[Cycle, str]], year: int, quarter: int) -> Slot:
+    """The first quarter after (year, quarter) that no approved cycle covers."""
+    y, q = year, quarter
+    while True:
+        y, q = (y, q + 1) if q < 4 else (y + 1, 1)
+        if not any(covers(c.period, (y, q)) for c, _ in cycles):
+            return y, q
+
+
+def place_late(
+    session: Session, rows: list[dict[str, Any]], movable: frozenset[str] | set[str]
+) -> None:
+    """Rows of dated fact types declared `counts_in next open period` whose quarter is
+    approved are placed in the next open quarter (their `year` and `quarter`; the date is
+    kept); other rows are left for `refuse_frozen`."""
+    late = [r for r in rows if r["type"] in movable and r["date"] is not None]
+    if not late:
+        return
+    years = {int(r["year"]) for r in late}
+    cycles = approved_cycles(session, {y + k for y in years for k in range(0, 4)})
+    if not cycles:
+        return
+    for r in late:
+        slot = (int(r["year"]), r["quarter"])
+        if any(covers(c.period, slot) for c, _ in cycles):
+            r["year"], r["quarter"] = next_open(cycles, slot[0], int(slot[1]))

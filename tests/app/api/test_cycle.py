@@ -24,6 +24,7 @@ import socket
 import threading
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,7 +35,8 @@ from app.cli import main as cli_main
 from app.services import webhooks
 from app.store.db import transaction
 from app.store.models import Cycle
-from tests.app.api.conftest import Client, load_example, token
+from tests.app.api.conftest import RULES, Client, load_example, make_app, token
+from tests.dsl.helpers import copy_rules, edit
 
 Q = {"ruleset": "2025"}
 
@@ -48,7 +50,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+            def do_POST(self) -> None:
                 n = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(n)
                 outer.got.append(({k.lower(): v for k, v in self.headers.items()}, body))
@@ -312,3 +314,53 @@ def test_open_cycle_refuses_appeals_and_approval(loaded: FastAPI, api: Client) -
     st = api.get("/v1/cycles/2025Q1", params=Q).json()
     assert (st["state"], st["history"], st["appeals"]) == ("open", [], [])
     assert api.post("/v1/cycles/2025Q9/publish", params=Q).status_code == 422
+
+
+def test_late_facts_count_in_the_next_open_period(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `counts_in next open period` on overdue_document, a late one of the approved
+    2025Q1 is recorded into 2025Q2 (the next open quarter); other late facts are still refused,
+    and Q1's approved results do not move."""
+    rules = tmp_path / "rules"
+    copy_rules(RULES / "2025", rules / "2025")
+    edit(
+        rules / "2025" / "facts.jx",
+        'fact overdue_document "公文办理超期" dated on unit {}',
+        'fact overdue_document "公文办理超期" dated on unit {} counts_in next open period',
+    )
+    app = make_app(db_url, rules)
+    try:
+        api = Client(app, token(app, "admin"))
+        load_example(api, "handworked")
+        assert api.post("/v1/cycles/2025Q1/publish", params=Q).status_code == 200
+        assert api.post("/v1/cycles/2025Q1/approve", params=Q).status_code == 200
+        q2_before = api.get("/v1/scores/nanyue", params={"period": "2025Q2"}).json()
+        assert q2_before["results"][0]["indicators"]["G1"] == "40.00"
+        late = {"id": "late-1", "type": "overdue_document", "subject": "nanyue",
+                "date": "2025-03-28"}  # fmt: skip
+        refused = {"id": "late-2", "type": "inspection_issue", "subject": "nanyue",
+                   "date": "2025-03-28", "data": {"level": "municipal"}}  # fmt: skip
+        assert api.post("/v1/facts", json=[late, refused]).status_code == 409
+        assert api.get("/v1/facts/late-1").status_code == 404
+        r = api.post("/v1/facts", json=[late])
+        assert r.status_code == 201, r.text
+        assert api.get("/v1/facts/late-1").json()["date"] == "2025-03-28"
+        q1 = api.get("/v1/scores/nanyue", params={"period": "2025Q1"}).json()
+        assert q1["state"] == "approved" and q1["results"][0]["final"] == "86.93"
+        q2 = api.get("/v1/scores/nanyue", params={"period": "2025Q2"}).json()
+        assert q2["results"][0]["indicators"]["G1"] == "38.00"  # 40 − 2 for the late document
+        # Q2 approved too: the next open quarter is Q3.
+        assert api.post("/v1/cycles/2025Q2/publish", params=Q).status_code == 200
+        assert api.post("/v1/cycles/2025Q2/approve", params=Q).status_code == 200
+        late3 = {**late, "id": "late-3", "date": "2025-01-20"}
+        assert api.post("/v1/facts", json=[late3]).status_code == 201
+        q3 = api.get("/v1/scores/nanyue", params={"period": "2025Q3"}).json()
+        assert q3["results"][0]["indicators"]["G1"] == "38.00"
+        q2_after = api.get("/v1/scores/nanyue", params={"period": "2025Q2"}).json()
+        assert q2_after["results"][0]["indicators"]["G1"] == "38.00"
+        # The year counts each late document once, in the quarter it was placed in.
+        year = api.get("/v1/scores/nanyue", params={"period": "2025"}).json()
+        assert year["results"][0]["indicators"]["G1"] == "32.00"  # 40 − 2 × (2 + 2)
+    finally:
+        app.state.services.engine.dispose()
