@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -36,7 +37,7 @@ from app.services.scoring import PeriodInputs, load_period
 from app.services.tokens import Principal
 from app.store.bulk import insert_facts
 from app.store.db import transaction
-from app.store.models import Appeal, Cycle, CycleRecord, Receipt, Retraction
+from app.store.models import Appeal, Cycle, CycleRecord, Receipt, ReceiptResult, Retraction
 from app.store.models import Fact as FactRow
 from dsl.audit.impact import compare, impact_order, standings
 from dsl.compile.ir import CompiledRuleset
@@ -341,6 +342,7 @@ def approve(engine: Engine, compiled: CompiledRuleset, period: Period, a: Actor)
             raise Conflict(f"appeal(s) {ids} of {period} are still open: rule on them first")
         if period.quarter is None:
             _quarters_approved(session, compiled.digest, period)
+            _same_quarters(session, compiled.digest, period, ev)
         if read_watermark(session).__str__() != wm:
             # facts arrived while scoring: the approved results must be what is recorded
             raise Conflict("facts were recorded while approving; approve again")
@@ -371,6 +373,34 @@ def _quarters_approved(session: Session, digest: str, year: Period) -> None:
         raise Conflict(
             f"the year {year} is approved after its four quarters; not approved: "
             + ", ".join(missing)
+        )
+
+
+def _same_quarters(session: Session, digest: str, year: Period, ev: Evaluation) -> None:
+    """A year's results are approved only when every annual result was computed from the
+    approved quarterly finals (the quarters' approved receipts); Conflict naming the subjects
+    whose quarters read otherwise (an organisation revision of the past, say)."""
+    finals: dict[tuple[str, str], list[Decimal]] = {}
+    for q in year.quarters():
+        c = find(session, digest, q)
+        assert c is not None and c.receipt_id is not None
+        for row in session.scalars(
+            select(ReceiptResult).where(ReceiptResult.receipt_id == c.receipt_id)
+        ):
+            if row.final is not None:
+                finals.setdefault((row.scorecard, row.subject), []).append(row.final)
+    wrong = [
+        f"{r.subject} ({r.scorecard})"
+        for r in ev.results
+        if r.quarters is not None
+        and [q.normalize() for q in r.quarters]
+        != [q.normalize() for q in finals.get((r.scorecard, r.subject), [])]
+    ]
+    if wrong:
+        shown = ", ".join(wrong[:20]) + (" …" if len(wrong) > 20 else "")
+        raise Conflict(
+            f"the year {year} would not use the approved quarterly finals of {shown}; "
+            "reopen and approve those quarters again"
         )
 
 

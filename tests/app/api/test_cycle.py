@@ -23,6 +23,7 @@ import json
 import socket
 import threading
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from sqlalchemy import update
 from app.cli import main as cli_main
 from app.services import webhooks
 from app.store.db import transaction
-from app.store.models import Cycle
+from app.store.models import Cycle, ReceiptResult
 from tests.app.api.conftest import RULES, Client, load_example, make_app, token
 from tests.dsl.helpers import copy_rules, edit
 
@@ -300,11 +301,43 @@ def test_the_whole_cycle(
 
 
 def test_year_needs_its_quarters(loaded: FastAPI, api: Client) -> None:
-    r = api.post("/v1/cycles/2025/publish", params=Q)
-    assert r.status_code == 200, r.text
+    """The year is approved after its four quarters, from their approved finals: a person's
+    year is the mean of the approved quarterly finals (§2.4)."""
+    assert api.post("/v1/cycles/2025/publish", params=Q).status_code == 200
     r = api.post("/v1/cycles/2025/approve", params=Q)
     assert r.status_code == 409
     assert "2025Q1, 2025Q2, 2025Q3, 2025Q4" in r.json()["message"]
+    receipts = {}
+    for q in ("2025Q1", "2025Q2", "2025Q3", "2025Q4"):
+        assert api.post(f"/v1/cycles/{q}/publish", params=Q).status_code == 200
+        r = api.post(f"/v1/cycles/{q}/approve", params=Q)
+        assert r.status_code == 200, r.text
+        receipts[q] = r.json()["receipt"]
+
+    # A quarter's approved final that the year would not reproduce: the year is refused.
+    engine = loaded.state.services.engine
+    with transaction(engine) as session:
+        row = session.get(ReceiptResult, (receipts["2025Q1"], "person", "nanyue-levy-1"))
+        assert row is not None and row.final == Decimal("87.26")
+        row.final = Decimal("90.00")
+    r = api.post("/v1/cycles/2025/approve", params=Q)
+    assert r.status_code == 409 and "nanyue-levy-1 (person)" in r.json()["message"]
+    with transaction(engine) as session:
+        row = session.get(ReceiptResult, (receipts["2025Q1"], "person", "nanyue-levy-1"))
+        assert row is not None
+        row.final = Decimal("87.26")
+
+    r = api.post("/v1/cycles/2025/approve", params=Q)
+    assert r.status_code == 200, r.text
+    year = api.get("/v1/scores/nanyue-levy-1", params={"period": "2025"}).json()
+    assert year["state"] == "approved"
+    # Q1 87.26; Q2–Q4 without facts: 0.9 × 0 + 0.1 × 60 (nanyue's floor) = 6.00 each;
+    # the year is their mean, (87.26 + 18) / 4 = 26.315 → 26.32 (as expected-2025.json says)
+    assert year["results"][0]["quarters"] == ["87.26", "6.00", "6.00", "6.00"]
+    assert year["results"][0]["final"] == "26.32"
+    # A quarter of an approved year is not reopened before the year.
+    assert api.post("/v1/cycles/2025Q1/reopen", params=Q, json={"reason": "x"}).status_code == 409
+    assert api.post("/v1/cycles/2025/reopen", params=Q, json={"reason": "x"}).status_code == 200
 
 
 def test_open_cycle_refuses_appeals_and_approval(loaded: FastAPI, api: Client) -> None:
