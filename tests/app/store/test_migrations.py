@@ -24,6 +24,12 @@ TABLES = {
     "receipt_results",
     "api_tokens",
     "web_sessions",
+    "cycles",
+    "cycle_records",
+    "appeals",
+    "webhook_subscriptions",
+    "webhook_deliveries",
+    "webhook_attempts",
 }
 
 
