@@ -708,7 +708,10 @@ def _corrections(
                         raw["date"] = old.date.isoformat()
                     else:
                         raw["period"] = old.period
-                raw["data"] = {**old.data, **(raw.get("data") or {})}
+                given = raw.get("data") or {}
+                if not isinstance(given, dict):
+                    raise _invalid(f"{where}.data", "data is an object of field values")
+                raw["data"] = {**old.data, **given}
             raws.append(raw)
     return raws, retracts
 
