@@ -26,12 +26,13 @@ def approved_cycles(session: Session, years: Iterable[int]) -> list[tuple[Cycle,
     if not wanted:
         return []
     prefixes = [str(y) for y in wanted]
-    q = (
-        select(Cycle, Ruleset.name)
-        .join(Ruleset, Ruleset.digest == Cycle.ruleset_digest)
-        .where(Cycle.state == "approved")
-    )
-    return [(c, name) for c, name in session.execute(q) if c.period[:4] in prefixes]
+    q = select(Cycle, Ruleset.name).join(Ruleset, Ruleset.digest == Cycle.ruleset_digest)
+    if session.get_bind().dialect.name == "postgresql":
+        # A writer shares the lock an approval takes on its cycle (FOR UPDATE): a batch either
+        # commits before the approval reads what is recorded, or sees the period approved.
+        q = q.with_for_update(read=True, of=Cycle)
+    rows = session.execute(q).all()
+    return [(c, name) for c, name in rows if c.state == "approved" and c.period[:4] in prefixes]
 
 
 def covers(period: str, slot: Slot) -> bool:

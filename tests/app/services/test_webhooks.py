@@ -145,3 +145,44 @@ def test_bad_subscriptions_are_refused(engine: Engine) -> None:
     with pytest.raises(Invalid) as e:
         webhooks.subscribe(engine, "http://x.test/", ["cycle.eaten"], "t", "admin", _noop)
     assert e.value.details[0]["field"] == "body.events"
+
+
+def test_the_worker_thread_delivers(engine: Engine) -> None:
+    """What `jixiao serve` runs beside the server: rounds until stopped."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    got: list[bytes] = []
+    arrived = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            got.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.end_headers()
+            arrived.set()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        webhooks.subscribe(engine, url, None, "t", "admin", _noop)
+        with transaction(engine) as session:
+            event_id = webhooks.emit(session, "cycle.approved", {}, datetime.now(UTC))
+        worker = webhooks.Worker(engine, interval=0.05)
+        worker.start()
+        try:
+            assert arrived.wait(30)
+        finally:
+            worker.stop()
+            worker.join(30)
+        assert not worker.is_alive()
+        assert [json.loads(b)["id"] for b in got] == [event_id]
+    finally:
+        server.shutdown()
+        server.server_close()
+        serving.join()
