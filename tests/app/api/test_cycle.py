@@ -397,3 +397,23 @@ def test_late_facts_count_in_the_next_open_period(
         assert year["results"][0]["indicators"]["G1"] == "32.00"  # 40 − 2 × (2 + 2)
     finally:
         app.state.services.engine.dispose()
+
+
+def test_lead_departments_appeal_their_indicator(loaded: FastAPI, api: Client) -> None:
+    """税政科 leads K4 (§2.1): it may appeal nanyue's K4 line; 收入核算科 leads K1 only."""
+    assert api.post("/v1/cycles/2025Q1/publish", params=Q).status_code == 200
+    policy = Client(loaded, token(loaded, "recorder", units=["hy-policy"]))
+    revenue = Client(loaded, token(loaded, "recorder", units=["hy-revenue"]))
+    k4 = {"period": "2025Q1", "subject": "nanyue", "indicator": "K4", "facts": ["f17"],
+          "reason": "该问题已由省局撤销"}  # fmt: skip
+    r = policy.post("/v1/appeals", json=k4)
+    assert r.status_code == 201, r.text
+    assert revenue.post("/v1/appeals", json=k4).status_code == 403
+    k1 = {**k4, "indicator": "K1", "facts": ["f2"], "reason": "完成率按更正后口径"}
+    assert revenue.post("/v1/appeals", json=k1).status_code == 201
+    # f1 was superseded by f2: it no longer counts, so it cannot be disputed.
+    r = revenue.post("/v1/appeals", json={**k1, "facts": ["f1"]})
+    assert r.status_code == 422 and r.json()["details"][0]["field"] == "body.facts[0]"
+    listed = api.get("/v1/appeals", params={"subject": "nanyue", "state": "open"}).json()
+    assert len(listed["appeals"]) == 2
+    assert api.get("/v1/appeals/999").status_code == 404
