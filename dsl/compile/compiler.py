@@ -264,10 +264,11 @@ class _Compiler:
 
         def make(nss: dict[str, dict[str, Any]]) -> CItemTable:
             if key not in made:
-                ns = nss[table.span.path]
+                # Each item's code lives in the file that declares the item: the table's own
+                # file in a written ruleset, possibly another in a hybrid of two rulesets.
                 made[key] = CItemTable(
                     table.id,
-                    tuple(CItem(it.id, mk(ns), it.span) for it, mk in mks),
+                    tuple(CItem(it.id, mk(nss[it.span.path]), it.span) for it, mk in mks),
                     caps.get("bonus"),
                     caps.get("penalty"),
                 )
