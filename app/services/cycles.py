@@ -37,7 +37,7 @@ from app.services.scoring import PeriodInputs, load_period
 from app.services.tokens import Principal
 from app.store.bulk import insert_facts
 from app.store.db import transaction
-from app.store.models import Appeal, Cycle, CycleRecord, Receipt, ReceiptResult, Retraction
+from app.store.models import Appeal, Cycle, CycleRecord, ReceiptResult, Retraction
 from app.store.models import Fact as FactRow
 from dsl.audit.impact import compare, impact_order, standings
 from dsl.compile.ir import CompiledRuleset
@@ -481,9 +481,6 @@ def file_appeal(
                 f"the notice period of {period} ended on {c.notice_until.isoformat()}; "
                 "no appeal is filed after it"
             )
-        assert c.receipt_id is not None
-        scored = session.scalars(select(Receipt).where(Receipt.id == c.receipt_id)).first()
-        assert scored is not None
     if indicator is not None and indicator not in _indicators(compiled):
         raise _invalid("body.indicator", f"no indicator '{indicator}' in this ruleset")
     org = _org(engine)
