@@ -454,8 +454,13 @@ def _leads(compiled: CompiledRuleset) -> dict[str, str]:
     return out
 
 
-def _indicators(compiled: CompiledRuleset) -> set[str]:
-    return {i.id for card in compiled.scorecards.values() for p in card.parts for i in p.indicators}
+def _lines(compiled: CompiledRuleset) -> set[str]:
+    """The ids an appeal may name as the line it disputes: indicators and items (加减分)."""
+    out = {i.id for card in compiled.scorecards.values() for p in card.parts for i in p.indicators}
+    for card in compiled.scorecards.values():
+        if card.items is not None:
+            out.update(i.id for i in card.items.items)
+    return out
 
 
 def file_appeal(
@@ -481,8 +486,8 @@ def file_appeal(
                 f"the notice period of {period} ended on {c.notice_until.isoformat()}; "
                 "no appeal is filed after it"
             )
-    if indicator is not None and indicator not in _indicators(compiled):
-        raise _invalid("body.indicator", f"no indicator '{indicator}' in this ruleset")
+    if indicator is not None and indicator not in _lines(compiled):
+        raise _invalid("body.indicator", f"no indicator or item '{indicator}' in this ruleset")
     org = _org(engine)
     if subject not in org.units and subject not in org.persons:
         raise _invalid("body.subject", f"no unit or person '{subject}'")

@@ -414,6 +414,12 @@ def test_lead_departments_appeal_their_indicator(loaded: FastAPI, api: Client) -
     # f1 was superseded by f2: it no longer counts, so it cannot be disputed.
     r = revenue.post("/v1/appeals", json={**k1, "facts": ["f1"]})
     assert r.status_code == 422 and r.json()["details"][0]["field"] == "body.facts[0]"
+    # An item (加减分) is a line too; an unknown one is refused, naming the field.
+    item = {**k4, "indicator": "criticism_notice", "facts": ["f42"], "reason": "通报已撤销"}
+    nanyue = Client(loaded, token(loaded, "recorder", units=["nanyue"]))
+    assert nanyue.post("/v1/appeals", json=item).status_code == 201
+    r = nanyue.post("/v1/appeals", json={**item, "indicator": "K9"})
+    assert r.status_code == 422 and r.json()["details"][0]["field"] == "body.indicator"
     listed = api.get("/v1/appeals", params={"subject": "nanyue", "state": "open"}).json()
-    assert len(listed["appeals"]) == 2
+    assert len(listed["appeals"]) == 3
     assert api.get("/v1/appeals/999").status_code == 404
