@@ -102,6 +102,19 @@ def cmd_cycle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _corrections(path: Path | None) -> list[Any]:
+    """A ruling's corrections from a JSON file (a list); Invalid naming the file otherwise."""
+    if path is None:
+        return []
+    try:
+        got = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise Invalid(f"{path}: not JSON ({e})") from e
+    if not isinstance(got, list):
+        raise Invalid(f"{path}: a JSON list of corrections is needed")
+    return got
+
+
 def cmd_appeal(args: argparse.Namespace) -> int:
     """`jixiao appeal file|list|show|rule`."""
     engine = make_engine()
@@ -121,11 +134,7 @@ def cmd_appeal(args: argparse.Namespace) -> int:
         elif args.action == "show":
             got = cycles.get_appeal(engine, args.id)
         else:
-            corrections = (
-                json.loads(args.corrections.read_text(encoding="utf-8"))
-                if (args.corrections)
-                else []
-            )
+            corrections = _corrections(args.corrections)
             body = {"decision": args.decision, "reason": args.reason, "corrections": corrections}
             got = cycles.rule(engine, lambda d: rulesets.load(engine, d), args.id, _actor(), body)
     except AppError as e:

@@ -604,7 +604,7 @@ def rule(
     evidence = f"申诉第{appeal_id}号裁定（{now.date().isoformat()}）：{reason}"
     ev, inputs, _ = _score(engine, compiled, period)
     org = inputs.org
-    raws, retracts = _corrections(engine, corrections, appeal_id, evidence)
+    raws, retracts = _corrections(engine, corrections, appeal_id, evidence, period)
     rows: list[dict[str, Any]] = []
     if raws:
         checker = FactChecker(compiled.schema, _org(engine), "corrections", a.by, now)
@@ -681,6 +681,7 @@ def _corrections(
     items: list[Any],
     appeal_id: int,
     evidence: str,
+    period: Period,
 ) -> tuple[list[dict[str, Any]], list[tuple[str, int]]]:
     """The fact records a ruling writes, and the (id, seq) of the facts it retracts."""
     raws: list[dict[str, Any]] = []
@@ -695,6 +696,10 @@ def _corrections(
                 row = _fact(session, ident, f"{where}.retract")
                 if row[1] is not None:
                     raise _invalid(f"{where}.retract", f"fact '{ident}' is already retracted")
+                slot = {"year": row[0].year, "quarter": row[0].quarter}
+                if not _in_period(slot, period):
+                    msg = f"fact '{ident}' does not belong to {period}"
+                    raise _invalid(f"{where}.retract", msg)
                 retracts.append((ident, row[0].seq))
                 continue
             raw = {k: v for k, v in item.items() if v is not None}

@@ -422,4 +422,20 @@ def test_lead_departments_appeal_their_indicator(loaded: FastAPI, api: Client) -
     assert r.status_code == 422 and r.json()["details"][0]["field"] == "body.indicator"
     listed = api.get("/v1/appeals", params={"subject": "nanyue", "state": "open"}).json()
     assert len(listed["appeals"]) == 3
+    # A ruling acts on the cycle's period only.
+    q2 = {"id": "q2-doc", "type": "overdue_document", "subject": "nanyue", "date": "2025-05-06"}
+    assert api.post("/v1/facts", json=[q2]).status_code == 201
+    first = listed["appeals"][0]["id"]
+    for fix, field in (
+        ({"retract": "q2-doc"}, "body.corrections[0].retract"),
+        ({"supersedes": "f17", "date": "2025-04-02"}, "body.corrections"),
+        ({"supersedes": "f17", "data": ["municipal"]}, "body.corrections[0].data"),
+        ({"retract": "nothing"}, "body.corrections[0].retract"),
+    ):
+        body = {"decision": "upheld", "reason": "x", "corrections": [fix]}
+        r = api.post(f"/v1/appeals/{first}/ruling", json=body)
+        assert r.status_code == 422, (fix, r.text)
+        assert r.json()["details"][0]["field"] == field
+    assert api.get(f"/v1/appeals/{first}").json()["state"] == "open"
+    assert api.get("/v1/facts/q2-doc").json()["status"] == "live"
     assert api.get("/v1/appeals/999").status_code == 404

@@ -46,6 +46,11 @@ def test_cycle_commands(db: str, capsys: pytest.CaptureFixture[str], tmp_path: P
 
     # Upheld: f17 (municipal, −1.5) retracted. K4 = 30 − 3 = 27: key = 25.5 + 19 + 12 + 27 =
     # 83.5, final = 0.7 × 83.5 + 0.3 × 86.775 + 4 − 0.5 = 58.45 + 26.0325 + 3.5 = 87.9825.
+    bad = tmp_path / "bad.json"
+    bad.write_text("[{", encoding="utf-8")
+    code, _, err = run_cli(capsys, "appeal", "rule", str(appeal), "upheld", "--reason", "x",
+                           "--corrections", bad)  # fmt: skip
+    assert code == 1 and "not JSON" in err
     fixes = tmp_path / "fixes.json"
     fixes.write_text(json.dumps([{"retract": "f17"}]), encoding="utf-8")
     code, out, err = run_cli(
