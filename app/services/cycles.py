@@ -691,6 +691,9 @@ def _corrections(
             where = f"body.corrections[{i}]"
             if not isinstance(item, dict):
                 raise _invalid(where, "a correction is an object")
+            for key in ("id", "type", "subject", "date", "period", "supersedes", "retract"):
+                if key in item and not isinstance(item[key], str):
+                    raise _invalid(f"{where}.{key}", f"{key} is a string")
             if "retract" in item:
                 ident = str(item["retract"])
                 row = _fact(session, ident, f"{where}.retract")
