@@ -17,6 +17,7 @@ from app.api.requestid import RequestIds
 from app.api.routes import (
     analysis,
     audit,
+    cycles,
     facts,
     health,
     org,
@@ -123,7 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = build_services(settings)
     errors.install(app)
     app.add_middleware(Guard, services=app.state.services)
-    for module in (health, org, facts, rulesets, scores, receipts, tokens, analysis, audit):
+    for module in (health, org, facts, rulesets, scores, receipts, tokens, analysis, audit, cycles):
         app.include_router(module.router, prefix="/v1")
     web.install(app)
     app.add_middleware(RequestIds)  # outermost: every response names its request id

@@ -54,6 +54,7 @@ def get_principal(
         return tokens.DEMO
     known = request.scope.get(PRINCIPAL)
     if isinstance(known, Principal):
+        trail.acting_as(known.name, known.role)
         return known
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
         raise Unauthorized("a bearer token is needed (Authorization: Bearer jx_...)")
@@ -87,8 +88,13 @@ def scored(svc: Services, ruleset: str | None, period: str) -> Scored:
 
 
 def provenance(s: Scored) -> dict[str, str]:
-    """Headers naming the ruleset digest and the watermark of a response."""
-    return {"X-Jixiao-Ruleset": s.digest, "X-Jixiao-Watermark": str(s.watermark)}
+    """Headers naming the ruleset digest and the watermark of a response, and for approved
+    results (审定) `X-Jixiao-State: approved` and the approved receipt."""
+    head = {"X-Jixiao-Ruleset": s.digest, "X-Jixiao-Watermark": str(s.watermark)}
+    if s.approved is not None:
+        head["X-Jixiao-State"] = "approved"
+        head["X-Jixiao-Receipt"] = str(s.approved["receipt"])
+    return head
 
 
 def out(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:

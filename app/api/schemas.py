@@ -177,7 +177,7 @@ class TokenIn(Strict):
     )
 
     name: str = Field(min_length=1, max_length=400)
-    role: str = Field(pattern="^(reader|recorder|auditor|admin)$")
+    role: str = Field(pattern="^(reader|recorder|auditor|committee|admin)$")
     fact_types: list[str] | None = None
     units: list[str] | None = None
 

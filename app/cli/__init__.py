@@ -3,7 +3,8 @@
 `rules` (check, fmt, verify, lsp), `engine` (score, explain, test), `db` (db, import, replay),
 `audit` (diff, impact), `trail` (audit verify, audit log: the command `audit` is this group's,
 not the `audit` group's), `serve` (serve, token), `excel` (template, export), `analysis`
-(analysis lost-points, warnings, risk, trend; what-if), `reports` (report feedback).
+(analysis lost-points, warnings, risk, trend; what-if), `reports` (report feedback),
+`cycle` (cycle, appeal, webhooks).
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ GROUPS = {
     "analysis": "analysis",
     "what-if": "analysis",
     "report": "reports",
+    "cycle": "cycle",
+    "appeal": "cycle",
+    "webhooks": "cycle",
 }
 
 

@@ -15,6 +15,7 @@ from app.settings import DATABASE_ENV, DEMO_ENV, RULES_ENV, database_url
 from app.store.db import make_engine, upgrade
 
 DEMO_DB = "jixiao-demo.db"
+WEBHOOK_INTERVAL_ENV = "JIXIAO_WEBHOOK_INTERVAL"  # seconds between delivery rounds (default 5)
 BANNER = """
 ================================================================================
   DEMO MODE: no tokens are checked; every request acts as an admin.
@@ -102,13 +103,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         access_log=args.access_log,
     )
-    if config.workers > 1:
-        from uvicorn.supervisors import Multiprocess
+    # The webhook delivery worker: one thread beside the server (whatever its workers).
+    from app.services.webhooks import Worker
 
-        config.supervisor = os.getpid()  # the workers end when this process dies
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
-    else:
-        uvicorn.Server(config).run()
+    worker = Worker(make_engine(url), float(os.environ.get(WEBHOOK_INTERVAL_ENV) or 5))
+    worker.start()
+    try:
+        if config.workers > 1:
+            from uvicorn.supervisors import Multiprocess
+
+            config.supervisor = os.getpid()  # the workers end when this process dies
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+        else:
+            uvicorn.Server(config).run()
+    finally:
+        worker.stop()
     return 0
 
 
@@ -154,6 +163,13 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def tokens_roles() -> tuple[str, ...]:
+    """The roles a token may have."""
+    from app.services.tokens import ROLES
+
+    return ROLES
+
+
 def _list(text: str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
 
@@ -173,7 +189,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser("token", help="API tokens: create, list, revoke")
     acts = p.add_subparsers(dest="action", required=True)
     q = acts.add_parser("create", help="create a token and print it once")
-    q.add_argument("--role", required=True, choices=("reader", "recorder", "auditor", "admin"))
+    q.add_argument("--role", required=True, choices=tokens_roles())
     q.add_argument("--types", type=_list, help="recorder: fact types it may write (a,b,c)")
     q.add_argument("--units", type=_list, help="recorder: units whose subjects it may write")
     q.add_argument("--name", help="who uses it (kept as the recorder of its facts)")

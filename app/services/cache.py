@@ -18,6 +18,7 @@ Each process has its own cache (two uvicorn workers: two caches).
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -27,10 +28,12 @@ import orjson
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from app.errors import ReplayMismatch
 from app.services.registry import LoadedRuleset
 from app.services.scoring import PeriodInputs, load_period
+from app.store import seqcodec
+from app.store.models import Cycle, OrgRevision, Receipt, Retraction
 from app.store.models import Fact as FactRow
-from app.store.models import OrgRevision, Retraction
 from dsl.analysis.view import cited
 from dsl.engine.evaluate import Evaluation, evaluate
 from dsl.engine.report import explain_json, results_json
@@ -113,6 +116,8 @@ class Scored:
     recorded: int = 0  # how many live facts the period has
     # What readers derive from this evaluation (the analysis), valid as long as it is.
     memo: dict[Any, Any] = field(default_factory=dict)
+    # The approved cycle (审定) these results are, when they are: cycle, receipt, by, at.
+    approved: dict[str, Any] | None = None
 
     @property
     def digest(self) -> str:
@@ -147,6 +152,19 @@ class Scored:
             return self.traced
 
 
+def _canonical(doc: dict[str, Any]) -> bytes:
+    """The results JSON as `receipts.results_digest` hashes it."""
+    import json
+
+    return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _parse_watermark(text: str | None) -> Watermark:
+    """A watermark from its text form (`facts.retractions.org_revision`)."""
+    parts = [int(x) for x in (text or "0.0.0").split(".")]
+    return Watermark(parts[0], parts[1], parts[2])
+
+
 def _document(ev: Evaluation, wm: Watermark) -> dict[str, Any]:
     return {**results_json(ev), "watermark": wm.as_json()}
 
@@ -160,6 +178,7 @@ class ScoreCache:
         self._entries: OrderedDict[tuple[str, Period], Scored] = OrderedDict()
         self._locks: dict[tuple[str, Period], threading.Lock] = {}
         self._guard = threading.Lock()
+        self._frozen: dict[tuple[str, Period, int], Scored] = {}  # approved results
         self.fills = 0  # how many evaluations were made (tests and benchmarks read it)
 
     def watermark(self) -> Watermark:
@@ -178,8 +197,12 @@ class ScoreCache:
             return count_from(session, low, wm.facts) == count
 
     def get(self, loaded: LoadedRuleset, period: Period) -> Scored:
-        """The evaluation for the current watermark: from memory, or scored now."""
+        """The evaluation for the current watermark: from memory, or scored now. A period
+        approved under this ruleset answers its approved results, whatever was recorded since."""
         key = (loaded.compiled.digest, period)
+        got = self._approved(loaded, period)
+        if got is not None:
+            return got
         now = self.watermark()
         got = self._peek(key, now)
         if got is not None:
@@ -197,6 +220,65 @@ class ScoreCache:
                 while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
             return scored
+
+    def _approved(self, loaded: LoadedRuleset, period: Period) -> Scored | None:
+        """The approved results of the period under this ruleset, if it is approved: the
+        approved receipt replayed (its facts, its organisation revision), its digest proved."""
+        digest = loaded.compiled.digest
+        with Session(self.engine) as session:
+            cycle = session.scalar(
+                select(Cycle).where(
+                    Cycle.ruleset_digest == digest,
+                    Cycle.period == str(period),
+                    Cycle.state == "approved",
+                )
+            )
+            if cycle is None or cycle.receipt_id is None:
+                return None
+            key = (digest, period, cycle.receipt_id)
+            with self._guard:
+                kept = self._frozen.get(key)
+            if kept is not None:
+                return kept
+            receipt = session.get(Receipt, cycle.receipt_id)
+            assert receipt is not None
+        with Session(self.engine) as session, session.begin():
+            inputs = load_period(
+                session,
+                loaded.compiled,
+                period,
+                org_cutoff=receipt.org_revision_id,
+                only=set(seqcodec.decode(receipt.fact_seqs)),
+            )
+        units = set(inputs.org.units)
+        ev = evaluate(
+            loaded.compiled, inputs.org, inputs.facts, period, units, org_at=inputs.org_of
+        )
+        doc = results_json(ev)
+        if hashlib.sha256(_canonical(doc)).hexdigest() != receipt.results_digest:
+            raise ReplayMismatch(
+                f"the approved receipt {receipt.id} of {period} does not replay to its results"
+            )
+        wm = _parse_watermark(cycle.watermark)
+        approval = {
+            "cycle": cycle.id,
+            "receipt": receipt.id,
+            "by": cycle.approved_by,
+            "at": cycle.approved_at.isoformat() if cycle.approved_at else None,
+        }
+        doc = {**doc, "watermark": wm.as_json(), "state": "approved", "approved": approval}
+        by_subject: dict[str, list[dict[str, Any]]] = {}
+        for r in doc["results"]:
+            by_subject.setdefault(r["subject"], []).append(r)
+        got = Scored(
+            loaded, period, wm, ev, doc, orjson.dumps(doc), by_subject, inputs, None,
+            org=inputs.org, approved=approval,
+        )  # fmt: skip
+        got.cited, got.recorded = cited(ev, inputs.facts), len(inputs.facts)
+        with self._guard:
+            self._frozen = {k: v for k, v in self._frozen.items() if k[:2] != key[:2]}
+            self._frozen[key] = got
+        return got
 
     def _peek(self, key: tuple[str, Period], wm: Watermark) -> Scored | None:
         with self._guard:

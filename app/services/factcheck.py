@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app import exactjson
+from app.services.frozen import place_late
 from app.store import repository
 from dsl.facts.limits import MAX_ID, text_ok
 from dsl.facts.links import same_kind
@@ -126,9 +127,12 @@ class FactChecker:
     owners: dict[tuple[str, str, str], str] = field(default_factory=dict)
     slots: dict[tuple[str, str, str], int] = field(default_factory=dict)  # the last given
     validator: FactValidator = field(init=False)
+    movable: set[str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.validator = FactValidator(self.schema, self.org)
+        # fact types whose late facts count in the next open period (docs/language.md §6.1)
+        self.movable = {k for k, d in self.schema.types.items() if d.counts_in is not None}
 
     def check(self, session: Session, records: Sequence[tuple[int, Any]]) -> Checked:
         """Validates a chunk of (line, JSON object or `Fact` read by the validator's typed
@@ -165,6 +169,8 @@ class FactChecker:
                 fresh.append((f, d))
         for f, d, slot in self._links(session, fresh, in_db, out.problems):
             out.rows.append(fact_row(f, d, self.by, self.at, slot))
+        if self.movable and out.rows:
+            place_late(session, out.rows, self.movable)
         return out
 
     def _links(

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, Invalid, NotFound
 from app.services import trail
 from app.services.factcheck import FactChecker
+from app.services.frozen import Slot, refuse_frozen, slots_of_rows
 from app.services.texts import require_text
 from app.store import repository
 from app.store.bulk import bulk_indexes, insert_facts, restore_indexes
@@ -120,6 +121,7 @@ def import_records(
     problems = [] if problems is None else problems
     result = ImportResult()
     spooled: list[int] = []  # the rows of each chunk written to the spool
+    slots: dict[Slot, list[str]] = {}  # the periods the rows belong to (approved ones refuse)
     # No cyclic GC: what the import keeps (ids seen, owners of period values) only grows,
     # and each full collection walked all of it (it doubled the time of checking).
     with tempfile.TemporaryFile() as spool, gc_paused():
@@ -128,11 +130,11 @@ def import_records(
             for line_no, done, obj in records:
                 batch.append((line_no, obj))
                 if len(batch) >= chunk:
-                    spooled.append(_check(session, checker, batch, spool, problems, result))
+                    spooled.append(_check(session, checker, batch, spool, problems, result, slots))
                     batch = []
                     if progress:
                         progress("checked", done, total)
-            spooled.append(_check(session, checker, batch, spool, problems, result))
+            spooled.append(_check(session, checker, batch, spool, problems, result, slots))
             if progress:
                 progress("checked", total, total)
         problems.sort(key=lambda p: (p.line, p.field))
@@ -143,6 +145,9 @@ def import_records(
                 problems,
             )
         result.skipped = problems
+        if slots:
+            with Session(engine) as session:
+                refuse_frozen(session, slots)  # the whole import, before any chunk is written
         spool.seek(0)
         sizes = [n for n in spooled if n]
         result.added, repeated = _write(engine, spool, sizes, progress, source)
@@ -160,6 +165,7 @@ def _check(
     spool: IO[bytes],
     problems: list[FactProblem],
     result: ImportResult,
+    slots: dict[Slot, list[str]],
 ) -> int:
     """Checks a chunk and spools its rows to record; returns how many."""
     if not batch:
@@ -167,6 +173,8 @@ def _check(
     checked = checker.check(session, batch)
     problems.extend(checked.problems)
     result.unchanged += checked.unchanged
+    for slot, ids in slots_of_rows(checked.rows).items():
+        slots.setdefault(slot, []).extend(ids)
     if checked.rows:
         pickle.dump(checked.rows, spool, protocol=pickle.HIGHEST_PROTOCOL)
     session.rollback()  # end the read transaction: readers must not hold SQLite's snapshot
@@ -206,12 +214,14 @@ def write_rows(
     """
     try:
         with transaction(engine) as session:
-            _insert(session, rows, kind, source)
+            refuse_frozen(session, slots_of_rows(rows))
+            record_rows(session, rows, kind, source)
         return len(rows), 0
     except _integrity_errors(engine):
         pass
     try:
         with transaction(engine) as session:
+            refuse_frozen(session, slots_of_rows(rows))
             there = repository.recorded(session, [r["client_id"] for r in rows])
             new = []
             for r in rows:
@@ -222,7 +232,7 @@ def write_rows(
                     msg = f"fact '{r['client_id']}' was recorded meanwhile with other content"
                     raise Conflict(msg)
             if new:
-                _insert(session, new, kind, source)
+                record_rows(session, new, kind, source)
             return len(new), len(rows) - len(new)
     except _integrity_errors(engine) as e:
         # Not an id: a correction of a fact corrected meanwhile, or a period's value recorded
@@ -236,7 +246,7 @@ def write_rows(
 ID_LIST = 100  # a write of up to this many facts lists their ids in its audit entry
 
 
-def _insert(
+def record_rows(
     session: Session, rows: Sequence[dict[str, Any]], kind: str | None, source: str
 ) -> None:
     """Inserts the rows and records the write in the trail, in the session's transaction."""
@@ -285,9 +295,13 @@ def retract(engine: Engine, client_id: str, by: str, reason: str) -> int:
     require_text(reason, "reason", MAX_TEXT)
     try:
         with transaction(engine) as session:
-            seq = session.scalar(select(Fact.seq).where(Fact.client_id == client_id))
-            if seq is None:
+            found = session.execute(
+                select(Fact.seq, Fact.year, Fact.quarter).where(Fact.client_id == client_id)
+            ).first()
+            if found is None:
                 raise NotFound(f"no fact '{client_id}'")
+            seq = found[0]
+            refuse_frozen(session, {(found[1], found[2]): [client_id]})
             if session.scalar(select(Retraction.id).where(Retraction.fact_seq == seq)) is not None:
                 raise Conflict(f"fact '{client_id}' is already retracted")
             at = datetime.now(UTC)

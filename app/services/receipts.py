@@ -51,23 +51,7 @@ def keep(
     if note is not None:
         require_text(note, "note", MAX_TEXT)
     with transaction(engine) as session:
-        receipt = Receipt(
-            ruleset_digest=ev.compiled.digest,
-            period=str(ev.period),
-            org_revision_id=inputs.org_revision,
-            org_digest=inputs.org_digest,
-            fact_count=len(inputs.seqs),
-            fact_seqs=seqcodec.encode(inputs.seqs),
-            facts_digest=inputs.facts_digest,
-            results_digest=results_digest(ev),
-            published=published,
-            note=note,
-            created_by=by,
-            created_at=datetime.now(UTC),
-        )
-        session.add(receipt)
-        session.flush()
-        session.add_all(_result_rows(receipt.id, ev))
+        receipt = add(session, ev, inputs, by, published, note)
         change: dict[str, object] = {
             "ruleset": receipt.ruleset_digest,
             "period": receipt.period,
@@ -78,6 +62,36 @@ def keep(
         }
         trail.note(session, "receipt.keep", f"receipt:{receipt.id}", change, by)
         return receipt.id
+
+
+def add(
+    session: Session,
+    ev: Evaluation,
+    inputs: PeriodInputs,
+    by: str,
+    published: bool = False,
+    note: str | None = None,
+) -> Receipt:
+    """Adds a receipt of an evaluation in the session's transaction (the cycle keeps its
+    published and approved results with the change of state)."""
+    receipt = Receipt(
+        ruleset_digest=ev.compiled.digest,
+        period=str(ev.period),
+        org_revision_id=inputs.org_revision,
+        org_digest=inputs.org_digest,
+        fact_count=len(inputs.seqs),
+        fact_seqs=seqcodec.encode(inputs.seqs),
+        facts_digest=inputs.facts_digest,
+        results_digest=results_digest(ev),
+        published=published,
+        note=note,
+        created_by=by,
+        created_at=datetime.now(UTC),
+    )
+    session.add(receipt)
+    session.flush()
+    session.add_all(_result_rows(receipt.id, ev))
+    return receipt
 
 
 def keep_period(

@@ -113,7 +113,7 @@ def _read_facts(
     # copies of a few dozen types and a few thousand subjects (~130 MB); one of each is kept.
     names: dict[str, str] = {}
     facts, seqs, update = into.facts, into.seqs, into.hashed.update
-    for seq, cid, ftype, subject, day, per, text, evidence, sup, digest in rows:
+    for seq, cid, ftype, subject, day, per, text, evidence, sup, digest, year, quarter in rows:
         if (cid in corrected or seq in retracted) or (only is not None and seq not in only):
             continue
         ftype = names.setdefault(ftype, ftype)
@@ -124,6 +124,9 @@ def _read_facts(
             d = days.get(day)
             if d is None:
                 d = days[day] = day if isinstance(day, date) else date.fromisoformat(day)
+            if quarter != (d.month + 2) // 3 or year != d.year:
+                # a late fact placed in the next open period counts from its first day
+                d = date(year, 3 * quarter - 2, 1)
         else:
             p = periods.get(per)
             if p is None:

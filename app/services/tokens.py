@@ -6,7 +6,11 @@ Roles, and what each may do (an admin may do everything):
 - `recorder`: record, correct and retract facts, only of its listed fact types and only on
   subjects under its listed units (no list: no limit); read facts back;
 - `auditor`: read scores, facts and their history, rulesets, diff and impact; keep receipts;
-- `admin`: the organisation, tokens, reloading rulesets.
+- `committee` (考评委员会): rule on appeals (裁定); read scores, cycles and appeals;
+- `admin`: the organisation, tokens, reloading rulesets; publish, approve and reopen cycles.
+
+Appeals are filed by recorders (scoped to the subject, or the lead department of the indicator)
+and admins; anyone with a token reads cycles and appeals (docs/cycle.md).
 """
 
 from __future__ import annotations
@@ -29,16 +33,18 @@ from app.store.models import ApiToken
 from dsl.facts.limits import MAX_ID
 from dsl.facts.records import Org
 
-ROLES = ("reader", "recorder", "auditor", "admin")
+ROLES = ("reader", "recorder", "auditor", "committee", "admin")
 PREFIX = "jx_"
 
 # What each capability needs; `admin` has them all.
 CAPABILITIES: dict[str, frozenset[str]] = {
-    "scores": frozenset({"reader", "auditor", "admin"}),
+    "scores": frozenset({"reader", "auditor", "committee", "admin"}),
     "facts:write": frozenset({"recorder", "admin"}),
     "facts:read": frozenset({"recorder", "auditor", "admin"}),
     "audit": frozenset({"auditor", "admin"}),
     "admin": frozenset({"admin"}),
+    "appeal:file": frozenset({"recorder", "admin"}),
+    "appeal:rule": frozenset({"committee", "admin"}),
     "any": frozenset(ROLES),
 }
 

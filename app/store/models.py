@@ -338,3 +338,114 @@ class ChainHead(Base):
     chain: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_id: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# ---- evaluation cycles (公示 → 申诉 → 复核 → 审定) and webhooks --------------------------------
+
+
+class Cycle(Base):
+    """A ruleset and a period on their way to approval: open, published (公示, with a notice
+    period) or approved (审定, frozen). `receipt_id` is the receipt of the current state (the
+    published or approved results); earlier receipts stay named in the cycle's records."""
+
+    __tablename__ = "cycles"
+    __table_args__ = (UniqueConstraint("ruleset_digest", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ruleset_digest: Mapped[str] = mapped_column(ForeignKey("rulesets.digest"))
+    period: Mapped[str] = mapped_column(String(6), index=True)
+    state: Mapped[str] = mapped_column(String(20))
+    receipt_id: Mapped[int | None] = mapped_column(ForeignKey("receipts.id"))
+    notice_until: Mapped[date | None]
+    approved_by: Mapped[str | None] = mapped_column(ID)
+    approved_at: Mapped[datetime | None]
+    watermark: Mapped[str | None] = mapped_column(String(100))
+
+
+class CycleRecord(Base):
+    """One write of the cycle's work (a transition, an appeal, a ruling, a subscription): who,
+    in which role, what kind of change, on what, the change itself and when."""
+
+    __tablename__ = "cycle_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int | None] = mapped_column(ForeignKey("cycles.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(ID)
+    role: Mapped[str] = mapped_column(String(20))
+    change: Mapped[dict[str, Any]]
+    request_id: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime]
+
+
+class Appeal(Base):
+    """An appeal (申诉) against a line of a published result, and its ruling (裁定)."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycles.id"), index=True)
+    subject: Mapped[str] = mapped_column(ID)
+    indicator: Mapped[str | None] = mapped_column(String(100))
+    facts: Mapped[list[str]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20))
+    filed_by: Mapped[str] = mapped_column(ID)
+    filed_at: Mapped[datetime]
+    decision: Mapped[str | None] = mapped_column(String(20))
+    ruling_reason: Mapped[str | None] = mapped_column(Text)
+    ruled_by: Mapped[str | None] = mapped_column(ID)
+    ruled_at: Mapped[datetime | None]
+    corrections: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    effect: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+
+
+class WebhookSubscription(Base):
+    """A receiver of cycle and appeal events: its URL, the events it wants and the secret its
+    deliveries are signed with (HMAC-SHA256). Deleted subscriptions stay, with `deleted_at`."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[str]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]
+
+
+class WebhookDelivery(Base):
+    """The outbox: one event for one subscriber, written with the event; the worker sends it
+    until the receiver answers 2xx (`delivered_at`) or the attempts run out (`state` failed)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "event_id"),
+        Index("ix_webhook_deliveries_state_next_at", "state", "next_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"))
+    event_id: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(50))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int]
+    next_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
+class WebhookAttempt(Base):
+    """One attempt at a delivery: when, the receiver's status (None: no answer) and why not."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
+    at: Mapped[datetime]
+    status: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)

@@ -173,6 +173,8 @@ FACT_COLUMNS = (
     Fact.evidence,
     Fact.supersedes_id,
     Fact.content_digest,
+    Fact.year,
+    Fact.quarter,
 )
 
 

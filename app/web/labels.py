@@ -23,7 +23,13 @@ BANDS = {
     "incompetent": "不称职",
     "poor": "较差",
 }
-ROLES = {"reader": "查阅", "recorder": "录入", "auditor": "审计", "admin": "管理员"}
+ROLES = {
+    "reader": "查阅",
+    "recorder": "录入",
+    "auditor": "审计",
+    "committee": "考评委员会",
+    "admin": "管理员",
+}
 STEPS = {
     "base": "基础分",
     "bonus": "加分",

@@ -149,6 +149,10 @@ def check_facts(ctx: Ctx) -> None:
         _unique(ctx, [(f.name, f.span) for f in fact.fields], f"field of '{fact.id}'")
         for fd in fact.fields:
             check_field_type(ctx, fd)
+        if fact.counts_in is not None and fact.kind != "dated":
+            # a period value names its period: it cannot be moved to another
+            msg = f"only dated facts count in the next open period; '{fact.id}' is a period value"
+            ctx.report("E215", fact.span, msg)
 
 
 def check_field_type(ctx: Ctx, fd: n.FieldDecl) -> None:

@@ -125,6 +125,8 @@ class DeclPrinter(StmtPrinter):
         lines = self.block(head, self._fields(d.fields), d.span, 0)
         if d.unscored:
             lines[-1] += " unscored"
+        if d.counts_in is not None:
+            lines[-1] += " counts_in next open period"
         return lines
 
     # ---- items, joint liability, tests ------------------------------------------------------

@@ -73,6 +73,7 @@ _ALL = (
     Code("E212", "error", "a `by` field that is not an enum field"),
     Code("E213", "error", "an invalid field type (range on a non-number, empty range)"),
     Code("E214", "error", "an indicator's risk level that is not high, medium or low"),
+    Code("E215", "error", "`counts_in next open period` on a fact type that is not dated"),
     # ---- structure
     Code("E301", "error", "no ruleset header"),
     Code("E302", "error", "a ruleset header without year, periods or rounding"),

@@ -316,6 +316,9 @@ class FactDecl:
     fields: tuple[FieldDecl, ...]
     unscored: bool
     span: Span = _span()
+    # `counts_in next open period`: a fact of an approved (审定) period is recorded into the
+    # next open one instead of being refused ("next_open_period"; None: refused)
+    counts_in: str | None = _since(None)
 
 
 @dataclass(frozen=True)

@@ -175,7 +175,7 @@ class ToNodes(Transformer[Token, n.Module]):
     # ---- facts ------------------------------------------------------------------------------
     @v_args(meta=True)
     def fact_decl(self, meta: Meta, ch: list[Any]) -> n.FactDecl:
-        name, title, kind, subjects, *fields, unscored = ch
+        name, title, kind, subjects, *fields, unscored, counts_in = ch
         return n.FactDecl(
             str(name),
             _opt_text(title),
@@ -184,7 +184,11 @@ class ToNodes(Transformer[Token, n.Module]):
             tuple(fields),
             unscored is not None,
             self._span(meta),
+            counts_in,
         )
+
+    def counts_in(self, ch: list[Any]) -> str:
+        return "next_open_period"
 
     def fact_kind(self, ch: list[Token | None]) -> str:
         if str(ch[0]) == "dated":

@@ -5,7 +5,7 @@ every later row is hashed with (`app.store.chain`); then the triggers that refus
 DELETE on facts, retractions and audit entries are created.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-01 12:00:00.000000
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from app.store import chain
 
 revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0004"
+down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -64,11 +64,14 @@ def _example(extra: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
 
 
 def _head(s: Scored) -> dict[str, Any]:
-    return {
+    head = {
         "ruleset": s.document["ruleset"],
         "period": s.document["period"],
         "watermark": s.document["watermark"],
     }
+    if s.approved is not None:
+        head["state"], head["approved"] = "approved", s.approved
+    return head
 
 
 @router.get(
@@ -201,4 +204,6 @@ def explanation(
     if format == "xlsx":
         return xlsx_response(*exports.explanation(svc.engine, s, subject), provenance(s))
     body = {**s.explanation(subject), "watermark": s.document["watermark"]}
+    if s.approved is not None:
+        body["state"], body["approved"] = "approved", s.approved
     return out(body, headers=provenance(s))

@@ -26,6 +26,12 @@ TABLES = {
     "web_sessions",
     "audit_entries",
     "chain_heads",
+    "cycles",
+    "cycle_records",
+    "appeals",
+    "webhook_subscriptions",
+    "webhook_deliveries",
+    "webhook_attempts",
 }
 
 
