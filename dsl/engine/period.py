@@ -90,6 +90,8 @@ class PeriodRun:
         self.traced = traced
         self.results: dict[str, dict[str, SubjectResult]] = {}
         self.pools: list[SubjectResult] = []
+        # what each joint block passed to each target in this period, after its cap
+        self.joint_given: dict[str, dict[str, Any]] = {}
         self.ctxs: dict[str, dict[str, Ctx]] = {}
         self._rank_cache: dict[tuple[str, str], dict[str, Any]] = {}
         self.quarter_run = annual_of
@@ -103,7 +105,15 @@ class PeriodRun:
         where = card.sequence.where
         if where is None:
             return subjects
-        return [s for s in subjects if where(Ctx(self, card.id, s, self.index.get(s, {}), False))]
+        return [s for s in subjects if self._holds(where, card.id, s)]
+
+    def _holds(self, where: Callable[[Ctx], Any], card: str, subject: str) -> bool:
+        """A sequence's `where` for a subject; a condition whose value is missing (an optional
+        attribute not given) does not hold."""
+        try:
+            return bool(where(Ctx(self, card, subject, self.index.get(subject, {}), False)))
+        except Missing:
+            return False
 
     def _local(self, card: CScorecard) -> bool:
         """True when no result in this period needs the scorecard's other subjects."""
@@ -148,6 +158,10 @@ class PeriodRun:
                     # An untraced context: reading peers' facts must not mark the traced subject's.
                     got[s] = fn(Ctx(self, card, s, self.index.get(s, {}), False))
                 except Missing:
+                    continue
+                except (ArithmeticError, LookupError, TypeError):
+                    # A peer whose facts break the rule is compared with none: its own result
+                    # reports the error, the others are ranked without it.
                     continue
             self._rank_cache[(card, key)] = got
         return got

@@ -59,12 +59,16 @@ def sign(e: n.Expr, atom: AtomSign, bounds: Bounds) -> Sign:
     if isinstance(e, n.Call) and e.func in ("max", "min"):
         return combine(sign(a.value, atom, bounds) for a in e.args)
     if isinstance(e, n.If | n.Match):
-        parts = (
-            [e.cond, e.then, e.else_]
+        # A choice that the input does not move picks the same branch whatever the input: the
+        # result moves as every branch does (each subject meets one, fixed, branch).
+        chooser, branches = (
+            (e.cond, [e.then, e.else_])
             if isinstance(e, n.If)
-            else [e.subject, *(a.value for a in e.arms)]
+            else (e.subject, [a.value for a in e.arms])
         )
-        return 0 if all(sign(p, atom, bounds) == 0 for p in parts) else None
+        if sign(chooser, atom, bounds) != 0:
+            return 0 if all(sign(p, atom, bounds) == 0 for p in [chooser, *branches]) else None
+        return combine(sign(b, atom, bounds) for b in branches)
     return atom(e)
 
 
