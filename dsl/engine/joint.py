@@ -32,7 +32,7 @@ def joint_amounts(run: PeriodRun, card: str) -> dict[str, tuple[Number, list[Tra
                 for f in sorted(facts, key=_fact_order) if run.traced else facts:
                     if spec.select is not None and not spec.select(f):
                         continue
-                    target = link.target(f)
+                    target = link.target(f, run.ctx(link.scorecard, subject))
                     if target is None or target not in members:
                         continue
                     base = spec.amount(f)

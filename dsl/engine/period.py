@@ -96,14 +96,26 @@ class PeriodRun:
         self.pops = {k: self._members(c, focus) for k, c in compiled.scorecards.items()}
 
     def _members(self, card: CScorecard, focus: bool) -> list[str]:
-        subjects = population(card, self.org, self.compiled.sequences)
+        seqs = self.compiled.sequences
+        subjects = members(card.sequence, self.org, seqs, lambda q, s: self.admits(q, card.id, s))
         if focus and self._local(card):
             # Explaining: a scorecard whose results need no peers is scored for the traced only.
             subjects = [s for s in subjects if s in self.traced]
-        where = card.sequence.where
-        if where is None:
-            return subjects
-        return [s for s in subjects if where(Ctx(self, card.id, s, self.index.get(s, {}), False))]
+        return subjects
+
+    def admits(self, seq: CSequence, card: str, subject: str) -> bool:
+        """Whether a sequence's `where` holds for the subject in this period (a missing value:
+        it does not), wherever the sequence is declared and however it is used: as the
+        scorecard's sequence or as a part of its union."""
+        if seq.where is None:
+            return True
+        c = Ctx(self, card, subject, self.index.get(subject, {}), False)
+        try:
+            return bool(seq.where(c))
+        except Missing:
+            return False
+        except (ArithmeticError, LookupError, TypeError) as e:
+            raise self.rule_error(e, seq.span, c) from e
 
     def _local(self, card: CScorecard) -> bool:
         """True when no result in this period needs the scorecard's other subjects."""
@@ -122,7 +134,7 @@ class PeriodRun:
     def part_of(self, union: str, subject: str) -> str | None:
         """The part of a union sequence that holds the subject (None: no part does)."""
         seqs = self.compiled.sequences
-        return part_of(seqs[union], self.org, seqs, subject)
+        return part_of(seqs[union], self.org, seqs, subject, lambda q, s: self.admits(q, "", s))
 
     def part_in(self, seq: str, subject: str) -> bool:
         """Whether a sequence (a union or not) holds the subject."""

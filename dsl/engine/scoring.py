@@ -313,7 +313,8 @@ class ResultView:
         """A category, component or indicator score."""
         if ident in self.res.parts:
             return self._value(self.res.parts[ident])
-        return self._value(self.res.indicators[ident])
+        # An annual result has no parts: the value is missing (a band condition is false).
+        return self._value(self.res.indicators.get(ident))
 
     def quota(self, share: Number) -> int:
         """Head count of a quota: share × n, rounded as the bands declare."""

@@ -1,0 +1,123 @@
+"""Rulesets that `jixiao check` accepts score, or stop with a diagnostic: cases that crashed.
+
+Each ruleset is rules/2025 with one change a rule author could make from docs/language.md; the
+expected values are worked by hand from the handworked example (tests/examples/handworked).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dsl.check.checker import check
+from dsl.syntax.program import load
+from tests.dsl.helpers import HANDWORKED, RULES_2025, copy_rules, edit, run_cli, score_json
+
+COUNTY_FINAL_IN_PERSON = (
+    "final 0.9 * (base + bonus - penalty - joint) + 0.1 * county[ancestor(county_bureau)].final\n"
+)
+
+
+def _clean(rules: Path) -> None:
+    """The ruleset checks without errors (warnings allowed): the engine must not crash on it."""
+    errors = [d.headline() for d in check(load(rules)) if d.is_error]
+    assert errors == []
+
+
+def _by(results: list[dict[str, Any]], card: str) -> dict[str, dict[str, Any]]:
+    return {r["subject"]: r for r in results if r["scorecard"] == card}
+
+
+def test_a_link_to_an_ancestor_passes_to_the_subjects_unit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = copy_rules(RULES_2025, tmp_path / "rules")
+    # The person scorecard reads the county's final, and person_liability makes person depend
+    # on county: both go, so that county may receive from persons without a cycle.
+    edit(rules / "person.jx", COUNTY_FINAL_IN_PERSON, "")
+    text = (rules / "joint.jx").read_text("utf-8")
+    text = text[: text.index("# §2.4 joint liability to persons")]
+    text += (
+        "joint up_liability into county {\n"
+        "  link up: person fact discipline_violation -> ancestor(county_bureau) amount 1\n"
+        "}\n"
+    )
+    (rules / "joint.jx").write_text(text, "utf-8")
+    _clean(rules)
+    out = score_json(capsys, rules, HANDWORKED, "2025Q1")
+    county = _by(out["results"], "county")
+    # f69: nanyue-levy-2 (of nanyue-levy, under nanyue) breaks discipline on 2025-03-03.
+    # nanyue: 83.4325 + 4 − 0.5 − 1 = 85.9325 → 85.93; the other bureaus receive nothing.
+    assert county["nanyue"]["joint"] == "1.00"
+    assert county["nanyue"]["final"] == "85.93"
+    assert county["hengshan"]["joint"] == "0.00"
+    assert county["hengdong"]["joint"] == "0.00"
+
+
+def test_a_rank_key_that_an_annual_result_lacks_counts_as_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = copy_rules(RULES_2025, tmp_path / "rules")
+    edit(
+        rules / "person.jx",
+        "rank year within ancestor(county_bureau) by final desc",
+        "rank by final desc, performance desc",
+    )
+    # A band condition reading a component of an annual result: missing, so false.
+    edit(rules / "person.jx", 'incompetent "不称职": final < 60', "incompetent: performance >= 0")
+    _clean(rules)
+    year = _by(score_json(capsys, rules, HANDWORKED, "2025")["results"], "person")
+    # Annual = mean of the published quarters: (87.26 + 3 × 6) / 4 = 26.315 → 26.32 and
+    # (82.94 + 3 × 6) / 4 = 25.235 → 25.24; performance is 0 for both, so final decides.
+    assert (year["nanyue-levy-1"]["final"], year["nanyue-levy-1"]["rank"]) == ("26.32", 1)
+    assert (year["nanyue-levy-2"]["final"], year["nanyue-levy-2"]["rank"]) == ("25.24", 2)
+    # n = 2: quota(20%) = 0.4 → 0, so nobody is excellent; `performance >= 0` is missing.
+    assert year["nanyue-levy-1"]["grade"] == "competent"
+    q1 = _by(score_json(capsys, rules, HANDWORKED, "2025Q1")["results"], "person")
+    # In a quarter the key is there: 87.26 before 82.94.
+    assert (q1["nanyue-levy-1"]["rank"], q1["nanyue-levy-2"]["rank"]) == (1, 2)
+    assert q1["nanyue-levy-1"]["grade"] is None  # grades year: no grade in a quarter
+
+
+def _where_rules(tmp_path: Path, in_file: str, optional: bool = False) -> Path:
+    rules = copy_rules(RULES_2025, tmp_path / f"rules-{in_file}-{optional}")
+    declared = 'sequence staff "全体人员" = person\n'
+    edit(rules / "ruleset.jx", declared, "")
+    where = 'sequence staff "全体人员" = person where attr(post) == "tax_officer"\n'
+    target = rules / in_file
+    target.write_text(where + target.read_text("utf-8"), "utf-8")
+    if optional:
+        edit(rules / "ruleset.jx", 'post "岗位": text', 'post "岗位": text?')
+    _clean(rules)
+    return rules
+
+
+@pytest.mark.parametrize("in_file", ["ruleset.jx", "person.jx", "facts.jx"])
+def test_where_applies_wherever_the_sequence_is_declared(
+    in_file: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = _where_rules(tmp_path, in_file)
+    person = _by(score_json(capsys, rules, HANDWORKED, "2025Q1")["results"], "person")
+    # Only nanyue-levy-1 is a tax officer (nanyue-levy-2 is a clerk); its Q1 final is the
+    # handworked one: 0.9 × (85.8 + 2 − 0 − 0.5) + 0.1 × 86.93 = 87.263 → 87.26.
+    assert sorted(person) == ["nanyue-levy-1"]
+    assert person["nanyue-levy-1"]["final"] == "87.26"
+
+
+def test_a_where_whose_value_is_missing_does_not_hold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = _where_rules(tmp_path, "ruleset.jx", optional=True)
+    org = json.loads((HANDWORKED / "org.json").read_text("utf-8"))
+    for p in org["persons"]:
+        del p["attrs"]["post"]
+    (tmp_path / "org.json").write_text(json.dumps(org), "utf-8")
+    code, out, err = run_cli(
+        capsys, "score", rules, "--org", tmp_path / "org.json", "--facts",
+        HANDWORKED / "facts.jsonl", "--period", "2025Q1",
+    )  # fmt: skip
+    assert code == 0, err
+    assert _by(json.loads(out)["results"], "person") == {}
