@@ -121,3 +121,49 @@ def test_a_where_whose_value_is_missing_does_not_hold(
     )  # fmt: skip
     assert code == 0, err
     assert _by(json.loads(out)["results"], "person") == {}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"results": [', "cannot read bad.json: "),
+        ("[1, 2]", 'bad.json: expected an object with a list of "results"'),
+        ('{"results": [{"final": 2}]}', 'bad.json: results[0] is not an object with a "subject"'),
+    ],
+)
+def test_an_unreadable_expected_file_fails_the_test_at_its_line(
+    content: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = copy_rules(RULES_2025, tmp_path / "rules")
+    (rules / "tests").mkdir()
+    (rules / "tests" / "bad.json").write_text(content, "utf-8")
+    org, facts = HANDWORKED / "org.json", HANDWORKED / "facts.jsonl"
+    (rules / "tests" / "t.jx").write_text(
+        f'test t {{\n  org "{org}"\n  facts "{facts}"\n  period 2025Q1\n  expect "bad.json"\n}}\n',
+        "utf-8",
+    )
+    _clean(rules)
+    code, out, err = run_cli(capsys, "test", rules)
+    assert code == 1
+    assert out == "0 passed, 1 failed\n"
+    assert f"{rules / 'tests' / 't.jx'}:5:10: test t: {message}" in err
+    assert "Traceback" not in err
+
+
+def test_a_result_expected_as_an_object_is_compared_entry_by_entry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = copy_rules(RULES_2025, tmp_path / "rules")
+    (rules / "tests").mkdir()
+    # `final` is a number, not an object: its entries are compared with nothing.
+    (rules / "tests" / "odd.json").write_text(
+        '{"results": [{"subject": "nanyue", "final": {"x": "1"}}]}', "utf-8"
+    )
+    org, facts = HANDWORKED / "org.json", HANDWORKED / "facts.jsonl"
+    (rules / "tests" / "t.jx").write_text(
+        f'test t {{\n  org "{org}"\n  facts "{facts}"\n  period 2025Q1\n  expect "odd.json"\n}}\n',
+        "utf-8",
+    )
+    code, _, err = run_cli(capsys, "test", rules)
+    assert code == 1
+    assert "test t: nanyue.x: expected 1, got None" in err

@@ -26,7 +26,7 @@ from dsl.facts.periods import Period
 from dsl.facts.records import InputError
 from dsl.syntax.errors import RuleRuntimeError
 from dsl.syntax.program import load
-from tests.dsl.gen.rulesets import PERIODS, Drawn
+from tests.dsl.gen.rulesets import EXPECTED, PERIODS, Drawn
 
 
 class Rejected(Exception):
@@ -44,6 +44,8 @@ def write(drawn: Drawn, root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, "utf-8")
     (root / "org.json").write_text(json.dumps(drawn.org), "utf-8")
+    for name, text in EXPECTED.items():
+        (root / name).write_text(text, "utf-8")
     lines = "".join(json.dumps(f) + "\n" for f in drawn.facts)
     (root / "facts.jsonl").write_text(lines, "utf-8")
     return root
@@ -72,9 +74,11 @@ def exercise(drawn: Drawn) -> list[str]:
             return ["input"]
         for p in PERIODS:
             period = Period.parse(p)
-            if period.kind not in {k for c in compiled.scorecards.values() for k in c.periods}:
-                if not any(c.annual for c in compiled.scorecards.values()):
-                    continue
+            cards = compiled.scorecards.values()
+            if period.kind not in {k for c in cards for k in c.periods} and not any(
+                c.annual for c in cards
+            ):
+                continue
             try:
                 ev = evaluate(compiled, inputs.org, inputs.facts, period, traced=("c1", "p1"))
                 json.dumps(results_json(ev))
@@ -88,7 +92,7 @@ def exercise(drawn: Drawn) -> list[str]:
                 if _reason(str(e)).startswith(internal):
                     raise
                 outcomes.append("R001 " + _reason(str(e)))
-            except InputError as e:
+            except InputError:
                 outcomes.append("input")
         for test in compiled.program.tests.values():
             for failure in run_test(compiled, test):
@@ -139,7 +143,10 @@ def main(argv: list[str]) -> int:
     random.seed(seed)
     one()
     print(f"drawn {total}: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())))
-    print("checker errors in rejected ones: " + ", ".join(f"{k} {v}" for k, v in rejected.most_common()))
+    print(
+        "checker errors in rejected ones: "
+        + ", ".join(f"{k} {v}" for k, v in rejected.most_common())
+    )
     kinds = Counter(c for c, _ in crashes)
     for what, count in kinds.most_common():
         print(f"CRASH x{count}: {what}")

@@ -14,12 +14,15 @@ rulesets check without errors (they are built to); the property test keeps those
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
+T = TypeVar("T")
 KINDS = ("mb", "md", "cb", "cd")
 MODES = ("half_up", "half_even", "down", "up", "ceiling", "floor")
 POSTS = ("director", "officer", "clerk")
@@ -37,6 +40,15 @@ UNITS = (
     ("c2-d", "cd", "c2"),
 )
 PERSONS = (("p1", "c1-d"), ("p2", "c1-d"), ("p3", "c2-d"), ("p4", "hy-a"), ("p5", "hy-b"))
+# Expected-results files a test may name, well-formed or not (a test fails; nothing crashes).
+EXPECTED = {
+    "expected.json": '{"results": [{"subject": "c1", "scorecard": "card1", "final": "60",'
+    ' "indicators": {"card1c0i0": "1"}, "missing": []}, {"subject": "zz", "final": 1}]}',
+    "shape.json": '{"results": [{"subject": "c1", "final": {"a": 1}, "missing": "x"}]}',
+    "list.json": "[1, 2]",
+    "rows.json": '{"results": [1, {"final": 2}]}',
+    "broken.json": '{"results": [',
+}
 PERIODS = ("2025Q1", "2025Q2", "2025Q3", "2025Q4", "2025")
 
 
@@ -127,7 +139,7 @@ class _Gen:
         self.n = 0
 
     # ---- small helpers -----------------------------------------------------------------
-    def pick(self, xs: Any) -> Any:
+    def pick(self, xs: Iterable[T]) -> T:
         return self.draw(st.sampled_from(list(xs)))
 
     def chance(self, p: float = 0.5) -> bool:
@@ -141,7 +153,7 @@ class _Gen:
         """`total` as `k` positive whole parts."""
         cuts = sorted(self.draw(st.sets(st.integers(1, total - 1), min_size=k - 1, max_size=k - 1)))
         bounds = [0, *cuts, total]
-        return [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
+        return [b - a for a, b in itertools.pairwise(bounds)]
 
     def title(self) -> str:
         return ' "标题"' if self.chance(0.3) else ""
@@ -166,7 +178,9 @@ class _Gen:
             f"    post: text{opt['post']}\n    workload: number > 0{opt['workload']}\n"
             f"    grade: senior | junior{opt['grade']}\n"
         )
-        self.org_decl = f"organisation {{\n  unit kinds {{\n{kinds}\n  }}\n  person attrs {{\n{attrs}  }}\n"
+        self.org_decl = (
+            f"organisation {{\n  unit kinds {{\n{kinds}\n  }}\n  person attrs {{\n{attrs}  }}\n"
+        )
 
     def organisation_done(self) -> None:
         text = self.org_decl
@@ -222,7 +236,9 @@ class _Gen:
 
     # ---- fact types ------------------------------------------------------------------------
     def field(self, name: str) -> Field:
-        kind = self.pick(["number", "number", "enum", "enum", "text", "person", "unit", "indicator"])
+        kind = self.pick(
+            ["number", "number", "enum", "enum", "text", "person", "unit", "indicator"]
+        )
         opt = self.chance(0.2)
         if kind == "number":
             low = self.draw(st.integers(0, 10))
@@ -261,16 +277,24 @@ class _Gen:
         body = "".join(lines)
         return f"fact {f.id}{self.title()} {kind} on {' | '.join(f.subjects)} {{\n{body}}}{tail}\n"
 
-    def facts_on(self, subject: str, kinds: tuple[str, ...] = ("dated", "period", "many")) -> list[Fact]:
-        return [f for f in self.facts if subject in f.subjects and f.kind in kinds and f.id != "ev0"]
+    def facts_on(
+        self, subject: str, kinds: tuple[str, ...] = ("dated", "period", "many")
+    ) -> list[Fact]:
+        return [
+            f for f in self.facts if subject in f.subjects and f.kind in kinds and f.id != "ev0"
+        ]
 
     # ---- expressions -----------------------------------------------------------------------
     def num(self) -> str:
-        return self.pick(["0", "1", "2", "3.5", "10", "25%", "100", "0.5"])
+        return self.pick(["0", "1", "2", "3.5", "10", "25%", "100", "0.5", "-1", "0.001", "7"])
 
     def cond(self, sc: dict[str, Any], depth: int) -> str:
-        options = ["cmp", "cmp", "logic", "not", "count"]
-        kind = self.pick(options if depth > 0 else ["cmp", "count"])
+        options = ["cmp", "cmp", "logic", "not", "count", "text"]
+        if sc.get("band_refs"):
+            options.append("band")
+        if sc.get("quarters"):
+            options.append("quarters")
+        kind = self.pick(options if depth > 0 else ["cmp", "count", "text"])
         if kind == "cmp":
             op = self.pick(["<", "<=", ">", ">=", "==", "!="])
             return f"{self.expr(sc, depth - 1)} {op} {self.expr(sc, depth - 1)}"
@@ -279,6 +303,25 @@ class _Gen:
             return f"({self.cond(sc, depth - 1)}) {op} ({self.cond(sc, depth - 1)})"
         if kind == "not":
             return f"not ({self.cond(sc, depth - 1)})"
+        if kind == "band":
+            card = self.pick([c for c in sc["band_refs"]])
+            bands = card.tiers or card.grades
+            what = "tier" if card.tiers else "grade"
+            op = self.pick(["==", "!="])
+            return (
+                f"{card.id}[{self.ref_subject(card, sc['subject'])}].{what} {op} {self.pick(bands)}"
+            )
+        if kind == "text":
+            if sc["subject"] == "person" and self.chance(0.5):
+                return f'attr(post) {self.pick(["==", "!="])} "{self.pick(POSTS)}"'
+            texts = [(f, fd) for f in self.facts_on(sc["subject"]) for fd in f.fields
+                     if fd.kind == "text"]  # fmt: skip
+            if not texts or not sc.get("facts", True):
+                return "1 == 1"
+            f, fd = self.pick(texts)
+            return f'count({f.id}, {fd.name} == "{self.pick(["a", "p1", "c1"])}") > 0'
+        if kind == "quarters":
+            return f"mean(quarters) {self.pick(['>', '<='])} {self.num()}"
         facts = self.facts_on(sc["subject"]) if sc.get("facts", True) else []
         if not facts:
             return f"{self.num()} > {self.num()}"
@@ -315,6 +358,9 @@ class _Gen:
         if c == "mean":
             f = self.pick(periodish)
             return f"mean({f.id}.{self.pick(f.numbers()).name})"
+        if c == "distinct" and self.chance(0.5):
+            f = self.pick([f for f in anyf if f.fields] or [f for f in anyf if f.numbers()])
+            return f"distinct({f.id}.{self.pick(f.fields).name})"
         if c in ("sum", "distinct"):
             f = self.pick([f for f in anyf if f.numbers()])
             return f"{c}({f.id}.{self.pick(f.numbers()).name})"
@@ -352,6 +398,8 @@ class _Gen:
             atoms += ["result", "result"]
         if sc.get("refs"):
             atoms.append("ref")
+        if sc.get("band_refs"):
+            atoms.append("bandmatch")
         if sc.get("peers"):
             atoms += ["peer"]
         if sc.get("union"):
@@ -363,16 +411,25 @@ class _Gen:
             e = self.fact_expr(sc)
             return e if e is not None else self.num()
         if kind == "let":
-            return self.pick(sc["lets"])
+            return str(self.pick(sc["lets"]))
         if kind == "attr":
             return "attr(workload)"
         if kind == "table":
             return self.pick([t for t, _ in self.tables])
         if kind == "result":
-            return self.pick(sc["results"])
+            return str(self.pick(sc["results"]))
         if kind == "ref":
             card, what = self.pick(sc["refs"])
             return f"{card.id}[{self.ref_subject(card, sc['subject'])}].{what}"
+        if kind == "bandmatch":
+            card = self.pick(sc["band_refs"])
+            bands = card.tiers or card.grades
+            what = "tier" if card.tiers else "grade"
+            arms = [f"{b}: {self.num()}" for b in bands]
+            if self.chance(0.4):
+                arms = [*arms[:-1], f"else: {self.num()}"]
+            subject = self.ref_subject(card, sc["subject"])
+            return f"(match {card.id}[{subject}].{what} {{ {', '.join(arms)} }})"
         if kind == "peer":
             inner = self.fact_expr({**sc, "lets": None}) or "1"
             if self.chance(0.5):
@@ -415,7 +472,9 @@ class _Gen:
         names: list[str] = []
         for i in range(self.draw(st.integers(0, 2))):
             name = f"{ident.lower()}l{i}"
-            lets.append(f"      let {name} = {self.expr({**sc, 'lets': names, 'peers': True}, 2)}\n")
+            lets.append(
+                f"      let {name} = {self.expr({**sc, 'lets': names, 'peers': True}, 2)}\n"
+            )
             names.append(name)
         per_facts = [f for f in self.facts_on(card.subject)]
         if per_facts and self.chance(0.35):
@@ -429,9 +488,13 @@ class _Gen:
                 where = f" where {x.name} >= {x.low}"
             if f.enums() and self.chance(0.4):
                 e = self.pick(f.enums())
-                amount = "by " + e.name + " { " + ", ".join(
-                    f"{v}: {self.pick(['1', '0.5', '2'])}" for v in e.values
-                ) + " }"
+                amount = (
+                    "by "
+                    + e.name
+                    + " { "
+                    + ", ".join(f"{v}: {self.pick(['1', '0.5', '2'])}" for v in e.values)
+                    + " }"
+                )
             else:
                 amount = self.pick(["1", "0.5", "3"])
             if indicator:  # links name indicators, not components
@@ -439,8 +502,8 @@ class _Gen:
             if self.chance(0.5):
                 return "".join(lets) + f"      deduct per {f.id}{where} {amount} floor 0\n"
             return "".join(lets) + f"      add per {f.id}{where} {amount} ceiling {points}\n"
-        e = self.expr({**sc, "lets": names, "peers": True}, 3)
-        return "".join(lets) + f"      score max(0, min({points}, {e}))\n"
+        score = self.expr({**sc, "lets": names, "peers": True}, 3)
+        return "".join(lets) + f"      score max(0, min({points}, {score}))\n"
 
     def scorecard(self, seq: Seq) -> Card:
         cid = self.fresh("card")
@@ -451,12 +514,15 @@ class _Gen:
         card = Card(cid, seq, tuple(kinds), annual)
         refs = [(c, w) for c in self.cards if c.subject == "unit"
                 for w in ("final", "base", "rank", *c.parts[:1])]  # fmt: skip
-        sc: dict[str, Any] = {"subject": seq.subject, "refs": refs}
+        band_refs = [c for c in self.cards if c.subject == "unit" and (c.tiers or c.grades)]
+        sc: dict[str, Any] = {"subject": seq.subject, "refs": refs, "band_refs": band_refs}
         if seq.parts:
             sc["union"] = seq
         body = [f"  periods {', '.join(kinds)}\n"]
         if annual:
-            body.append(f"  annual {self.pick(['mean(quarters)', 'mean(quarters)', 'max(quarters)', 'min(quarters)'])}\n")
+            body.append(
+                f"  annual {self.pick(['mean(quarters)', 'max(quarters)', 'min(quarters)'])}\n"
+            )
         if self.chance(0.6):
             for part, weight in zip(*self._parts(), strict=False):
                 pid = f"{cid}c{part}"
@@ -473,19 +539,26 @@ class _Gen:
                         card.leads.append(iid)
                     risk = ""
                     if self.chance(0.2):
-                        risk = f"      risk difficulty {self.pick(['high', 'low'])} control medium\n"
+                        risk = (
+                            f"      risk difficulty {self.pick(['high', 'low'])} control medium\n"
+                        )
                     inds.append(
                         f"    indicator {iid}{self.title()} points {pts}{lead} {{\n{risk}"
                         f"{self.rule(card, iid, pts, sc)}    }}\n"
                     )
-                body.append(f"  category {pid}{self.title()} weight {weight}% max {m} {{\n{''.join(inds)}  }}\n")
+                body.append(
+                    f"  category {pid}{self.title()} weight {weight}% max {m} {{\n"
+                    f"{''.join(inds)}  }}\n"
+                )
         else:
             for part, weight in zip(*self._parts(), strict=False):
                 pid = f"{cid}p{part}"
                 card.parts.append(pid)
                 m = self.pick([10, 100])
                 rule = self.rule(card, pid, m, sc, False).replace("\n      ", "\n    ")
-                body.append(f"  component {pid} weight {weight}% max {m} {{\n  {rule.lstrip()}  }}\n")
+                body.append(
+                    f"  component {pid} weight {weight}% max {m} {{\n  {rule.lstrip()}  }}\n"
+                )
         unit_items = [t for t, (subj, _) in self.item_tables.items() if subj == seq.subject]
         if unit_items and self.chance(0.6):
             card.items = self.pick(unit_items)
@@ -502,9 +575,11 @@ class _Gen:
                                       min_size=1, max_size=3, unique=True))  # fmt: skip
             keys_text = ", ".join(f"{k} {self.pick(['desc', 'asc'])}" for k in keys)
             within = f" within ancestor({self.pick(KINDS)})" if self.chance(0.3) else ""
-            body.append(f"  rank{within} by {keys_text}\n")
+            scored = [*kinds, *(["year"] if annual else [])]
+            period = f" {self.pick(scored)}" if self.chance(0.2) else ""
+            body.append(f"  rank{period}{within} by {keys_text}\n")
             has_rank = True
-        bsc = {**sc, "results": ["final", *(["rank", "n"] if has_rank else [])]}
+        bsc = {**sc, "results": ["final", *(["rank", "n"] if has_rank else [])], "quarters": annual}
         for kind in ("tiers", "grades"):
             if not self.chance(0.5):
                 continue
@@ -516,7 +591,9 @@ class _Gen:
                     cond = f"rank <= quota({self.pick(['30%', '50%', '0%', '100%'])})"
                 lines.append(f"    {b}{self.title()}: {cond}\n")
             lines.append(f"    {bands[-1]}: otherwise\n")
-            body.append(f"  {kind} round {self.pick(MODES)} {{\n{''.join(lines)}  }}\n")
+            scored = [*kinds, *(["year"] if annual else [])]
+            period = f" {self.pick(scored)}" if self.chance(0.2) else ""
+            body.append(f"  {kind}{period} round {self.pick(MODES)} {{\n{''.join(lines)}  }}\n")
             (card.tiers if kind == "tiers" else card.grades).extend(bands)
             vetoes = self.facts_on(seq.subject, ("dated",))
             if vetoes and self.chance(0.3):
@@ -586,11 +663,36 @@ class _Gen:
             if not targets:
                 continue
             amount = "amount 0.5" if kind == "fact" else f"ratio {self.pick(['20%', '100%'])}"
-            links.append(f"  link {self.fresh('l')}: {src.id} {kind} {ident} -> {self.pick(targets)} {amount}\n")
+            links.append(
+                f"  link {self.fresh('l')}: {src.id} {kind} {ident} -> "
+                f"{self.pick(targets)} {amount}\n"
+            )
         if not links:
             return
         cap = f"  cap {self.pick(['3', '1.5'])} per period\n" if self.chance(0.5) else ""
         self.decls.append(f"joint {self.fresh('j')} into {into.id} {{\n{''.join(links)}{cap}}}\n")
+
+    def band_table(self) -> None:
+        """A table keyed by another scorecard's band, read by later scorecards."""
+        cards = [c for c in self.cards if c.subject == "unit" and (c.tiers or c.grades)]
+        if not cards:
+            return
+        card = self.pick(cards)
+        bands = card.tiers or card.grades
+        what = "tier" if card.tiers else "grade"
+        rows = bands if self.chance(0.6) else bands[:-1]
+        body = "".join(f"  {b}: {self.pick(['25%', '1', '-2'])}\n" for b in rows)
+        tid = self.fresh("bt")
+        tail = f" else {self.pick(['0', '1'])}" if len(rows) < len(bands) else ""
+        person = [s for s in self.seqs if s.subject == "person"]
+        pop = self.pick(person) if person and (tail or self.chance(0.3)) else None
+        head = f"table {tid} by {card.id}[{self.ref_subject(card, 'unit')}].{what}"
+        if pop is not None:
+            head += f" for {pop.id}" + (tail or f" else {self.pick(['0', '1'])}")
+        elif tail:
+            return
+        self.decls.append(f"{head} {{\n{body}}}\n")
+        self.tables.append((tid, pop))
 
     def table(self) -> None:
         tid = self.fresh("t")
@@ -635,6 +737,8 @@ class _Gen:
             lines += f"  expect {subject}.final == {self.pick(['0', '60', '100'])}\n"
             if c.parts:
                 lines += f"  expect {subject}.{self.pick(c.parts)} == missing\n"
+        for name in self.draw(st.lists(st.sampled_from(sorted(EXPECTED)), max_size=2, unique=True)):
+            lines += f'  expect "{name}"\n'
         self.decls.append(f"test {self.fresh('test')} {{\n{lines}}}\n")
 
     # ---- inputs --------------------------------------------------------------------------------
@@ -654,8 +758,9 @@ class _Gen:
 
     def value(self, fd: Field) -> Any:
         if fd.kind == "number":
-            high = fd.high if fd.high is not None else fd.low + 50
-            return self.pick([fd.low, high, (fd.low + high) / 2, fd.low + 0.25])
+            low = fd.low or 0
+            high = fd.high if fd.high is not None else low + 50
+            return self.pick([low, high, (low + high) / 2, low + 0.25])
         if fd.kind == "enum":
             return self.pick(fd.values)
         if fd.kind == "person":
@@ -715,6 +820,8 @@ def rulesets(draw: st.DrawFn) -> Drawn:
     usable = [s for s in g.seqs]
     for _ in range(draw(st.integers(1, 3))):
         g.scorecard(g.pick(usable))
+        if g.chance(0.3):
+            g.band_table()
     for _ in range(draw(st.integers(0, 2))):
         g.joint()
     if g.chance(0.4):
