@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass, field
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from hypothesis import strategies as st
