@@ -195,6 +195,10 @@ class PeriodRun:
                 facts = tuple(probe.take_used())
         if isinstance(err, ZeroDivisionError):
             message = "division by zero"
+        elif isinstance(err, Missing):
+            message = f"a value needed here is missing ({err})"
+        elif type(err).__name__ == "AllocationError":
+            message = str(err)
         else:
             message = f"{type(err).__name__}: {err}"
         return RuleRuntimeError(f"{message} in {self.period}", line, c.subject, facts)

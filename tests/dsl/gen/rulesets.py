@@ -143,7 +143,9 @@ class _Gen:
         return self.draw(st.sampled_from(list(xs)))
 
     def chance(self, p: float = 0.5) -> bool:
-        return self.draw(st.integers(0, 999)) < p * 1000
+        # Scrambled: hypothesis favours the bounds of a range (0, 999), which would make a
+        # rare choice common.
+        return (self.draw(st.integers(0, 999)) * 7919 + 499) % 1000 < p * 1000
 
     def fresh(self, prefix: str) -> str:
         self.n += 1
@@ -203,7 +205,12 @@ class _Gen:
                     "ancestor(cb) == ancestor(cb)",
                 ]
             )
-        return self.pick(["count(ev0) == 0", "ancestor(mb) == ancestor(mb)"])
+        units = [
+            "count(ev0) == 0",
+            "ancestor(mb) == ancestor(mb)",
+            "ancestor(cb | mb) == ancestor(mb)",
+        ]
+        return self.pick(units)
 
     def sequences(self) -> None:
         for _ in range(self.draw(st.integers(1, 4))):
@@ -712,21 +719,46 @@ class _Gen:
         if not cards:
             return
         card = self.pick(cards)
-        within = f"ancestor({self.pick(KINDS)})"
+        kinds = self.draw(st.lists(st.sampled_from(KINDS), min_size=1, max_size=2, unique=True))
+        within = f"ancestor({' | '.join(kinds)})"
         shows = []
+        names: list[str] = []
         if self.chance(0.5):
             shows.append("  show heads = n\n")
+            names.append("heads")
         if card.grades and self.chance(0.5):
             shows.append(f"  show q = quota({self.pick(['20%', '50%'])})\n")
-        amount = self.pick(["1000 * n", "100.50", "10 * n + 0.01"])
-        weight = self.pick(["final", "max(0, final)", "1"])
+            names.append("q")
+        # a scorecard's pool comes after it; other scorecards' bands are read as published
+        earlier = self.cards[: self.cards.index(card)]
+        banded = [c for c in earlier if c.subject == "unit" and c.tiers]
+        if banded and self.chance(0.4):
+            other = self.pick(banded)
+            shows.append(f"  show band = {other.id}[group].tier\n")
+            arms = ", ".join(f"{b}: {self.pick(['1', '2', '0.5'])}" for b in other.tiers)
+            shows.append(f"  show coef = match {other.id}[group].tier {{ {arms} }}\n")
+            names.append("coef")
+        if card.seq.parts and self.chance(0.5):
+            arms = ", ".join(f"{p}: {self.pick(['1', '2'])}" for p in card.seq.parts)
+            shows.append(f"  show part = match {card.seq.id} {{ {arms} }}\n")
+            names.append("part")
+        amount = self.pick(["1000 * n", "100.50", "10 * n + 0.01", "0", "0.01"])
+        if names and self.chance(0.5):
+            amount += f" * {self.pick(names)}"
+        weight = self.pick(["final", "max(0, final)", "1", "final - 50", "rank"])
+        tables = [tid for tid, _ in self.tables] if card.subject == "person" else []
+        if tables and self.chance(0.4):
+            weight = f"max(0, {weight}) * {self.pick(tables)}"
         if card.grades:
             weight = f"if grade == {card.grades[0]} then 0 else {weight}"
+        if card.tiers and self.chance(0.5):
+            weight = f"if tier == {card.tiers[-1]} then 1 else {weight}"
         ties = self.pick(["", " by final desc, subject asc", " by subject asc"])
         self.decls.append(
             f"pool {self.fresh('pool')} for {card.id} year within {within} {{\n{''.join(shows)}"
             f"  amount {amount}\n  weight {weight}\n"
-            f"  allocate {self.fresh('amt')} unit 0.01 largest remainder{ties}\n}}\n"
+            f"  allocate {self.fresh('amt')} unit {self.pick(['0.01', '1', '0.5'])} "
+            f"largest remainder{ties}\n}}\n"
         )
 
     def test(self) -> None:
@@ -824,7 +856,7 @@ def rulesets(draw: st.DrawFn) -> Drawn:
             g.band_table()
     for _ in range(draw(st.integers(0, 2))):
         g.joint()
-    if g.chance(0.4):
+    for _ in range(draw(st.integers(0, 2))):
         g.pool()
     if g.chance(0.3):
         g.test()
