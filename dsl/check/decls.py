@@ -205,6 +205,10 @@ def check_tests(ctx: Ctx) -> None:
             if s is not None and not (base / s.value).is_file():
                 missing.append((test, s, base))
         subjects = _org_subjects(base / test.org.value) if test.org is not None else None
+        if subjects is not None:
+            # a pool's result per group is `GROUP-POOL` (hengshan-pool)
+            pools = [p.id for p in ctx.prog.pools.values()]
+            subjects |= {f"{s}-{p}" for s in subjects for p in pools}
         for e in test.expects:
             _check_expect(ctx, test, e, parts, bands)
             if subjects is not None and e.subject not in subjects:

@@ -197,8 +197,8 @@ class PeriodRun:
             message = "division by zero"
         elif isinstance(err, Missing):
             message = f"a value needed here is missing ({err})"
-        elif type(err).__name__ == "AllocationError":
-            message = str(err)
+        elif type(err) is LookupError or type(err).__name__ == "AllocationError":
+            message = str(err)  # the engine's own words: a table without a row, say
         else:
             message = f"{type(err).__name__}: {err}"
         return RuleRuntimeError(f"{message} in {self.period}", line, c.subject, facts)

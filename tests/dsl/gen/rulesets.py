@@ -272,9 +272,13 @@ class _Gen:
         lines = []
         for fd in f.fields:
             if fd.kind == "number":
-                ty = self.pick([f"number in {fd.low}..{fd.high}", f"number >= {fd.low}"])
+                ty = self.pick(
+                    [f"number in {fd.low}..{fd.high}", f"number >= {fd.low}", f"number > {fd.low}"]
+                )
                 if "in" not in ty:
                     fd.high = None
+                if ty.startswith("number >") and ">=" not in ty:
+                    fd.low = (fd.low or 0) + 1  # values drawn at the bound must fit
             elif fd.kind == "enum":
                 ty = " | ".join(v + self.title() for v in fd.values)
             else:
@@ -547,7 +551,11 @@ class _Gen:
                     risk = ""
                     if self.chance(0.2):
                         risk = (
-                            f"      risk difficulty {self.pick(['high', 'low'])} control medium\n"
+                            "      risk "
+                            + self.pick(
+                                ["difficulty high control medium", "control low", "difficulty low"]
+                            )
+                            + "\n"
                         )
                     inds.append(
                         f"    indicator {iid}{self.title()} points {pts}{lead} {{\n{risk}"
@@ -581,7 +589,11 @@ class _Gen:
             keys = self.draw(st.lists(st.sampled_from(["final", "base", "bonus", *card.parts]),
                                       min_size=1, max_size=3, unique=True))  # fmt: skip
             keys_text = ", ".join(f"{k} {self.pick(['desc', 'asc'])}" for k in keys)
-            within = f" within ancestor({self.pick(KINDS)})" if self.chance(0.3) else ""
+            within = ""
+            if self.chance(0.3):
+                kinds_w = self.draw(st.lists(st.sampled_from(KINDS), min_size=1, max_size=2,
+                                             unique=True))  # fmt: skip
+                within = f" within ancestor({' | '.join(kinds_w)})"
             scored = [*kinds, *(["year"] if annual else [])]
             period = f" {self.pick(scored)}" if self.chance(0.2) else ""
             body.append(f"  rank{period}{within} by {keys_text}\n")
@@ -632,7 +644,12 @@ class _Gen:
             once = ""
             if f.fields and self.chance(0.3):
                 once = f" once per {self.pick(f.fields).name}"
-            lines.append(f"  {self.pick(['bonus', 'penalty'])} {iid}: {f.id} {amount}{once}\n")
+            where = ""
+            if f.enums() and self.chance(0.3):
+                e = self.pick(f.enums())
+                where = f" where {e.name} != {self.pick(e.values)}"
+            kind = self.pick(["bonus", "penalty"])
+            lines.append(f"  {kind} {iid}: {f.id}{where} {amount}{once}\n")
         if self.chance(0.5):
             lines.append(f"  cap bonus {self.pick(['3', '5'])}\n")
         if self.chance(0.5):
@@ -831,6 +848,14 @@ class _Gen:
                     continue
                 data[fd.name] = self.value(fd)
             rec["data"] = data
+            earlier = [r for r in out if r["type"] == f.id and r["subject"] == subject]
+            if earlier and self.chance(0.3):
+                # a correction: the same subject and time as the fact it supersedes
+                old = self.pick(earlier)
+                rec["supersedes"] = old["id"]
+                for key in ("date", "period"):
+                    if key in old:
+                        rec[key] = old[key]
             out.append(rec)
         return out
 
