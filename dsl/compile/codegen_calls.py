@@ -145,8 +145,12 @@ def _sum(g: ExprGen, args: list[n.Expr], scope: Scope) -> tuple[ast.expr, Ty]:
     inner = Scope("fact", fact=decl, fact_var="f", parent=scope, parts=scope.parts)
     body, ty = g.expr(args[1], inner)
     facts = call(ast.Attribute(c, "each", ast.Load()), const(decl.id))
-    loop = ast.comprehension(ast.Name("f", ast.Store()), facts, [], 0)
     rat = ty == "rat"
+    if any(fd.type.optional for fd in decl.fields):
+        # A fact lacking an optional field the expression reads is left out of the sum.
+        total = call(rt("sum_each"), facts, lam("f", body), rt("QZERO" if rat else "ZERO"))
+        return total, "rat" if rat else "dec"
+    loop = ast.comprehension(ast.Name("f", ast.Store()), facts, [], 0)
     total = call(rt("fsum"), ast.GeneratorExp(body, [loop]), rt("QZERO" if rat else "ZERO"))
     return total, "rat" if rat else "dec"
 

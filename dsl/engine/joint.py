@@ -6,6 +6,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from dsl.compile.runtime import Missing
 from dsl.engine.context import TraceLine
 from dsl.engine.scoring import add, mul
 from dsl.facts.records import Fact
@@ -30,12 +31,15 @@ def joint_amounts(run: PeriodRun, card: str) -> dict[str, tuple[Number, list[Tra
             for subject in run.pops[link.scorecard]:
                 facts = run.index.get(subject, {}).get(spec.fact, ())
                 for f in sorted(facts, key=_fact_order) if run.traced else facts:
-                    if spec.select is not None and not spec.select(f):
-                        continue
-                    target = link.target(f, run.ctx(link.scorecard, subject))
+                    try:
+                        if spec.select is not None and not spec.select(f):
+                            continue
+                        target = link.target(f, run.ctx(link.scorecard, subject))
+                        base = spec.amount(f)
+                    except Missing:
+                        continue  # an optional field it reads is absent: the fact passes nothing
                     if target is None or target not in members:
                         continue
-                    base = spec.amount(f)
                     amount = mul(link.ratio, base) if link.ratio is not None else link.amount
                     assert amount is not None
                     received[target] = add(received.get(target, Decimal(0)), amount)

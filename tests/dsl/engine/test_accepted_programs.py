@@ -167,3 +167,71 @@ def test_a_result_expected_as_an_object_is_compared_entry_by_entry(
     code, _, err = run_cli(capsys, "test", rules)
     assert code == 1
     assert "test t: nanyue.x: expected 1, got None" in err
+
+
+OPTIONAL_RULES = """\
+ruleset "optional fields" {
+  year 2025
+  periods quarter
+  round 2 half_up
+}
+
+organisation {
+  unit kinds {
+    bureau
+  }
+}
+
+sequence bureaus = unit bureau
+
+fact fine dated on unit {
+  amount: number >= 0?
+  level: high | low?
+}
+
+scorecard s for bureaus {
+  periods quarter
+  category c weight 100% max 100 {
+    indicator summed points 40 {
+      score min(40, sum(fine, amount * 2))
+    }
+    indicator counted points 10 {
+      score min(10, count(fine, amount > 1))
+    }
+    indicator deducted points 30 {
+      deduct per fine by level { high: 5, low: 1 } floor 0
+    }
+    indicator filtered points 20 {
+      deduct per fine where amount >= 3 4 floor 0
+    }
+  }
+}
+"""
+
+
+def test_a_fact_lacking_an_optional_field_an_expression_reads_is_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = tmp_path / "rules.jx"
+    rules.write_text(OPTIONAL_RULES, "utf-8")
+    _clean(rules)
+    org = {"units": [{"id": "u1", "name": "u1", "kind": "bureau", "parent": None}], "persons": []}
+    (tmp_path / "org.json").write_text(json.dumps(org), "utf-8")
+    facts = [
+        {"id": "a", "type": "fine", "subject": "u1", "date": "2025-01-10",
+         "data": {"amount": 5, "level": "high"}},
+        {"id": "b", "type": "fine", "subject": "u1", "date": "2025-01-11", "data": {"amount": 1}},
+        {"id": "c", "type": "fine", "subject": "u1", "date": "2025-01-12",
+         "data": {"level": "low"}},
+        {"id": "d", "type": "fine", "subject": "u1", "date": "2025-01-13", "data": {}},
+    ]  # fmt: skip
+    (tmp_path / "facts.jsonl").write_text("".join(json.dumps(f) + "\n" for f in facts), "utf-8")
+    result = score_json(capsys, rules, tmp_path, "2025Q1")["results"][0]
+    assert result["indicators"] == {
+        "summed": "12.00",  # 5 × 2 + 1 × 2: c and d have no amount
+        "counted": "1.00",  # a alone has an amount above 1
+        "deducted": "24.00",  # 30 − 5 (a, high) − 1 (c, low): b and d have no level
+        "filtered": "16.00",  # 20 − 4 (a alone has an amount of 3 or more)
+    }
+    assert result["missing"] == []
+    assert result["final"] == "53.00"

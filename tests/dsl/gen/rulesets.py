@@ -71,10 +71,11 @@ class Fact:
     unscored: bool = False
 
     def numbers(self) -> list[Field]:
-        return [f for f in self.fields if f.kind == "number" and not f.optional]
+        """Number fields, optional ones included: a fact may lack them."""
+        return [f for f in self.fields if f.kind == "number"]
 
     def enums(self) -> list[Field]:
-        return [f for f in self.fields if f.kind == "enum" and not f.optional]
+        return [f for f in self.fields if f.kind == "enum"]
 
 
 @dataclass
