@@ -235,3 +235,18 @@ def test_a_fact_lacking_an_optional_field_an_expression_reads_is_left_out(
     }
     assert result["missing"] == []
     assert result["final"] == "53.00"
+
+
+def test_a_final_reading_an_indicator_is_exact(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = copy_rules(RULES_2025, tmp_path / "rules")
+    edit(
+        rules / "county.jx",
+        "  floor 60\n",
+        "  final base + bonus - penalty - joint + 0.1 * K4\n  floor 60\n",
+    )
+    _clean(rules)
+    county = _by(score_json(capsys, rules, HANDWORKED, "2025Q1")["results"], "county")
+    # nanyue: 83.4325 + 4 − 0.5 − 0 + 0.1 × 25.5 (K4: 30 − 3 − 1.5) = 89.4825 → 89.48
+    assert county["nanyue"]["final"] == "89.48"

@@ -793,9 +793,15 @@ class _Gen:
 
     # ---- inputs --------------------------------------------------------------------------------
     def org(self) -> dict[str, Any]:
-        units = [{"id": u, "name": u, "kind": k, "parent": p} for u, k, p in UNITS]
+        # Now and then a smaller organisation: no third county bureau, or no persons at all,
+        # or a person placed directly in the municipal bureau.
+        drop = {"c3"} if self.chance(0.2) else set()
+        units = [{"id": u, "name": u, "kind": k, "parent": p} for u, k, p in UNITS if u not in drop]
         persons = []
-        for pid, unit in PERSONS:
+        placed = list(PERSONS) if self.chance(0.9) else []
+        if placed and self.chance(0.2):
+            placed[-1] = ("p5", "hy")
+        for pid, unit in placed:
             attrs: dict[str, Any] = {}
             if not (self.attr_optional["post"] and self.chance(0.02)):
                 attrs["post"] = self.pick(POSTS)
