@@ -860,9 +860,9 @@ class _Gen:
                 # a correction: the same subject and time as the fact it supersedes
                 old = self.pick(earlier)
                 rec["supersedes"] = old["id"]
-                for key in ("date", "period"):
-                    if key in old:
-                        rec[key] = old[key]
+                for when in ("date", "period"):
+                    if when in old:
+                        rec[when] = old[when]
             out.append(rec)
         return out
 
