@@ -19,7 +19,7 @@ from pathlib import Path
 from dsl.check.checker import check
 from dsl.compile.compiler import compile_program
 from dsl.engine.evaluate import evaluate
-from dsl.engine.report import results_json, results_table
+from dsl.engine.report import explain_json, explain_text, results_json, results_table
 from dsl.engine.testing import run_test
 from dsl.facts.inputs import load_inputs
 from dsl.facts.periods import Period
@@ -83,6 +83,14 @@ def exercise(drawn: Drawn) -> list[str]:
                 ev = evaluate(compiled, inputs.org, inputs.facts, period, traced=("c1", "p1"))
                 json.dumps(results_json(ev))
                 results_table(ev)
+                for s in ("c1", "p1", "p5"):
+                    # as `jixiao explain` does: focused on the subject
+                    focused = evaluate(
+                        compiled, inputs.org, inputs.facts, period, traced={s}, focus=True
+                    )
+                    if focused.for_subject(s):
+                        json.dumps(explain_json(focused, s))
+                        explain_text(focused, s)
                 outcomes.append("ok")
             except RuleRuntimeError as e:
                 assert e.span.path.endswith(".jx"), e

@@ -779,11 +779,13 @@ class _Gen:
             f"largest remainder{ties}\n}}\n"
         )
 
-    def test(self) -> None:
+    def test(self, org: dict[str, Any]) -> None:
         lines = '  org "org.json"\n  facts "facts.jsonl"\n'
         lines += f"  period {self.pick(PERIODS)}\n"
         for c in self.cards[:2]:
-            subject = "c1" if c.subject == "unit" else "p1"
+            if c.subject == "person" and not org["persons"]:
+                continue
+            subject = "c1" if c.subject == "unit" else str(org["persons"][0]["id"])
             lines += f"  expect {subject}.final == {self.pick(['0', '60', '100'])}\n"
             if c.parts:
                 lines += f"  expect {subject}.{self.pick(c.parts)} == missing\n"
@@ -890,9 +892,9 @@ def rulesets(draw: st.DrawFn) -> Drawn:
         g.joint()
     for _ in range(draw(st.integers(0, 2))):
         g.pool()
-    if g.chance(0.3):
-        g.test()
     org = g.org()
+    if g.chance(0.3):
+        g.test(org)
     facts = g.fact_records()
     # Spread the declarations over one to four files, some in a subfolder.
     names = ["ruleset.jx", "b.jx", "sub/c.jx", "sub/deeper/d.jx"][: draw(st.integers(1, 4))]
