@@ -250,3 +250,28 @@ def test_a_final_reading_an_indicator_is_exact(
     county = _by(score_json(capsys, rules, HANDWORKED, "2025Q1")["results"], "county")
     # nanyue: 83.4325 + 4 − 0.5 − 0 + 0.1 × 25.5 (K4: 30 − 3 − 1.5) = 89.4825 → 89.48
     assert county["nanyue"]["final"] == "89.48"
+
+
+def test_a_parts_where_decides_which_part_of_a_union_holds_a_subject(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = copy_rules(RULES_2025, tmp_path / "rules")
+    edit(
+        rules / "ruleset.jx",
+        'sequence staff "全体人员" = person\n',
+        'sequence officers = person where attr(post) == "tax_officer"\n'
+        "sequence others = person\n"
+        'sequence staff "全体人员" = officers | others\n',
+    )
+    edit(
+        rules / "person.jx",
+        "0.1 * county[ancestor(county_bureau)].final\n",
+        "0.1 * county[ancestor(county_bureau)].final + match staff { officers: 0, others: 1 }\n",
+    )
+    _clean(rules)
+    person = _by(score_json(capsys, rules, HANDWORKED, "2025Q1")["results"], "person")
+    # nanyue-levy-1 is a tax officer: its handworked final, 87.26. nanyue-levy-2, a clerk, is
+    # left out of `officers` by its where and so is in `others`:
+    # 0.9 × (84.5 + 0 − 2 − 0) + 0.1 × 86.93 + 1 = 83.943 → 83.94.
+    assert person["nanyue-levy-1"]["final"] == "87.26"
+    assert person["nanyue-levy-2"]["final"] == "83.94"
