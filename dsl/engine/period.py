@@ -7,7 +7,7 @@ ranking and the annual mean work on a `PeriodRun`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -63,11 +63,6 @@ def index_periods(facts: Iterable[Fact], periods: Collection[Period]) -> dict[Pe
 def index_facts(facts: Iterable[Fact], period: Period) -> Index:
     """Live facts of one period grouped by subject and type."""
     return index_periods(facts, (period,))[period]
-
-
-def population(card: CScorecard, org: Org, seqs: Mapping[str, CSequence]) -> list[str]:
-    """The subjects of a scorecard's sequence, sorted by id (before any `where`)."""
-    return members(card.sequence, org, seqs)
 
 
 class PeriodRun:
