@@ -7,8 +7,10 @@
 Loopback only, every request bounded by a timeout. Signs in with a reader's token as a
 browser does (the sign-in form, then the session cookie), fills the caches once (the
 quarters, the year and the traces the pages read), then times warm requests of the rankings
-page of the 100 county bureaus and of subject pages (a county bureau, a department, a person),
-each figure beside its 200 ms target.
+page of the 100 county bureaus, of subject pages (a county bureau, a department, a person), of
+the home page with its latest warnings, the analysis pages (lost points, warnings and risk
+grades, feedback reports) and the persons of a unit, each figure beside its 200 ms target;
+then the downloads (workbooks, a PDF), made afresh on every request, against 2 s.
 """
 
 from __future__ import annotations
@@ -34,7 +36,24 @@ PAGES = {
     "subject page, a county bureau": f"/subjects/nanyue?period={PERIOD}",
     "subject page, a department": f"/subjects/hy-policy?period={PERIOD}",
     "subject page, a person": f"/subjects/nanyue-levy-1?period={PERIOD}",
+    "home page (latest warnings)": "/",
+    "lost points, 100 county bureaus": f"/analysis/lost-points?period={PERIOD}&scorecard=county",
+    "lost points, departments": f"/analysis/lost-points?period={PERIOD}&scorecard=dept",
+    "warnings and risk grades": f"/analysis/warnings?period={PERIOD}&as_of=2025-03-20",
+    "feedback reports list": f"/reports?period={PERIOD}",
+    "feedback report page, a county bureau": f"/reports/nanyue?period={PERIOD}",
+    "persons of a county bureau": f"/units/nanyue/persons?period={PERIOD}",
 }
+# Files rendered on every request (no cache of their bytes): timed, with their own targets.
+DOWNLOADS = {
+    "ranking workbook, 100 county bureaus": f"/rankings/county_bureaus.xlsx?period={PERIOD}",
+    "lost-points workbook, 100 county bureaus": (
+        f"/analysis/lost-points.xlsx?period={PERIOD}&scorecard=county"
+    ),
+    "feedback report PDF, a county bureau": f"/reports/nanyue.pdf?period={PERIOD}",
+}
+DOWNLOAD_TARGET_MS = 2000
+FILL_TIMEOUT = 900.0  # a cold fill scores whole periods: on a busy machine, minutes
 
 
 def sign_in(base: str, secret: str) -> httpx.Client:
@@ -58,13 +77,18 @@ def measure(base: str, reader: str, workers: int, n: int) -> None:
         t0 = time.perf_counter()
         for c in clients:  # each worker has its own cache: fill every one
             for _ in range(3 * workers):
-                c.get(path).raise_for_status()
+                c.get(path, timeout=FILL_TIMEOUT).raise_for_status()
         print(f"fill ({name}): {time.perf_counter() - t0:.1f} s", flush=True)
     c = clients[0]
     for name, path in PAGES.items():
         ms = times(partial(c.get, path), n)
         print(f"{name}: p50 {pct(ms, 0.5):.1f} ms", flush=True)
         report(f"{name}, p95 (warm)", pct(ms, 0.95), "ms", 200)
+    for name, path in DOWNLOADS.items():
+        c.get(path, timeout=FILL_TIMEOUT).raise_for_status()
+        ms = times(partial(c.get, path), max(5, n // 10))
+        print(f"{name}: p50 {pct(ms, 0.5):.1f} ms", flush=True)
+        report(f"{name}, p95 (warm)", pct(ms, 0.95), "ms", DOWNLOAD_TARGET_MS)
     for c in clients:
         c.close()
 

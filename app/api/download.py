@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import quote
 
 from fastapi import Response
 
+from app.excel.names import content_disposition
 from app.excel.reader import XLSX_MEDIA_TYPE
 
-# RFC 5987 attr-char beyond letters and digits: these need no percent-encoding.
-_ATTR_CHARS = "!#$&+-.^_`|~"
-
-
-def content_disposition(name: str, fallback: str) -> str:
-    """`attachment; filename="<ASCII>"; filename*=UTF-8''<name, percent-encoded>`."""
-    plain = "".join(ch if 32 < ord(ch) < 127 and ch not in '"\\;%' else "_" for ch in fallback)
-    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe=_ATTR_CHARS)}"
+__all__ = ["content_disposition", "xlsx_response"]
 
 
 def xlsx_response(

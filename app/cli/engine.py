@@ -75,7 +75,11 @@ def cmd_score(args: argparse.Namespace) -> int:
         from app.cli.db import keep_receipt
 
         keep_receipt(args, ev, inputs)
-    return 0
+    # A rule that failed on a subject's facts: that subject's entry says so, the others stand.
+    for r in ev.failed():
+        assert r.error is not None
+        print(f"jixiao score: {r.error['message']}", file=sys.stderr)
+    return 1 if ev.failed() else 0
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

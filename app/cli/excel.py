@@ -1,6 +1,6 @@
 """Subcommands for workbooks: `template` (a ruleset's fill-in template) and `export` (results,
-rankings, explanations and impact reports as formatted workbooks). Imports of workbooks and
-CSV files go through `jixiao import facts|org` (app/cli_db.py)."""
+rankings, explanations, lost points and impact reports as formatted workbooks). Imports of
+workbooks and CSV files go through `jixiao import facts|org` (app/cli_db.py)."""
 
 from __future__ import annotations
 
@@ -74,13 +74,15 @@ def _evaluated(args: argparse.Namespace, traced: set[str]) -> tuple[Any, Any, An
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """`jixiao export results|ranking|explain|impact ... --xlsx FILE`."""
+    """`jixiao export results|ranking|explain|lost-points|impact ... --xlsx FILE`."""
     from app.excel.export import results_workbook
     from app.excel.titles import titles_of
     from dsl.engine.report import explain_json, results_json
 
     if args.what == "impact":
         return _export_impact(args)
+    if args.what == "lost-points":
+        return _export_lost(args)
     subjects = (
         [args.subject] if args.what == "explain" else list(getattr(args, "explain", None) or [])
     )
@@ -122,6 +124,23 @@ def _export_impact(args: argparse.Namespace) -> int:
     return _write(args.xlsx, impact_workbook(report.as_json(), titles_of(compiled, org)))
 
 
+def _export_lost(args: argparse.Namespace) -> int:
+    """`jixiao export lost-points RULES --period P --scorecard S --xlsx FILE`: the analysis of
+    `jixiao analysis lost-points` (earlier periods from the year folders beside RULES)."""
+    from app.cli.analysis import source
+    from app.excel.export_lost import lost_workbook
+    from app.excel.titles import titles_of
+    from dsl.analysis.lost_report import lost_points
+
+    args.rules = Path(args.rules)
+    src = source(args, persons=True)
+    ps = src.scores(args.period)
+    if ps is None:
+        raise DslError(f"no ruleset scores {args.period}")
+    doc = lost_points(src, ps, args.scorecard).as_json()
+    return _write(args.xlsx, lost_workbook(doc, titles_of(ps.compiled, ps.org)))
+
+
 def register(sub: Any) -> None:
     """Adds `template` and `export` to the `jixiao` parser."""
     from app.cli.audit import impact_args
@@ -148,6 +167,9 @@ def register(sub: Any) -> None:
     q = what.add_parser("explain", help="one subject's results and how they were reached")
     inputs_args(q)
     q.add_argument("--subject", required=True, help="unit or person id")
+    q = what.add_parser("lost-points", help="a scorecard's lost points (失分分析)")
+    inputs_args(q)
+    q.add_argument("--scorecard", required=True, help="a scorecard id (county, dept, person)")
     q = what.add_parser("impact", help="the same facts under two rulesets")
     impact_args(q)
     for q in what.choices.values():

@@ -1,5 +1,6 @@
-"""Workbooks of what the API reads: results, a ranking, an explanation, an impact report, and
-a ruleset's templates. The same workbooks as `jixiao export` and `jixiao template` write."""
+"""Workbooks of what the API reads: results, a ranking, an explanation, an impact report, a
+lost-point analysis, and a ruleset's templates. The same workbooks as `jixiao export` and
+`jixiao template` write."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from app.excel import names
 from app.excel.columns import vocabulary_of
 from app.excel.export import results_workbook
 from app.excel.export_impact import impact_workbook
+from app.excel.export_lost import lost_workbook
 from app.excel.org import org_template
 from app.excel.template import facts_template
 from app.excel.titles import Titles, titles_of
@@ -49,6 +51,15 @@ def ranking(engine: Engine, s: Scored, card: str) -> Named:
     return data, names.ranking_name(str(s.period), sc.sequence.id, title or sc.title or card)
 
 
+def persons(engine: Engine, s: Scored, unit: str, subjects: list[str]) -> Named:
+    """The results of a unit's persons (`subjects`) in the entry's period."""
+    titles = _titles(engine, s.loaded.compiled)
+    wanted = set(subjects)
+    doc = {**s.document, "results": [r for r in s.document["results"] if r["subject"] in wanted]}
+    data = results_workbook(doc, titles)
+    return data, names.persons_name(str(s.period), unit, titles.name(unit))
+
+
 def explanation(engine: Engine, s: Scored, subject: str) -> Named:
     """A subject's results and how they were reached."""
     titles = _titles(engine, s.loaded.compiled)
@@ -61,6 +72,13 @@ def explanation(engine: Engine, s: Scored, subject: str) -> Named:
 def impact(engine: Engine, doc: dict[str, Any], new: CompiledRuleset) -> Named:
     """An impact report (`ImpactReport.as_json()`), titles from the new ruleset."""
     return impact_workbook(doc, _titles(engine, new)), names.impact_name(str(doc["period"]))
+
+
+def lost_points(engine: Engine, s: Scored, doc: dict[str, Any]) -> Named:
+    """A scorecard's lost-point analysis (`analysis.lost_points_data` of the entry `s`)."""
+    card = str(doc["scorecard"])
+    data = lost_workbook(doc, _titles(engine, s.loaded.compiled))
+    return data, names.lost_name(str(s.period), card, str(doc["title"]))
 
 
 def template(engine: Engine, compiled: CompiledRuleset, organisation: bool = False) -> Named:

@@ -2,9 +2,12 @@
 already recorded and the facts met earlier in the same import.
 
 A fact whose client id is already recorded with the same content is unchanged (a no-op); with
-other content it is a conflict. A correction must name a recorded fact that nothing else has
+other content it is a conflict. A correction must name a fact recorded before it (in the
+database, or earlier in the import) of the same type and subject that nothing else has
 corrected yet. A single-valued period fact (one value per subject and period) may not add a
-second live value: it must supersede the first.
+second live value: it must supersede the first. A value that starts a chain of corrections
+takes the next `value_slot` of its (type, subject, period), which the database keeps unique:
+of two writers racing to record a first value, one is refused.
 """
 
 from __future__ import annotations
@@ -13,13 +16,15 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app import exactjson
 from app.store import repository
+from dsl.facts.limits import MAX_ID, text_ok
+from dsl.facts.links import same_kind
 from dsl.facts.records import Fact, FactProblem, Org
 from dsl.facts.validate import FactSchema, FactValidator
 
@@ -42,16 +47,22 @@ def content_digest(f: Fact, texts: dict[int, list[str]] | None = None) -> str:
     return hashlib.sha256("\x1f".join(parts + data).encode()).hexdigest()
 
 
+# Wide enough for every number a fact may hold (`dsl.facts.limits`): normalising never rounds.
+_EXACT = Context(prec=100, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
 def _value_text(v: Any) -> str:
     """A data value as digest text, tagged by kind; numbers normalised."""
     if isinstance(v, str):
         return "s" + v
     if isinstance(v, Decimal):
-        return "n" + format(v.normalize(), "f")
+        return "n" + format(v.normalize(_EXACT), "f")
     return "j" + exactjson.canonical(v)
 
 
-def fact_row(f: Fact, digest: str, by: str, at: datetime) -> dict[str, Any]:
+def fact_row(
+    f: Fact, digest: str, by: str, at: datetime, slot: int | None = None
+) -> dict[str, Any]:
     """The `facts` row of a validated fact."""
     quarter: int | None
     if f.date is not None:
@@ -73,6 +84,7 @@ def fact_row(f: Fact, digest: str, by: str, at: datetime) -> dict[str, Any]:
         "content_digest": digest,
         "recorded_by": by,
         "recorded_at": at,
+        "value_slot": slot,
     }
 
 
@@ -94,9 +106,11 @@ class FactChecker:
     source: str
     by: str
     at: datetime
-    seen: dict[str, tuple[int, str]] = field(default_factory=dict)  # id → (line, digest)
+    # id → (line, digest, type, subject, period) of the facts accepted or found recorded
+    seen: dict[str, tuple[int, str, str, str, str | None]] = field(default_factory=dict)
     corrected: set[str] = field(default_factory=set)
     owners: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    slots: dict[tuple[str, str, str], int] = field(default_factory=dict)  # the last given
     validator: FactValidator = field(init=False)
 
     def __post_init__(self) -> None:
@@ -106,61 +120,79 @@ class FactChecker:
         """Validates a chunk of (line, JSON object or `Fact` read by the validator's typed
         reader) and sorts it into rows and problems."""
         out = Checked()
-        targets = {_key(r, "supersedes") for _, r in records} - {None}
-        local = {_key(r, "id") for _, r in records}
-        outside = {t for t in targets if isinstance(t, str) and t not in local}
-        known = set(repository.recorded(session, outside - self.seen.keys()))
-        known |= outside & self.seen.keys()
-        checked = self.validator.validate(records, self.source, known)
+        targets = {t for _, r in records if isinstance(t := _key(r, "supersedes"), str)}
+        local = {i for _, r in records if isinstance(i := _key(r, "id"), str)}
+        outside = {t for t in targets if t not in local and text_ok(t, MAX_ID)}
+        in_db = repository.targets(session, outside - self.seen.keys())
+        known = set(in_db) | (outside & self.seen.keys())
+        checked = self.validator.validate(records, self.source, known, in_order=True)
         out.problems.extend(checked.problems)
         facts = checked.facts
         texts: dict[int, list[str]] = {}  # the facts (and so their data) live meanwhile
         digests = [content_digest(f, texts) for f in facts]
-        in_db = repository.recorded(session, [f.id for f in facts])
+        recorded = repository.recorded(session, [f.id for f in facts])
         fresh: list[tuple[Fact, str]] = []
         for f, d in zip(facts, digests, strict=True):
             if f.id in self.seen:
-                line, first = self.seen[f.id]
+                line, first = self.seen[f.id][:2]
                 if first == d:
                     out.unchanged += 1
                 else:
                     out.problems.append(self._bad(f, "id", f"other content than line {line}"))
-            elif f.id in in_db:
-                seq, first = in_db[f.id]
+            elif f.id in recorded:
+                seq, first = recorded[f.id]
                 if first == d:
                     out.unchanged += 1
-                    self.seen[f.id] = (f.line, d)
+                    self.seen[f.id] = (f.line, d, f.type, f.subject, _period(f))
                 else:
                     msg = f"already recorded (seq {seq}) with other content"
                     out.problems.append(self._bad(f, "id", msg))
             else:
                 fresh.append((f, d))
-        for f, d in self._links(session, fresh, out.problems):
-            self.seen[f.id] = (f.line, d)
-            out.rows.append(fact_row(f, d, self.by, self.at))
+        for f, d, slot in self._links(session, fresh, in_db, out.problems):
+            out.rows.append(fact_row(f, d, self.by, self.at, slot))
         return out
 
     def _links(
-        self, session: Session, facts: list[tuple[Fact, str]], problems: list[FactProblem]
-    ) -> list[tuple[Fact, str]]:
-        """Drops corrections of corrected facts and second live values of a period."""
+        self,
+        session: Session,
+        facts: list[tuple[Fact, str]],
+        in_db: dict[str, tuple[str, str, str | None]],
+        problems: list[FactProblem],
+    ) -> list[tuple[Fact, str, int | None]]:
+        """Drops corrections of corrected facts, of facts not recorded, of facts of another
+        type or subject, and second live values of a period; gives each value that starts a
+        chain of corrections its slot (`Fact.value_slot`)."""
         targets = {f.supersedes for f, _ in facts if f.supersedes is not None}
         taken = repository.correctors(session, targets - self.corrected)
         single = {k for k, d in self.schema.types.items() if d.kind == "period"}
         keyed = [f for f, _ in facts if f.type in single]
-        db_owners = repository.live_period_values(
-            session,
-            {f.type for f in keyed},
-            {f.subject for f in keyed},
-            {str(f.period) for f in keyed},
-        )
-        ok: list[tuple[Fact, str]] = []
+        keys = ({f.type for f in keyed}, {f.subject for f in keyed}, {str(f.period) for f in keyed})
+        # Slots before owners: a value recorded meanwhile is then either seen live (and this
+        # one refused here) or not yet in the slots read (and this one given the same slot,
+        # which the database refuses). Read the other way round, it could be neither.
+        db_slots = repository.value_slots(session, *keys)
+        db_owners = repository.live_period_values(session, *keys)
+        ok: list[tuple[Fact, str, int | None]] = []
         for f, d in facts:
             sup = f.supersedes
-            if sup is not None and (sup in self.corrected or sup in taken):
-                by = taken.get(sup, "an earlier fact of this import")
-                problems.append(self._bad(f, "supersedes", f"'{sup}' is already corrected by {by}"))
-                continue
+            target: tuple[str, str, str | None] | None = None
+            if sup is not None:
+                if sup in self.corrected or sup in taken:
+                    by = taken.get(sup, "an earlier fact of this import")
+                    msg = f"'{sup}' is already corrected by {by}"
+                    problems.append(self._bad(f, "supersedes", msg))
+                    continue
+                target = self.seen[sup][2:] if sup in self.seen else in_db.get(sup)
+                if target is None:
+                    msg = f"'{sup}' is not recorded: it was refused (see its own problems)"
+                    problems.append(self._bad(f, "supersedes", msg))
+                    continue
+                mismatch = same_kind(f, target[0], target[1], self.source)
+                if mismatch:
+                    problems.extend(mismatch)
+                    continue
+            slot: int | None = None
             if f.type in single:
                 key = (f.type, f.subject, str(f.period))
                 owner = self.owners.get(key) or db_owners.get(key)
@@ -169,13 +201,21 @@ class FactChecker:
                     problems.append(self._bad(f, "period", msg + f"{owner}); supersede it instead"))
                     continue
                 self.owners[key] = f.id
+                if target is None or target[2] != key[2]:
+                    last = self.slots.get(key, db_slots.get(key))
+                    slot = self.slots[key] = 0 if last is None else last + 1
             if sup is not None:
                 self.corrected.add(sup)
-            ok.append((f, d))
+            self.seen[f.id] = (f.line, d, f.type, f.subject, _period(f))
+            ok.append((f, d, slot))
         return ok
 
     def _bad(self, f: Fact, fld: str, msg: str) -> FactProblem:
         return FactProblem(self.source, f.line, f.id, fld, msg)
+
+
+def _period(f: Fact) -> str | None:
+    return None if f.period is None else str(f.period)
 
 
 def _key(record: Any, name: str) -> Any:

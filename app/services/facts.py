@@ -25,11 +25,13 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
 from app.services.factcheck import FactChecker
+from app.services.texts import require_text
 from app.store import repository
 from app.store.bulk import insert_facts
 from app.store.db import transaction
 from app.store.models import Fact, Retraction
 from dsl.facts.inputs import gc_paused
+from dsl.facts.limits import MAX_TEXT
 from dsl.facts.records import FactProblem, Org, iter_jsonl, parse_fact_line
 from dsl.facts.validate import FactSchema
 
@@ -198,18 +200,27 @@ def write_rows(engine: Engine, rows: Sequence[dict[str, Any]]) -> tuple[int, int
         return len(rows), 0
     except _integrity_errors(engine):
         pass
-    with transaction(engine) as session:
-        there = repository.recorded(session, [r["client_id"] for r in rows])
-        new = []
-        for r in rows:
-            got = there.get(r["client_id"])
-            if got is None:
-                new.append(r)
-            elif got[1] != r["content_digest"]:
-                raise Conflict(f"fact '{r['client_id']}' was recorded meanwhile with other content")
-        if new:
-            insert_facts(session.connection(), new)
-        return len(new), len(rows) - len(new)
+    try:
+        with transaction(engine) as session:
+            there = repository.recorded(session, [r["client_id"] for r in rows])
+            new = []
+            for r in rows:
+                got = there.get(r["client_id"])
+                if got is None:
+                    new.append(r)
+                elif got[1] != r["content_digest"]:
+                    msg = f"fact '{r['client_id']}' was recorded meanwhile with other content"
+                    raise Conflict(msg)
+            if new:
+                insert_facts(session.connection(), new)
+            return len(new), len(rows) - len(new)
+    except _integrity_errors(engine) as e:
+        # Not an id: a correction of a fact corrected meanwhile, or a period's value recorded
+        # meanwhile (`uq_facts_supersedes_id`, `uq_facts_live_value_slot`).
+        raise Conflict(
+            "another writer recorded meanwhile a correction of the same fact or a value of the "
+            "same period; nothing was recorded (read what is recorded, then supersede it)"
+        ) from e
 
 
 def _integrity_errors(engine: Engine) -> tuple[type[Exception], ...]:
@@ -235,16 +246,21 @@ def retract(engine: Engine, client_id: str, by: str, reason: str) -> int:
     """Withdraws a fact (who and why are kept); returns the retraction's id."""
     if not reason.strip():
         raise Invalid("a retraction needs a reason")
-    with transaction(engine) as session:
-        seq = session.scalar(select(Fact.seq).where(Fact.client_id == client_id))
-        if seq is None:
-            raise NotFound(f"no fact '{client_id}'")
-        if session.scalar(select(Retraction.id).where(Retraction.fact_seq == seq)) is not None:
-            raise Conflict(f"fact '{client_id}' is already retracted")
-        r = Retraction(fact_seq=seq, reason=reason, recorded_by=by, recorded_at=datetime.now(UTC))
-        session.add(r)
-        session.flush()
-        return r.id
+    require_text(reason, "reason", MAX_TEXT)
+    try:
+        with transaction(engine) as session:
+            seq = session.scalar(select(Fact.seq).where(Fact.client_id == client_id))
+            if seq is None:
+                raise NotFound(f"no fact '{client_id}'")
+            if session.scalar(select(Retraction.id).where(Retraction.fact_seq == seq)) is not None:
+                raise Conflict(f"fact '{client_id}' is already retracted")
+            at = datetime.now(UTC)
+            r = Retraction(fact_seq=seq, reason=reason, recorded_by=by, recorded_at=at)
+            session.add(r)
+            session.flush()
+            return r.id
+    except IntegrityError as e:  # retracted meanwhile by another writer
+        raise Conflict(f"fact '{client_id}' is already retracted") from e
 
 
 def history(engine: Engine, subject: str) -> list[dict[str, Any]]:

@@ -21,12 +21,14 @@ from sqlalchemy.orm import Session
 from app.errors import NotFound, ReplayMismatch
 from app.services import rulesets
 from app.services.scoring import PeriodInputs, load_period
+from app.services.texts import require_text
 from app.store import seqcodec
 from app.store.db import transaction
 from app.store.models import Receipt, ReceiptResult
 from dsl.compile.ir import CompiledRuleset
 from dsl.engine.evaluate import Evaluation, evaluate
 from dsl.engine.report import results_json
+from dsl.facts.limits import MAX_TEXT
 from dsl.facts.periods import Period
 
 
@@ -45,6 +47,8 @@ def keep(
     note: str | None = None,
 ) -> int:
     """Stores a receipt of an evaluation made from the database; returns its id."""
+    if note is not None:
+        require_text(note, "note", MAX_TEXT)
     with transaction(engine) as session:
         receipt = Receipt(
             ruleset_digest=ev.compiled.digest,

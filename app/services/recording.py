@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, and_, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Forbidden, Invalid, NotFound
@@ -19,13 +20,16 @@ from app.services import facts as fact_service
 from app.services.factcheck import FactChecker
 from app.services.org import org_at
 from app.services.registry import Registry
+from app.services.texts import require_text
 from app.services.tokens import Principal
 from app.store import repository
 from app.store.models import Fact, Retraction
+from dsl.facts.limits import MAX_ID, printable, text_ok
 from dsl.facts.periods import Period
 from dsl.facts.records import FactProblem, Org
 
 MAX_PAGE = 1000
+MAX_SEQ = 2**63 - 1  # the largest sequence number a database holds (BIGINT)
 
 
 def _year(raw: dict[str, Any]) -> int | None:
@@ -46,24 +50,46 @@ Details = Callable[[Sequence[FactProblem]], list[dict[str, Any]]]
 
 
 def _scope(
-    who: Principal, raws: Sequence[dict[str, Any]], org: Org, details: Details | None = None
+    engine: Engine,
+    who: Principal,
+    raws: Sequence[dict[str, Any]],
+    org: Org,
+    details: Details | None = None,
 ) -> None:
+    """Forbidden unless the caller may write every fact of the batch and every recorded fact
+    that one of them corrects."""
+    if who.fact_types is None and who.units is None:
+        return
     outside: list[FactProblem] = []
+    wanted = {t for r in raws if isinstance(t := r.get("supersedes"), str) and text_ok(t, MAX_ID)}
+    with Session(engine) as session:
+        corrected = repository.targets(session, wanted)
     for i, raw in enumerate(raws):
+        ident = printable(str(raw.get("id", "-")))
         ftype, subject = raw.get("type"), raw.get("subject")
-        if not isinstance(ftype, str) or not isinstance(subject, str):
-            continue
-        if subject not in org.units and subject not in org.persons:
-            continue
-        why = who.may_write(ftype, subject, org)
-        if why is not None:
-            limited = who.fact_types is not None and ftype not in who.fact_types
-            fld = "type" if limited else "subject"
-            outside.append(FactProblem("body", i, str(raw.get("id", "-")), fld, why))
+        if isinstance(ftype, str) and isinstance(subject, str):
+            why = _outside(who, ftype, subject, org)
+            if why is not None:
+                limited = who.fact_types is not None and ftype not in who.fact_types
+                outside.append(FactProblem("body", i, ident, "type" if limited else "subject", why))
+        sup = raw.get("supersedes")
+        target = corrected.get(sup) if isinstance(sup, str) else None
+        if target is not None:
+            why = _outside(who, target[0], target[1], org)
+            if why is not None:
+                msg = f"corrects '{raw['supersedes']}' ({target[0]} on {target[1]}): {why}"
+                outside.append(FactProblem("body", i, ident, "supersedes", msg))
     if outside:
         err = Forbidden(f"{len(outside)} fact(s) outside this token's scope; none recorded")
         err.details = (details or _where)(outside)
         raise err
+
+
+def _outside(who: Principal, ftype: str, subject: str, org: Org) -> str | None:
+    """Why the caller may not write a fact of this type on this subject (None: it may)."""
+    if subject not in org.units and subject not in org.persons:
+        return None  # an unknown subject: the checks say so (422)
+    return who.may_write(ftype, subject, org)
 
 
 def _where(problems: Sequence[FactProblem]) -> list[dict[str, Any]]:
@@ -84,7 +110,7 @@ def post(
     `details` says where each problem is (default: `body[3].data.level`); `dry_run` checks
     only."""
     org = org_now(engine)
-    _scope(who, raws, org, details)
+    _scope(engine, who, raws, org, details)
     problems: list[FactProblem] = []
     groups: dict[int, list[tuple[int, Any]]] = {}
     for i, raw in enumerate(raws):
@@ -153,6 +179,8 @@ def problem_details(problems: Sequence[FactProblem]) -> list[dict[str, Any]]:
 
 
 def _row(session: Session, client_id: str) -> tuple[Fact, Retraction | None]:
+    if not text_ok(client_id, MAX_ID):
+        raise NotFound(f"no fact {printable(client_id)}")
     got = session.execute(
         select(Fact, Retraction)
         .outerjoin(Retraction, Retraction.fact_seq == Fact.seq)
@@ -195,12 +223,35 @@ def view(f: Fact, r: Retraction | None, corrector: str | None) -> dict[str, Any]
     return item
 
 
-def get(engine: Engine, client_id: str) -> dict[str, Any]:
-    """One recorded fact by its id, with its status."""
+def get(engine: Engine, client_id: str, who: Principal | None = None) -> dict[str, Any]:
+    """One recorded fact by its id, with its status; NotFound, as if absent, for a fact
+    outside a limited recorder's scope (it reads only the facts it may write)."""
     with Session(engine) as session:
         f, r = _row(session, client_id)
         by = repository.correctors(session, [client_id])
+    if (
+        who is not None
+        and _limited(who)
+        and _outside(who, f.type, f.subject, org_now(engine)) is not None
+    ):
+        raise NotFound(f"no fact '{client_id}'")
     return view(f, r, by.get(client_id))
+
+
+def _limited(who: Principal) -> bool:
+    return who.fact_types is not None or who.units is not None
+
+
+def readable(session: Session, who: Principal, org: Org) -> ColumnElement[bool] | None:
+    """The facts a limited recorder may read (those it may write); None: every fact."""
+    conditions: list[ColumnElement[bool]] = []
+    if who.fact_types is not None:
+        conditions.append(Fact.type.in_(sorted(who.fact_types)))
+    if who.units is not None:
+        units = who.units
+        subjects = [s for s in chain(org.units, org.persons) if units.intersection(org.chain(s))]
+        conditions.append(repository.one_of(session, Fact.subject, subjects))
+    return and_(*conditions) if conditions else None
 
 
 def listing(
@@ -210,8 +261,14 @@ def listing(
     period: Period | None,
     after: int,
     limit: int,
+    who: Principal | None = None,
 ) -> dict[str, Any]:
-    """Facts in recording order after a sequence number, filtered; `next` continues."""
+    """Facts in recording order after a sequence number, filtered; `next` continues. A
+    limited recorder sees only the facts it may write."""
+    if subject is not None:
+        require_text(subject, "query.subject", MAX_ID)
+    if ftype is not None:
+        require_text(ftype, "query.type", MAX_ID)
     q = (
         select(Fact, Retraction)
         .outerjoin(Retraction, Retraction.fact_seq == Fact.seq)
@@ -224,7 +281,12 @@ def listing(
     if period is not None:
         q = q.where(repository.period_clause(period))
     limit = max(1, min(limit, MAX_PAGE))
+    org = org_now(engine) if who is not None and _limited(who) else None
     with Session(engine) as session:
+        if who is not None and org is not None:
+            scope = readable(session, who, org)
+            if scope is not None:
+                q = q.where(scope)
         rows = session.execute(q.order_by(Fact.seq).limit(limit + 1)).all()
         page = rows[:limit]
         by = repository.correctors(session, [f.client_id for f, _ in page])
@@ -249,13 +311,13 @@ def correct(
         raw.setdefault(key, old[key])
     if "date" not in raw and "period" not in raw:
         raw["date" if "date" in old else "period"] = old.get("date") or old.get("period")
-    _scope(who, [{"type": old["type"], "subject": old["subject"]}], org_now(engine))
+    _scope(engine, who, [{"type": old["type"], "subject": old["subject"]}], org_now(engine))
     return post(engine, registry, who, [raw], by)
 
 
 def retract(engine: Engine, who: Principal, client_id: str, reason: str, by: str) -> dict[str, Any]:
     """Withdraws a fact the caller may write; returns it with its new status."""
     old = get(engine, client_id)
-    _scope(who, [{"type": old["type"], "subject": old["subject"]}], org_now(engine))
+    _scope(engine, who, [{"type": old["type"], "subject": old["subject"]}], org_now(engine))
     fact_service.retract(engine, client_id, by, reason)
     return get(engine, client_id)

@@ -89,7 +89,9 @@ def load_period(
         dead: tuple[set[str], set[int]] = (set(), set())
         if only is None:
             dead = repository.dead_facts(session)
-        rows = repository.period_facts(session, period, types or compiled.schema.types)
+        rows = repository.period_facts(
+            session, period, types or compiled.schema.types, to_date=compiled.per_year
+        )
         _read_facts(rows, inputs, dead, only)
     return inputs
 

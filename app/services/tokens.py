@@ -22,8 +22,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.errors import Forbidden, Invalid, NotFound
+from app.services.texts import require_text
 from app.store.db import transaction
 from app.store.models import ApiToken
+from dsl.facts.limits import MAX_ID
 from dsl.facts.records import Org
 
 ROLES = ("reader", "recorder", "auditor", "admin")
@@ -89,6 +91,13 @@ def create(
         raise Invalid(f"unknown role '{role}' (one of {', '.join(ROLES)})")
     if role != "recorder" and (fact_types or units):
         raise Invalid("only a recorder's token is limited to fact types and units")
+    # The name is each fact's `recorded_by` (an id's length).
+    require_text(name, "name", MAX_ID)
+    if not name.strip():
+        raise Invalid("a token needs a name")
+    for key, values in (("fact_types", fact_types), ("units", units)):
+        for i, v in enumerate(values or ()):
+            require_text(v, f"{key}[{i}]", MAX_ID)
     secret = PREFIX + secrets.token_urlsafe(32)
     with transaction(engine) as session:
         row = ApiToken(

@@ -28,6 +28,7 @@ COLUMNS = (
     "content_digest",
     "recorded_by",
     "recorded_at",
+    "value_slot",
 )
 
 
@@ -51,7 +52,8 @@ def insert_facts(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
                     [
                         *(r[c] for c in COLUMNS[:7]),
                         data_json(r["data"]),
-                        *(r[c] for c in COLUMNS[8:]),
+                        *(r[c] for c in COLUMNS[8:-1]),
+                        r.get("value_slot"),
                     ]
                 )
         return
@@ -81,4 +83,5 @@ def _sqlite_row(r: dict[str, Any], data_json: Callable[[dict[str, Any]], str]) -
         r["content_digest"],
         r["recorded_by"],
         at.isoformat(sep=" "),
+        r.get("value_slot"),
     )

@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -140,6 +141,17 @@ class Fact(Base):
         CheckConstraint("(date IS NULL) <> (period IS NULL)", name="date_or_period"),
         Index("ix_facts_year_quarter_type_subject", "year", "quarter", "type", "subject"),
         Index("ix_facts_subject_seq", "subject", "seq"),
+        # One live value per single-valued period fact, subject and period (`value_slot`).
+        Index(
+            "uq_facts_live_value_slot",
+            "type",
+            "subject",
+            "period",
+            "value_slot",
+            unique=True,
+            sqlite_where=text("value_slot IS NOT NULL"),
+            postgresql_where=text("value_slot IS NOT NULL"),
+        ),
         {"sqlite_autoincrement": True},
     )
 
@@ -157,6 +169,9 @@ class Fact(Base):
     content_digest: Mapped[str] = mapped_column(String(64))
     recorded_by: Mapped[str] = mapped_column(ID)
     recorded_at: Mapped[datetime]
+    # A single-valued period fact that starts a chain of corrections: the how-many-th such
+    # chain of its (type, subject, period), from 0; NULL for corrections and other facts.
+    value_slot: Mapped[int | None] = mapped_column(Integer)
 
     retraction: Mapped[Retraction | None] = relationship(lazy="raise", back_populates="fact")
 

@@ -16,6 +16,9 @@ from sqlalchemy import (
     bindparam,
     cast,
     exists,
+    false,
+    func,
+    or_,
     select,
     text,
     type_coerce,
@@ -68,12 +71,56 @@ def _among(
         yield column.in_(ordered[i : i + LOOKUP_CHUNK])
 
 
+def one_of(
+    session: Session, column: InstrumentedAttribute[Any], values: Collection[str]
+) -> ColumnElement[bool]:
+    """`column` is one of `values` (false for none), as one condition."""
+    conditions = list(_among(session, column, values))
+    return or_(*conditions) if conditions else false()
+
+
 def recorded(session: Session, ids: Collection[str]) -> dict[str, tuple[int, str]]:
     """seq and content digest of the facts with these client ids that are recorded."""
     out: dict[str, tuple[int, str]] = {}
     for among in _among(session, Fact.client_id, ids):
         q = select(Fact.client_id, Fact.seq, Fact.content_digest).where(among)
         out.update((c, (s, d)) for c, s, d in session.execute(q))
+    return out
+
+
+def targets(session: Session, ids: Collection[str]) -> dict[str, tuple[str, str, str | None]]:
+    """type, subject and period (None for a dated fact) of the recorded facts with these ids."""
+    out: dict[str, tuple[str, str, str | None]] = {}
+    for among in _among(session, Fact.client_id, ids):
+        q = select(Fact.client_id, Fact.type, Fact.subject, Fact.period).where(among)
+        out.update((c, (t, s, p)) for c, t, s, p in session.execute(q))
+    return out
+
+
+def value_slots(
+    session: Session, types: Collection[str], subjects: Collection[str], periods: Collection[str]
+) -> dict[tuple[str, str, str], int]:
+    """The highest `value_slot` taken among these types, subjects and periods, by key."""
+    out: dict[tuple[str, str, str], int] = {}
+    if not types:
+        return out
+    for name in sorted(periods):
+        p = Period.parse(name)
+        quarter = Fact.quarter.is_(None) if p.quarter is None else Fact.quarter == p.quarter
+        for among in _among(session, Fact.subject, subjects):
+            q = (
+                select(Fact.type, Fact.subject, func.max(Fact.value_slot))
+                .where(
+                    Fact.year == p.year,
+                    quarter,
+                    Fact.type.in_(sorted(types)),
+                    among,
+                    Fact.period == name,
+                    Fact.value_slot.is_not(None),
+                )
+                .group_by(Fact.type, Fact.subject)
+            )
+            out.update(((t, s, name), m) for t, s, m in session.execute(q) if m is not None)
     return out
 
 
@@ -139,16 +186,21 @@ def refresh_statistics(session: Session) -> None:
 
 
 def period_facts(
-    session: Session, period: Period, types: Collection[str]
+    session: Session, period: Period, types: Collection[str], to_date: bool = False
 ) -> Iterator[tuple[Any, ...]]:
     """Every fact of these types that a period's evaluation reads, live or not, in recording
     order, as the driver's tuples of FACT_COLUMNS (`dead_facts` says which are not live).
 
     Liveness is left to the caller: as two anti-joins it more than tripled PostgreSQL's time
     (a hash of every fact's `supersedes_id`, then a sort that spilt to disk), while the facts
-    that stopped counting are few enough to hold in two sets.
+    that stopped counting are few enough to hold in two sets. With `to_date`, a quarter's
+    evaluation also reads the quarters of its year before it (for caps per year).
     """
-    q = select(*FACT_COLUMNS).where(period_clause(period), Fact.type.in_(sorted(types)))
+    clause = period_clause(period)
+    if to_date and period.quarter is not None:
+        # A cap per year: the quarters before this one are scored too.
+        clause = and_(Fact.year == period.year, Fact.quarter <= period.quarter)
+    q = select(*FACT_COLUMNS).where(clause, Fact.type.in_(sorted(types)))
     return driver_stream(session, q.order_by(Fact.seq))
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from app.excel.export_lost import ITEM_KINDS
+
 BANDS = {
     "first": "第一段",
     "second": "第二段",
@@ -34,6 +36,27 @@ STEPS = {
     "grade": "等次",
     "annual": "年度得分",
 }
+# What a pool shows and pays (2026 rules §6); a ruleset's other names are shown as they are.
+POOL_VALUES = {
+    "tier": "单位段次",
+    "head_count": "人数",
+    "excellent_quota": "优秀名额",
+    "per_head": "人均基数",
+    "tier_coefficient": "段次系数",
+    "amount": "奖金总额",
+    "allocated": "已分配",
+}
+SEVERITIES = {"high": "高", "medium": "中", "low": "低"}
+WARNING_KINDS = {
+    "missing_value": "未报送",
+    "at_floor": "已扣完",
+    "near_floor": "接近扣完",
+    "last_tier": "处于末段",
+    "tier_boundary": "临近分段线",
+    "grade_risk": "年度等次风险",
+    "bonus_cap": "加分已封顶",
+    "ceiling_reached": "已达满分",
+}
 PERIOD_KIND = {"quarter": "季度", "year": "年度"}
 FIELDS = {
     "value": "数值",
@@ -56,6 +79,26 @@ def band(ident: str | None) -> str:
     if ident is None:
         return "—"
     return BANDS.get(ident, ident)
+
+
+def severity(ident: str) -> str:
+    """高, 中, 低 for a warning's severity or a risk grade."""
+    return SEVERITIES.get(ident, ident)
+
+
+def warning_kind(ident: str) -> str:
+    """The Chinese name of a kind of warning (docs/analysis.md §2)."""
+    return WARNING_KINDS.get(ident, ident)
+
+
+def item_kind(ident: str) -> str:
+    """逐项扣分, 加分, 减分 … for the kind of a per-fact line (`deduct`, `bonus`, …)."""
+    return ITEM_KINDS.get(ident, ident)
+
+
+def pool_value(ident: str) -> str:
+    """The Chinese name of what a pool shows or pays (the id itself when unknown)."""
+    return POOL_VALUES.get(ident, ident)
 
 
 def band_order(label: str) -> int:

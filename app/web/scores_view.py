@@ -166,7 +166,11 @@ def persons_of(
     person_cards = [
         c for c in loaded.compiled.scorecards.values() if c.sequence.subject == "person"
     ]
+    pools = pools_of(year, loaded.compiled, org.chain(unit), names)
+    for row in rows:
+        row["amounts"] = {p["into"]: _paid(row["annual"], p["into"]) for p in pools}
     return year, {
+        "pools": pools,
         "unit": unit,
         "unit_name": names.get(unit, unit),
         "rows": rows,
@@ -174,3 +178,65 @@ def persons_of(
         "columns": columns(person_cards[0]) if person_cards else [],
         "shown": str(p) if p.quarter is not None else None,
     }
+
+
+def choices(svc: Services, current: str) -> dict[str, Any]:
+    """The rulesets and periods the page's selector offers."""
+    loaded = svc.registry.in_service()
+    return {
+        "rulesets": [(str(r.compiled.year), r.compiled.name) for r in loaded],
+        "periods": {str(r.compiled.year): periods_of(r) for r in loaded},
+        "period": current,
+        "period_label": labels.period(current),
+    }
+
+
+def default_period(svc: Services) -> str:
+    """The first quarter of the newest year in service."""
+    loaded = svc.registry.in_service()
+    if not loaded:
+        raise NotFound("没有在用的规则")
+    periods = periods_of(loaded[-1])
+    if not periods:
+        raise NotFound("在用的规则没有考评期")
+    return periods[0]
+
+
+def _paid(annual: Any, into: str) -> str | None:
+    """What a pool paid a person (the published amount of its annual result), if anything."""
+    return annual.get(into) if isinstance(annual, dict) else None
+
+
+def pools_of(
+    year: Scored, c: CompiledRuleset, chain: tuple[str, ...], names: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The pools (bonus amounts shared by a group, 2026 rules §6) that pay a unit's persons:
+    of each pool, the group nearest the unit in its `chain` (the unit, then the units above
+    it). What the pool shows and paid, as published, and the result it writes."""
+    out = []
+    for pool in c.pools.values():
+        by_group = {
+            r.get("group"): r for r in year.document["results"] if r["scorecard"] == pool.id
+        }
+        group = next((g for g in chain if g in by_group), None)
+        if group is None:
+            continue
+        r = by_group[group]
+        shown = [
+            (labels.pool_value(k), labels.band(v) if k == "tier" else v)
+            for k, v in r.items()
+            if k not in ("subject", "scorecard", "group")
+        ]
+        out.append(
+            {
+                "id": pool.id,
+                "title": pool.title or pool.id,
+                "into": pool.into,
+                "group": group,
+                "group_name": names.get(group, group),
+                "shown": shown,
+                "amount": r.get("amount"),
+                "allocated": r.get("allocated"),
+            }
+        )
+    return out

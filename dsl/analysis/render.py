@@ -82,12 +82,14 @@ def environment() -> Environment:
     return env
 
 
-def render_html(report: dict[str, Any], font_face: str = "") -> str:
-    """One report as a self-contained HTML page (styles inline, no outside asset)."""
+def render_html(report: dict[str, Any], font_face: str = "", before: Markup | None = None) -> str:
+    """One report as a self-contained HTML page (styles inline, no outside asset); `before`:
+    markup put first in the body (the web view's toolbar, which its print styles hide)."""
     # The styles are the project's own file and the font rule is built here: trusted, and
     # inside <style> they must not be HTML-escaped.
     css = Markup(font_face + (TEMPLATES / "feedback.css").read_text(encoding="utf-8"))
-    return environment().get_template("feedback.html").render(r=report, css=css)
+    page = environment().get_template("feedback.html")
+    return page.render(r=report, css=css, before=before or Markup(""))
 
 
 def font_file() -> Path:

@@ -195,6 +195,7 @@ class CardDiffer(BaseDiffer):
         self.value("indicator", path, "points", a.points, b.points, num, (a.span, b.span))
         lead = (a.lead.name if a.lead else None, b.lead.name if b.lead else None)
         self.value("indicator", path, "lead", lead[0], lead[1], str, (a.span, b.span))
+        self.formula("indicator", path, "applies when", a.applies, b.applies)
         self.rule("indicator", path, (a.lets, a.rule), (b.lets, b.rule))
 
     def rule(

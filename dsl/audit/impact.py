@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from dsl.audit.diff import diff_rulesets
-from dsl.audit.hybrid import hybrid, plan
+from dsl.audit.hybrid import Step, hybrid, plan
 from dsl.audit.impact_facts import FactSource
 from dsl.audit.impact_report import ImpactReport, Key, Standing, StepResult, SubjectImpact
 from dsl.audit.rulesource import RuleSource
@@ -93,16 +93,7 @@ def run_impact(
     if attribute:
         lenient = _Inputs(org, facts, period, lenient=True, org_at=org_at)
         sources = {**old.sources, **new.sources}
-        for step in steps:
-            program = hybrid(old.program, new.program, step)
-            try:
-                _, alone[step.id] = _score(program, sources, lenient)
-            except (DslError, LookupError, TypeError, ValueError, ArithmeticError) as e:
-                # A step that needs other changes (a rule reading a new table, say) fails alone.
-                why = f"cannot be applied alone ({type(e).__name__}: {e})"
-                results.append(StepResult(step, why))
-                continue
-            results.append(StepResult(step))
+        results, alone = _attribute(old.program, new.program, steps, sources, lenient)
     pools = {
         side: [(k[1], v) for k, v in sorted(got.items()) if k[0] == ""]
         for side, got in (("from", before), ("to", after))
@@ -121,6 +112,90 @@ def run_impact(
         attribute,
         pools,
     )
+
+
+_FAILS = (DslError, LookupError, TypeError, ValueError, ArithmeticError)
+
+
+def _attribute(
+    old: Program, new: Program, steps: list[Step], sources: dict[str, str], inp: _Inputs
+) -> tuple[list[StepResult], dict[str, dict[Key, Any]]]:
+    """Scores each step on top of the old rules. A step that fails alone because it reads
+    what another step brings (a union of a new sequence, an item of a new table) is scored
+    once more together with the steps its error names; the pair is then one line, so that
+    no change is counted twice."""
+    results: dict[str, StepResult] = {}
+    alone: dict[str, dict[Key, Any]] = {}
+    failed: dict[str, Exception] = {}
+    for step in steps:
+        try:
+            _, alone[step.id] = _score(hybrid(old, new, step), sources, inp)
+            results[step.id] = StepResult(step)
+        except _FAILS as e:
+            failed[step.id] = e
+    groups: dict[str, list[Step]] = {}  # merged step id -> its members
+    for step in steps:
+        if step.id not in failed:
+            continue
+        group, error = [step], failed[step.id]
+        while True:
+            more = _named(error, steps, group, failed)
+            # A step already scored with others comes with them.
+            for gid, members in list(groups.items()):
+                if any(m in more for m in members):
+                    more += [m for m in members if m not in more and m not in group]
+                    del groups[gid]
+                    alone.pop(gid, None)
+                    results.pop(gid, None)
+            if not more:
+                break
+            group += more
+            program = old
+            for member in group:
+                program = hybrid(program, new, member)
+            try:
+                _, together = _score(program, sources, inp)
+            except _FAILS as e:
+                error = e
+                continue
+            merged = Step(step.key, tuple(sorted({c for m in group for c in m.changes})))
+            for member in group:
+                alone.pop(member.id, None)
+                results.pop(member.id, None)
+                failed.pop(member.id, None)
+            groups[merged.id] = group
+            alone[merged.id] = together
+            results[merged.id] = StepResult(merged, together_with=tuple(m.label for m in group[1:]))
+            break
+        if step.id in failed:
+            results[step.id] = StepResult(step, f"cannot be applied alone ({_reason(error)})")
+    order = {s.id: i for i, s in enumerate(steps)}
+    return sorted(results.values(), key=lambda r: order.get(r.step.id, 0)), alone
+
+
+def _named(
+    error: Exception, steps: list[Step], group: list[Step], failed: dict[str, Exception]
+) -> list[Step]:
+    """The steps outside `group` whose node `error` names, with what they need in turn."""
+    found: list[Step] = []
+    todo = [str(error)]
+    while todo:
+        said = todo.pop()
+        for other in steps:
+            if other in group or other in found or not other.key[-1]:
+                continue
+            if f"'{other.key[-1]}'" in said:
+                found.append(other)
+                if other.id in failed:
+                    todo.append(str(failed[other.id]))
+    return found
+
+
+def _reason(e: Exception) -> str:
+    """The error in words; a bare key error names what was not found."""
+    if isinstance(e, KeyError):
+        return f"it reads '{e.args[0]}', which the old rules do not define"
+    return f"{type(e).__name__}: {e}"
 
 
 def compare(

@@ -120,7 +120,8 @@ def _attribution_lines(r: ImpactReport) -> list[str]:
     for st in step_totals(r):
         nums = ", ".join(f"#{i}" for i in st["changes"])
         what = st["error"] or f"{st['subjects']} subject(s), total {_signed(Decimal(st['total']))}"
-        lines.append(f"  {st['label']} ({nums}): {what}")
+        label = " with ".join([st["label"], *st["together_with"]])
+        lines.append(f"  {label} ({nums}): {what}")
     if r.loose:
         lines.append("  not isolated: " + ", ".join(f"#{i}" for i in r.loose))
     for s in r.subjects:

@@ -77,6 +77,7 @@ class StepResult:
 
     step: Step
     error: str | None = None
+    together_with: tuple[str, ...] = ()  # steps scored with this one, which it needs
 
 
 @dataclass
@@ -177,6 +178,7 @@ def step_totals(r: ImpactReport) -> list[dict[str, Any]]:
                 "subjects": len(moved),
                 "total": str(sum(moved, Decimal(0))),
                 "error": res.error,
+                "together_with": list(res.together_with),
             }
         )
     return out

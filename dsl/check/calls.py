@@ -53,6 +53,8 @@ ARITY: dict[str, tuple[int, int | None]] = {
     "floor": (1, 1),
     "quota": (1, 1),
     "lead": (1, 1),
+    "present": (1, 1),
+    "missing": (1, 1),
 }
 
 # functions allowed only in some places, and the message when used elsewhere
@@ -270,16 +272,18 @@ def _abs(ex: Exprs, e: n.Call, sc: Scope) -> Val:
 def _attr(ex: Exprs, e: n.Call, sc: Scope) -> Val:
     arg = e.args[0].value
     if not isinstance(arg, n.Name):
-        ex.ctx.report("E201", arg.span, "attr() takes the name of a person attribute")
-        return Val(ANY)
-    if sc.subject == "unit":
-        ex.ctx.report("E211", head_span(e), "attr() reads a person attribute; units have none")
+        ex.ctx.report("E201", arg.span, "attr() takes the name of an attribute")
         return Val(ANY)
     org = ex.ctx.prog.organisation
-    attrs = org.attrs if org is not None else ()
+    if sc.subject == "unit":
+        attrs = org.unit_attrs if org is not None else ()
+        what = "unit attribute"
+    else:
+        attrs = org.attrs if org is not None else ()
+        what = "person attribute"
     fd = next((a for a in attrs if a.name == arg.id), None)
     if fd is None:
-        ex.ctx.unknown("E111", arg, "person attribute", [a.name for a in attrs])
+        ex.ctx.unknown("E111", arg, what, [a.name for a in attrs])
         return Val(ANY)
     return field_val(fd, None, f"attr.{fd.name}")
 
@@ -318,6 +322,25 @@ def _lead(ex: Exprs, e: n.Call, sc: Scope) -> Val:
     return Val(Ty("unit"))
 
 
+def _presence(ex: Exprs, e: n.Call, sc: Scope) -> Val:
+    """`present(x)` / `missing(x)`: whether a value exists, as a condition (never missing)."""
+    arg = e.args[0].value
+    if isinstance(arg, n.Name) and arg.id in sc.env and sc.where == "rule":
+        # Lets are evaluated first: a missing let makes the whole indicator missing before
+        # the rule could test it, so the test would always find it present.
+        msg = (
+            f"{e.func}() of the let '{arg.id}' always finds it present (a missing let makes"
+            f" the indicator missing first); test the expression itself: {e.func}(value(...))"
+        )
+        ex.ctx.report("E211", arg.span, msg)
+        return Val(Ty("bool"))
+    v = ex.check(arg, sc)
+    if v.ty.kind in ("facts", "column"):
+        msg = f"{e.func}() tests a value such as value(f.x), not {v.ty.show()}"
+        ex.ctx.report("E201", arg.span, msg)
+    return Val(Ty("bool"), inputs=v.inputs)
+
+
 _HANDLERS: dict[str, Handler] = {
     "value": _value,
     "mean": _mean,
@@ -335,4 +358,6 @@ _HANDLERS: dict[str, Handler] = {
     "floor": peers.floor,
     "quota": _quota,
     "lead": _lead,
+    "present": _presence,
+    "missing": _presence,
 }

@@ -98,7 +98,8 @@ def check_organisation(ctx: Ctx, ex: Exprs) -> None:
     if org is not None:
         _unique(ctx, [(k.id, k.span) for k in org.kinds], "unit kind")
         _unique(ctx, [(a.name, a.span) for a in org.attrs], "person attribute")
-        for a in org.attrs:
+        _unique(ctx, [(a.name, a.span) for a in org.unit_attrs], "unit attribute")
+        for a in (*org.attrs, *org.unit_attrs):
             check_field_type(ctx, a)
     kinds = [k.id for k in org.kinds] if org is not None else []
     for seq in ctx.prog.sequences.values():

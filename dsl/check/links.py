@@ -30,11 +30,15 @@ def check_item_table(ex: Exprs, table: n.ItemTable) -> None:
             if item.once_per is not None:
                 _once_field(ctx, fact, item.once_per)
         check_amount(ctx, item.amount, fact)
-    kinds: set[str] = set()
+    kinds: set[tuple[str, str]] = set()
     for cap in table.caps:
-        if cap.kind in kinds:
-            ctx.report("E102", cap.span, f"a second `cap {cap.kind}` in '{table.id}'")
-        kinds.add(cap.kind)
+        what = cap.item.name if cap.item is not None else cap.kind
+        if cap.item is not None and cap.item.name not in seen:
+            ctx.unknown("E109", cap.item, "item", sorted(seen), table.id)
+        per = "" if cap.per == "period" else " per year"
+        if (what, cap.per) in kinds:
+            ctx.report("E102", cap.span, f"a second `cap {what}{per}` in '{table.id}'")
+        kinds.add((what, cap.per))
         if cap.value.value <= 0:
             ctx.report("E312", cap.value.span, f"cap must be positive, not {cap.value.text}")
 

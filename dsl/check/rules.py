@@ -14,9 +14,16 @@ from dsl.syntax import nodes as n
 
 
 def check_rule(
-    ex: Exprs, owner: str, points: n.Num, lets: tuple[n.Let, ...], rule: n.Rule, sc: Scope
+    ex: Exprs,
+    owner: str,
+    points: n.Num,
+    lets: tuple[n.Let, ...],
+    rule: n.Rule,
+    sc: Scope,
+    ceiling: n.Num | None = None,
 ) -> None:
-    """Checks the lets and rule of an indicator or component worth `points`."""
+    """Checks the lets and rule of an indicator or component worth `points`, which may score up
+    to `ceiling` (`points 15 max 18`) when one is declared."""
     ctx = ex.ctx
     for let in lets:
         if let.name in sc.env:
@@ -27,25 +34,30 @@ def check_rule(
     if isinstance(rule, n.ScoreRule):
         v = ex.check(rule.expr, sc)
         if ex.expect(v, "number", rule.expr.span, "'score'"):
-            _check_range(ctx, v, owner, points, rule.expr.span)
+            _check_range(ctx, v, owner, points, rule.expr.span, ceiling)
     else:
-        _per_rule(ex, owner, points, rule, sc)
+        _per_rule(ex, owner, points, rule, sc, ceiling)
 
 
-def _check_range(ctx: Ctx, v: Val, owner: str, points: n.Num, span: n.Span) -> None:
-    """E305 when a score outside 0..points is reachable; W301 when it only may be."""
+def _check_range(
+    ctx: Ctx, v: Val, owner: str, points: n.Num, span: n.Span, ceiling: n.Num | None = None
+) -> None:
+    """E305 when a score outside 0..points (0..max) is reachable; W301 when it only may be."""
     exact = all(count <= 1 for count in v.inputs.values())
     code, verb = ("E305", "can") if exact else ("W301", "may")
-    top = Fraction(points.value)
+    top = Fraction((ceiling or points).value)
     if v.iv.hi > top:
         reach = "without bound" if v.iv.hi == INF else f"up to {show(v.iv.hi)}"
-        ctx.report(code, span, f"{owner} {verb} score {reach}, above its {points.text} points")
+        its = f"its max {ceiling.text}" if ceiling is not None else f"its {points.text} points"
+        ctx.report(code, span, f"{owner} {verb} score {reach}, above {its}")
     if v.iv.lo < 0:
         reach = "without bound" if v.iv.lo == -INF else f"down to {show(v.iv.lo)}"
         ctx.report(code, span, f"{owner} {verb} score {reach}, below 0")
 
 
-def _per_rule(ex: Exprs, owner: str, points: n.Num, rule: n.PerRule, sc: Scope) -> None:
+def _per_rule(
+    ex: Exprs, owner: str, points: n.Num, rule: n.PerRule, sc: Scope, ceiling: n.Num | None
+) -> None:
     """`deduct per F ... floor N` starts from the points; `add per F ... ceiling N` from 0."""
     ctx = ex.ctx
     fact = ctx.prog.facts.get(rule.fact.name)
@@ -70,7 +82,7 @@ def _per_rule(ex: Exprs, owner: str, points: n.Num, rule: n.PerRule, sc: Scope) 
     limit = Interval.point(rule.limit.value)
     iv = limit.hull(Interval.point(points.value)) if rule.kind == "deduct" else limit
     # The limit is reached with enough facts, so the bound is exact.
-    _check_range(ctx, Val(NUMBER, iv, Counter()), owner, points, rule.limit.span)
+    _check_range(ctx, Val(NUMBER, iv, Counter()), owner, points, rule.limit.span, ceiling)
 
 
 def check_amount(ctx: Ctx, amount: n.Amount, fact: n.FactDecl | None) -> None:

@@ -108,8 +108,17 @@ def _body(ex: Exprs, card: n.Scorecard, subject: str | None, name: n.Span) -> No
             msg = f"the indicators of '{cat.id}' have {total} points, but its max is {cat.max.text}"
             ctx.report("E304", ctx.name_after(cat.span, cat.id), msg, listing)
         for ind in cat.indicators:
+            if ind.applies is not None:
+                v = ex.check(ind.applies, Scope("rule", subject, card))
+                ex.expect(v, "bool", ind.applies.span, "'applies when'")
             sc = Scope("rule", subject, card)
-            check_rule(ex, f"indicator '{ind.id}'", ind.points, ind.lets, ind.rule, sc)
+            check_rule(ex, f"indicator '{ind.id}'", ind.points, ind.lets, ind.rule, sc, ind.ceiling)
+            if ind.ceiling is not None and ind.ceiling.value < ind.points.value:
+                msg = (
+                    f"indicator '{ind.id}' has max {ind.ceiling.text}, below its"
+                    f" {ind.points.text} points"
+                )
+                ctx.report("E315", ind.ceiling.span, msg, "a max is the most it may score")
             if ind.risk is not None:
                 _risk(ctx, ind.risk)
     for comp in card.components:
@@ -172,7 +181,10 @@ def _rank(ex: Exprs, card: n.Scorecard, subject: str | None) -> None:
             ex.ctx.unknown("E101", key.name, "result", known, card.id)
     if card.rank.within is not None:
         v = ex.check(card.rank.within, Scope("within", subject, card))
-        ex.expect(v, "unit", card.rank.within.span, "'within'")
+        # a unit (`ancestor(county_bureau)`), or a class of subjects (`attr(class)`)
+        if v.ty.kind not in ("unit", "enum", "text", "any"):
+            msg = f"'within' needs a unit, an enum or a text, found {v.ty.show()}"
+            ex.ctx.report("E201", card.rank.within.span, msg)
 
 
 def _vetoes(ex: Exprs, card: n.Scorecard, subject: str | None) -> None:

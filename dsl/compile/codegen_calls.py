@@ -117,6 +117,10 @@ def gen_call(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
         return call(ast.Attribute(name(view), "quota", ast.Load()), x), "int"
     if f == "lead":
         return _lead(g, args[0], scope)
+    if f in ("present", "missing"):
+        x, _ = g.expr(args[0], scope)
+        thunk = ast.Lambda(ast.arguments([], [], None, [], [], None, []), x)
+        return call(rt("present" if f == "present" else "absent"), thunk), "bool"
     raise CodegenError(f"unknown function '{f}'", e.span)
 
 
@@ -129,7 +133,7 @@ def _name_arg(arg: n.Expr) -> str:
 def _attr_type(g: ExprGen, attr: str) -> Ty:
     org = g.program.organisation
     if org is not None:
-        for fd in org.attrs:
+        for fd in (*org.attrs, *org.unit_attrs):
             if fd.name == attr:
                 numeric = not fd.type.is_enum and fd.type.name in ("number", "integer")
                 return "dec" if numeric else "str"

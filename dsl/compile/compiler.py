@@ -100,7 +100,9 @@ class _Compiler:
         parts: list[Callable[[dict[str, dict[str, Any]]], CPart]] = []
         for cat in sc.categories:
             inds = [
-                self.indicator(sc, i.id, i.title, i.points.value, i.lead, i.lets, i.rule, i.span)
+                self.indicator(
+                    sc, i.id, i.title, i.points.value, i.lead, i.lets, i.rule, i.span, i.applies
+                )
                 for i in cat.indicators
             ]
             parts.append(
@@ -197,9 +199,11 @@ class _Compiler:
         lets: tuple[n.Let, ...],
         rule: n.Rule,
         span: n.Span,
+        applies: n.Expr | None = None,
     ) -> Callable[[dict[str, dict[str, Any]]], CIndicator]:
         fm = self.file(span)
         lead_id = lead.name if lead else None
+        when = fm.expr_fn("_applies", "c", applies, Scope("rule")) if applies else None
         if isinstance(rule, n.PerRule):
             limit = rule.limit.value if rule.limit is not None else None
             mk = self.per(
@@ -209,7 +213,8 @@ class _Compiler:
             def make_per(nss: dict[str, dict[str, Any]]) -> CIndicator:
                 spec = mk(nss[span.path])
                 self.per_specs[(sc.id, ident)] = spec
-                return CIndicator(ident, title, points, lead_id, None, spec, span)
+                cond = nss[span.path][when] if when else None
+                return CIndicator(ident, title, points, lead_id, None, spec, span, cond)
 
             return make_per
         scope = Scope("rule")
@@ -224,7 +229,14 @@ class _Compiler:
         body.append(at(ast.Return(code), rule.span))  # type: ignore[arg-type]
         fname = fm.add("_ind", "c", body, span)
         return lambda nss: CIndicator(
-            ident, title, points, lead_id, nss[span.path][fname], None, span
+            ident,
+            title,
+            points,
+            lead_id,
+            nss[span.path][fname],
+            None,
+            span,
+            nss[span.path][when] if when else None,
         )
 
     def _bands(
@@ -261,16 +273,24 @@ class _Compiler:
             )
             for it in table.items
         ]
-        caps = {c.kind: c.value.value for c in table.caps}
+        caps = {c.kind: c.value.value for c in table.caps if c.kind != "item" and c.per == "period"}
+        year: dict[str, Decimal] = {
+            c.kind: c.value.value for c in table.caps if c.kind != "item" and c.per == "year"
+        }
+        per_item = {(c.item.name, c.per): c.value.value for c in table.caps if c.item is not None}
 
         def make(nss: dict[str, dict[str, Any]]) -> CItemTable:
             if key not in made:
-                ns = nss[table.span.path]
+                # Each item's code lives in the file that declares the item: the table's own
+                # file in a written ruleset, possibly another in a hybrid of two rulesets.
                 made[key] = CItemTable(
                     table.id,
-                    tuple(CItem(it.id, mk(ns), it.span) for it, mk in mks),
+                    tuple(CItem(it.id, mk(nss[it.span.path]), it.span) for it, mk in mks),
                     caps.get("bonus"),
                     caps.get("penalty"),
+                    {i: v for (i, per), v in per_item.items() if per == "period"},
+                    year,
+                    {i: v for (i, per), v in per_item.items() if per == "year"},
                 )
             return made[key]
 
@@ -306,7 +326,8 @@ class _Compiler:
                         link.span,
                     )
                 )
-            return CJoint(j.id, j.into.name, tuple(out), j.cap.value if j.cap else None)
+            cap = j.cap.value if j.cap else None
+            return CJoint(j.id, j.into.name, tuple(out), cap, j.cap_per)
 
         return make
 

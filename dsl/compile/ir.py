@@ -36,6 +36,7 @@ class CIndicator:
     fn: Fn | None
     per: PerSpec | None
     span: n.Span
+    applies: Fn | None = None  # `applies when`: False → not applicable (不涉及) to the subject
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,15 @@ class CItemTable:
     items: tuple[CItem, ...]
     bonus_cap: Decimal | None
     penalty_cap: Decimal | None
+    # `cap praise 2`: per item, in a period; `... per year`: over the year's quarters so far
+    item_caps: dict[str, Decimal] = field(default_factory=dict)
+    year_caps: dict[str, Decimal] = field(default_factory=dict)  # "bonus", "penalty"
+    item_year_caps: dict[str, Decimal] = field(default_factory=dict)
+
+    @property
+    def per_year(self) -> bool:
+        """Whether a cap runs over the year (a quarter needs the quarters before it)."""
+        return bool(self.year_caps or self.item_year_caps)
 
 
 @dataclass(frozen=True)
@@ -161,6 +171,7 @@ class CJoint:
     into: str
     links: tuple[CLink, ...]
     cap: Decimal | None
+    cap_per: str = "period"  # or "year": over the year's quarters so far
 
 
 @dataclass(frozen=True)
@@ -216,3 +227,11 @@ class CompiledRuleset:
     tables: dict[str, CTable] = field(default_factory=dict)
     pools: dict[str, CPool] = field(default_factory=dict)
     generated: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def per_year(self) -> bool:
+        """Whether a cap runs over the year: scoring a quarter then scores the ones before it."""
+        cards = self.scorecards.values()
+        return any(c.items is not None and c.items.per_year for c in cards) or any(
+            j.cap_per == "year" for j in self.joints
+        )

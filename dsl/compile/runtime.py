@@ -301,6 +301,20 @@ def floor(x: Number | int) -> int:
     return int(x.to_integral_value(rounding=ROUND_FLOOR)) if isinstance(x, Decimal) else x
 
 
+def present(thunk: Callable[[], Any]) -> bool:
+    """`present(x)`: True when x has a value (is not missing)."""
+    try:
+        thunk()
+    except Missing:
+        return False
+    return True
+
+
+def absent(thunk: Callable[[], Any]) -> bool:
+    """`missing(x)`: True when x has no value."""
+    return not present(thunk)
+
+
 def nabs(x: Number | int) -> Number | int:
     """|x|."""
     return -x if x < 0 else x

@@ -32,6 +32,15 @@ def score_annual(
                 finals.append(round_to(qres.final, places, mode))
         res.quarters = finals
         c = run.ctx(card.id, s)
+        broken = [q.results.get(card.id, {}).get(s) for q in quarters]
+        error = next((b.error for b in broken if b is not None and b.error is not None), None)
+        if error is not None:
+            # A quarter that failed fails the year: the mean of the other quarters is not it.
+            res.error = dict(error)
+            res.why_missing = f"a quarter failed, so left out of rankings: {error['message']}"
+            res.missing.append("final")
+            out[s] = res
+            continue
         try:
             res.final = card.annual(ResultView(res, c, run))
         except Missing:
@@ -41,7 +50,8 @@ def score_annual(
             why = next((w.why_missing for w in whys if w is not None and w.why_missing), None)
             res.why_missing = f"no quarterly final ({why})" if why else "no quarterly final"
         except (ArithmeticError, LookupError, TypeError) as e:
-            raise run.rule_error(e, card.span, c) from e
+            out[s] = res.fail(run.rule_error(e, card.span, c))
+            continue
         if res.trace is not None:
             res.trace.append(
                 TraceLine(

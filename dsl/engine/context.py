@@ -91,9 +91,10 @@ class Ctx:
         return text
 
     def attr(self, name: str) -> Any:
-        """A person's attribute; Missing when the person has none."""
-        person = self.run.org.persons.get(self.subject)
-        value = person.attrs.get(name) if person else None
+        """The subject's attribute (a person's, or a unit's); Missing when it has none."""
+        org = self.run.org
+        holder = org.persons.get(self.subject) or org.units.get(self.subject)
+        value = holder.attrs.get(name) if holder else None
         if value is None:
             raise Missing(f"attr {name}")
         return value
@@ -162,6 +163,7 @@ class Ctx:
         if self._used is not None and self.subject in values:
             fn(self)  # again, to mark the facts this subject's own value came from
         if self.subject not in values:
+            fn(self)  # its own value again: the error that kept it out, or Missing
             raise Missing(key)
         rank = competition_rank(values, self.subject, desc)
         self.note(f"rank {rank} of {len(values)} with a value")

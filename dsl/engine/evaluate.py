@@ -19,6 +19,7 @@ from dsl.facts.fields import check_org
 from dsl.facts.inputs import gc_paused
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact, InputError, Org, live
+from dsl.syntax.errors import RuleRuntimeError
 
 
 def run_period(run: PeriodRun) -> None:
@@ -26,10 +27,21 @@ def run_period(run: PeriodRun) -> None:
     for key in run.compiled.order:
         card = run.compiled.scorecards[key]
         if run.period.kind in card.periods:
-            joint = joint_amounts(run, key)
+            failures: dict[str, RuleRuntimeError] = {}
+            joint = joint_amounts(run, key, failures)
             results = {}
+            kind = "categories" if card.has_categories else "components"
             for s in run.pops[key]:
-                results[s] = score_subject(run, card, s, joint.get(s))
+                # A rule failing on one subject's facts makes that subject's result an error
+                # entry; every other subject is scored.
+                err = failures.get(s)
+                if err is None:
+                    try:
+                        results[s] = score_subject(run, card, s, joint.get(s))
+                    except RuleRuntimeError as e:
+                        err = e
+                if err is not None:
+                    results[s] = _failed(run, key, s, kind, err)
                 run.results.setdefault(key, {})[s] = results[s]
         elif run.period.kind == "year" and card.annual is not None and run.quarter_run:
             quarters = [run.quarter_run(q) for q in run.period.quarters()]
@@ -49,6 +61,10 @@ class Evaluation:
     compiled: CompiledRuleset
     period: Period
     results: list[SubjectResult]
+
+    def failed(self) -> list[SubjectResult]:
+        """The error entries: results of subjects on whose facts a rule failed."""
+        return [r for r in self.results if r.error is not None]
 
     def for_subject(self, subject: str) -> list[SubjectResult]:
         """The results of one subject (one per scorecard that scores it)."""
@@ -81,6 +97,9 @@ def evaluate(
                 "organisation records (they do not fit the ruleset's schema)", problems
             )
     periods = {period, *period.quarters()} if period.kind == "year" else {period}
+    if period.quarter is not None and compiled.per_year:
+        # A cap per year: the quarters before this one are scored too, for what they gave.
+        periods.update(period.quarters()[: period.quarter - 1])
     with gc_paused():
         indexes = index_periods(live(facts), periods)
     runs: dict[Period, PeriodRun] = {}
@@ -105,6 +124,15 @@ def evaluate(
         ordered.extend(sorted(main.results[key].values(), key=_sort_key))
     ordered.extend(main.pools)
     return Evaluation(compiled, period, ordered)
+
+
+def _failed(
+    run: PeriodRun, card: str, subject: str, kind: str, err: RuleRuntimeError
+) -> SubjectResult:
+    res = SubjectResult(subject, card, str(run.period), kind)
+    if subject in run.traced:
+        res.trace = []
+    return res.fail(err)
 
 
 def _sort_key(r: SubjectResult) -> tuple[int, str]:

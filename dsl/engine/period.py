@@ -85,6 +85,8 @@ class PeriodRun:
         self.traced = traced
         self.results: dict[str, dict[str, SubjectResult]] = {}
         self.pools: list[SubjectResult] = []
+        # what each joint block passed to each target in this period, after its cap
+        self.joint_given: dict[str, dict[str, Any]] = {}
         self.ctxs: dict[str, dict[str, Ctx]] = {}
         self._rank_cache: dict[tuple[str, str], dict[str, Any]] = {}
         self.quarter_run = annual_of
@@ -155,6 +157,10 @@ class PeriodRun:
                     # An untraced context: reading peers' facts must not mark the traced subject's.
                     got[s] = fn(Ctx(self, card, s, self.index.get(s, {}), False))
                 except Missing:
+                    continue
+                except (ArithmeticError, LookupError, TypeError):
+                    # A peer whose facts break the rule is compared with none: its own result
+                    # reports the error, the others are ranked without it.
                     continue
             self._rank_cache[(card, key)] = got
         return got

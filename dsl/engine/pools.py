@@ -20,6 +20,7 @@ from dsl.engine.allocation import Allocation, AllocationError, allocate
 from dsl.engine.context import Ctx, TraceLine
 from dsl.engine.results import SubjectResult
 from dsl.engine.scoring import ResultView
+from dsl.syntax.errors import RuleRuntimeError
 
 if TYPE_CHECKING:
     from dsl.engine.period import PeriodRun
@@ -88,7 +89,13 @@ def run_pools(run: PeriodRun) -> list[SubjectResult]:
             if unit is not None:
                 groups.setdefault(unit, []).append(s)
         for group, members in sorted(groups.items()):
-            out.append(_group(run, pool, group, members, results))
+            try:
+                out.append(_group(run, pool, group, members, results))
+            except RuleRuntimeError as e:
+                # The group's amount is the error; the other groups are shared out.
+                res = SubjectResult(f"{group}-{pool.id}", pool.id, str(run.period), "pool")
+                res.pool = {"group": group, "head_count": len(members)}
+                out.append(res.fail(e))
     return out
 
 

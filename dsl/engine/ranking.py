@@ -11,6 +11,7 @@ from dsl.compile.runtime import Missing, round_to
 from dsl.engine.context import TraceLine
 from dsl.engine.results import SubjectResult
 from dsl.engine.scoring import ResultView
+from dsl.syntax.errors import RuleRuntimeError
 
 if TYPE_CHECKING:
     from dsl.engine.period import PeriodRun
@@ -28,7 +29,10 @@ def _groups(
 ) -> dict[Any, list[str]]:
     groups: dict[Any, list[str]] = {}
     for s in sorted(results):
-        key = within(run.ctx(card.id, s)) if within is not None else None
+        try:
+            key = within(run.ctx(card.id, s)) if within is not None else None
+        except Missing:
+            key = None  # no class (an optional attribute not given): a group of their own
         groups.setdefault(key, []).append(s)
     return groups
 
@@ -43,6 +47,8 @@ def _key_value(res: SubjectResult, name: str, places: int, mode: str) -> Decimal
         v = res.parts[name]
     elif name in res.indicators:
         v = res.indicators[name]
+    elif name in res.not_applicable:
+        v = None  # not applicable (不涉及): counts as 0, as a result with no value does
     elif name in _RESULTS:
         v = getattr(res, name)
     else:
@@ -83,7 +89,10 @@ def apply_bands(run: PeriodRun, card: CScorecard, results: dict[str, SubjectResu
             continue
         for s in sorted(results):
             if results[s].final is not None:
-                _band(run, card, bands, results[s])
+                try:
+                    _band(run, card, bands, results[s])
+                except RuleRuntimeError as e:
+                    results[s].fail(e)
 
 
 def _band(run: PeriodRun, card: CScorecard, bands: CBands, res: SubjectResult) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, cast
@@ -137,8 +137,35 @@ def _indicator(ind: CIndicator, c: Ctx, res: SubjectResult, run: PeriodRun) -> N
         raise run.rule_error(e, ind.span, c, ind.fn) from e
 
 
-def items_total(table: CItemTable, c: Ctx, res: SubjectResult) -> tuple[Number, Number]:
-    """(bonus, penalty) of the item table for a subject, after caps and same-matter merging."""
+def _applies(ind: CIndicator, c: Ctx, res: SubjectResult, run: PeriodRun) -> bool:
+    """Whether an indicator's `applies when` holds for the subject. Where it does not, the
+    indicator is not applicable (不涉及) and listed so; a condition whose value is missing
+    leaves the indicator applicable (it is then scored as usual, missing if its rule is)."""
+    assert ind.applies is not None
+    try:
+        ok = bool(ind.applies(c))
+    except Missing:
+        return True
+    except (ArithmeticError, LookupError, TypeError) as e:
+        raise run.rule_error(e, ind.span, c, ind.applies) from e
+    if not ok:
+        res.not_applicable.append(ind.id)
+        _note(res, f"indicator {ind.id}", "not applicable (不涉及): left out of its category")
+    c.take_notes()
+    c.take_used()
+    return ok
+
+
+def _note(res: SubjectResult, what: str, note: str, value: Number | None = None) -> None:
+    if res.trace is not None:
+        res.trace.append(TraceLine(what, value, "", [], note))
+
+
+def items_total(
+    table: CItemTable, c: Ctx, res: SubjectResult, run: PeriodRun | None = None
+) -> tuple[Number, Number]:
+    """(bonus, penalty) of the item table for a subject, after same-matter merging and the
+    caps: each item's (per period, then per year), then the table's (per period, per year)."""
     bonus: Number = ZERO
     penalty: Number = ZERO
     trace = res.trace
@@ -146,11 +173,9 @@ def items_total(table: CItemTable, c: Ctx, res: SubjectResult) -> tuple[Number, 
         counted = per_facts(item.per, c)
         if item.per.once_per is not None:
             counted = _once_per(counted, item.per.once_per, trace, item.id)
+        amount: Number = ZERO
         for f, a in counted:
-            if item.per.kind == "bonus":
-                bonus = add(bonus, a)
-            else:
-                penalty = add(penalty, a)
+            amount = add(amount, a)
             if trace is not None:
                 trace.append(
                     TraceLine(
@@ -162,25 +187,84 @@ def items_total(table: CItemTable, c: Ctx, res: SubjectResult) -> tuple[Number, 
                         ref=item.id,
                     )
                 )
-    for kind, cap, total in (
-        ("bonus", table.bonus_cap, bonus),
-        ("penalty", table.penalty_cap, penalty),
-    ):
-        if cap is not None and total > cap:
-            if trace is not None:
-                trace.append(
-                    TraceLine(
-                        f"{kind} capped", cap, "", [], f"{total} capped at {cap}", "cap", kind
-                    )
-                )
-            if kind == "bonus":
-                bonus = cap
-            else:
-                penalty = cap
+        amount = _capped(amount, table.item_caps.get(item.id), item.id, trace)
+        year_cap = table.item_year_caps.get(item.id)
+        if year_cap is not None and run is not None:
+            before = year_to_date(run, res, _item_of(item.id))
+            amount = _capped(amount, _room(year_cap, before), item.id, trace, year_cap, before)
+        if table.item_caps or table.item_year_caps:
+            res.items[item.id] = amount
+        if item.per.kind == "bonus":
+            bonus = add(bonus, amount)
+        else:
+            penalty = add(penalty, amount)
+    bonus = _capped(bonus, table.bonus_cap, "bonus", trace)
+    penalty = _capped(penalty, table.penalty_cap, "penalty", trace)
+    for kind in ("bonus", "penalty"):
+        year_cap = table.year_caps.get(kind)
+        if year_cap is None or run is None:
+            continue
+        before = year_to_date(run, res, _total_of(kind))
+        total = bonus if kind == "bonus" else penalty
+        total = _capped(total, _room(year_cap, before), kind, trace, year_cap, before)
+        if kind == "bonus":
+            bonus = total
+        else:
+            penalty = total
     if trace is not None:
         trace.append(TraceLine("bonus", bonus, "", [], "after the cap" if table.bonus_cap else ""))
         trace.append(TraceLine("penalty", penalty, "", []))
     return bonus, penalty
+
+
+def _item_of(item: str) -> Callable[[SubjectResult], Number]:
+    return lambda r: r.items.get(item, ZERO)
+
+
+def _total_of(kind: str) -> Callable[[SubjectResult], Number]:
+    return lambda r: cast(Number, getattr(r, kind) or ZERO)
+
+
+def _room(cap: Number, before: Number) -> Number:
+    """What a cap per year leaves after the quarters before."""
+    left = sub(cap, before)
+    return left if left > ZERO else ZERO
+
+
+def _capped(
+    total: Number,
+    cap: Number | None,
+    what: str,
+    trace: list[TraceLine] | None,
+    year_cap: Number | None = None,
+    before: Number = ZERO,
+) -> Number:
+    """`total`, at most `cap`; traced when the cap bites."""
+    if cap is None or total <= cap:
+        return total
+    if trace is not None:
+        if year_cap is None:
+            note = f"{total} capped at {cap}"
+        else:
+            note = f"{total} capped at {cap}: {year_cap} a year, {before} in the quarters before"
+        trace.append(TraceLine(f"{what} capped", cap, "", [], note, "cap", what))
+    return cap
+
+
+def year_to_date(
+    run: PeriodRun, res: SubjectResult, value: Callable[[SubjectResult], Number]
+) -> Number:
+    """The sum of `value` over the subject's results on the same scorecard in the quarters of
+    the year before the run's quarter (0 for a year, whose own facts are the whole year)."""
+    period = run.period
+    if period.quarter is None or run.quarter_run is None:
+        return ZERO
+    total: Number = ZERO
+    for q in period.quarters()[: period.quarter - 1]:
+        earlier = run.quarter_run(q).results.get(res.scorecard, {}).get(res.subject)
+        if earlier is not None:
+            total = add(total, value(earlier))
+    return total
 
 
 def _once_per(
@@ -228,17 +312,39 @@ def score_subject(
     if subject in run.traced:
         res.trace = []
     base: Number = ZERO
+    weights: Number = ZERO  # of the parts that apply
     for part in card.parts:
         score: Number = ZERO
+        points: Number = ZERO  # of the indicators that apply
+        skipped = False  # an indicator does not apply
         for ind in part.indicators:
+            if ind.applies is not None and not _applies(ind, c, res, run):
+                skipped = True
+                continue
             v = _indicator(ind, c, res, run)
             if not part.is_component:
                 res.indicators[ind.id] = v
             score = add(score, v)
+            points = add(points, ind.points)
+        if skipped and points == ZERO:
+            # No indicator of the category applies: the category is left out, and the
+            # weights of the others rescaled (得分率折算).
+            res.not_applicable.append(part.id)
+            _note(res, f"category {part.id}", "not applicable: none of its indicators applies")
+            continue
+        if skipped:
+            # 得分率折算: the rate earned on the applicable points, times the category's max.
+            exact = Q(score) * Q(part.max) / Q(points)
+            _note(res, f"category {part.id}", f"{score} of {points} applicable points", exact)
+            score = exact
         res.parts[part.id] = score
+        weights = add(weights, part.weight)
         base = add(base, mul(part.weight, score))
+    if res.not_applicable and weights not in (ZERO, 1):
+        base = Q(base) / Q(weights)
+        _note(res, "base", f"weights rescaled to the applicable categories ({weights})", base)
     res.base = base
-    bonus, penalty = items_total(card.items, c, res) if card.items else (ZERO, ZERO)
+    bonus, penalty = items_total(card.items, c, res, run) if card.items else (ZERO, ZERO)
     res.bonus, res.penalty = bonus, penalty
     res.joint = joint[0] if joint else ZERO
     if joint and res.trace is not None:
@@ -320,6 +426,8 @@ class ResultView:
         """A category, component or indicator score."""
         if ident in self.res.parts:
             return self._value(self.res.parts[ident])
+        if ident in self.res.not_applicable:
+            raise Missing(f"{ident} is not applicable")
         # An annual result has no parts: the value is missing (a band condition is false).
         return self._value(self.res.indicators.get(ident))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from dsl.facts.limits import MAX_TEXT, number_problem, text_problem
 from dsl.facts.records import _FLOAT_DIGITS, FactProblem, Org, number_of, parse_date
 from dsl.syntax import nodes as n
 from dsl.syntax.errors import did_you_mean
@@ -75,6 +76,9 @@ class Numbers:
 
     def problem(self, d: Decimal, v: Any) -> str:
         """Why the number `d` (read from `v`) does not fit the field, or an empty string."""
+        bound = number_problem(d)
+        if bound:
+            return bound
         if self.integer and d != d.to_integral_value():
             return f"expected a whole number, got {v!r}"
         low, high = self.low, self.high
@@ -122,9 +126,10 @@ class FieldCheck:
                 return True, v, ""
             return False, None, self._unknown(v)
         if kind == TEXT:
-            return (
-                (True, v, "") if isinstance(v, str) else (False, None, f"expected text, got {v!r}")
-            )
+            if not isinstance(v, str):
+                return False, None, f"expected text, got {v!r}"
+            msg = text_problem(v, MAX_TEXT)
+            return (False, None, msg) if msg else (True, v, "")
         if kind == DATE:
             day = parse_date(v)
             return (True, day, "") if day else (False, None, f"expected a date, got {v!r}")
@@ -174,17 +179,22 @@ def check_org(org: Org, decl: n.OrganisationDecl | None, source: str = "org") ->
                 msg = f"unknown unit kind {u.kind!r}{did_you_mean(u.kind, kinds)}"
                 problems.append(FactProblem(source, 0, u.id, "kind", msg))
     attrs = [FieldCheck(fd, org, frozenset()) for fd in decl.attrs]
-    for p in org.persons.values():
-        for fc in attrs:
+    unit_attrs = [FieldCheck(fd, org, frozenset()) for fd in decl.unit_attrs]
+    who: list[tuple[str, dict[str, Any], list[FieldCheck]]] = [
+        (u.id, u.attrs, unit_attrs) for u in org.units.values()
+    ]
+    who += [(p.id, p.attrs, attrs) for p in org.persons.values()]
+    for ident, values, checks in who:
+        for fc in checks:
             where = f"attrs.{fc.name}"
-            v = p.attrs.get(fc.name)
+            v = values.get(fc.name)
             if v is None:
                 if not fc.optional:
                     problems.append(
-                        FactProblem(source, 0, p.id, where, "required attribute is missing")
+                        FactProblem(source, 0, ident, where, "required attribute is missing")
                     )
                 continue
             ok, _, msg = fc.check(v)
             if not ok:
-                problems.append(FactProblem(source, 0, p.id, where, msg))
+                problems.append(FactProblem(source, 0, ident, where, msg))
     return problems

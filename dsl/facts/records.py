@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 import orjson
 
+from dsl.facts.limits import MAX_ID, MAX_KIND, MAX_NAME, printable, text_problem
 from dsl.facts.periods import Period
 from dsl.syntax.errors import DslError
 
@@ -53,6 +54,8 @@ class Unit:
     name: str
     kind: str
     parent: str | None
+    # typed attributes (`unit attrs` of the ruleset): a bureau's class, its staff count
+    attrs: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True)
@@ -119,11 +122,24 @@ def org_from_json(raw: Any, source: str = "org") -> Org:
 
     if not isinstance(raw, dict):
         raise InputError("organisation", [FactProblem(source, 0, "-", "-", "expected an object")])
+
+    def texts(ident: str, record: dict[str, Any], limits: dict[str, int]) -> bool:
+        """Checks the record's text fields (`dsl.facts.limits`); False if the id is bad."""
+        for key, limit in limits.items():
+            value = record.get(key)
+            if isinstance(value, str) and (why := text_problem(value, limit)):
+                bad(ident if key != "id" else printable(ident), key, why)
+                if key == "id":
+                    return False
+        return True
+
     units: dict[str, Unit] = {}
     for i, u in enumerate(raw.get("units") or []):
         ident = u.get("id") if isinstance(u, dict) else None
         if not isinstance(ident, str) or not ident:
             bad(f"units[{i}]", "id", "missing or not a string")
+            continue
+        if not texts(ident, u, UNIT_TEXTS):
             continue
         if ident in units:
             bad(ident, "id", "duplicate unit id")
@@ -131,7 +147,11 @@ def org_from_json(raw: Any, source: str = "org") -> Org:
         if not isinstance(kind, str):
             bad(ident, "kind", "missing or not a string")
         parent = u.get("parent")
-        units[ident] = Unit(ident, str(u.get("name") or ident), str(kind), parent)
+        uattrs = u.get("attrs") or {}
+        if not isinstance(uattrs, dict):
+            bad(ident, "attrs", "not an object")
+            uattrs = {}
+        units[ident] = Unit(ident, str(u.get("name") or ident), str(kind), parent, _numbers(uattrs))
     for u in units.values():
         if u.parent is not None and u.parent not in units:
             bad(u.id, "parent", f"unknown unit '{u.parent}'")
@@ -140,6 +160,8 @@ def org_from_json(raw: Any, source: str = "org") -> Org:
         ident = p.get("id") if isinstance(p, dict) else None
         if not isinstance(ident, str) or not ident:
             bad(f"persons[{i}]", "id", "missing or not a string")
+            continue
+        if not texts(ident, p, PERSON_TEXTS):
             continue
         if ident in persons or ident in units:
             bad(ident, "id", "duplicate id")
@@ -154,6 +176,10 @@ def org_from_json(raw: Any, source: str = "org") -> Org:
     if problems:
         raise InputError("organisation records", problems)
     return Org(units, persons)
+
+
+UNIT_TEXTS = {"id": MAX_ID, "name": MAX_NAME, "kind": MAX_KIND, "parent": MAX_ID}
+PERSON_TEXTS = {"id": MAX_ID, "name": MAX_NAME, "unit": MAX_ID}
 
 
 def _numbers(attrs: dict[str, Any]) -> dict[str, Any]:

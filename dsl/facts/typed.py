@@ -33,6 +33,7 @@ from dsl.facts.fields import (
     UNIT,
     TypeSpec,
 )
+from dsl.facts.limits import MAX_ID, MAX_TEXT
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact
 
@@ -41,6 +42,8 @@ SHARED = 1 << 16  # at most this many distinct data dicts are shared
 _NEVER = "\x00"  # the one name of an empty set of names (no record can use it)
 # A line of whitespace after a newline: the line-by-line path skips it; decoding would renumber.
 _WHITE_LINE = re.compile(rb"\n[ \t\r\x0b\x0c]+(?:\n|\Z)")
+# An escaped NUL or surrogate: the text checks (`dsl.facts.limits`) decide it, line by line.
+_ODD_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
 class Tables(Protocol):
@@ -68,7 +71,9 @@ def _field_type(kind: int, table: Any) -> Any:
         return int | float
     if kind in (ENUM, PERSON, UNIT, INDICATOR):
         return _names(table)
-    if kind in (TEXT, DATE):
+    if kind == TEXT:
+        return Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
+    if kind == DATE:
         return str
     assert kind == OTHER
     return Any
@@ -87,7 +92,7 @@ def _struct(spec: TypeSpec) -> type[msgspec.Struct]:
     )
     required = any(not optional for _, _, optional, _ in spec.rows)
     fields: list[Any] = [
-        ("id", Annotated[str, msgspec.Meta(min_length=1)]),
+        ("id", Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_ID)]),
         ("subject", _names(spec.subjects)),
         ("date" if spec.dated else "period", str),
     ]
@@ -95,7 +100,10 @@ def _struct(spec: TypeSpec) -> type[msgspec.Struct]:
     fields.append(
         ("data", shape) if required else ("data", shape, msgspec.field(default_factory=shape))
     )
-    fields += [("evidence", str | None, None), ("supersedes", str | None, None)]
+    fields += [
+        ("evidence", Annotated[str, msgspec.Meta(max_length=MAX_TEXT)] | None, None),
+        ("supersedes", Annotated[str, msgspec.Meta(max_length=MAX_ID)] | None, None),
+    ]
     return msgspec.defstruct(
         f"fact_{spec.ident}",
         fields,
@@ -147,7 +155,7 @@ class TypedReader:
         out: list[Fact] = []
         line = 0
         for chunk in _chunks(path):
-            if _blank_line(chunk):
+            if _blank_line(chunk) or _ODD_ESCAPE.search(chunk):
                 return None
             try:
                 structs = self.decoder.decode_lines(chunk)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from dsl.facts.fields import DATE, INTEGER, OTHER, TEXT, TypeSpec
+from dsl.facts.limits import MAX_ID, MAX_TEXT, printable, text_ok, text_problem
 from dsl.facts.links import link_problems
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact, FactProblem, Org, parse_date, parse_period
@@ -77,19 +78,26 @@ class FactValidator:
         None otherwise (then read line by line, each record decided and worded)."""
         return TypedReader(self).read(path)
 
-    def validate_read(self, facts: list[Fact], source: str, known: Container[str]) -> Validated:
+    def validate_read(
+        self, facts: list[Fact], source: str, known: Container[str], in_order: bool = False
+    ) -> Validated:
         """Facts a reader has checked one by one (`read_typed`): the checks across facts."""
         ids = {f.id for f in facts}
         if len(ids) < len(facts):  # a duplicate id: the loop below words it
-            return self.validate(((f.line, f) for f in facts), source, known)
-        problems = link_problems(facts, self.single, source, known, {}, ids)
+            return self.validate(((f.line, f) for f in facts), source, known, in_order)
+        problems = link_problems(facts, self.single, source, known, {}, ids, in_order)
         bad = {p.ident for p in problems}
         return Validated([f for f in facts if f.id not in bad] if bad else facts, problems)
 
     def validate(
-        self, records: Iterable[tuple[int, Any]], source: str, known: Container[str]
+        self,
+        records: Iterable[tuple[int, Any]],
+        source: str,
+        known: Container[str],
+        in_order: bool = False,
     ) -> Validated:
-        """Every record checked (see `validate_facts`)."""
+        """Every record checked (see `validate_facts`); `in_order`: the facts are to be
+        recorded in this order (a correction must then come after what it corrects)."""
         facts: list[Fact] = []
         problems: list[FactProblem] = []
         seen: dict[str, int] = {}
@@ -117,7 +125,7 @@ class FactValidator:
             assert fact is not None
             seen[fact.id] = line
             facts.append(fact)
-        problems.extend(link_problems(facts, self.single, source, known, rejected))
+        problems.extend(link_problems(facts, self.single, source, known, rejected, None, in_order))
         bad = {p.ident for p in problems}
         return Validated([f for f in facts if f.id not in bad], problems)
 
@@ -126,7 +134,7 @@ class FactValidator:
             return None
         ident = raw.get("id")
         spec = self.types.get(raw.get("type"))
-        if type(ident) is not str or not ident or spec is None:
+        if type(ident) is not str or not ident or spec is None or not text_ok(ident, MAX_ID):
             return None
         subject = spec.subjects.get(raw.get("subject"))
         if subject is None:
@@ -148,8 +156,10 @@ class FactValidator:
             if when_period is None:
                 return None
         evidence, supersedes = raw.get("evidence"), raw.get("supersedes")
-        if (evidence is not None and type(evidence) is not str) or (
-            supersedes is not None and type(supersedes) is not str
+        if evidence is not None and (type(evidence) is not str or not text_ok(evidence, MAX_TEXT)):
+            return None
+        if supersedes is not None and (
+            type(supersedes) is not str or not text_ok(supersedes, MAX_ID)
         ):
             return None
         data = raw.get("data", _EMPTY)
@@ -168,7 +178,7 @@ class FactValidator:
                 if got is None:
                     got = table.accept(v)
             elif kind == TEXT:
-                got = v if type(v) is str else None
+                got = v if type(v) is str and text_ok(v, MAX_TEXT) else None
             elif kind == DATE:
                 got = self.date_of(v)
             elif kind == OTHER:
@@ -214,18 +224,24 @@ class FactValidator:
 
         if label == "-":
             bad("id", "missing or not a string")
+        elif why := text_problem(label, MAX_ID):
+            label = printable(label)
+            bad("id", why)
         for key in raw:
             if key not in KNOWN_KEYS:
-                bad(key, f"unknown key{did_you_mean(key, KNOWN_KEYS)}")
+                bad(printable(key), f"unknown key{did_you_mean(printable(key), KNOWN_KEYS)}")
         ftype = raw.get("type")
         spec = self.types.get(ftype) if isinstance(ftype, str) else None
         if spec is None:
             bad("type", f"unknown fact type {ftype!r}{did_you_mean(str(ftype), self.types)}")
         self._subject(raw.get("subject"), spec, bad)
         when_date, when_period = self._when(raw, spec, bad)
-        for key in ("evidence", "supersedes"):
-            if raw.get(key) is not None and not isinstance(raw[key], str):
+        for key, limit in (("evidence", MAX_TEXT), ("supersedes", MAX_ID)):
+            value = raw.get(key)
+            if value is not None and not isinstance(value, str):
                 bad(key, "not a string")
+            elif value is not None and (why := text_problem(value, limit)):
+                bad(key, why)
         data = raw.get("data", {})
         if not isinstance(data, dict):
             bad("data", "not an object")
@@ -291,6 +307,7 @@ def _data(spec: TypeSpec, data: dict[str, Any], bad: _Bad) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in data:
         if key not in spec.names:
+            key = printable(key)
             bad(
                 f"data.{key}", f"{spec.decl.id} has no field '{key}'{did_you_mean(key, spec.names)}"
             )

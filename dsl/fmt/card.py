@@ -85,9 +85,13 @@ class StmtPrinter(ExprPrinter):
 
     def _indicator(self, i: n.Indicator) -> Render:
         head = f"{titled('indicator ' + i.id, i.title)} points {i.points.text}"
+        if i.ceiling is not None:
+            head += f" max {i.ceiling.text}"
         if i.lead is not None:
             head += f" lead {i.lead.name}"
         kids = self._body(i.lets, i.rule)
+        if i.applies is not None:
+            kids.insert(0, self.stmt(i.applies.span, "applies when ", i.applies))
         if i.risk is not None:
             kids.insert(0, self.simple(i.risk.span, _risk(i.risk)))
         return self.sub_block(head, kids, i.span)

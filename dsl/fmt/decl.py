@@ -78,7 +78,12 @@ class DeclPrinter(StmtPrinter):
         kids: list[Child] = []
         kinds = [self.simple(k.span, titled(k.id, k.title)) for k in d.kinds]
         attrs = self._fields(d.attrs)
-        blocks = (("unit_kinds", "unit kinds", kinds), ("person_attrs", "person attrs", attrs))
+        unit_attrs = self._fields(d.unit_attrs)
+        blocks = (
+            ("unit_kinds", "unit kinds", kinds),
+            ("unit_attrs", "unit attrs", unit_attrs),
+            ("person_attrs", "person attrs", attrs),
+        )
         for rule, head, members in blocks:
             spans = anchors.get(rule, [])
             if not spans and not members:
@@ -125,7 +130,7 @@ class DeclPrinter(StmtPrinter):
     # ---- items, joint liability, tests ------------------------------------------------------
     def _item_table(self, d: n.ItemTable) -> list[str]:
         kids = [self.fitted_child(i.span, self._item(i)) for i in d.items]
-        kids.extend(self.simple(c.span, f"cap {c.kind} {c.value.text}") for c in d.caps)
+        kids.extend(self.simple(c.span, _cap_text(c)) for c in d.caps)
         return self.block(titled("items " + d.id, d.title), kids, d.span, 0)
 
     def _item(self, i: n.Item) -> Render:
@@ -138,7 +143,8 @@ class DeclPrinter(StmtPrinter):
     def _joint(self, d: n.Joint, anchors: Anchors) -> list[str]:
         kids = [self.fitted_child(x.span, self._link(x)) for x in d.links]
         if d.cap is not None:
-            kids.append(self.simple(anchor(anchors, "joint_cap"), f"cap {d.cap.text} per period"))
+            text = f"cap {d.cap.text} per {d.cap_per}"
+            kids.append(self.simple(anchor(anchors, "joint_cap"), text))
         head = f"{titled('joint ' + d.id, d.title)} into {d.into.name}"
         return self.block(head, kids, d.span, 0)
 
@@ -207,3 +213,10 @@ def module_lines(printer: DeclPrinter, module: n.Module, anchors: list[Anchors])
     pairs = zip(module.decls, anchors, strict=True)
     kids = [Child(d.span, _decl_render(printer, d, a)) for d, a in pairs]
     return printer.body(kids, 0, 0, top=True)
+
+
+def _cap_text(c: n.Cap) -> str:
+    """`cap bonus 5`, `cap praise 2 per year`."""
+    what = c.item.name if c.kind == "item" and c.item is not None else c.kind
+    per = " per year" if c.per == "year" else ""
+    return f"cap {what} {c.value.text}{per}"

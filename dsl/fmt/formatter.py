@@ -45,7 +45,7 @@ _SINGLE = {
     "pool_weight": "weight",
     "pool_allocate": "allocate",
 }
-_ANCHORED = {*_SINGLE, "unit_kinds", "person_attrs"}
+_ANCHORED = {*_SINGLE, "unit_kinds", "unit_attrs", "person_attrs"}
 
 
 class FormatError(DslError):

@@ -52,7 +52,7 @@ _ALL = (
     Code("E108", "error", "unknown indicator"),
     Code("E109", "error", "unknown item of a scorecard's item table"),
     Code("E110", "error", "unknown unit kind"),
-    Code("E111", "error", "unknown person attribute"),
+    Code("E111", "error", "unknown person or unit attribute"),
     Code("E112", "error", "unknown field type"),
     Code("E113", "error", "unknown function"),
     Code("E114", "error", "unknown rounding mode"),
@@ -93,6 +93,7 @@ _ALL = (
         "a test expecting a result or subject that does not exist, or a value of the wrong kind",
     ),
     # ---- graphs
+    Code("E315", "error", "an indicator's max below its points"),
     Code("E401", "error", "a cycle of scorecards through links or cross-scorecard references"),
     # ---- warnings
     Code("W101", "warning", "a fact type that no rule, item, link or veto uses"),

@@ -276,6 +276,8 @@ class OrganisationDecl:
     span: Span = _span()
     # `persons county_staff | agency_staff`: every person must be a member of one of these
     persons: tuple[Ref, ...] = _since(())
+    # `unit attrs { class: ... }`: the attributes a unit carries, read by `attr()` on units
+    unit_attrs: tuple[FieldDecl, ...] = _since(())
 
 
 @dataclass(frozen=True)
@@ -380,6 +382,16 @@ class Indicator:
     # Added after the first rulesets shipped: left out of the canonical form when absent, so
     # their digests do not move (`dsl.compile.canonical`).
     risk: Risk | None = _since(None)
+    # `applies when COND`: where COND does not hold the indicator is not applicable (不涉及):
+    # left out of its category, whose score is rescaled to the applicable points
+    applies: Expr | None = _since(None)
+    # `points 15 max 18`: the most the indicator may score, above its points (个性指标加减分)
+    ceiling: Num | None = _since(None)
+
+    @property
+    def top(self) -> Num:
+        """The most the indicator may score: its `max`, else its points."""
+        return self.ceiling if self.ceiling is not None else self.points
 
 
 @dataclass(frozen=True)
@@ -493,11 +505,14 @@ class Item:
 
 @dataclass(frozen=True)
 class Cap:
-    """`cap bonus 5`: the most a subject's bonus (or penalty) total may reach."""
+    """`cap bonus 5`: the most a subject's bonus (or penalty) total may reach in a period;
+    `cap praise 2`: the most one item may give; `... per year`: over the quarters of a year."""
 
-    kind: Literal["bonus", "penalty"]
+    kind: Literal["bonus", "penalty", "item"]
     value: Num
     span: Span = _span()
+    item: Ref | None = _since(None)  # the capped item, for kind "item"
+    per: Literal["period", "year"] = _since("period")
 
 
 @dataclass(frozen=True)
@@ -535,6 +550,7 @@ class Joint:
     links: tuple[Link, ...]
     cap: Num | None
     span: Span = _span()
+    cap_per: Literal["period", "year"] = _since("period")
 
 
 @dataclass(frozen=True)

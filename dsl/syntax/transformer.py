@@ -102,15 +102,22 @@ class ToNodes(Transformer[Token, n.Module]):
         kinds: list[n.UnitKind] = []
         attrs: list[n.FieldDecl] = []
         persons: list[n.Ref] = []
+        unit_attrs: list[n.FieldDecl] = []
         for kind, values in ch:
             if kind == "kinds":
                 kinds.extend(values)
             elif kind == "attrs":
                 attrs.extend(values)
+            elif kind == "unit_attrs":
+                unit_attrs.extend(values)
             else:
                 persons.extend(values)
         return n.OrganisationDecl(
-            tuple(kinds), tuple(attrs), self._span(meta), persons=tuple(persons)
+            tuple(kinds),
+            tuple(attrs),
+            self._span(meta),
+            persons=tuple(persons),
+            unit_attrs=tuple(unit_attrs),
         )
 
     def org_persons(self, ch: list[list[n.Ref]]) -> tuple[str, list[n.Ref]]:
@@ -121,6 +128,9 @@ class ToNodes(Transformer[Token, n.Module]):
 
     def person_attrs(self, ch: list[n.FieldDecl]) -> tuple[str, list[n.FieldDecl]]:
         return ("attrs", ch)
+
+    def unit_attrs(self, ch: list[n.FieldDecl]) -> tuple[str, list[n.FieldDecl]]:
+        return ("unit_attrs", ch)
 
     @v_args(meta=True)
     def kind_decl(self, meta: Meta, ch: list[Any]) -> n.UnitKind:
@@ -296,11 +306,26 @@ class ToNodes(Transformer[Token, n.Module]):
 
     @v_args(meta=True)
     def indicator_decl(self, meta: Meta, ch: list[Any]) -> n.Indicator:
-        name, title, points, lead, risk, *rest = ch
+        name, title, points, ceiling, lead, risk, applies, *rest = ch
         *lets, rule = rest
         return n.Indicator(
-            str(name), _opt_text(title), points, lead, tuple(lets), rule, self._span(meta), risk
+            str(name),
+            _opt_text(title),
+            points,
+            lead,
+            tuple(lets),
+            rule,
+            self._span(meta),
+            risk,
+            applies,
+            ceiling,
         )
+
+    def ceiling(self, ch: list[n.Num]) -> n.Num:
+        return ch[0]
+
+    def applies_stmt(self, ch: list[n.Expr]) -> n.Expr:
+        return ch[0]
 
     @v_args(meta=True)
     def risk_stmt(self, meta: Meta, ch: list[tuple[str, n.Ref]]) -> n.Risk:
@@ -427,15 +452,24 @@ class ToNodes(Transformer[Token, n.Module]):
 
     @v_args(meta=True)
     def cap_decl(self, meta: Meta, ch: list[Any]) -> n.Cap:
-        return n.Cap(ch[0], ch[1], self._span(meta))
+        target, value, per = ch
+        span = self._span(meta)
+        if isinstance(target, Token) and target.type == "NAME":
+            return n.Cap("item", value, span, item=self._ref(target), per=per or "period")
+        return n.Cap(target, value, span, per=per or "period")
+
+    def cap_per(self, ch: list[Token]) -> str:
+        return str(ch[0])
 
     @v_args(meta=True)
     def joint_decl(self, meta: Meta, ch: list[Any]) -> n.Joint:
         name, title, into, *rest = ch
         links = tuple(x for x in rest if isinstance(x, n.Link))
-        caps = [x for x in rest if isinstance(x, n.Num)]
-        cap = caps[-1] if caps else None
-        return n.Joint(str(name), _opt_text(title), self._ref(into), links, cap, self._span(meta))
+        caps = [x for x in rest if isinstance(x, tuple)]
+        cap, per = caps[-1] if caps else (None, "period")
+        return n.Joint(
+            str(name), _opt_text(title), self._ref(into), links, cap, self._span(meta), per
+        )
 
     @v_args(meta=True)
     def link_decl(self, meta: Meta, ch: list[Any]) -> n.Link:
@@ -460,8 +494,8 @@ class ToNodes(Transformer[Token, n.Module]):
     def link_fixed(self, ch: list[n.Num]) -> tuple[str, n.Num]:
         return ("amount", ch[0])
 
-    def joint_cap(self, ch: list[Any]) -> n.Num:
-        return cast(n.Num, ch[0])
+    def joint_cap(self, ch: list[Any]) -> tuple[n.Num, str]:
+        return (cast(n.Num, ch[0]), str(ch[1]))
 
     @v_args(meta=True)
     def table_decl(self, meta: Meta, ch: list[Any]) -> n.TableDecl:

@@ -80,9 +80,27 @@ def parts(ex: Exprs, card: n.Scorecard) -> dict[str, Range]:
             out[ind.id] = rule_range(ex, card, ind.points, ind.lets, ind.rule)
             inds.append((Fraction(1), out[ind.id]))
         out[cat.id] = _sum(inds)
+        if any(i.applies is not None for i in cat.indicators):
+            out[cat.id] = _rescaled(cat, out)
     for comp in card.components:
         out[comp.id] = rule_range(ex, card, comp.max, comp.lets, comp.rule)
     return out
+
+
+def _rescaled(cat: n.Category, out: dict[str, Range]) -> Range:
+    """A category some of whose indicators may not apply: max × earned / applicable points is a
+    mediant of the indicators' own rates, so it lies between the least and the most rate."""
+    rates = [
+        (out[i.id].iv.lo / Fraction(i.points.value), out[i.id].iv.hi / Fraction(i.points.value))
+        for i in cat.indicators
+        if i.points.value > 0
+    ]
+    top = Fraction(cat.max.value)
+    lo = min((r[0] for r in rates), default=Fraction(0))
+    hi = max((r[1] for r in rates), default=Fraction(0))
+    inputs = frozenset().union(*(out[i.id].inputs for i in cat.indicators))
+    analysed = all(out[i.id].analysed for i in cat.indicators)
+    return Range(Interval(top * lo, top * hi), False, inputs, analysed)
 
 
 def _most(facts: list[n.FactDecl | None], amounts: list[Fraction]) -> Fraction | float:
@@ -111,10 +129,18 @@ def items(ex: Exprs, card: n.Scorecard) -> dict[str, Range]:
         return out
     for kind in ("bonus", "penalty"):
         mine = [i for i in table.items if i.kind == kind]
-        most = _most(
-            [ex.ctx.prog.facts.get(i.fact.name) for i in mine], [amount_max(i.amount) for i in mine]
+        most: Fraction | float = Fraction(0)
+        for i in mine:
+            # each item at most its own caps (`cap praise 2`, per period or per year)
+            own = _most([ex.ctx.prog.facts.get(i.fact.name)], [amount_max(i.amount)])
+            for c in table.caps:
+                if c.item is not None and c.item.name == i.id:
+                    own = min(own, Fraction(c.value.value))
+            most += own
+        cap = min(
+            (Fraction(c.value.value) for c in table.caps if c.kind == kind and c.item is None),
+            default=INF,
         )
-        cap = next((Fraction(c.value.value) for c in table.caps if c.kind == kind), INF)
         hi = min(most, cap)
         out[kind] = Range(Interval(Fraction(0), hi), True, frozenset(i.fact.name for i in mine))
     return out
@@ -188,6 +214,14 @@ def card_ranges(ex: Exprs, card: n.Scorecard, others: dict[str, CardRanges]) -> 
     cats = [(Fraction(c.weight.value), out.parts[c.id]) for c in card.categories]
     comps = [(Fraction(c.weight.value), out.parts[c.id]) for c in card.components]
     out.results["base"] = _sum(cats + comps)
+    if any(i.applies is not None for c in card.categories for i in c.indicators):
+        # A category none of whose indicators applies is left out and the weights rescaled:
+        # base is a weighted mean of the categories, between the least and the most of them.
+        ivs = [r.iv for _, r in cats]
+        got = out.results["base"]
+        lo = min(got.iv.lo, *(iv.lo for iv in ivs))
+        hi = max(got.iv.hi, *(iv.hi for iv in ivs))
+        out.results["base"] = Range(Interval(lo, hi), False, got.inputs, got.analysed)
     out.results.update(items(ex, card))
     out.results["joint"] = joint(ex, card)
     env = {**out.parts, **out.results}

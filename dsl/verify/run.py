@@ -46,7 +46,8 @@ def _ranges(rep: Report, card: n.Scorecard, r: CardRanges) -> None:
     how = {True: "exact", False: "at most"}
     for cat in card.categories:
         for ind in cat.indicators:
-            _part(rep, ind, r.parts[ind.id], ind.points, "points")
+            word = "points" if ind.ceiling is None else f"points, max {ind.ceiling.text}"
+            _part(rep, ind, r.parts[ind.id], ind.points, word)
         short = any(r.parts[i.id].iv.hi < i.points.value for i in cat.indicators)
         _part(rep, cat, r.parts[cat.id], cat.max, "max", quiet=short)
     for comp in card.components:

@@ -5,6 +5,8 @@ Code blocks of the reference are tagged by what they promise:
 - ```` ```jx ````: a complete rule file that parses and is laid out as `jixiao fmt` lays it out;
 - ```` ```jx check ````: the same, and added as a new file to a copy of `rules/2025` (without its
   tests) it checks with no error: it only declares new names;
+- ```` ```jx ruleset ````: a complete ruleset on its own, header included, that checks with no
+  error (for constructs the shipped rulesets do not use, such as unit attributes);
 - ```` ```jx fragment ````: part of a declaration; its lines must be an excerpt of a shipped
   rule file, of a complete example, or of the walkthrough's ruleset.
 
@@ -37,7 +39,7 @@ REGENERATE = "python -c \"from dsl.syntax.codes import markdown; print(markdown(
 
 _ROW = re.compile(r"^\| ([EW]\d{3}) \| (\w+) \| (.+) \|$", re.MULTILINE)
 _BLOCK = re.compile(r"^```jx(?P<tag>[^\n]*)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
-_TAGS = ("", "check", "fragment")
+_TAGS = ("", "check", "ruleset", "fragment")
 
 
 def _text() -> str:
@@ -90,6 +92,7 @@ def _blocks() -> list[tuple[int, str, str]]:
 BLOCKS = _blocks()
 COMPLETE = [(line, body) for line, tag, body in BLOCKS if tag != "fragment"]
 CHECKED = [(line, body) for line, tag, body in BLOCKS if tag == "check"]
+ALONE = [(line, body) for line, tag, body in BLOCKS if tag == "ruleset"]
 
 
 def test_doc_has_examples() -> None:
@@ -118,6 +121,19 @@ def test_example_checks_beside_the_2025_rules(line: int, body: str, tmp_path: Pa
     errors = [d for d in check(loaded) if d.is_error]
     shown = "\n".join(d.render(loaded.sources) for d in errors)
     assert not errors, f"example at {DOC.name}:{line}:\n{shown}"
+
+
+@pytest.mark.parametrize(("line", "body"), ALONE, ids=[f"line{x[0]}" for x in ALONE])
+def test_ruleset_example_checks_on_its_own(line: int, body: str, tmp_path: Path) -> None:
+    """A `jx ruleset` example is a ruleset by itself, free of errors."""
+    rules = tmp_path / "2025"
+    rules.mkdir()
+    (rules / "doc_example.jx").write_text(body, encoding="utf-8")
+    loaded = load(rules)
+    errors = [d for d in check(loaded) if d.is_error]
+    shown = "\n".join(d.render(loaded.sources) for d in errors)
+    assert not errors, f"example at {DOC.name}:{line}:\n{shown}"
+    assert "ruleset " in body, f"example at {DOC.name}:{line} has no header"
 
 
 # ---- fragments --------------------------------------------------------------------------------

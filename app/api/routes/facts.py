@@ -102,7 +102,7 @@ def put_fact(svc: Svc, who: Recorder, fact_id: FactId, fact: FactBody) -> Respon
 )
 def get_fact(svc: Svc, who: FactReader, fact_id: FactId) -> Response:
     """A recorded fact: live, superseded (by which) or retracted (by whom, when, why)."""
-    return out(recording.get(svc.engine, fact_id))
+    return out(recording.get(svc.engine, fact_id, who))
 
 
 @router.get(
@@ -118,12 +118,14 @@ def list_facts(
     subject: Annotated[str | None, Query(max_length=200)] = None,
     type: Annotated[str | None, Query(max_length=100)] = None,
     period: Annotated[str | None, Query(description="YYYY or YYYYQn")] = None,
-    after: Annotated[int, Query(ge=0, description="continue after this seq (`next`)")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=recording.MAX_SEQ, description="continue after this seq (`next`)")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=recording.MAX_PAGE)] = 100,
 ) -> Response:
     """A page of facts; pass `next` back as `after` for the next page (null: the last)."""
     p = parse_period(period) if period is not None else None
-    return out(recording.listing(svc.engine, subject, type, p, after, limit))
+    return out(recording.listing(svc.engine, subject, type, p, after, limit, who))
 
 
 @router.post(

@@ -143,6 +143,8 @@ def ranking(
             bands.setdefault(band, []).append(r["subject"])
     table = [
         {k: r.get(k) for k in ("rank", "subject", "final", "tier", "grade", "missing")}
+        # a subject a rule failed on: unranked, the error saying why
+        | ({"error": r["error"]} if "error" in r else {})
         for r in rows
     ]
     body = {

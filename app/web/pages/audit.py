@@ -9,10 +9,10 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
-from app.services import audit, receipts
+from app.services import audit, exports, receipts
 from app.services.context import parse_period, ruleset_for
 from app.store.models import Receipt
-from app.web import audit_view, labels
+from app.web import audit_view, download, labels
 from app.web.deps import AuditViewer, Svc, WebRoute, checked_form, render
 from app.web.evidence import names_of
 from app.web.source import ruleset_ref
@@ -62,6 +62,21 @@ def diff(
         new=new,
         rows=audit_view.change_rows(d, a, b, refs),
     )
+
+
+@router.get("/impact.xlsx")
+def impact_xlsx(
+    svc: Svc,
+    viewer: AuditViewer,
+    old: Annotated[str, Query(alias="from", max_length=80)],
+    new: Annotated[str, Query(alias="to", max_length=80)],
+    period: RefQ,
+) -> Response:
+    """The impact report of the page as a workbook (the API's `format=xlsx`)."""
+    p = parse_period(period)
+    report = audit.impact(svc.engine, svc.registry, old, new, p, attribution=False)
+    compiled = svc.registry.resolve(new).compiled
+    return download.xlsx(*exports.impact(svc.engine, report.as_json(), compiled))
 
 
 @router.get("/impact")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -10,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.services import websessions
 from app.services.registry import LoadedRuleset
-from app.web import scores_view
+from app.web import analysis_view, labels, scores_view
 from app.web.deps import (
     SESSION_COOKIE,
     Anyone,
@@ -57,7 +58,40 @@ def home(request: Request, svc: Svc, viewer: Anyone) -> Response:
         }
         for r in reversed(svc.registry.in_service())
     ]
-    return render(request, viewer, "home.html", rulesets=rulesets, watermark=svc.cache.watermark())
+    return render(
+        request,
+        viewer,
+        "home.html",
+        rulesets=rulesets,
+        watermark=svc.cache.watermark(),
+        latest=_latest_warnings(svc) if viewer.can("scores") else None,
+        # The evaluation cycle's state (which periods are open, closed, published) goes here
+        # once the cycle service exists; the page keeps a place for it (`cycle` in home.html).
+        cycle=None,
+    )
+
+
+WARNINGS_SHOWN = 8
+
+
+def _latest_warnings(svc: Svc) -> dict[str, Any] | None:
+    """The warnings of the newest quarter with facts, as of today while it is open (else its
+    last day): the most severe first, as the analysis service orders them."""
+    q = analysis_view.latest_quarter(svc)
+    if q is None:
+        return None
+    day = analysis_view.day_in(q, date.today())
+    view = analysis_view.warnings_view(svc, q, day, None)
+    doc = view["doc"]
+    return {
+        "period": str(q),
+        "period_label": labels.period(str(q)),
+        "as_of": doc["as_of"],
+        "counts": doc["counts"],
+        "severities": view["severities"],
+        "shown": doc["warnings"][:WARNINGS_SHOWN],
+        "total": len(doc["warnings"]) + doc["more"],
+    }
 
 
 def _safe_next(target: str) -> str:

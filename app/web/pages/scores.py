@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.errors import NotFound
-from app.web import labels, scores_view
+from app.services import exports
+from app.web import analysis_view, download, labels, scores_view
 from app.web.card import build_card
 from app.web.deps import ScoreViewer, Svc, WebRoute, render
 from app.web.evidence import facts_by_id, names_of
@@ -22,15 +23,44 @@ IdP = Annotated[str, Path(min_length=1, max_length=200)]
 FACTS_SHOWN = 300  # facts a score card shows; the explanation API lists every one
 
 
-def _choices(svc: Svc, current: str) -> dict[str, Any]:
-    """The rulesets and periods the page's selector offers."""
-    loaded = svc.registry.in_service()
-    return {
-        "rulesets": [(str(r.compiled.year), r.compiled.name) for r in loaded],
-        "periods": {str(r.compiled.year): scores_view.periods_of(r) for r in loaded},
-        "period": current,
-        "period_label": labels.period(current),
-    }
+@router.get("/results.xlsx")
+def results_xlsx(
+    svc: Svc, viewer: ScoreViewer, period: PeriodQ = "", ruleset: RulesetQ = None
+) -> Response:
+    """Every scorecard's results of the period as a workbook."""
+    s = scores_view.evaluation(svc, ruleset, period or scores_view.default_period(svc))
+    return download.xlsx(*exports.results(svc.engine, s))
+
+
+@router.get("/rankings/{sequence}.xlsx")
+def rankings_xlsx(
+    svc: Svc, viewer: ScoreViewer, sequence: IdP, period: PeriodQ = "", ruleset: RulesetQ = None
+) -> Response:
+    """The ranking of a sequence as a workbook (what the rankings page shows)."""
+    s = scores_view.evaluation(svc, ruleset, period or scores_view.default_period(svc))
+    card = scores_view.ranking(s, sequence)["card"]
+    return download.xlsx(*exports.ranking(svc.engine, s, card.id))
+
+
+@router.get("/subjects/{subject}.xlsx")
+def subject_xlsx(
+    svc: Svc, viewer: ScoreViewer, subject: IdP, period: PeriodQ = "", ruleset: RulesetQ = None
+) -> Response:
+    """A subject's results and their explanation as a workbook."""
+    s = scores_view.evaluation(svc, ruleset, period or scores_view.default_period(svc))
+    if subject not in s.by_subject:
+        raise NotFound(f"{labels.period(str(s.period))}没有得分卡为 '{subject}' 评分")
+    return download.xlsx(*exports.explanation(svc.engine, s, subject))
+
+
+@router.get("/units/{unit}/persons.xlsx")
+def persons_xlsx(
+    svc: Svc, viewer: ScoreViewer, unit: IdP, period: PeriodQ = "", ruleset: RulesetQ = None
+) -> Response:
+    """The year's results of a unit's persons as a workbook."""
+    period = period or scores_view.default_period(svc)
+    s, view = scores_view.persons_of(svc, ruleset, unit, period)
+    return download.xlsx(*exports.persons(svc.engine, s, unit, [r["id"] for r in view["rows"]]))
 
 
 @router.get("/rankings/{sequence}")
@@ -43,7 +73,7 @@ def rankings(
     ruleset: RulesetQ = None,
 ) -> Response:
     """A sequence's ranking: final, rank, tier and parts of every subject, with a chart."""
-    period = period or _default_period(svc)
+    period = period or scores_view.default_period(svc)
     s = scores_view.evaluation(svc, ruleset, period)
     view = scores_view.ranking(s, sequence)
     return render(
@@ -54,7 +84,7 @@ def rankings(
         ref=ruleset_ref(svc.registry, s.loaded),
         sequence_id=sequence,
         **view,
-        **_choices(svc, str(s.period)),
+        **scores_view.choices(svc, str(s.period)),
     )
 
 
@@ -68,7 +98,7 @@ def subject(
     ruleset: RulesetQ = None,
 ) -> Response:
     """A subject's score card: every line with its explanation, trend and lost points."""
-    period = period or _default_period(svc)
+    period = period or scores_view.default_period(svc)
     s = scores_view.evaluation(svc, ruleset, period)
     if subject not in s.by_subject:
         raise NotFound(f"{labels.period(str(s.period))}没有得分卡为 '{subject}' 评分")
@@ -98,7 +128,9 @@ def subject(
         kind=_kind_title(c, unit.kind) if unit else "人员",
         cards=cards,
         trend=scores_view.trend(svc, s.loaded, s.period.year, subject),
-        **_choices(svc, str(s.period)),
+        quarters=analysis_view.subject_trend(svc, s.period, subject),
+        report=unit is not None and s.period.quarter is not None,
+        **scores_view.choices(svc, str(s.period)),
     )
 
 
@@ -112,7 +144,7 @@ def persons(
     ruleset: RulesetQ = None,
 ) -> Response:
     """The persons of a unit: components, quarterly finals, the year's final and grade."""
-    period = period or _default_period(svc)
+    period = period or scores_view.default_period(svc)
     s, view = scores_view.persons_of(svc, ruleset, unit, period)
     return render(
         request,
@@ -121,7 +153,7 @@ def persons(
         s=s,
         ref=ruleset_ref(svc.registry, s.loaded),
         **view,
-        **_choices(svc, period),
+        **scores_view.choices(svc, period),
     )
 
 
@@ -131,14 +163,3 @@ def _kind_title(c: CompiledRuleset, kind: str) -> str:
         if k.id == kind:
             return str(k.title or kind)
     return kind
-
-
-def _default_period(svc: Svc) -> str:
-    """The first quarter of the newest year in service."""
-    loaded = svc.registry.in_service()
-    if not loaded:
-        raise NotFound("没有在用的规则")
-    periods = scores_view.periods_of(loaded[-1])
-    if not periods:
-        raise NotFound("在用的规则没有考评期")
-    return periods[0]

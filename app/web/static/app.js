@@ -5,6 +5,7 @@
   "use strict";
 
   var TIER_COLOURS = { first: "#c0392b", second: "#2e6da4", third: "#d97706", excellent: "#c0392b", competent: "#2e6da4", incompetent: "#6b4c3b" };
+  var RISK_COLOURS = { high: "#b8281d", medium: "#d97706", low: "#6b8e23" };
   var FONT = '"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif';
 
   function cellValue(row, index, kind) {
@@ -120,6 +121,16 @@
       base.xAxis = { type: "category", data: data.map(function (d) { return d[0] + " " + d[1]; }), axisLabel: { interval: 0, rotate: data.length > 6 ? 30 : 0 } };
       base.yAxis = { type: "value", name: "失分" };
       base.series = [{ type: "bar", data: data.map(function (d) { return Number(d[2]); }), itemStyle: { color: "#b8281d" }, label: { show: true, position: "top", formatter: function (p) { return data[p.dataIndex][2]; } } }];
+      return base;
+    }
+    if (kind === "risk") {
+      var names = { high: "高", medium: "中", low: "低" };
+      base.legend = { top: 0 };
+      base.xAxis = { type: "category", data: data.map(function (d) { return d.code + " " + d.title; }), axisLabel: { interval: 0, rotate: data.length > 6 ? 30 : 0 } };
+      base.yAxis = { type: "value", name: "对象数", minInterval: 1 };
+      base.series = ["high", "medium", "low"].map(function (g) {
+        return { name: names[g], type: "bar", stack: "grade", data: data.map(function (d) { return d[g]; }), itemStyle: { color: RISK_COLOURS[g] } };
+      });
       return base;
     }
     if (kind === "histogram") {

@@ -145,3 +145,47 @@ def test_the_organisation_through_its_template(
     code, _, err = run_cli(capsys, "import", "org", book, "--from", "2025-04-01")
     assert code == 0, err
     assert "organisation revision 2: 0 unit and 1 person version(s)" in err
+
+
+def test_export_lost_points_from_files_and_the_database(
+    db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 《衡阳市税务局2025年度绩效考评办法》: the county scorecard's indicators and their points
+    points = {"K1": 30, "K2": 20, "K3": 20, "K4": 30, "G1": 40, "G2": 30, "G3": 30}
+    expected = json.loads((HANDWORKED / "expected-2025Q1.json").read_text(encoding="utf-8"))
+    county = {r["subject"]: r for r in expected["results"] if r["scorecard"] == "county"}
+    files: list[str | Path] = [
+        "--org",
+        HANDWORKED / "org.json",
+        "--facts",
+        HANDWORKED / "facts.jsonl",
+    ]
+    assert run_cli(capsys, "import", "facts", HANDWORKED / "facts.jsonl")[0] == 0
+    books = []
+    sources: list[tuple[str, list[str | Path]]] = [("files", files), ("db", ["--db"])]
+    for name, source in sources:
+        out = tmp_path / f"失分-{name}.xlsx"
+        code, _, err = run_cli(
+            capsys, "export", "lost-points", "rules/2025", *source, "--period", "2025Q1",
+            "--scorecard", "county", "--xlsx", out,
+        )  # fmt: skip
+        assert code == 0, err
+        wb = openpyxl.load_workbook(io.BytesIO(out.read_bytes()))
+        ws = wb["失分汇总"]
+        head = [c.value for c in ws[1]]
+        rows = {r[1]: r for r in ws.iter_rows(min_row=3, values_only=True)}
+        assert set(rows) == set(county)
+        for subject, r in county.items():
+            for ind, pts in points.items():
+                lost = float(pts) - float(r["indicators"][ind])
+                title = next(h for h in head if str(h).startswith(f"{ind} "))
+                assert rows[subject][head.index(title)] == pytest.approx(lost, abs=1e-9)
+        books.append([[c for c in row] for ws in wb for row in ws.iter_rows(values_only=True)])
+    # the same numbers from the files and from the database (the watermark aside)
+    files_book, db_book = ([r for r in b if r[0] != "事实水位"] for b in books)
+    assert files_book == db_book
+    code, _, err = run_cli(
+        capsys, "export", "lost-points", "rules/2025", *files, "--period", "2025Q1",
+        "--scorecard", "nothing", "--xlsx", tmp_path / "x.xlsx",
+    )  # fmt: skip
+    assert code != 0 and "nothing" in err

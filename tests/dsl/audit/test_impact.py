@@ -181,3 +181,27 @@ def test_2025_to_2026_on_facts_both_can_score() -> None:
     assert "pool under rules/2026: hengshan-pool: group hengshan, head_count 2" in text
     # the facts 2025 does not declare are named, not silently dropped
     assert r.unknown["from"] == {"assigned_task": 9, "risk_closure": 6}
+
+
+def test_steps_that_need_each_other_are_scored_together(shared_dir: Path) -> None:
+    """2025 → 2026 on the 2026 handworked example: an item added to an existing table scores
+    alone (a new task_late penalty of 0.5, × 0.9 in the person's final: −0.45 for
+    hengdong-levy-2, whose f81 corrects its task to late); the union `staff` cannot score without
+    the sequences it joins, nor the final that names them, so they are one line."""
+    example = shared_dir / "reference" / "examples" / "handworked-2026"
+    org = read_org(example / "org.json")
+    records, unreadable = read_raw_facts(example / "facts.jsonl")
+    facts = file_facts(records, org, "facts.jsonl", unreadable=unreadable)
+    report = run_impact(
+        load_rules("rules/2025"), load_rules("rules/2026"), org, facts, Period.parse("2026Q1")
+    )
+    steps = {s["label"]: s for s in report.as_json()["summary"]["attribution"]["steps"]}
+    late = steps["person_items item task_late"]
+    assert (late["error"], late["subjects"], late["total"]) == (None, 1, "-0.45")
+    moved = {s.subject: s.steps for s in report.subjects if s.steps}
+    assert moved["hengdong-levy-2"] == {"items:person_items:item:task_late": Decimal("-0.45")}
+    final = steps["person final"]
+    assert final["error"] is None
+    assert final["changes"] == [3, 4, 5, 13]
+    assert final["together_with"] == ["staff", "county_staff", "agency_staff"]
+    assert not any("_sel_" in (s["error"] or "") for s in steps.values())

@@ -1,7 +1,9 @@
-"""A failure inside a rule names its file and line, the subject and the facts; no traceback."""
+"""A failure inside a rule names its file and line, the subject and the facts; no traceback;
+that subject's result is the error, the others are scored."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,6 @@ from dsl.compile.compiler import compile_path
 from dsl.engine.evaluate import evaluate
 from dsl.facts.inputs import load_inputs
 from dsl.facts.periods import Period
-from dsl.syntax.errors import RuleRuntimeError
 from tests.dsl.helpers import HANDWORKED, RULES_2025, copy_rules, edit, run_cli, write_facts
 
 K1_RULE = "score if v >= 100 then 30 else max(0, 30 - 3 * (100 - v))"
@@ -52,7 +53,11 @@ def test_division_by_zero_in_a_rule_is_reported_at_the_rule(
     argv: list[str | Path] = ["score", rules, "--org", HANDWORKED / "org.json", "--facts", facts]
     code, out, err = run_cli(capsys, *argv, "--period", "2025Q1")
     assert code == 1
-    assert out == ""
+    # nanyue's result is the error; hengshan is scored: min(30, 3000 / 50) = 30
+    results = {(r["scorecard"], r["subject"]): r for r in json.loads(out)["results"]}
+    assert results[("county", "nanyue")]["final"] is None
+    assert results[("county", "nanyue")]["error"]["facts"] == ["zero1"]
+    assert results[("county", "hengshan")]["indicators"]["K1"] == "30.00"
     assert "Traceback" not in err
     assert err.count("\n") == 1  # one line, not a stack
     assert f"rules/county.jx:{line}:" in err
@@ -70,13 +75,19 @@ def test_the_error_carries_the_rule_subject_and_facts(
     rules, line = dividing_rules
     compiled = compile_path(rules)
     inputs = load_inputs(compiled, HANDWORKED / "org.json", _facts(tmp_path))
-    with pytest.raises(RuleRuntimeError) as info:
-        evaluate(compiled, inputs.org, inputs.facts, Period.parse("2025Q1"))
-    err = info.value
-    assert (err.span.path, err.span.line) == ("rules/county.jx", line)
-    assert err.subject == "nanyue"
-    assert err.facts == ("zero1",)
-    assert isinstance(err.__cause__, ZeroDivisionError)
+    ev = evaluate(compiled, inputs.org, inputs.facts, Period.parse("2025Q1"))
+    [failed] = ev.failed()
+    assert (failed.scorecard, failed.subject) == ("county", "nanyue")
+    assert failed.error is not None
+    assert failed.error["at"].startswith(f"rules/county.jx:{line}:")
+    assert failed.error["facts"] == ["zero1"]
+    assert "division by zero" in failed.error["message"]
+    assert (failed.final, failed.rank, failed.tier) == (None, None, None)
+    assert failed.why_missing is not None and "left out of rankings" in failed.why_missing
+    # the other counties are scored and ranked among themselves: 1..n without nanyue
+    others = [r for r in ev.results if r.scorecard == "county" and r.subject != "nanyue"]
+    assert others and all(r.final is not None for r in others)
+    assert sorted(r.rank for r in others if r.rank is not None) == list(range(1, len(others) + 1))
 
 
 def test_the_same_rules_score_when_nothing_is_zero(
