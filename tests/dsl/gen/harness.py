@@ -135,6 +135,10 @@ def main(argv: list[str]) -> int:
     )
     @given(rulesets())
     def one(drawn: Drawn) -> None:
+        seen = sum(tally[k] for k in ("accepted", "rejected", "crashed"))
+        if seen and seen % 250 == 0:  # figures so far, in case the run is cut short
+            print(f"... {seen}: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())),
+                  flush=True)  # fmt: skip
         try:
             for outcome in exercise(drawn):
                 tally[outcome] += 1
