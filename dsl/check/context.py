@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from dsl.syntax import nodes as n
 from dsl.syntax.codes import severity
-from dsl.syntax.errors import Diagnostic, did_you_mean
+from dsl.syntax.errors import Diagnostic, candidates_note, did_you_mean
 from dsl.syntax.program import Loaded, Program
 
 _GAP = re.compile(r"(?:\s|#[^\n]*)*")
@@ -40,7 +40,10 @@ class Ctx:
         """Reports an unknown name (of `owner`, if given) with the closest known one."""
         name = ref.name if isinstance(ref, n.Ref) else ref.id
         of = f" of '{owner}'" if owner else ""
-        self.report(code, ref.span, f"unknown {what} '{name}'{of}{did_you_mean(name, known)}")
+        known = list(known)
+        note = candidates_note(name, known, what)
+        msg = f"unknown {what} '{name}'{of}{did_you_mean(name, known)}"
+        self.report(code, ref.span, msg, *([note] if note else []))
 
     def use_fact(self, name: str, span: n.Span) -> None:
         """Marks a fact type as used by a rule, item, link or veto."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from dsl.check.exprs import Exprs
 from dsl.check.scope import Scope
 from dsl.check.scorecards import ROUND_MODES
 from dsl.syntax import nodes as n
-from dsl.syntax.errors import did_you_mean
+from dsl.syntax.errors import candidates_note, did_you_mean
 
 FIELD_TYPES = ("number", "integer", "text", "date", "person", "unit", "indicator")
 _KEYWORD = {
@@ -184,6 +185,9 @@ def _unique(ctx: Ctx, names: list[tuple[str, n.Span]], what: str) -> None:
 _NUMERIC_RESULTS = ("final", "base", "bonus", "penalty", "joint", "rank")
 
 
+_MISSING_SHOWN = 3  # missing test files reported one by one; more are grouped
+
+
 def check_tests(ctx: Ctx) -> None:
     """Files that tests name must exist beside the rule file; expectations name real results."""
     parts: set[str] = set()  # indicators, categories, components
@@ -199,13 +203,71 @@ def check_tests(ctx: Ctx) -> None:
         # A pool's results (its group's shown values) and the amount on each member's.
         parts.update(("head_count", "amount", "allocated", pool.into.name))
         parts.update(s.name for s in pool.shows if s.name not in bands)
+    missing: list[tuple[n.TestDecl, n.Str, Path]] = []
     for test in ctx.prog.tests.values():
         base = Path(test.span.path).parent
         for s in (test.org, test.facts, *test.expect_files):
             if s is not None and not (base / s.value).is_file():
-                ctx.report("E313", s.span, f"test '{test.id}': no file '{s.value}' in {base}")
+                missing.append((test, s, base))
+        subjects = _org_subjects(base / test.org.value) if test.org is not None else None
+        if subjects is not None:
+            # a pool's result per group is `GROUP-POOL` (hengshan-pool)
+            pools = [p.id for p in ctx.prog.pools.values()]
+            subjects |= {f"{s}-{p}" for s in subjects for p in pools}
         for e in test.expects:
             _check_expect(ctx, test, e, parts, bands)
+            if subjects is not None and e.subject not in subjects:
+                assert test.org is not None
+                msg = f"test '{test.id}': no subject '{e.subject}' in '{test.org.value}'"
+                note = candidates_note(e.subject, subjects, "subject")
+                span = ctx.name_after(e.span, e.subject)
+                msg += did_you_mean(e.subject, subjects)
+                ctx.report("E314", span, msg, *([note] if note else []))
+    _report_missing_files(ctx, missing)
+
+
+def _report_missing_files(ctx: Ctx, missing: list[tuple[n.TestDecl, n.Str, Path]]) -> None:
+    """E313 for each file a test names that does not exist; more than a few (a ruleset copied
+    without the files its tests name) are grouped into one, so that they do not bury the
+    ruleset's own errors: `18 files that tests name do not exist`, each path in a note."""
+    if len(missing) <= _MISSING_SHOWN:
+        for test, s, base in missing:
+            ctx.report("E313", s.span, f"test '{test.id}': no file '{s.value}' in {base}")
+        return
+    missing.sort(key=lambda m: m[1].span)
+    tests = {t.id for t, _, _ in missing}
+    by_value: dict[tuple[str, str], list[str]] = {}
+    for _, s, _ in missing:
+        by_value.setdefault((s.span.path, s.value), []).append(str(s.span.line))
+    notes = [
+        f"'{value}' (line{'s' if len(lines) > 1 else ''} {', '.join(lines)} of {path})"
+        for (path, value), lines in by_value.items()
+    ]
+    bases = sorted({str(base) for _, _, base in missing})
+    notes.append(f"a test's paths are relative to its file's folder: {', '.join(bases)}")
+    first = missing[0][1]
+    msg = (
+        f"{len(missing)} files that tests name do not exist ({len(tests)} tests); "
+        "was the ruleset copied without them?"
+    )
+    ctx.report("E313", first.span, msg, *notes)
+
+
+def _org_subjects(path: Path) -> set[str] | None:
+    """The ids of the units and persons of an organisation file; None if it cannot be read
+    (a test naming it then fails with the reason when it runs)."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(raw, dict):
+        return None
+    ids = set()
+    for key in ("units", "persons"):
+        for record in raw.get(key) or ():
+            if isinstance(record, dict) and isinstance(record.get("id"), str):
+                ids.add(record["id"])
+    return ids
 
 
 def _check_expect(
@@ -214,7 +276,8 @@ def _check_expect(
     known = [*_NUMERIC_RESULTS, "tier", "grade", *sorted(parts)]
     if e.field not in known:
         msg = f"test '{test.id}': no result '{e.field}'{did_you_mean(e.field, known)}"
-        ctx.report("E314", e.span, msg)
+        note = candidates_note(e.field, known, "result")
+        ctx.report("E314", e.span, msg, *([note] if note else []))
         return
     value = e.value
     if e.field in bands:
@@ -222,7 +285,8 @@ def _check_expect(
             names = sorted(bands[e.field])
             shown = value.name if isinstance(value, n.Ref) else value.text
             msg = f"test '{test.id}': no {e.field} '{shown}'{did_you_mean(shown, names)}"
-            ctx.report("E314", value.span, msg)
+            note = candidates_note(shown, names, e.field)
+            ctx.report("E314", value.span, msg, *([note] if note else []))
     elif isinstance(value, n.Ref) and not (value.name == "missing" and e.field in parts):
         msg = f"test '{test.id}': {e.field} is a number" + (
             "; only an indicator, category or component can be `missing`"

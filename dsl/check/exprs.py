@@ -89,7 +89,7 @@ class Exprs:
         table = self.ctx.prog.tables.get(e.id)
         if table is not None:
             return table_val(self.ctx, table)
-        known = list(sc.env)
+        known = [*sc.env, *self.ctx.prog.tables]
         if fact is not None:
             known.extend(f.name for f in fact.fields)
             self.ctx.unknown("E107", e, "field", known, fact.id)

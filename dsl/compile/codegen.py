@@ -145,7 +145,9 @@ class ExprGen:
             if e.id == "quarters":
                 return ast.Attribute(name("r"), "quarters", ast.Load()), "any"
             if e.id in scope.parts:
-                return call(ast.Attribute(name("r"), "part", ast.Load()), const(e.id)), "rat"
+                # A part's score may be stored as a Decimal: typed rat, so made one.
+                part = call(ast.Attribute(name("r"), "part", ast.Load()), const(e.id))
+                return call(rt("Q"), part), "rat"
             if e.id in QUARTER_NAMES:
                 # `q3`: the published final of the year's third quarter (in `annual`)
                 k = const(int(e.id[1]))

@@ -163,6 +163,10 @@ def _sum(g: ExprGen, args: list[n.Expr], scope: Scope) -> tuple[ast.expr, Ty]:
     facts = call(ast.Attribute(c, "each", ast.Load()), const(decl.id))
     rat = ty == "rat"
     start = rt("QZERO" if rat else "ZERO")
+    if any(fd.type.optional for fd in decl.fields):
+        # A fact lacking an optional field the expression reads is left out of the sum.
+        total = call(rt("sum_each"), facts, lam("f", body), start)
+        return total, "rat" if rat else "dec"
     term = _data_term(body)
     if term is not None:
         # The term reads the fact's data alone: computed once per distinct data (facts that

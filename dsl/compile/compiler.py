@@ -179,6 +179,7 @@ class _Compiler:
             seq.title,
             frozenset(k.name for k in seq.under),
             tuple(p.name for p in seq.parts),
+            seq.span,
         )
 
     def _part(
@@ -311,7 +312,8 @@ class _Compiler:
         for link in j.links:
             sc = self.program.scorecards[link.scorecard.name]
             fact_decl = self._link_fact(sc, link)
-            tgt = fm.expr_fn("_target", "f", link.target, Scope("fact", fact=fact_decl))
+            # A target sees the fact's fields and the source subject's context (`ancestor(...)`).
+            tgt = fm.expr_fn("_target", "f, c", link.target, Scope("fact", fact=fact_decl))
             links.append((link, tgt))
 
         def make(nss: dict[str, dict[str, Any]], cards: dict[str, CScorecard]) -> CJoint:

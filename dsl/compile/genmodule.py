@@ -23,10 +23,11 @@ class FileModule:
         self._n = 0
 
     def add(self, prefix: str, arg: str, body: list[ast.stmt], span: n.Span) -> str:
-        """Adds `def <name>(arg): body` and returns its name."""
+        """Adds `def <name>(arg): body` and returns its name; `arg` may name several, `f, c`."""
         self._n += 1
         fname = f"{prefix}_{self._n}"
-        args = ast.arguments([], [ast.arg(arg)], None, [], [], None, [])
+        params = [ast.arg(a.strip()) for a in arg.split(",")]
+        args = ast.arguments([], params, None, [], [], None, [])
         fn = ast.FunctionDef(name=fname, args=args, body=body, decorator_list=[], returns=None)
         at(fn, span)
         for stmt in body:

@@ -119,6 +119,7 @@ class CSequence:
     title: str | None = None
     under: frozenset[str] = frozenset()
     parts: tuple[str, ...] = ()  # a union of these sequences
+    span: n.Span = n.NOWHERE
 
 
 @dataclass(frozen=True)

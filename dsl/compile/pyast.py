@@ -98,10 +98,11 @@ def at(node: ast.AST, span: n.Span) -> ast.AST:
 
 
 def field_read(fact: ast.expr, field_name: str, optional: bool) -> ast.expr:
-    """`f.data["x"]` for a required field (validated present), `f.data.get("x")` otherwise."""
-    data = ast.Attribute(fact, "data", ast.Load())
+    """`f.data["x"]` for a required field (validated present), `rt.opt(f, "x")` otherwise
+    (Missing when the fact lacks it)."""
     if optional:
-        return ast.Call(ast.Attribute(data, "get", ast.Load()), [const(field_name)], [])
+        return ast.Call(rt("opt"), [fact, const(field_name)], [])
+    data = ast.Attribute(fact, "data", ast.Load())
     return ast.Subscript(data, const(field_name), ast.Load())
 
 

@@ -187,7 +187,7 @@ def count(c: Ctx, ftype: str, pred: Callable[[Any], bool] | None = None) -> Deci
         return Decimal(len(facts))
     n = 0
     for f in facts:
-        if pred(f):
+        if holds(pred, f):
             c.used(f)
             n += 1
     return Decimal(n)
@@ -297,6 +297,38 @@ def sum_data(facts: Sequence[Fact], term: Callable[[Any], Any], start: Number) -
         x = term(by_id[key])
         total += x * times if times != 1 else x
     return total
+
+
+def opt(f: Any, name: str) -> Any:
+    """An optional field of a fact, read by an expression over the fact: Missing when absent.
+
+    Where the expression stands decides what that does: the fact is left out of `sum(F, ...)`,
+    a condition (`count(F, ...)`, `where`) does not hold, and a per-fact rule, item or link
+    does not count the fact (it has no amount).
+    """
+    v = f.data.get(name)
+    if v is None:
+        raise Missing(name)
+    return v
+
+
+def sum_each(facts: Iterable[Any], fn: Callable[[Any], Any], zero: Number) -> Number:
+    """Σ fn(f) over the facts for which it has a value (a fact lacking a field it reads: none)."""
+    acc: Any = zero
+    for f in facts:
+        try:
+            acc = acc + fn(f)
+        except Missing:
+            continue
+    return cast(Number, acc)
+
+
+def holds(pred: Callable[[Any], Any], f: Any) -> bool:
+    """Whether a condition over a fact holds; a missing value: it does not."""
+    try:
+        return bool(pred(f))
+    except Missing:
+        return False
 
 
 def floor(x: Number | int) -> int:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from dsl.compile.runtime import Missing
 from dsl.engine.context import TraceLine
 from dsl.engine.scoring import add, mul, sub
 from dsl.facts.records import Fact
@@ -39,11 +40,13 @@ def joint_amounts(
                     try:
                         if spec.select is not None and not spec.select(f):
                             continue
-                        target = link.target(f)
+                        target = link.target(f, run.ctx(link.scorecard, subject))
                         if target is None or target not in members:
                             continue
                         base = spec.amount(f)
                         amount = mul(link.ratio, base) if link.ratio is not None else link.amount
+                    except Missing:
+                        continue  # an optional field it reads is absent: the fact passes nothing
                     except (ArithmeticError, LookupError, TypeError) as e:
                         if failures is not None and target in members:
                             ctx = run.ctx(link.scorecard, subject)

@@ -7,7 +7,7 @@ ranking and the annual mean work on a `PeriodRun`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable
 from datetime import date
 from decimal import Decimal
 from itertools import chain
@@ -224,11 +224,6 @@ def index_facts(facts: Iterable[Fact], period: Period) -> Index:
     return index_periods(facts, (period,))[period]
 
 
-def population(card: CScorecard, org: Org, seqs: Mapping[str, CSequence]) -> list[str]:
-    """The subjects of a scorecard's sequence, sorted by id (before any `where`)."""
-    return members(card.sequence, org, seqs)
-
-
 class PeriodRun:
     """The evaluation of one period (a quarter or a year) for every scorecard."""
 
@@ -257,22 +252,26 @@ class PeriodRun:
         self.pops = {k: self._members(c, focus) for k, c in compiled.scorecards.items()}
 
     def _members(self, card: CScorecard, focus: bool) -> list[str]:
-        subjects = population(card, self.org, self.compiled.sequences)
+        seqs = self.compiled.sequences
+        subjects = members(card.sequence, self.org, seqs, lambda q, s: self.admits(q, card.id, s))
         if focus and self._local(card):
             # Explaining: a scorecard whose results need no peers is scored for the traced only.
             subjects = [s for s in subjects if s in self.traced]
-        where = card.sequence.where
-        if where is None:
-            return subjects
-        return [s for s in subjects if self._holds(where, card.id, s)]
+        return subjects
 
-    def _holds(self, where: Callable[[Ctx], Any], card: str, subject: str) -> bool:
-        """A sequence's `where` for a subject; a condition whose value is missing (an optional
-        attribute not given) does not hold."""
+    def admits(self, seq: CSequence, card: str, subject: str) -> bool:
+        """Whether a sequence's `where` holds for the subject in this period (a missing value:
+        it does not), wherever the sequence is declared and however it is used: as the
+        scorecard's sequence or as a part of its union."""
+        if seq.where is None:
+            return True
+        c = Ctx(self, card, subject, self.index.get(subject, {}), False)
         try:
-            return bool(where(Ctx(self, card, subject, self.index.get(subject, {}), False)))
+            return bool(seq.where(c))
         except Missing:
             return False
+        except (ArithmeticError, LookupError, TypeError) as e:
+            raise self.rule_error(e, seq.span, c) from e
 
     def _local(self, card: CScorecard) -> bool:
         """True when no result in this period needs the scorecard's other subjects."""
@@ -292,7 +291,7 @@ class PeriodRun:
     def part_of(self, union: str, subject: str) -> str | None:
         """The part of a union sequence that holds the subject (None: no part does)."""
         seqs = self.compiled.sequences
-        return part_of(seqs[union], self.org, seqs, subject)
+        return part_of(seqs[union], self.org, seqs, subject, lambda q, s: self.admits(q, "", s))
 
     def part_in(self, seq: str, subject: str) -> bool:
         """Whether a sequence (a union or not) holds the subject."""
@@ -357,6 +356,10 @@ class PeriodRun:
                 facts = tuple(probe.take_used())
         if isinstance(err, ZeroDivisionError):
             message = "division by zero"
+        elif isinstance(err, Missing):
+            message = f"a value needed here is missing ({err})"
+        elif type(err) is LookupError or type(err).__name__ == "AllocationError":
+            message = str(err)  # the engine's own words: a table without a row, say
         else:
             message = f"{type(err).__name__}: {err}"
         return RuleRuntimeError(f"{message} in {self.period}", line, c.subject, facts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from dsl.compile.ir import CSequence, CTable
 from dsl.facts.records import FactProblem, Org
@@ -24,17 +24,34 @@ def holds(seq: CSequence, org: Org, subject: str) -> bool:
     return not seq.under or org.ancestor(subject, *seq.under) is not None
 
 
-def part_of(seq: CSequence, org: Org, seqs: Mapping[str, CSequence], subject: str) -> str | None:
-    """The first part of a union that holds the subject (None: no part does)."""
-    return next((p for p in seq.parts if holds(seqs[p], org, subject)), None)
+# Whether a sequence's `where` admits a subject (in a period: it may read the subject's facts).
+Admit = Callable[[CSequence, str], bool]
 
 
-def members(seq: CSequence, org: Org, seqs: Mapping[str, CSequence]) -> list[str]:
-    """The subjects of a sequence, sorted by id."""
+def part_of(
+    seq: CSequence,
+    org: Org,
+    seqs: Mapping[str, CSequence],
+    subject: str,
+    admit: Admit | None = None,
+) -> str | None:
+    """The first part of a union that holds the subject (None: no part does); with `admit`,
+    a part holds only the subjects its `where` admits."""
+    for p in seq.parts:
+        part = seqs[p]
+        if holds(part, org, subject) and (admit is None or admit(part, subject)):
+            return p
+    return None
+
+
+def members(
+    seq: CSequence, org: Org, seqs: Mapping[str, CSequence], admit: Admit | None = None
+) -> list[str]:
+    """The subjects of a sequence, sorted by id; with `admit`, those its `where` admits."""
     pool = sorted(org.persons) if seq.subject == "person" else sorted(org.units)
     if seq.parts:
-        return [s for s in pool if part_of(seq, org, seqs, s) is not None]
-    return [s for s in pool if holds(seq, org, s)]
+        return [s for s in pool if part_of(seq, org, seqs, s, admit) is not None]
+    return [s for s in pool if holds(seq, org, s) and (admit is None or admit(seq, s))]
 
 
 def describe(seq: CSequence, org: Org) -> str:

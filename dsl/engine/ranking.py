@@ -37,15 +37,22 @@ def _groups(
     return groups
 
 
+_RESULTS = frozenset(("final", "base", "bonus", "penalty", "joint"))
+
+
 def _key_value(res: SubjectResult, name: str, places: int, mode: str) -> Decimal:
+    """A rank key as published; a result the subject has no value for (an annual result has
+    no `base` and no parts) counts as 0."""
     if name in res.parts:
         v = res.parts[name]
     elif name in res.indicators:
         v = res.indicators[name]
     elif name in res.not_applicable:
         v = None  # not applicable (不涉及): counts as 0, as a result with no value does
-    else:
+    elif name in _RESULTS:
         v = getattr(res, name)
+    else:
+        v = None
     return round_to(v if v is not None else Decimal(0), places, mode)
 
 

@@ -54,7 +54,14 @@ def where(ind: CIndicator) -> str:
 def per_facts(spec: PerSpec, c: Ctx) -> list[tuple[Fact, Number]]:
     """The facts a per-occurrence rule counts, each with its amount."""
     sel, amt = spec.select, spec.amount
-    return [(f, amt(f)) for f in c.facts(spec.fact) if sel is None or sel(f)]
+    out = []
+    for f in c.facts(spec.fact):
+        try:
+            if sel is None or sel(f):
+                out.append((f, amt(f)))
+        except Missing:
+            continue  # an optional field the condition or amount reads: the fact does not count
+    return out
 
 
 def _indicator(ind: CIndicator, c: Ctx, res: SubjectResult, run: PeriodRun) -> Number:
@@ -421,7 +428,8 @@ class ResultView:
             return self._value(self.res.parts[ident])
         if ident in self.res.not_applicable:
             raise Missing(f"{ident} is not applicable")
-        return self._value(self.res.indicators[ident])
+        # An annual result has no parts: the value is missing (a band condition is false).
+        return self._value(self.res.indicators.get(ident))
 
     def quarter(self, k: int) -> Number:
         """`qk` in `annual`: the published final of the year's k-th quarter; Missing if none."""

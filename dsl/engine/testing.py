@@ -59,12 +59,30 @@ def _rule_location(compiled: CompiledRuleset, card: str, key: str) -> str:
     return f"{sc.span.path}:{sc.span.line}"
 
 
+def _expected_results(path: Path) -> list[dict[str, Any]] | str:
+    """The results an expected file lists, or why they cannot be read (a test failure)."""
+    try:
+        expected = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        return f"cannot read {path.name}: {e}"
+    rows = expected.get("results") if isinstance(expected, dict) else None
+    if not isinstance(rows, list):
+        return f'{path.name}: expected an object with a list of "results"'
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict) or not isinstance(row.get("subject"), str):
+            return f'{path.name}: results[{i}] is not an object with a "subject"'
+    return rows
+
+
 def _compare_file(test: n.TestDecl, file: n.Str, base: Path, ev: Evaluation) -> list[Failure]:
-    expected = json.loads((base / file.value).read_text(encoding="utf-8"))
+    expected = _expected_results(base / file.value)
+    if isinstance(expected, str):
+        return [Failure(file.span, test.id, expected)]
     got = {r["subject"]: r for r in results_json(ev)["results"]}
     fails: list[Failure] = []
-    for exp in expected["results"]:
+    for exp in expected:
         subj = exp["subject"]
+        card = str(exp.get("scorecard", ""))
         actual = got.get(subj)
         if actual is None:
             fails.append(Failure(file.span, test.id, f"{subj}: no result"))
@@ -73,7 +91,8 @@ def _compare_file(test: n.TestDecl, file: n.Str, base: Path, ev: Evaluation) -> 
             if key in ("subject", "scorecard"):
                 continue
             if isinstance(value, dict):
-                sub = actual.get(key) or {}
+                sub = actual.get(key)
+                sub = sub if isinstance(sub, dict) else {}
                 for k, v in value.items():
                     if _norm(sub.get(k)) != _norm(v):
                         fails.append(
@@ -81,7 +100,7 @@ def _compare_file(test: n.TestDecl, file: n.Str, base: Path, ev: Evaluation) -> 
                                 file.span,
                                 test.id,
                                 f"{subj}.{k}: expected {v}, got {sub.get(k)}",
-                                _rule_location(ev.compiled, exp["scorecard"], k),
+                                _rule_location(ev.compiled, card, k),
                             )
                         )
             elif _norm(actual.get(key)) != _norm(value):
@@ -90,7 +109,7 @@ def _compare_file(test: n.TestDecl, file: n.Str, base: Path, ev: Evaluation) -> 
                         file.span,
                         test.id,
                         f"{subj}.{key}: expected {value}, got {actual.get(key)}",
-                        _rule_location(ev.compiled, exp["scorecard"], key),
+                        _rule_location(ev.compiled, card, key),
                     )
                 )
     return fails

@@ -87,11 +87,11 @@ _ALL = (
     Code("E310", "error", "a period that the ruleset or scorecard does not score"),
     Code("E311", "error", "a joint-liability link whose source or target does not fit"),
     Code("E312", "error", "a weight, amount, ratio or cap that is not positive"),
-    Code("E313", "error", "a test naming a file that does not exist"),
+    Code("E313", "error", "a test naming a file that does not exist (more than three: grouped)"),
     Code(
         "E314",
         "error",
-        "a test expecting a result that does not exist, or a value of the wrong kind",
+        "a test expecting a result or subject that does not exist, or a value of the wrong kind",
     ),
     # ---- graphs
     Code("E315", "error", "an indicator's max below its points"),

@@ -92,9 +92,36 @@ def _is_wide(ch: str) -> bool:
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """` (did you mean 'x'?)` for the closest candidate, or an empty string."""
-    close = get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    """` (did you mean 'x'?)` for the closest candidates (up to three), or an empty string."""
+    close = get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    quoted = [f"'{c}'" for c in close]
+    shown = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return f" (did you mean {shown}?)"
+
+
+def nearest(name: str, candidates: Iterable[str], limit: int = 6) -> list[str]:
+    """The candidates most like `name`, the likest first (ties by name), at most `limit`."""
+    from difflib import SequenceMatcher
+
+    def likeness(c: str) -> tuple[float, str]:
+        return (-SequenceMatcher(None, name.lower(), c.lower()).ratio(), c)
+
+    return sorted(set(candidates), key=likeness)[:limit]
+
+
+def candidates_note(name: str, candidates: Iterable[str], what: str) -> str | None:
+    """`known indicators: a, b, c` when no candidate is close enough for `did you mean`; the
+    nearest first, `... (N in all)` when there are more. None when one is close, or none exist.
+    """
+    known = sorted(set(candidates))
+    if not known or get_close_matches(name, known, n=1, cutoff=0.6):
+        return None
+    shown = nearest(name, known)
+    more = f", ... ({len(known)} in all)" if len(known) > len(shown) else ""
+    plural = what if what.endswith("s") else what + "s"
+    return f"known {plural} here, nearest first: " + ", ".join(shown) + more
 
 
 class DslError(Exception):

@@ -103,25 +103,100 @@ def _expected(terms: set[str]) -> str:
     return "; expected " + (names[0] if len(names) == 1 else "one of " + ", ".join(names))
 
 
-def _syntax_diagnostic(path: str, err: UnexpectedInput) -> Diagnostic:
+# Full-width and CJK punctuation typed with a Chinese input method, and the ASCII meant.
+_WIDE = {"\u3000": " ", "\u3001": ",", "\u3002": ".", "\u3010": "[", "\u3011": "]"}
+_WIDE.update({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
+_WIDE.update({chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
+
+
+def full_width(ch: str) -> str | None:
+    """The ASCII character a full-width one stands for (`％` → `%`), or None."""
+    return _WIDE.get(ch)
+
+
+def _indent(text: str, pos: int) -> int:
+    """The indentation (in characters) of the line holding offset `pos`."""
+    start = text.rfind("\n", 0, pos) + 1
+    line = text[start : text.find("\n", start) if "\n" in text[start:] else len(text)]
+    return len(line) - len(line.lstrip())
+
+
+def _open_brace(text: str, end: int) -> int | None:
+    """The offset of the `{` that most likely lacks its `}` before offset `end`.
+
+    Braces are matched as the parser matches them; but where a `}` that starts its line is
+    indented less than the line of the `{` it closes, and an enclosing `{` sits on a line
+    indented as the `}`, the `{` it closed is the one whose `}` was left out.
+    """
+    stack: list[int] = []
+    suspect: int | None = None
+    for m in _BRACE_OR_SKIP.finditer(text, 0, end):
+        if m.group() == "{":
+            stack.append(m.start())
+        elif m.group() == "}" and stack:
+            opener = stack.pop()
+            at = m.start()
+            starts_line = not text[text.rfind("\n", 0, at) + 1 : at].strip()
+            own = _indent(text, at)
+            if (
+                suspect is None
+                and starts_line
+                and _indent(text, opener) > own
+                and any(_indent(text, o) == own for o in stack)
+            ):
+                suspect = opener
+    if not stack:
+        return None
+    return suspect if suspect is not None else stack[-1]
+
+
+def _brace_note(text: str, offset: int, at_end: bool) -> str:
+    """`; missing '}' to close the '{' of `indicator K1` on line 8`, where one seems missing:
+    at the end of the file, or at a line indented no deeper than the open brace's line."""
+    pos = _open_brace(text, offset)
+    if pos is None:
+        return ""
+    line = text.count("\n", 0, pos) + 1
+    if not at_end and (
+        text.count("\n", 0, offset) + 1 <= line or _indent(text, offset) > _indent(text, pos)
+    ):
+        return ""
+    start = text.rfind("\n", 0, pos) + 1
+    head = _COMMENT_OR_STRING.sub("", text[start:pos]).split()
+    of = f" of `{' '.join(head[:2])}`" if head else ""
+    return f"; missing '}}' to close the '{{'{of} on line {line}"
+
+
+def _syntax_diagnostic(path: str, err: UnexpectedInput, text: str = "") -> Diagnostic:
     line, col = max(err.line, 1), max(err.column, 1)
     if isinstance(err, UnexpectedToken):
         tok = err.token
+        expected = set(err.accepts or err.expected)
         if tok.type == "$END":
             what = "unexpected end of file"
             end_col = col + 1
+            offset, at_end = len(text), True
         else:
             kind = {"NAME": "name ", "DECIMAL": "number ", "INT": "number ", "STRING": "string "}
             what = f"unexpected {kind.get(tok.type, '')}{str(tok)!r}"
             end_col = (tok.end_column or col + 1) if tok.end_line == tok.line else col + 1
-        msg = what + _expected(set(err.accepts or err.expected))
+            offset, at_end = tok.start_pos or 0, False
+        what += _brace_note(text, offset, at_end)
+        msg = what + _expected(expected)
         return Diagnostic(Span(path, line, col, line, end_col), "error", "E001", msg)
     if isinstance(err, UnexpectedCharacters):
         ch = err.char
+        ascii_ch = full_width(ch)
+        if ascii_ch is not None:
+            shown = "an ASCII space" if ascii_ch == " " else f"ASCII {ascii_ch}"
+            msg = f"full-width character {ch!r}, use {shown}"
+            return Diagnostic(Span(path, line, col, line, col + 1), "error", "E002", msg)
         msg = f"unexpected character {ch!r}" + _expected(set(err.allowed or ()))
         return Diagnostic(Span(path, line, col, line, col + 1), "error", "E002", msg)
     if isinstance(err, UnexpectedEOF):
-        msg = "unexpected end of file" + _expected(set(err.expected))
+        what = "unexpected end of file"
+        what += _brace_note(text, len(text), True)
+        msg = what + _expected(set(err.expected))
         return Diagnostic(Span(path, line, col, line, col + 1), "error", "E001", msg)
     return Diagnostic(Span(path, line, col, line, col + 1), "error", "E001", str(err))
 
@@ -135,6 +210,7 @@ class ParseResult:
 
 
 _COMMENT_OR_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*')
+_BRACE_OR_SKIP = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|[{}]')
 
 
 def scan_comments(text: str, path: str) -> tuple[Comment, ...]:
@@ -156,7 +232,7 @@ def parse_text(text: str, path: str) -> ParseResult:
     try:
         tree = grammar().parse(text)
     except UnexpectedInput as err:
-        return ParseResult(None, [_syntax_diagnostic(path, err)])
+        return ParseResult(None, [_syntax_diagnostic(path, err, text)])
     try:
         module = to_module(tree, path, scan_comments(text, path))
     except VisitError as err:
