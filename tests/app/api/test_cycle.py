@@ -301,16 +301,18 @@ def test_the_whole_cycle(
 
     # Every step is in the audit trail, the ruling's correction as a write of facts, and the
     # chains hold.
-    got = api.get("/v1/audit", params={"limit": trail.MAX_PAGE}).json()["entries"]
-    kinds_seen = [e["kind"] for e in got]
+    entries: list[dict[str, Any]] = api.get("/v1/audit", params={"limit": trail.MAX_PAGE}).json()[
+        "entries"
+    ]
+    kinds_seen = [e["kind"] for e in entries]
     for kind in ("cycle.published", "appeal.filed", "appeal.ruled", "cycle.approved"):
         assert kind in kinds_seen, kind
-    rulings = [i for i, e in enumerate(got) if e["kind"] == "appeal.ruled"]
+    rulings = [i for i, e in enumerate(entries) if e["kind"] == "appeal.ruled"]
     assert len(rulings) == 2
     # the upheld ruling's correction is written, and recorded, just before the ruling
-    before = [got[i - 1] for i in rulings]
-    written = [e for e in before if e["kind"] in ("fact.correct", "facts.record")]
-    assert len(written) == 1 and written[0]["target"].startswith("fact:")
+    prior = [entries[i - 1] for i in rulings]
+    wrote = [e for e in prior if e["kind"] in ("fact.correct", "facts.record")]
+    assert len(wrote) == 1 and wrote[0]["target"].startswith("fact:")
     assert trail.verify(engine).ok
 
 
