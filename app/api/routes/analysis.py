@@ -24,6 +24,8 @@ from app.api.deps import (
     out,
     parse_period,
 )
+from app.api.download import xlsx_response
+from app.api.routes.scores import XLSX_DOC, FormatQ
 from app.api.schemas import ERRORS
 from app.api.schemas_analysis import (
     FeedbackOut,
@@ -36,7 +38,7 @@ from app.api.schemas_analysis import (
     WhatIfOut,
 )
 from app.errors import Invalid, NotFound
-from app.services import analysis
+from app.services import analysis, exports
 from app.services.recording import problem_details
 from dsl.analysis.render import file_name, render_html, render_pdf
 
@@ -58,6 +60,7 @@ def source(svc: Svc) -> analysis.DbSource:
     operation_id="analysis_lost_points",
     summary="Lost points of a scorecard's subjects (失分分析)",
     response_model=LostPointsOut,
+    responses={200: {"content": XLSX_DOC}},
 )
 def lost_points(
     svc: Svc,
@@ -65,12 +68,18 @@ def lost_points(
     period: PeriodQ,
     scorecard: Annotated[str, Query(description="a scorecard id", examples=["county"])],
     ruleset: RulesetQ = None,
+    format: FormatQ = "json",
 ) -> Response:
     """Per subject and indicator: points, score, lost (points − score as published) and the
     facts that cost them; per indicator across subjects; per lead department; items by kind
-    and level; each against the previous quarter and the same quarter a year earlier."""
+    and level; each against the previous quarter and the same quarter a year earlier.
+    `format=xlsx`: the same as a workbook (docs/excel.md)."""
     p = parse_period(period)
-    body = analysis.lost_points(source(svc), p, scorecard, ruleset)
+    src = source(svc)
+    body = analysis.lost_points(src, p, scorecard, ruleset)
+    if format == "xlsx":
+        named = exports.lost_points(svc.engine, src.require(p, ruleset), orjson.loads(body))
+        return xlsx_response(*named)
     return Response(body, media_type="application/json")
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import io
+from decimal import Decimal
+
+import openpyxl
+
 from app.api.schemas_analysis import LostPointsOut
 from tests.app.api.conftest import Client, load_example
 
@@ -29,6 +34,27 @@ def test_lost_points_shape_and_values(api: Client) -> None:
     assert policy["joint"]["received"] == "3.00"
     assert [c["period"] for c in body["compared"]] == ["2024Q4", "2024Q1"]
     assert body["watermark"]["token"]
+
+
+def test_lost_points_as_a_workbook(api: Client) -> None:
+    """`format=xlsx`: the workbook of the same analysis; nanyue's K4 lost 4.50 (30 − 25.50:
+    f16 provincial 3.00, f17 municipal 1.50), its total 16.57 as in the JSON above."""
+    load_example(api, "handworked")
+    r = api.get("/v1/analysis/lost-points", params={**PARAMS, "format": "xlsx"})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert "lost-points-county-2025Q1.xlsx" in r.headers["content-disposition"]
+    wb = openpyxl.load_workbook(io.BytesIO(r.content))
+    ws = wb["失分汇总"]
+    head = [c.value for c in ws[1]]
+    rows = {row[1]: row for row in ws.iter_rows(min_row=3, values_only=True)}
+    nanyue = rows["nanyue"]
+    assert nanyue[2] == "南岳区税务局"
+    assert Decimal(str(nanyue[head.index("失分")])) == Decimal("16.57")
+    k4 = next(i for i, h in enumerate(head) if isinstance(h, str) and h.startswith("K4"))
+    assert Decimal(str(nanyue[k4])) == Decimal("4.50")
 
 
 def test_a_warm_read_is_kept_and_a_new_fact_makes_it_anew(api: Client) -> None:
