@@ -88,5 +88,6 @@ def test_assigned_tasks_of_any_period_are_checked(
     ]
     extra = "".join(json.dumps(f, ensure_ascii=False) + "\n" for f in bad)
     err = _score(capsys, tmp_path, _org(), extra)
-    assert "x1: data.outcome: 'lost' is not one of completed (按时完成), late (逾期完成), failed (未完成)" in err
+    values = "completed (按时完成), late (逾期完成), failed (未完成)"
+    assert f"x1: data.outcome: 'lost' is not one of {values}" in err
     assert "x2: subject: 'hy-policy' is a unit; assigned_task facts are on person" in err
