@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.api.deps import Auditor, Svc, out
 from app.api.schemas import ERRORS, AuditPageOut
+from app.errors import Invalid
 from app.services import trail
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=ERRORS)
@@ -32,10 +33,21 @@ EXAMPLE = {
 }
 
 
-def _utc(at: datetime | None) -> datetime | None:
-    """A time without a zone is read as UTC."""
-    if at is None:
+# ISO 8601: a day, or a day and a time (to the minute, second or microsecond), with an
+# optional zone (`Z` or ±hh:mm); numbers (Unix times) are not times here.
+TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}:\d{2})?$"
+
+
+def _utc(field: str, text: str | None) -> datetime | None:
+    """An ISO 8601 time; one without a zone is read as UTC."""
+    if text is None:
         return None
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError as e:
+        err = Invalid(f"not a time (ISO 8601, e.g. 2025-03-31T08:00:00): {text!r}")
+        err.details = [{"field": f"query.{field}", "message": str(err)}]
+        raise err from e
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
@@ -52,8 +64,13 @@ def audit_log(
     kind: Annotated[
         str | None, Query(max_length=100, description="`fact.retract`, or `facts.*` for a family")
     ] = None,
-    since: Annotated[datetime | None, Query(description="from this time (UTC if no zone)")] = None,
-    until: Annotated[datetime | None, Query(description="before this time")] = None,
+    since: Annotated[
+        str | None,
+        Query(description="from this time, ISO 8601 (UTC if no zone)", pattern=TIME_PATTERN),
+    ] = None,
+    until: Annotated[
+        str | None, Query(description="before this time, ISO 8601", pattern=TIME_PATTERN)
+    ] = None,
     cursor: Annotated[int, Query(ge=0, le=2**62, description="continue after (`next`)")] = 0,
     limit: Annotated[int, Query(ge=1, le=trail.MAX_PAGE)] = 100,
 ) -> Response:
@@ -63,8 +80,8 @@ def audit_log(
         svc.engine,
         actor=actor,
         kind=kind,
-        since=_utc(since),
-        until=_utc(until),
+        since=_utc("since", since),
+        until=_utc("until", until),
         after=cursor,
         limit=limit,
     )

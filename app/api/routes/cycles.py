@@ -87,7 +87,12 @@ class SubscriptionIn(BaseModel):
     """A receiver of events."""
 
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(min_length=8, max_length=2000)
+    url: str = Field(
+        min_length=8,
+        max_length=2000,
+        pattern=r"^https?://[^/?#\s]+\S*$",
+        description="where the events are posted: an http:// or https:// URL",
+    )
     events: list[str] | None = Field(default=None, max_length=len(webhooks.EVENTS))
 
 

@@ -33,6 +33,11 @@ SEED = 20251201
 FUZZ_TOKEN_ID = 900_001
 BIN = Path(sys.executable).parent
 CONFIG = Path(__file__).with_name("schemathesis.toml")
+# The evaluation cycle's operations (publish, appeals, rulings, approval, webhooks) are left out
+# of this run: their state machine needs a published cycle before most requests mean anything,
+# and they are fuzzed by tests/app/api/test_cycle_fuzz.py and tested step by step in
+# tests/app/api/test_cycle.py.
+EXCLUDED = r"^/v1/(cycles|appeals|webhooks)(/|$)"
 
 
 def _free_port() -> int:
@@ -97,6 +102,7 @@ def test_a_schemathesis_run_with_every_check_finds_nothing(
         [str(BIN / "st"), "--no-color", "--config-file", str(CONFIG),
          "run", f"{base}/openapi.json", "--checks", "all",
          "--header", f"Authorization: Bearer {secret}",
+         "--exclude-path-regex", EXCLUDED,
          "--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED), "--workers", "2",
          "--report", "junit", "--report-junit-path", str(junit),
          "--output-truncate", "true"],
@@ -116,5 +122,10 @@ def test_a_schemathesis_run_with_every_check_finds_nothing(
     assert failed == []
     # every operation of the document was run, none left out (and the stateful scenarios)
     spec = httpx.get(f"{base}/openapi.json").json()
-    documented = {f"{m.upper()} {path}" for path, item in spec["paths"].items() for m in item}
+    documented = {
+        f"{m.upper()} {path}"
+        for path, item in spec["paths"].items()
+        for m in item
+        if not re.match(EXCLUDED, path)
+    }
     assert {c.get("name") for c in cases} == documented | {"Stateful tests"}
