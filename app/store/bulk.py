@@ -21,25 +21,8 @@ from app import exactjson
 from app.store import chain
 from app.store.models import Fact
 
-COLUMNS = (
-    "seq",
-    "client_id",
-    "type",
-    "subject",
-    "date",
-    "period",
-    "year",
-    "quarter",
-    "data",
-    "evidence",
-    "supersedes_id",
-    "content_digest",
-    "recorded_by",
-    "recorded_at",
-    "prev_hash",
-    "row_hash",
-    "value_slot",
-)
+# The columns a row hash covers (`app.store.chain`), then the chain's and the live-value slot.
+COLUMNS = (*chain.FACT_HASHED, "prev_hash", "row_hash", "value_slot")
 
 
 # From this many rows on, SQLite writes faster without the secondary indexes of `facts`, built
