@@ -121,10 +121,15 @@ class Refs:
                 self.ref(link.source.span, ("item", card.items.name, link.source.name))
             elif link.source_kind == "fact":
                 self.ref(link.source.span, ("fact", link.source.name))
-            self.expr(link.target, Scope(card=card, fact=fact))
+            elif link.source_kind == "joint":
+                self.ref(link.source.span, ("joint", link.source.name))
+            if link.target is not None:
+                self.expr(link.target, Scope(card=card, fact=fact))
 
     def _link_fact(self, link: n.Link, card: n.Scorecard | None) -> n.FactDecl | None:
         name = link.source.name
+        if link.source_kind in ("joint", "deductions"):
+            return None
         if link.source_kind == "indicator" and card is not None:
             ind = next((i for c in card.categories for i in c.indicators if i.id == name), None)
             if ind is not None and isinstance(ind.rule, n.PerRule):

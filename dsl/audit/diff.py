@@ -139,9 +139,11 @@ class Differ(CardDiffer, PoolDiffer):
         """One joint-liability link."""
         spans = (a.span, b.span)
         self.value("link", path, "source", _src(a), _src(b), str, spans)
-        self.value("link", path, "target", a.target, b.target, expr_text, spans)
+        self.value("link", path, "target", a.target, b.target, _target_text, spans)
         self.value("link", path, "ratio", a.ratio, b.ratio, num, spans)
+        self.value("link", path, "times", a.times, b.times, num, spans)
         self.value("link", path, "amount", a.amount, b.amount, num, spans)
+        self.value("link", path, "once per", a.once_per, b.once_per, _ref, spans)
 
 
 def _or_none(text: str | None) -> str:
@@ -159,6 +161,10 @@ def _members(s: n.SequenceDecl) -> str:
     text += " | ".join(k.name for k in s.kinds)
     text += " under " + " | ".join(k.name for k in s.under) if s.under else ""
     return text.rstrip()
+
+
+def _target_text(e: n.Expr | None) -> str | None:
+    return "(the same subject)" if e is None else expr_text(e)
 
 
 def _src(x: n.Link) -> str:

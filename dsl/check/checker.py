@@ -17,7 +17,7 @@ from dsl.check.decls import (
 )
 from dsl.check.exprs import Exprs
 from dsl.check.graph import check_cycles, check_usage
-from dsl.check.links import check_item_table, check_joint
+from dsl.check.links import check_item_table, check_joint, check_joint_graph
 from dsl.check.scorecards import check_scorecard
 from dsl.check.tables import check_pool, check_table
 from dsl.syntax.errors import Diagnostic
@@ -45,6 +45,7 @@ def check(loaded: Loaded) -> list[Diagnostic]:
         check_table(ex, t)
     for pool in ctx.prog.pools.values():
         check_pool(ex, pool)
+    check_joint_graph(ctx)
     check_cycles(ctx)
     check_usage(ctx)
     check_tests(ctx)

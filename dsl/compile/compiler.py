@@ -310,10 +310,14 @@ class _Compiler:
         fm = self.file(j.span)
         links = []
         for link in j.links:
-            sc = self.program.scorecards[link.scorecard.name]
-            fact_decl = self._link_fact(sc, link)
-            # A target sees the fact's fields and the source subject's context (`ancestor(...)`).
-            tgt = fm.expr_fn("_target", "f, c", link.target, Scope("fact", fact=fact_decl))
+            tgt = None
+            if link.target is not None:
+                sc = self.program.scorecards[link.scorecard.name]
+                fact_decl = self._link_fact(sc, link)
+                # A target sees the fact's fields and the source subject's context
+                # (`ancestor(...)`, `attr(...)`); a `joint` link's target, the subject alone.
+                scope = Scope("fact", fact=fact_decl)
+                tgt = fm.expr_fn("_target", "f, c", link.target, scope)
             links.append((link, tgt))
 
         def make(nss: dict[str, dict[str, Any]], cards: dict[str, CScorecard]) -> CJoint:
@@ -327,10 +331,13 @@ class _Compiler:
                         link.scorecard.name,
                         link.source_kind,
                         spec,
-                        ns[tgt],
+                        ns[tgt] if tgt is not None else _same_subject,
                         link.ratio.value if link.ratio else None,
                         link.amount.value if link.amount else None,
                         link.span,
+                        link.times.value if link.times else None,
+                        link.once_per.name if link.once_per else None,
+                        link.source.name,
                     )
                 )
             cap = j.cap.value if j.cap else None
@@ -338,7 +345,9 @@ class _Compiler:
 
         return make
 
-    def _link_fact(self, sc: n.Scorecard, link: n.Link) -> n.FactDecl:
+    def _link_fact(self, sc: n.Scorecard, link: n.Link) -> n.FactDecl | None:
+        if link.source_kind in ("joint", "deductions"):
+            return None
         if link.source_kind == "fact":
             return self.program.facts[link.source.name]
         if link.source_kind == "indicator":
@@ -365,6 +374,11 @@ class _Compiler:
                     return item.per
         zero: Callable[[Any], Decimal] = lambda f: Decimal(0)  # noqa: E731
         return PerSpec("fact", link.source.name, None, zero, None)
+
+
+def _same_subject(f: Any, c: Any) -> str:
+    """An import's target: the subject whose deductions are imported."""
+    return str(c.subject)
 
 
 def compile_program(program: Program, sources: dict[str, str] | None = None) -> CompiledRuleset:

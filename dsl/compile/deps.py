@@ -34,9 +34,13 @@ def scorecard_refs(sc: n.Scorecard, program: Program) -> set[str]:
 def dependency_order(cards: dict[str, CScorecard], joints: tuple[CJoint, ...]) -> tuple[str, ...]:
     """Scorecards in dependency order (references and joint links first); ties by id."""
     deps = {k: set(c.refs) for k, c in cards.items()}
+    blocks = {j.id: j for j in joints}
     for j in joints:
         for link in j.links:
-            if link.scorecard != j.into:
+            if link.source_kind == "joint":
+                # a chain reads another block's amounts: the results its imports read
+                deps[j.into] |= _imports(blocks, link.source, set()) - {j.into}
+            elif link.scorecard != j.into:
                 deps[j.into].add(link.scorecard)
     out: list[str] = []
     done: set[str] = set()
@@ -52,3 +56,16 @@ def dependency_order(cards: dict[str, CScorecard], joints: tuple[CJoint, ...]) -
     for k in sorted(cards):
         visit(k, ())
     return tuple(out)
+
+
+def _imports(blocks: dict[str, CJoint], block: str, seen: set[str]) -> set[str]:
+    """The scorecards whose results a block reads (`import`), itself or through its chains."""
+    j = blocks.get(block)
+    if j is None or block in seen:
+        return set()
+    seen.add(block)
+    out = {lk.scorecard for lk in j.links if lk.source_kind == "deductions"}
+    for lk in j.links:
+        if lk.source_kind == "joint":
+            out |= _imports(blocks, lk.source, seen)
+    return out

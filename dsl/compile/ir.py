@@ -169,6 +169,14 @@ class CLink:
     ratio: Decimal | None
     amount: Decimal | None
     span: n.Span
+    times: Decimal | None = None  # `times N`: a multiplier of the source's amount
+    once_per: str | None = None  # `once per FIELD`: one amount per value, per target
+    source: str = ""  # the joint block a `joint` link passes on; the indicator or item
+
+    @property
+    def factor(self) -> Decimal | None:
+        """What the source's amount is multiplied by (None: a fixed `amount`)."""
+        return self.ratio if self.ratio is not None else self.times
 
 
 @dataclass(frozen=True)

@@ -246,6 +246,8 @@ class PeriodRun:
         self.pools: list[SubjectResult] = []
         # what each joint block passed to each target in this period, after its cap
         self.joint_given: dict[str, dict[str, Any]] = {}
+        # each joint block's amounts, computed once (`dsl.engine.joint.block_amounts`)
+        self.joint_blocks: dict[str, Any] = {}
         self.ctxs: dict[str, dict[str, Ctx]] = {}
         self._rank_cache: dict[tuple[str, str], dict[str, Any]] = {}
         self.quarter_run = annual_of

@@ -151,13 +151,21 @@ class DeclPrinter(StmtPrinter):
         return self.block(head, kids, d.span, 0)
 
     def _link(self, x: n.Link) -> Render:
-        head = f"link {x.id}: {x.scorecard.name} {x.source_kind} {x.source.name} -> "
         if x.ratio is not None:
             tail = f" ratio {x.ratio.text}"
+        elif x.times is not None:
+            tail = f" times {x.times.text}"
         else:
             assert x.amount is not None
             tail = f" amount {x.amount.text}"
-        return lambda indent: cat([head], self.expr(x.target, indent), [tail])
+        if x.target is None:
+            text = f"import {x.id}: deductions from {x.scorecard.name}{tail}"
+            return lambda indent: [text]
+        if x.once_per is not None:
+            tail += f" once per {x.once_per.name}"
+        head = f"link {x.id}: {x.scorecard.name} {x.source_kind} {x.source.name} -> "
+        target = x.target
+        return lambda indent: cat([head], self.expr(target, indent), [tail])
 
     # ---- tables and pools -------------------------------------------------------------------
     def _table(self, d: n.TableDecl) -> list[str]:

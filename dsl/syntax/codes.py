@@ -97,6 +97,7 @@ _ALL = (
     Code("E315", "error", "an indicator's max below its points"),
     Code("E316", "error", "a `steps` table without `else` as its last step"),
     Code("E401", "error", "a cycle of scorecards through links or cross-scorecard references"),
+    Code("E402", "error", "a cycle of joint blocks through links of kind `joint`"),
     # ---- warnings
     Code("W101", "warning", "a fact type that no rule, item, link or veto uses"),
     Code("W102", "warning", "a fact type declared `unscored` that a rule uses"),

@@ -548,12 +548,22 @@ class Link:
 
     id: str
     scorecard: Ref
-    source_kind: Literal["indicator", "item", "fact"]
+    source_kind: Literal["indicator", "item", "fact", "joint", "deductions"]
     source: Ref
-    target: Expr
+    # None for `import ID: deductions from S times N`: the subject itself
+    target: Expr | None
     ratio: Num | None
     amount: Num | None
     span: Span = _span()
+    # `times 2`: a multiplier (above 1 allowed), where `ratio` is a share
+    times: Num | None = _since(None)
+    # `once per FIELD`: one amount per distinct value of the fact's field, per target
+    once_per: Ref | None = _since(None)
+
+    @property
+    def imported(self) -> bool:
+        """True for `import ID: deductions from S ...` (the source is a scorecard's results)."""
+        return self.source_kind == "deductions"
 
 
 @dataclass(frozen=True)

@@ -486,7 +486,7 @@ class ToNodes(Transformer[Token, n.Module]):
 
     @v_args(meta=True)
     def link_decl(self, meta: Meta, ch: list[Any]) -> n.Link:
-        name, scorecard, kind, source, target, (amount_kind, num) = ch
+        name, scorecard, kind, source, target, (amount_kind, num), once = ch
         return n.Link(
             id=str(name),
             scorecard=self._ref(scorecard),
@@ -496,6 +496,24 @@ class ToNodes(Transformer[Token, n.Module]):
             ratio=num if amount_kind == "ratio" else None,
             amount=num if amount_kind == "amount" else None,
             span=self._span(meta),
+            times=num if amount_kind == "times" else None,
+            once_per=once,
+        )
+
+    @v_args(meta=True)
+    def import_decl(self, meta: Meta, ch: list[Any]) -> n.Link:
+        name, scorecard, (amount_kind, num) = ch
+        span = self._span(meta)
+        return n.Link(
+            id=str(name),
+            scorecard=self._ref(scorecard),
+            source_kind="deductions",
+            source=n.Ref("deductions", span),
+            target=None,
+            ratio=num if amount_kind == "ratio" else None,
+            amount=num if amount_kind == "amount" else None,
+            span=span,
+            times=num if amount_kind == "times" else None,
         )
 
     def source_kind(self, ch: list[Token]) -> str:
@@ -506,6 +524,9 @@ class ToNodes(Transformer[Token, n.Module]):
 
     def link_fixed(self, ch: list[n.Num]) -> tuple[str, n.Num]:
         return ("amount", ch[0])
+
+    def link_times(self, ch: list[n.Num]) -> tuple[str, n.Num]:
+        return ("times", ch[0])
 
     def joint_cap(self, ch: list[Any]) -> tuple[n.Num, str]:
         return (cast(n.Num, ch[0]), str(ch[1]))

@@ -14,6 +14,8 @@ def cycles(rep: Report) -> None:
     edges: dict[str, list[tuple[str, n.Link]]] = {}
     for j in rep.ctx.prog.joints.values():
         for link in j.links:
+            if link.source_kind == "joint":
+                continue  # chains of blocks: the checker proves them acyclic (E402)
             edges.setdefault(link.scorecard.name, []).append((j.into.name, link))
     reported: set[frozenset[str]] = set()
     for start in sorted(edges):
@@ -56,6 +58,12 @@ def targets(rep: Report) -> None:
 
 def _target(rep: Report, link: n.Link, kinds: str, into: str) -> str:
     e = link.target
+    if e is None:
+        return f"the same subject, {link.scorecard.name}'s deductions imported"
+    if isinstance(e, n.Call) and e.func == "attr" and e.args:
+        arg = e.args[0].value
+        ident = arg.id if isinstance(arg, n.Name) else ""
+        return f"the {ident} named in the source subject's attributes, when given"
     if isinstance(e, n.Call) and e.func == "lead" and e.args:
         arg = e.args[0].value
         ident = arg.id if isinstance(arg, n.Name) else ""

@@ -149,6 +149,8 @@ class Monotone:
                 continue
             for link in j.links:
                 src = self.prog.scorecards.get(link.scorecard.name)
+                if link.source_kind in ("joint", "deductions"):
+                    continue  # amounts passed on, or results: no fact of their own
                 if link.source_kind == "fact":
                     out.add(link.source.name)
                 elif src is not None and link.source_kind == "indicator":

@@ -133,6 +133,7 @@ class _Gen:
         self.facts: list[Fact] = []
         self.seqs: list[Seq] = []
         self.cards: list[Card] = []
+        self.joints: list[tuple[str, Card]] = []  # joint blocks and the card they go into
         self.item_tables: dict[str, tuple[str, list[tuple[str, Fact]]]] = {}
         self.tables: list[tuple[str, Seq | None]] = []
         self.decls: list[str] = []
@@ -687,15 +688,45 @@ class _Gen:
                 targets.append(f"lead({self.pick(leads)})")
             if not targets:
                 continue
-            amount = "amount 0.5" if kind == "fact" else f"ratio {self.pick(['20%', '100%'])}"
+            if kind == "fact":
+                amount = "amount 0.5"
+            else:
+                amount = self.pick(["ratio 20%", "ratio 100%", "times 2", "times 0.5"])
+            once = ""
+            if kind != "fact" and fact.fields and self.chance(0.3):
+                once = f" once per {self.pick(fact.fields).name}"
             links.append(
                 f"  link {self.fresh('l')}: {src.id} {kind} {ident} -> "
-                f"{self.pick(targets)} {amount}\n"
+                f"{self.pick(targets)} {amount}{once}\n"
             )
+        # chains: what an earlier block into an earlier card passed, passed on (acyclic: the
+        # blocks are drawn in order, and every dependency goes to an earlier card)
+        for jid, jcard in self.joints:
+            if self.cards.index(jcard) >= i or not self.chance(0.5):
+                continue
+            targets = []
+            if into.subject == "unit":
+                targets.append(f"ancestor({self.pick(into.seq.kinds or KINDS)})")
+                leads = [ld for c in self.cards for ld in c.leads]
+                if leads:
+                    targets.append(f"lead({self.pick(leads)})")
+            if not targets:
+                continue
+            amount = self.pick(["ratio 50%", "times 2"])
+            target = self.pick(targets)
+            links.append(f"  link {self.fresh('l')}: {jcard.id} joint {jid} -> {target} {amount}\n")
+        # imports: a card of the same subject's deductions, multiplied
+        same = [c for c in self.cards[:i] if c.subject == into.subject]
+        if same and self.chance(0.4):
+            src = self.pick(same)
+            amount = self.pick(["times 2", "ratio 50%"])
+            links.append(f"  import {self.fresh('im')}: deductions from {src.id} {amount}\n")
         if not links:
             return
         cap = f"  cap {self.pick(['3', '1.5'])} per period\n" if self.chance(0.5) else ""
-        self.decls.append(f"joint {self.fresh('j')} into {into.id} {{\n{''.join(links)}{cap}}}\n")
+        jid = self.fresh("j")
+        self.joints.append((jid, into))
+        self.decls.append(f"joint {jid} into {into.id} {{\n{''.join(links)}{cap}}}\n")
 
     def band_table(self) -> None:
         """A table keyed by another scorecard's band, read by later scorecards."""
