@@ -133,7 +133,7 @@ def _group(trace: list[TraceLine]) -> dict[str, list[TraceLine]]:
         if what.startswith("indicator "):
             out.setdefault(f"ind:{what.split()[1]}", []).extend([*pending, t])
             pending = []
-        elif what.startswith("  joint ") or what.startswith("joint "):
+        elif what.startswith(("  joint ", "joint ")) or t.kind in _JOINT_KINDS:
             out.setdefault("joint", []).append(t)
         elif what.startswith(("  bonus ", "  penalty ", "bonus", "penalty")) or ": same " in what:
             out.setdefault("items", []).append(t)
@@ -268,11 +268,25 @@ def _item_text(b: _Builder, t: TraceLine) -> str:
     return f"{word}：{b.fact_title(ident) if ident in b.c.schema.types else ident}"
 
 
+_JOINT_KINDS = frozenset({"joint", "joint_total", "joint_chain", "joint_import", "joint_source"})
+
+
 def _joint_text(b: _Builder, t: TraceLine) -> str:
     what = t.what.strip()
     parts = what.split()
     joint = next((j for j in b.c.program.joints.values() if parts[1].startswith(j.id)), None)
     title = (joint.title if joint else None) or parts[1]
+    if t.kind == "joint_chain":
+        # `joint to_dept.passed from joint to_bureau at nanyue`: what nanyue received, passed on
+        source = what.rsplit(" at ", 1)[-1]
+        block = b.c.program.joints.get(what.split(" from joint ", 1)[1].split(" at ")[0])
+        got = (block.title if block else None) or (block.id if block else "")
+        return f"{title}：{b.names.get(source, source)} 承担的{got}"
+    if t.kind == "joint_import":
+        card = what.rsplit(" deductions in ", 1)[-1]
+        return f"{title}：{card} 扣分（{t.note}）"
+    if t.kind == "joint_source":
+        return "　来源：" + what
     if " from " in what:
         source = what.rsplit(" at ", 1)[-1]
         ftype = what.split(" from ", 1)[1].split(" at ")[0]

@@ -147,7 +147,11 @@ def check_joint_graph(ctx: Ctx) -> None:
         path = " -> ".join([*cycle, cycle[0]])
         nxt = cycle[1] if len(cycle) > 1 else cycle[0]
         link = next(lk for src, lk in chained[cycle[0]] if src == nxt)
-        msg = f"joint blocks {path} pass liability to each other in a cycle"
+        msg = (
+            f"joint block {cycle[0]} passes on what it passes itself ({path})"
+            if len(cycle) == 1
+            else f"joint blocks {path} pass liability to each other in a cycle"
+        )
         note = f"`link {link.id}` of '{cycle[0]}' passes on what '{nxt}' passed"
         ctx.report("E402", link.source.span, msg, note)
     for j in ctx.prog.joints.values():
