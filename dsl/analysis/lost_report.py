@@ -197,6 +197,18 @@ def joint_json(ps: PeriodScores, unit: str) -> dict[str, Any] | None:
         )  # fmt: skip
         got["amount"] += c.amount or ZERO
         got.setdefault("facts", []).append(c.fact)
+    for t in res.trace or ():
+        if t.kind not in ("joint_chain", "joint_import") or not isinstance(t.value, Decimal):
+            continue
+        # passed on from what another block passed to a subject, or imported from its own
+        # deductions on another scorecard: no fact of its own
+        who = t.what.rsplit(" at ", 1)[-1] if t.kind == "joint_chain" else unit
+        got = sources.setdefault(
+            (who, t.ref),
+            {"source": who, "name": ps.name(who), "link": t.ref,
+             "title": _link_title(ps, t.ref, ""), "amount": ZERO, "facts": []},
+        )  # fmt: skip
+        got["amount"] += t.value
     before = sum((s["amount"] for s in sources.values()), ZERO)
     shown = [{**s, "amount": str(ps.pub(s["amount"]))} for _, s in sorted(sources.items())]
     return {

@@ -259,3 +259,28 @@ def test_rename_indicator_and_fact_type_across_the_folder(session: Session) -> N
         session.ask("textDocument/rename", "county.jx", _pos(county, 'K1 "'), newName="K2")
     with pytest.raises(LspError, match="only an indicator or a fact type"):
         session.ask("textDocument/rename", "county.jx", _pos(county, "key"), newName="main")
+
+
+def test_chains_and_imports_are_understood(session: Session) -> None:
+    """A chain of joint blocks and an import: no diagnostic, hover and definition of the
+    block passed on, keywords of the joint block offered."""
+    path = session.root / "joint.jx"
+    text = path.read_text(encoding="utf-8") + (
+        "\n# what a department received, a tenth passed on to K4's lead; county's deductions\n"
+        'joint passed_on "连带责任（转）" into dept {\n'
+        "  link passed: dept joint dept_liability -> lead(K4) ratio 10%\n"
+        "  import doubled: deductions from county times 2\n"
+        "  \n"
+        "}\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    session.open("joint.jx")
+    assert session.diagnostics("joint.jx") == []
+    at = _pos(text, "joint dept_liability ->", len("joint "))
+    hover = session.ask("textDocument/hover", "joint.jx", at)
+    assert "dept_liability" in hover["contents"]["value"]
+    found = session.ask("textDocument/definition", "joint.jx", at)
+    assert found[0]["range"]["start"] == _pos(text, "joint dept_liability", len("joint "))
+    inside = session.ask("textDocument/completion", "joint.jx", _pos(text, "  \n}", 2))
+    labels = {i["label"] for i in inside["items"]}
+    assert {"link", "import", "times", "once per", "deductions from"} <= labels

@@ -310,3 +310,27 @@ def test_formatter_round_trips_the_new_forms() -> None:
     assert format_source(messy, "x.jx") == want
     assert format_source(want, "x.jx") == want
     parse_text(want, "x.jx")
+
+
+def test_the_feedback_report_lists_chained_and_imported_sources(tmp_path: Path) -> None:
+    from dsl.analysis.feedback import feedback, shared
+    from dsl.analysis.source import FileSource, sibling_years
+    from dsl.compile.compiler import compile_path
+    from dsl.facts.periods import Period
+
+    folder, data = _write(tmp_path)
+    compiled = compile_path(folder)
+    source = FileSource(
+        compiled, sibling_years(folder, compiled), data / "org.json", data / "facts.jsonl"
+    )
+    ps = shared(source, Period(2025, 1))
+    # hy-policy: 50% of the 2 nanyue received (after to_bureau's cap), capped at 0.8
+    joint = feedback(ps, "hy-policy")["joint"]
+    assert (joint["received"], joint["before_cap"]) == ("0.80", "1.00")
+    assert [(s["source"], s["link"], s["amount"]) for s in joint["sources"]] == [
+        ("nanyue", "to_dept.passed", "1.00")
+    ]
+    # hy-risk: 50% of hengshan's 0.5, under the cap
+    joint = feedback(ps, "hy-risk")["joint"]
+    assert (joint["received"], joint["before_cap"]) == ("0.25", "0.25")
+    assert [(s["source"], s["link"]) for s in joint["sources"]] == [("hengshan", "to_dept.passed")]

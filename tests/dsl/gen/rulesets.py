@@ -662,7 +662,11 @@ class _Gen:
     def joint(self) -> None:
         if len(self.cards) < 2:
             return
-        i = self.draw(st.integers(1, len(self.cards) - 1))
+        low = 1
+        if self.joints and self.chance(0.6):
+            # after an earlier block's card, so that a chain can pass on what it passed
+            low = max(1, min(self.cards.index(c) for _, c in self.joints))
+        i = self.draw(st.integers(low, len(self.cards) - 1))
         into = self.cards[i]
         links = []
         for src in self.cards[:i]:
@@ -702,7 +706,7 @@ class _Gen:
         # chains: what an earlier block into an earlier card passed, passed on (acyclic: the
         # blocks are drawn in order, and every dependency goes to an earlier card)
         for jid, jcard in self.joints:
-            if self.cards.index(jcard) >= i or not self.chance(0.5):
+            if self.cards.index(jcard) > i or not self.chance(0.6):
                 continue
             targets = []
             if into.subject == "unit":
@@ -727,6 +731,30 @@ class _Gen:
         jid = self.fresh("j")
         self.joints.append((jid, into))
         self.decls.append(f"joint {jid} into {into.id} {{\n{''.join(links)}{cap}}}\n")
+        if self.chance(0.8):
+            self.chain(jid, into)
+
+    def chain(self, source: str, card: Card) -> None:
+        """A block passing on what `source` passed to the subjects of `card`, into `card` or
+        a later card of units (the targets are their ancestors, or a lead)."""
+        later = [c for c in self.cards[self.cards.index(card) :] if c.subject == "unit"]
+        if not later:
+            return
+        into = self.pick(later)
+        targets = [f"ancestor({self.pick(into.seq.kinds or KINDS)})"]
+        leads = [ld for c in self.cards for ld in c.leads]
+        if leads:
+            targets.append(f"lead({self.pick(leads)})")
+        amount = self.pick(["ratio 50%", "ratio 100%", "times 2"])
+        link = (
+            f"  link {self.fresh('l')}: {card.id} joint {source} -> {self.pick(targets)} {amount}\n"
+        )
+        cap = f"  cap {self.pick(['1', '2'])} per {self.pick(['period', 'year'])}\n"
+        jid = self.fresh("j")
+        self.joints.append((jid, into))
+        self.decls.append(
+            f"joint {jid} into {into.id} {{\n{link}{cap if self.chance(0.5) else ''}}}\n"
+        )
 
     def band_table(self) -> None:
         """A table keyed by another scorecard's band, read by later scorecards."""
@@ -919,7 +947,7 @@ def rulesets(draw: st.DrawFn) -> Drawn:
         g.scorecard(g.pick(usable))
         if g.chance(0.3):
             g.band_table()
-    for _ in range(draw(st.integers(0, 2))):
+    for _ in range(draw(st.integers(0, 3))):
         g.joint()
     for _ in range(draw(st.integers(0, 2))):
         g.pool()
