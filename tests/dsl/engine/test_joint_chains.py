@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from dsl.check.checker import check
+from dsl.compile.compiler import compile_path
 from dsl.fmt.formatter import format_source
 from dsl.syntax.parser import parse_text
 from dsl.syntax.program import load
@@ -334,3 +335,40 @@ def test_the_feedback_report_lists_chained_and_imported_sources(tmp_path: Path) 
     joint = feedback(ps, "hy-risk")["joint"]
     assert (joint["received"], joint["before_cap"]) == ("0.25", "0.25")
     assert [(s["source"], s["link"]) for s in joint["sources"]] == [("hengshan", "to_dept.passed")]
+
+
+def test_a_chained_block_capped_per_year(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = RULES.replace("cap 0.8 per period", "cap 1.2 per year")
+    q2 = {**_issue(7, "nanyue-levy", "provincial", "E"), "date": "2025-05-07"}
+    folder, data = _write(tmp_path, rules, [*FACTS, q2])
+    got = score_json(capsys, folder, data, "2025Q1")
+    q1 = {(r["scorecard"], r["subject"]): r["joint"] for r in got["results"]}
+    # Q1: hy-policy 50% × 2 = 1, under the year's 1.2
+    assert q1[("dept", "hy-policy")] == "1.00"
+    got = score_json(capsys, folder, data, "2025Q2")
+    q2r = {(r["scorecard"], r["subject"]): r["joint"] for r in got["results"]}
+    # Q2: nanyue 50% × 2 = 1 (f7); hy-policy 50% × 1 = 0.5, but 1.2 − 1 = 0.2 is left
+    assert q2r[("county", "nanyue")] == "1.00"
+    assert q2r[("dept", "hy-policy")] == "0.20"
+
+
+def test_a_chain_of_an_import_is_scored_after_the_imported_card(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `a_dept` (first by name) depends on nothing but, through `doubled`, muni_depts' results:
+    # it must be scored after muni_depts
+    rules = RULES.replace("scorecard dept ", "scorecard a_dept ").replace(
+        "into dept", "into a_dept"
+    ) + (
+        "\njoint up into a_dept {\n"
+        "  link doubled_up: county_depts_card joint doubled -> lead(Q1) ratio 50%\n"
+        "}\n"
+    )
+    folder, data = _write(tmp_path, rules)
+    order = compile_path(folder).order
+    assert order.index("muni_depts") < order.index("a_dept"), order
+    got = _results(capsys, (folder, data))
+    # hy-policy (Q1's lead): to_dept 0.8 + 50% × (8 + 4 + 2) = 7.8
+    assert got[("a_dept", "hy-policy")]["joint"] == "7.80"
