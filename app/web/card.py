@@ -243,7 +243,9 @@ def merged_joint(trace: list[TraceLine]) -> list[TraceLine]:
             continue
         got = merged.get(t.what)
         if got is None:
-            merged[t.what] = TraceLine(t.what, t.value, t.where, list(t.facts), t.note)
+            merged[t.what] = TraceLine(
+                t.what, t.value, t.where, list(t.facts), t.note, t.kind, t.ref
+            )
             counts[t.what] = 1
             out.append(merged[t.what])
             continue
