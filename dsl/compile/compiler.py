@@ -310,6 +310,9 @@ class _Compiler:
         fm = self.file(j.span)
         links = []
         for link in j.links:
+            if link.source_kind == "joint" and link.source.name not in self.program.joints:
+                # only in a hybrid of two rulesets (`jixiao impact`): the checker refuses it
+                raise KeyError(link.source.name)
             tgt = None
             if link.target is not None:
                 sc = self.program.scorecards[link.scorecard.name]

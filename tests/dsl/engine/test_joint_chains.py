@@ -372,3 +372,19 @@ def test_a_chain_of_an_import_is_scored_after_the_imported_card(
     got = _results(capsys, (folder, data))
     # hy-policy (Q1's lead): to_dept 0.8 + 50% × (8 + 4 + 2) = 7.8
     assert got[("a_dept", "hy-policy")]["joint"] == "7.80"
+
+
+def test_impact_of_adding_a_chain_scores_it_with_its_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the old rules lack to_bureau and to_dept; the chain cannot be applied without its source
+    start, end = RULES.index("# half of each issue's Q1"), RULES.index("joint to_person")
+    old, data = _write(tmp_path / "old", RULES[:start] + RULES[end:])
+    new, _ = _write(tmp_path / "new")
+    code, out, err = run_cli(
+        capsys, "impact", old, new, "--org", data / "org.json",
+        "--facts", data / "facts.jsonl", "--period", "2025Q1",
+    )  # fmt: skip
+    assert code == 0, err
+    # nanyue −2, hengshan −0.5, hy-policy −0.8, hy-risk −0.25: −3.55 in all
+    assert "to_dept with to_bureau (#1, #2): 4 subject(s), total -3.55" in out
