@@ -110,7 +110,8 @@ def _link(ex: Exprs, link: n.Link, into: n.Scorecard | None) -> None:
 
 
 def _link_amount(ctx: Ctx, link: n.Link) -> None:
-    """`ratio` within 0%..100%, `times` and `amount` positive; `amount` for facts only."""
+    """`ratio` within 0%..100%, `times` and `amount` positive; a fact has no amount to take a
+    share of, and a chain or an import passes a share, not an amount."""
     if link.ratio is not None and not 0 < link.ratio.value <= 1:
         msg = f"ratio {link.ratio.text} must be above 0% and at most 100%"
         ctx.report("E311", link.ratio.span, msg)
