@@ -69,14 +69,25 @@ class Refs:
         for comp in c.components:
             self.rule(c, comp.id, comp.lets, comp.rule)
         card = Scope(card=c)
-        for e in (c.annual, c.final, c.rank.within if c.rank else None):
+        # every ranking: `rank quarter by ...` and `rank year by ...` each have keys and a group
+        for e in (c.annual, c.final, *(r.within for r in c.ranks)):
             if e is not None:
                 self.expr(e, card)
-        for key in c.rank.keys if c.rank else ():
+        for key in (k for r in c.ranks for k in r.keys):
             self.ref(key.name.span, ("part", c.id, key.name.name))
         for veto in c.vetoes:
-            self.ref(veto.fact.span, ("fact", veto.fact.name))
+            if veto.fact is not None:
+                self.ref(veto.fact.span, ("fact", veto.fact.name))
+            for k in veto.below:
+                self.ref(k.span, ("kind", k.name))
+            if veto.when is not None:
+                self.expr(veto.when, card)
             self.ref(veto.band.span, ("band", c.id, veto.band_kind, veto.band.name))
+        for d in c.direct:
+            self.expr(d.cond, card)
+            self.ref(d.band.span, ("band", c.id, d.band_kind, d.band.name))
+        for r in c.rounds:
+            self.ref(r.result.span, ("part", c.id, r.result.name))
         for bands in (c.tiers, c.grades):
             for band in bands.bands if bands is not None else ():
                 if band.cond is not None:

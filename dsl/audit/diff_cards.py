@@ -252,7 +252,13 @@ def _cond_text(e: n.Expr | None) -> str:
 
 
 def _veto_text(v: n.Veto) -> str:
-    return f"{v.fact.name} {v.band_kind} {v.band.name}"
+    if v.when is not None:
+        return f"when {expr_text(v.when)} {v.band_kind} {v.band.name}"
+    assert v.fact is not None
+    what = v.fact.name
+    if v.quant is not None:
+        what = f"{v.quant} descendant({' | '.join(k.name for k in v.below)}).{what}"
+    return f"{what} {v.band_kind} {v.band.name}"
 
 
 def _first_change(

@@ -143,7 +143,8 @@ def _deduction_facts(rep: Report) -> set[str]:
 
 
 def _bands(rep: Report, card: n.Scorecard) -> None:
-    vetoed = {v.band.name for v in card.vetoes}
+    # a band a veto or a direct statement gives is reachable whatever the conditions say
+    vetoed = {v.band.name for v in card.vetoes} | {d.band.name for d in card.direct}
     for spec in (card.tiers, card.grades):
         if spec is None:
             continue
