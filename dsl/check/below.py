@@ -61,7 +61,14 @@ def kinds_and_fact(
     return decl
 
 
-def quantified(ex: Exprs, e: n.Call, sc: Scope) -> Val | None:
+def quantified(ex: Exprs, e: n.Call, sc: Scope) -> Val:
+    """`any(descendant(K).F [, cond])`, `all(...)`: over the descendants' facts."""
+    got = over_below(ex, e, sc)
+    assert got is not None  # any() and all() take nothing else
+    return got
+
+
+def over_below(ex: Exprs, e: n.Call, sc: Scope) -> Val | None:
     """`any(descendant(K).F [, cond])`, `all(...)`, `count(...)` over the descendants' facts;
     None when the first argument is not `descendant(...)` (an ordinary `count(F)`)."""
     first = e.args[0].value
@@ -134,4 +141,3 @@ def rounds(ctx: Ctx, card: n.Scorecard, modes: tuple[str, ...]) -> None:
                 f" publishes ({places})"
             )
             ctx.report("E320", r.span, msg, "published values are rounded to the header's places")
-

@@ -234,7 +234,7 @@ def _sum(ex: Exprs, e: n.Call, sc: Scope) -> Val:
 
 
 def _count(ex: Exprs, e: n.Call, sc: Scope) -> Val:
-    over = below.quantified(ex, e, sc)  # count(descendant(KIND).FACT)
+    over = below.over_below(ex, e, sc)  # count(descendant(KIND).FACT)
     if over is not None:
         return over
     fact = _facts(ex, e.args[0], sc, "count")

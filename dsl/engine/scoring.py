@@ -417,8 +417,8 @@ def _round_line(
 
 
 def _exact(v: Number) -> str:
-    if type(v) is Fraction:
-        q = cast(Fraction, v)
+    if isinstance(v, Fraction):
+        q = v
         if q.denominator == 1:
             return str(q.numerator)
         d = q.denominator

@@ -83,10 +83,7 @@ BUREAUS = "abcde"
 ORG = {
     "units": [
         {"id": "hy", "name": "市局", "kind": "municipal_bureau", "parent": None},
-        *(
-            {"id": b, "name": b.upper(), "kind": "county_bureau", "parent": "hy"}
-            for b in BUREAUS
-        ),
+        *({"id": b, "name": b.upper(), "kind": "county_bureau", "parent": "hy"} for b in BUREAUS),
         *(
             {"id": f"{b}-d", "name": f"{b.upper()} 股", "kind": "county_dept", "parent": b}
             for b in BUREAUS
@@ -212,9 +209,7 @@ def test_veto_when_counts_the_descendants_facts(
     }
 
 
-def test_all_descendants_and_none_below(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_all_descendants_and_none_below(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rules = RULES.replace(
         "  veto any descendant(county_dept).major_violation tier third\n",
         "  veto all descendant(county_dept).major_violation tier third\n",
@@ -245,7 +240,16 @@ def test_explain_names_the_units_and_the_direct_grade(
 ) -> None:
     _score(tmp_path, capsys, BASE_FACTS)
     folder, data = tmp_path / "rules" / "2025", tmp_path / "ex"
-    args = ["--org", data / "org.json", "--facts", data / "facts.jsonl", "--period", "2025Q1", "--format", "table"]
+    args: list[str | Path] = [
+        "--org",
+        data / "org.json",
+        "--facts",
+        data / "facts.jsonl",
+        "--period",
+        "2025Q1",
+        "--format",
+        "table",
+    ]
     code, out, err = run_cli(capsys, "explain", folder, "--subject", "b", *args)
     assert code == 0, err
     assert "veto: any descendant(county_dept).major_violation" in out
