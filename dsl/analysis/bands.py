@@ -100,7 +100,8 @@ def neighbours(
 
 def group_key(compiled: CompiledRuleset, org: Org, period: Period, card: str) -> Callable[..., Any]:
     """The group a subject is ranked in (`rank within ...`), as the engine computes it."""
-    spec = compiled.scorecards[card].rank
+    # the ranking of the period's kind: `rank quarter ...` and `rank year ...` group apart
+    spec = compiled.scorecards[card].rank_for(period.kind)
     if spec is None or spec.within is None:
         return lambda r: None
     run = PeriodRun(compiled, org, {}, period, (), None)

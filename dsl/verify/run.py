@@ -176,7 +176,7 @@ def _bands(rep: Report, card: n.Scorecard) -> None:
                     where,
                     f"no subject can get {spec.kind} '{band}' for any n up to {bands.MAX_N}",
                 )
-    if card.rank is not None:
+    if card.ranks:
         rep.row(card.id, Row("ranking", "ties", bands.ties(card)))
 
 
