@@ -65,6 +65,8 @@ class Refs:
             self.ref(c.items.span, ("table", c.items.name))
         for cat in c.categories:
             for ind in cat.indicators:
+                if ind.applies is not None:  # `applies when attr(class) == large`
+                    self.expr(ind.applies, Scope(card=c))
                 self.rule(c, ind.id, ind.lets, ind.rule)
         for comp in c.components:
             self.rule(c, comp.id, comp.lets, comp.rule)
