@@ -908,7 +908,9 @@ class _Gen:
         # Now and then a smaller organisation: no third county bureau, or no persons at all,
         # or a person placed directly in the municipal bureau.
         drop = {"c3"} if self.chance(0.2) else set()
-        units = [{"id": u, "name": u, "kind": k, "parent": p} for u, k, p in UNITS if u not in drop]
+        units: list[dict[str, Any]] = [
+            {"id": u, "name": u, "kind": k, "parent": p} for u, k, p in UNITS if u not in drop
+        ]
         if self.unit_attrs:
             for u in units:
                 attrs: dict[str, Any] = {}
