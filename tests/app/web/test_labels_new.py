@@ -7,11 +7,10 @@ from app.web.labels import note
 
 
 def test_descendant_veto_direct_band_and_rounding_read_in_chinese() -> None:
+    what = "any descendant(county_dept).major_violation"
     assert (
-        note(
-            "veto: any descendant(county_dept).major_violation: 1 of 2 units below have one (b-d: v1)"
-        )
-        == "一票否决：any descendant(county_dept).major_violation（下属 2 个单位中有 1 个：b-d: v1）"
+        note(f"veto: {what}: 1 of 2 units below have one (b-d: v1)")
+        == f"一票否决：{what}（下属 2 个单位中有 1 个：b-d: v1）"
     )
     assert (
         note("grade excellent directly (rules/2025/county.jx:45), outside the quota")
