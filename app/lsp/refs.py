@@ -208,7 +208,7 @@ class Refs:
         inner = sc
         for i, arg in enumerate(e.args):
             v = arg.value
-            if e.func in ("ancestor",) and isinstance(v, n.Name):
+            if e.func in ("ancestor", "descendant") and isinstance(v, n.Name):
                 self.ref(v.span, ("kind", v.id))
             elif e.func == "attr" and isinstance(v, n.Name):
                 self.ref(v.span, ("attr", v.id))
@@ -233,6 +233,8 @@ class Refs:
         self.expr(obj, sc)
         if isinstance(obj, n.Index) and isinstance(obj.obj, n.Name):
             self.ref(e.name.span, ("part", obj.obj.id, e.name.name))
+        if isinstance(obj, n.Call) and obj.func == "descendant":  # descendant(KIND).FACT
+            self.ref(e.name.span, ("fact", e.name.name))
 
     def binary(self, e: n.Binary, sc: Scope) -> None:
         for side, other in ((e.left, e.right), (e.right, e.left)):

@@ -10,6 +10,7 @@ from lsprotocol.types import CompletionItemKind
 from app.lsp.complete import complete
 from app.lsp.describe import hover
 from app.lsp.refs import build
+from dsl.fmt.formatter import format_source
 from dsl.syntax import nodes as n
 from dsl.syntax.program import load
 from tests.conftest import REPO_ROOT
@@ -128,3 +129,24 @@ def test_completion_offers_the_newer_statements() -> None:
     text = "scorecard s for q {\n  category c weight 100% max 100 {\n    indicator K points 1 {\n  "
     got = {i.label for i in complete(text, len(text), loaded.program, None)}
     assert {"applies when", "any", "all", "descendant"} <= got
+
+
+def test_descendants_refer_to_their_kinds_and_facts(tmp_path: Path) -> None:
+    from tests.dsl.engine.test_vetoes_below import RULES
+
+    text = RULES.replace(
+        "count(descendant(county_dept).inspection_issue)",
+        "count(descendant(county_dept | county_bureau).inspection_issue)",
+    )
+    (tmp_path / "rules.jx").write_text(text, encoding="utf-8")
+    loaded = load(tmp_path)
+    index = build(loaded, loaded.program)
+    lines = text.splitlines()
+    when = next(i for i, x in enumerate(lines, 1) if x.startswith("  veto when"))
+    below = [i for i, x in enumerate(lines, 1) if x.startswith("  veto any descendant")]
+    assert when in {s.line for s in index.references(("fact", "inspection_issue"))}
+    assert {when, *below} <= {s.line for s in index.references(("kind", "county_dept"))}
+    assert when in {s.line for s in index.references(("kind", "county_bureau"))}
+    assert set(below) <= {s.line for s in index.references(("fact", "major_violation"))}
+    # formatting keeps the kinds as alternatives
+    assert format_source(text, "rules.jx") == text
