@@ -337,3 +337,19 @@ def test_checker_errors_name_the_place_and_the_code(tmp_path: Path) -> None:
     assert ("E320", 32, 3) in got  # 3 places where the ruleset publishes 2
     assert ("E101", 33, 9) in got  # an unknown result
     assert ("E208", 49, 17) in got  # descendants of a person
+
+
+def test_the_early_warning_names_the_units_below(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _score(tmp_path, capsys, BASE_FACTS)
+    folder, data = tmp_path / "rules" / "2025", tmp_path / "ex"
+    code, out, err = run_cli(
+        capsys,
+        *("analysis", "warnings", "--rules", folder, "--org", data / "org.json"),
+        *("--facts", data / "facts.jsonl", "--period", "2025Q1", "--as-of", "2025-02-15"),
+        *("--format", "table"),
+    )
+    assert code == 0, err
+    # b is third by its department's violation, whatever its rank 2
+    assert "B因下属单位的重大违纪被一票否决，本期定为第三段" in out
