@@ -123,16 +123,33 @@ def veto(ex: Exprs, v: n.Veto, sc: Scope) -> None:
 ROUNDABLE = ("final", "base", "bonus", "penalty", "joint")
 
 
-def rounds(ctx: Ctx, card: n.Scorecard, modes: tuple[str, ...]) -> None:
+MODES = ("half_up", "half_even", "down", "up", "ceiling", "floor")
+
+
+def rounds(ctx: Ctx, card: n.Scorecard, modes: tuple[str, ...] = MODES) -> None:
     """`round RESULT P MODE`: a result of the scorecard, a mode, at most the published places."""
     parts = [c.id for c in card.categories] + [c.id for c in card.components]
     parts += [i.id for c in card.categories for i in c.indicators]
-    known = [*ROUNDABLE, *parts]
+    round_names(ctx, card.id, card.rounds, [*ROUNDABLE, *parts], modes)
+
+
+def round_names(
+    ctx: Ctx,
+    owner: str,
+    given: tuple[n.RoundResult, ...],
+    known: list[str],
+    modes: tuple[str, ...] = MODES,
+) -> None:
+    """Each `round NAME P MODE` of a scorecard or pool: a known name, a mode, few places."""
     header = ctx.prog.header
     places = header.round_places if header is not None else None
-    for r in card.rounds:
+    seen: set[str] = set()
+    for r in given:
+        if r.result.name in seen:
+            ctx.report("E102", r.result.span, f"`round {r.result.name}` is given twice")
+        seen.add(r.result.name)
         if r.result.name not in known:
-            ctx.unknown("E101", r.result, "result", known, card.id)
+            ctx.unknown("E101", r.result, "result", known, owner)
         if r.mode.name not in modes:
             ctx.unknown("E114", r.mode, "rounding mode", modes)
         if places is not None and r.places > places:

@@ -240,6 +240,8 @@ class CPool:
     ties: tuple[tuple[str, bool], ...]  # (result or `subject`, descending)
     span: n.Span
     counts: frozenset[str] = frozenset()  # shown values that are head counts (whole numbers)
+    # `round amount 0 down`: the amount or shown values rounded where computed (places, mode)
+    rounds: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 @dataclass

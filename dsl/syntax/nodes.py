@@ -659,6 +659,9 @@ class PoolDecl:
     unit: Num
     ties: tuple[RankKey, ...]
     span: Span = _span()
+    # `round amount 0 down`, `round per_head 2 half_up`: the amount or a shown value rounded
+    # where it is computed (the shares are then allocated from the rounded amount)
+    rounds: tuple[RoundResult, ...] = _since(())
 
 
 @dataclass(frozen=True)

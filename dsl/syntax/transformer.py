@@ -562,7 +562,9 @@ class ToNodes(Transformer[Token, n.Module]):
 
     @v_args(meta=True)
     def pool_decl(self, meta: Meta, ch: list[Any]) -> n.PoolDecl:
-        name, title, card, period, within, *stmts = ch
+        name, title, card, period, within, *all_stmts = ch
+        rounds = tuple(s for s in all_stmts if isinstance(s, n.RoundResult))
+        stmts = [s for s in all_stmts if not isinstance(s, n.RoundResult)]
         shows = tuple(v for k, v in stmts if k == "show")
         got = {k: v for k, v in stmts if k != "show"}
         into, unit, ties = got.get("allocate", (n.Ref(""), n.Num(Decimal(0), "0"), ()))
@@ -580,6 +582,7 @@ class ToNodes(Transformer[Token, n.Module]):
             unit,
             ties,
             self._span(meta),
+            rounds=rounds,
         )
 
     @v_args(meta=True)

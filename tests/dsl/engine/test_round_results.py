@@ -168,3 +168,85 @@ def test_a_rational_is_rounded_exactly(tmp_path: Path, capsys: pytest.CaptureFix
     assert got["b"]["indicators"]["K1"] == "22.20"
     # a's key = 22.17 + 38.9 = 61.07, final 61 (down)
     assert (got["a"]["categories"]["key"], got["a"]["final"]) == ("61.07", "61.00")
+
+
+POOL_RULES = """\
+ruleset "奖金取整（示例）" {
+  year 2025
+  periods year
+  round 2 half_up
+}
+
+organisation {
+  unit kinds {
+    cb
+    cd
+  }
+}
+
+sequence staff = person
+
+fact score period on person {
+  value: number in 0..100
+}
+
+scorecard person for staff {
+  periods year
+
+  component main weight 100% max 100 {
+    score value(score.value)
+  }
+
+  rank year by final desc
+}
+
+pool bonus for person year within ancestor(cb) {
+  show third = 1000 / 3
+  amount 1000 * n / 3
+  weight final
+  allocate bonus_amount unit 0.01 largest remainder by final desc, subject asc
+  round amount 0 down
+  round third 2 half_up
+}
+"""
+
+
+def test_a_pool_amount_is_rounded_before_it_is_shared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert format_source(POOL_RULES, "rules.jx") == POOL_RULES
+    folder = tmp_path / "rules" / "2025"
+    folder.mkdir(parents=True)
+    (folder / "rules.jx").write_text(POOL_RULES, encoding="utf-8")
+    assert [d for d in check(load(folder)) if d.is_error] == []
+    data = tmp_path / "ex"
+    data.mkdir()
+    org = {
+        "units": [
+            {"id": "c", "name": "C", "kind": "cb", "parent": None},
+            {"id": "c-d", "name": "C 股", "kind": "cd", "parent": "c"},
+        ],
+        "persons": [
+            {"id": "p1", "name": "甲", "unit": "c-d", "attrs": {}},
+            {"id": "p2", "name": "乙", "unit": "c-d", "attrs": {}},
+        ],
+    }
+    (data / "org.json").write_text(json.dumps(org), encoding="utf-8")
+    facts = [
+        {"id": f"s{i}", "type": "score", "subject": p, "period": "2025", "data": {"value": v}}
+        for i, (p, v) in enumerate((("p1", 60), ("p2", 40)))
+    ]
+    write_facts(data / "facts.jsonl", facts)
+    got = {r["subject"]: r for r in score_json(capsys, folder, data, "2025")["results"]}
+    # n = 2: the amount is 1000 × 2 / 3 = 666.666… → 666 (round amount 0 down); shared by
+    # final 60 : 40, 399.60 and 266.40, adding up to 666.00. (Unrounded it would be 400.00 and
+    # 266.67.) `third` = 333.333… → 333.33.
+    pool = got["c-bonus"]
+    assert (pool["amount"], pool["allocated"], pool["third"]) == ("666.00", "666.00", "333.33")
+    assert (got["p1"]["bonus_amount"], got["p2"]["bonus_amount"]) == ("399.60", "266.40")
+    args: list[str | Path] = ["--org", data / "org.json", "--facts", data / "facts.jsonl"]
+    code, out, err = run_cli(
+        capsys, "explain", folder, "--subject", "p1", *args, "--period", "2025", "--format", "table"
+    )
+    assert code == 0, err
+    assert "amount: exact 666.666666… (= 2000/3) → 666 (round amount 0 down)" in out
