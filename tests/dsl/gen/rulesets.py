@@ -882,11 +882,16 @@ class _Gen:
         if card.tiers and self.chance(0.5):
             weight = f"if tier == {card.tiers[-1]} then 1 else {weight}"
         ties = self.pick(["", " by final desc, subject asc", " by subject asc"])
+        rounding = ""
+        if self.chance(0.3):  # the pool's amount rounded where computed
+            rounding = (
+                f"  round amount {self.draw(st.integers(0, self.places))} {self.pick(MODES)}\n"
+            )
         self.decls.append(
             f"pool {self.fresh('pool')} for {card.id} year within {within} {{\n{''.join(shows)}"
             f"  amount {amount}\n  weight {weight}\n"
             f"  allocate {self.fresh('amt')} unit {self.pick(['0.01', '1', '0.5'])} "
-            f"largest remainder{ties}\n}}\n"
+            f"largest remainder{ties}\n{rounding}}}\n"
         )
 
     def test(self, org: dict[str, Any]) -> None:
