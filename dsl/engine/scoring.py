@@ -381,11 +381,11 @@ def score_subject(
         res.trace.append(
             TraceLine("base", base, "", [], " + ".join(f"{p.weight} × {p.id}" for p in card.parts))
         )
-        note = "floor applied" if res.final != raw else ""
+        note = "floor applied" if final_exact != raw else ""
         res.trace.append(
             TraceLine(
                 "final",
-                res.final,
+                final_exact,
                 f"{card.span.path}:{card.span.line}",
                 [],
                 note or f"raw {_round(raw, 6, 'half_up')}",

@@ -156,6 +156,7 @@ def test_explain_shows_the_exact_and_the_rounded_value(
     assert "exact 33.25 → 33.3 (round K1 1 half_up)" in out
     assert "exact 38.85 → 38.9 (round K2 1 half_up)" in out
     assert "exact 72.2 → 72 (round final 0 down)" in out
+    assert "floor applied" not in out  # there is no floor: the final was rounded, not floored
 
 
 def test_a_rational_is_rounded_exactly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
