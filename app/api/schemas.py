@@ -139,6 +139,8 @@ class UnitIn(Strict):
     name: str | None = None
     kind: str = Field(min_length=1, max_length=200)
     parent: str | None = Field(None, min_length=1, max_length=200)
+    # the ruleset's `unit attrs`: a bureau's class, its staff count
+    attrs: dict[str, Any] = Field(default_factory=dict)
 
 
 class PersonIn(Strict):

@@ -91,6 +91,7 @@ class LostIndicator(Out):
     lost: str
     weighted: str
     missing: bool
+    not_applicable: bool = False  # 不涉及: left out, nothing lost, its category rescaled
     facts: list[str]
     causes: list[CauseOut]
     note: str | None

@@ -257,6 +257,9 @@ class UnitOut(Closed):
     name: str | None
     kind: str
     parent: str | None
+    attrs: dict[str, Any] = Field(
+        default_factory=dict, description="the `unit attrs` the rulesets declare (class, staff)"
+    )
 
 
 class PersonOut(Closed):

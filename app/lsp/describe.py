@@ -44,10 +44,17 @@ def hover(sym: Symbol, prog: Program, sources: Mapping[str, str]) -> str:
     lines = [f"**{key[-1]}**{_title(node)}"]
     if isinstance(node, n.Indicator):
         lead = f" · lead `{node.lead.name}`" if node.lead else ""
+        ceiling = f" (up to {node.ceiling.text})" if node.ceiling is not None else ""
         lines.append(
-            f"indicator, {node.points.text} points{lead} · category `{sym.container}`"
+            f"indicator, {node.points.text} points{ceiling}{lead} · category `{sym.container}`"
             f" of scorecard `{key[1]}`"
         )
+        if node.applies is not None:
+            cond = source_of(node.applies.span, sources).strip()
+            lines.append(
+                f"applies when `{cond}`; elsewhere not applicable (不涉及): left out, its"
+                " category rescaled to the applicable points"
+            )
         lines.append(f"```jx\n{source_of(node.rule.span, sources)}\n```")
     elif isinstance(node, n.Category | n.Component):
         kind = "category" if isinstance(node, n.Category) else "component"
@@ -66,7 +73,9 @@ def hover(sym: Symbol, prog: Program, sources: Mapping[str, str]) -> str:
         )
         lines.append("\n".join(f"- `{f.name}`: {_field_type(f, sources)}" for f in node.fields))
     elif isinstance(node, n.FieldDecl):
-        owner = f"field of `{sym.container}`" if key[0] == "field" else "person attribute"
+        units = prog.organisation.unit_attrs if prog.organisation is not None else ()
+        what = "unit attribute" if any(a is node for a in units) else "person attribute"
+        owner = f"field of `{sym.container}`" if key[0] == "field" else what
         lines.append(f"{owner}: `{_field_type(node, sources)}`")
     elif isinstance(node, n.EnumValue):
         lines.append(f"value of `{key[1]}.{key[2]}`")
@@ -76,6 +85,9 @@ def hover(sym: Symbol, prog: Program, sources: Mapping[str, str]) -> str:
             f"scorecard for `{node.sequence.name}`, periods {', '.join(node.periods)}; "
             f"parts: {', '.join(parts)}"
         )
+        for r in node.ranks:
+            keys = ", ".join(f"{k.name.name} {k.order}" for k in r.keys)
+            lines.append(f"ranked{'' if r.period is None else ' per ' + r.period} by {keys}")
     else:
         lines.append(f"```jx\n{source_of(sym.node_span, sources, 6)}\n```")
     return "\n\n".join(lines)

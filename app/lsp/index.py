@@ -90,6 +90,10 @@ class Walker:
                 self.sym(("kind", kind.id), head(kind.span, len(kind.id)), kind)
             for a in d.attrs:
                 self.sym(("attr", a.name), head(a.span, len(a.name)), a)
+            person = {a.name for a in d.attrs}
+            for a in d.unit_attrs:  # a unit's (a person attribute of the name comes first)
+                if a.name not in person:
+                    self.sym(("attr", a.name), head(a.span, len(a.name)), a)
         elif isinstance(d, n.Scorecard):
             self.card(d)
         elif isinstance(d, n.ItemTable):

@@ -65,18 +65,31 @@ class Refs:
             self.ref(c.items.span, ("table", c.items.name))
         for cat in c.categories:
             for ind in cat.indicators:
+                if ind.applies is not None:  # `applies when attr(class) == large`
+                    self.expr(ind.applies, Scope(card=c))
                 self.rule(c, ind.id, ind.lets, ind.rule)
         for comp in c.components:
             self.rule(c, comp.id, comp.lets, comp.rule)
         card = Scope(card=c)
-        for e in (c.annual, c.final, c.rank.within if c.rank else None):
+        # every ranking: `rank quarter by ...` and `rank year by ...` each have keys and a group
+        for e in (c.annual, c.final, *(r.within for r in c.ranks)):
             if e is not None:
                 self.expr(e, card)
-        for key in c.rank.keys if c.rank else ():
+        for key in (k for r in c.ranks for k in r.keys):
             self.ref(key.name.span, ("part", c.id, key.name.name))
         for veto in c.vetoes:
-            self.ref(veto.fact.span, ("fact", veto.fact.name))
+            if veto.fact is not None:
+                self.ref(veto.fact.span, ("fact", veto.fact.name))
+            for k in veto.below:
+                self.ref(k.span, ("kind", k.name))
+            if veto.when is not None:
+                self.expr(veto.when, card)
             self.ref(veto.band.span, ("band", c.id, veto.band_kind, veto.band.name))
+        for d in c.direct:
+            self.expr(d.cond, card)
+            self.ref(d.band.span, ("band", c.id, d.band_kind, d.band.name))
+        for r in c.rounds:
+            self.ref(r.result.span, ("part", c.id, r.result.name))
         for bands in (c.tiers, c.grades):
             for band in bands.bands if bands is not None else ():
                 if band.cond is not None:
@@ -200,7 +213,7 @@ class Refs:
         inner = sc
         for i, arg in enumerate(e.args):
             v = arg.value
-            if e.func in ("ancestor",) and isinstance(v, n.Name):
+            if e.func in ("ancestor", "descendant") and isinstance(v, n.Name):
                 self.ref(v.span, ("kind", v.id))
             elif e.func == "attr" and isinstance(v, n.Name):
                 self.ref(v.span, ("attr", v.id))
@@ -225,6 +238,8 @@ class Refs:
         self.expr(obj, sc)
         if isinstance(obj, n.Index) and isinstance(obj.obj, n.Name):
             self.ref(e.name.span, ("part", obj.obj.id, e.name.name))
+        if isinstance(obj, n.Call) and obj.func == "descendant":  # descendant(KIND).FACT
+            self.ref(e.name.span, ("fact", e.name.name))
 
     def binary(self, e: n.Binary, sc: Scope) -> None:
         for side, other in ((e.left, e.right), (e.right, e.left)):

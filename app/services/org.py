@@ -48,7 +48,11 @@ def period_end(period: Period) -> date:
 def org_digest(org: Org) -> str:
     """sha256 of the organisation's canonical JSON."""
     form = {
-        "units": [[u.id, u.name, u.kind, u.parent] for _, u in sorted(org.units.items())],
+        # a unit's attributes only where it has some: organisations without keep their digests
+        "units": [
+            [u.id, u.name, u.kind, u.parent, *([u.attrs] if u.attrs else [])]
+            for _, u in sorted(org.units.items())
+        ],
         "persons": [[p.id, p.name, p.unit, p.attrs] for _, p in sorted(org.persons.items())],
     }
     return hashlib.sha256(exactjson.canonical(form).encode()).hexdigest()
@@ -110,7 +114,7 @@ def _versions(
 def _org(uvs: list[Row[Any]], pvs: list[Row[Any]], revs: dict[int, date], closed: bool) -> Org:
     """The organisation the versions of revisions `revs` make."""
     units = {
-        k: Unit(v.unit_id, v.name, v.kind, v.parent_id)
+        k: Unit(v.unit_id, v.name, v.kind, v.parent_id, dict(v.attributes or {}))
         for k, v in _latest(uvs, revs, lambda v: v.unit_id).items()
         if closed or v.active
     }
@@ -206,14 +210,28 @@ def import_org(
 def _unit_changes(old: Org, active: Org, new: Org) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for u in sorted(new.units.values(), key=lambda u: u.id):
-        if active.units.get(u.id) != u:
-            rows.append(
-                dict(unit_id=u.id, name=u.name, kind=u.kind, parent_id=u.parent, active=True)
-            )
+        was = active.units.get(u.id)
+        # `Unit` equality leaves the attributes out: they are compared as their exact JSON
+        if was is None or was != u or _attrs_form(was.attrs) != _attrs_form(u.attrs):
+            rows.append(_unit_row(u, True))
     for uid in sorted(set(active.units) - set(new.units)):
-        u = old.units[uid]
-        rows.append(dict(unit_id=u.id, name=u.name, kind=u.kind, parent_id=u.parent, active=False))
+        rows.append(_unit_row(old.units[uid], False))
     return rows
+
+
+def _unit_row(u: Unit, active: bool) -> dict[str, Any]:
+    return dict(
+        unit_id=u.id,
+        name=u.name,
+        kind=u.kind,
+        parent_id=u.parent,
+        active=active,
+        attributes=u.attrs,
+    )
+
+
+def _attrs_form(attrs: dict[str, Any]) -> str:
+    return exactjson.canonical(attrs)
 
 
 def _person_changes(old: Org, active: Org, new: Org) -> list[dict[str, Any]]:

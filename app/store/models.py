@@ -104,6 +104,8 @@ class UnitVersion(Base):
     kind: Mapped[str] = mapped_column(String(100))
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("units.id"))
     active: Mapped[bool]
+    # the ruleset's `unit attrs` (a bureau's class, its staff), as the organisation file gives
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
 
 
 class Person(Base):

@@ -33,6 +33,8 @@ KINDS = {
     "cap": "封顶",
     "floor": "保底分",
     "veto": "一票否决",
+    "direct": "直接定等",
+    "round": "结果取舍",
     "rank": "排名规则",
     "ruleset": "规则头",
 }

@@ -159,6 +159,15 @@ _NOTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"fixed"), "固定分值"),
     (re.compile(r"(\S+)% of (\S+)"), r"\2 的 \1%"),
     (re.compile(r"veto: (\S+) \((.*)\)"), r"一票否决：\1（\2）"),
+    (
+        re.compile(r"veto: (.+?): (\d+) of (\d+) units below have one \((.*)\)"),
+        r"一票否决：\1（下属 \3 个单位中有 \2 个：\4）",
+    ),
+    (
+        re.compile(r"(?:grade|tier) (\S+) directly \(([^)]*)\), outside the quota(?:: .*)?"),
+        r"直接定为 \1（\2），不占名额",
+    ),
+    (re.compile(r"exact (\S+) → (\S+) \((round .*)\)"), r"精确值 \1，按 \3 取舍为 \2"),
 ]
 
 

@@ -67,7 +67,7 @@ def band_order(
 
 def veto_band(card: CScorecard, kind: str) -> str | None:
     """The tier (or grade) a veto of the scorecard puts a subject in, if it declares one."""
-    return next((band for _, k, band in card.vetoes if k == kind), None)
+    return next((v.band for v in card.vetoes if v.kind == kind), None)
 
 
 def neighbours(
@@ -100,7 +100,8 @@ def neighbours(
 
 def group_key(compiled: CompiledRuleset, org: Org, period: Period, card: str) -> Callable[..., Any]:
     """The group a subject is ranked in (`rank within ...`), as the engine computes it."""
-    spec = compiled.scorecards[card].rank
+    # the ranking of the period's kind: `rank quarter ...` and `rank year ...` group apart
+    spec = compiled.scorecards[card].rank_for(period.kind)
     if spec is None or spec.within is None:
         return lambda r: None
     run = PeriodRun(compiled, org, {}, period, (), None)
@@ -110,8 +111,9 @@ def group_key(compiled: CompiledRuleset, org: Org, period: Period, card: str) ->
 
 def band_facts(card: n.Scorecard) -> set[str]:
     """The fact types a scorecard's tier and grade conditions and vetoes read."""
-    found = {v.fact.name for v in card.vetoes}
-    for bands in (card.tiers, card.grades):
+    found = {v.fact.name for v in card.vetoes if v.fact is not None}
+    conds = [v.when for v in card.vetoes] + [d.cond for d in card.direct]
+    for bands in (card.tiers, card.grades, *conds):
         for x in n.walk(bands):
             if isinstance(x, n.Call) and x.args:
                 arg = x.args[0].value

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from dsl.analysis.causes import Cause, Steps, cause, per_fact_causes, steps
@@ -27,11 +28,19 @@ class IndicatorLoss:
     facts: list[str]
     causes: list[Cause]
     note: str
+    # not applicable to the subject (不涉及): nothing lost, its category rescaled
+    not_applicable: bool = False
+    # what one point lost here costs the category, where it was rescaled to the applicable
+    # points (max / applicable points), and the base, where categories were left out (1 / the
+    # weights of those kept): 1 where nothing was rescaled
+    scale: Fraction = Fraction(1)
 
     @property
-    def weighted(self) -> Decimal:
-        """What the loss costs the base: weight × lost."""
-        return self.info.weight * self.lost
+    def weighted(self) -> Fraction | Decimal:
+        """What the loss costs the base: weight × lost (× the rescaling, if any)."""
+        if self.scale == 1:
+            return self.info.weight * self.lost
+        return Fraction(self.info.weight) * Fraction(self.lost) * self.scale
 
 
 @dataclass
@@ -56,7 +65,8 @@ def full_marks(ps: PeriodScores, card: str) -> Decimal:
 def subject_loss(ps: PeriodScores, info: RulesInfo, res: SubjectResult) -> SubjectLoss:
     """The lost points of one result, from its published values and its trace."""
     st = steps(res)
-    rows = [_indicator(ps, info, i, res, st) for i in info.card(res.scorecard)]
+    scales = _scales(ps, res)
+    rows = [_indicator(ps, info, i, res, st, scales) for i in info.card(res.scorecard)]
     base = ps.pub(res.base) if res.base is not None else None
     lost = full_marks(ps, res.scorecard) - base if base is not None else ZERO
     items: list[Cause] = []
@@ -76,9 +86,40 @@ def _item_by(ps: PeriodScores, info: RulesInfo, card: str, item: str) -> str | N
     return got.by if got is not None else None
 
 
+def _scales(ps: PeriodScores, res: SubjectResult) -> dict[str, Fraction]:
+    """Per part, what a point lost in it costs the base once the engine's rescaling for
+    indicators that do not apply (得分率折算) is undone: max / applicable points of the part,
+    over the weights of the parts kept when some were left out."""
+    if not res.not_applicable:
+        return {}
+    parts = ps.compiled.scorecards[res.scorecard].parts
+    out: dict[str, Fraction] = {}
+    kept = [p for p in parts if p.id not in res.not_applicable]
+    weights = sum((Fraction(p.weight) for p in kept), Fraction(0))
+    over = Fraction(1) / weights if weights not in (0, 1) else Fraction(1)
+    for p in kept:
+        points = sum(
+            (Fraction(i.points) for i in p.indicators if i.id not in res.not_applicable),
+            Fraction(0),
+        )
+        within = Fraction(p.max) / points if points and points != p.max else Fraction(1)
+        out[p.id] = within * over
+    return out
+
+
 def _indicator(
-    ps: PeriodScores, info: RulesInfo, ind: IndicatorInfo, res: SubjectResult, st: Steps
+    ps: PeriodScores,
+    info: RulesInfo,
+    ind: IndicatorInfo,
+    res: SubjectResult,
+    st: Steps,
+    scales: dict[str, Fraction],
 ) -> IndicatorLoss:
+    if ind.id in res.not_applicable:
+        # 不涉及: not scored, so nothing is lost; its category is rescaled to the others
+        note = "not applicable (不涉及): left out, its category rescaled"
+        zero = ps.pub(ZERO)
+        return IndicatorLoss(ind, zero, zero, False, [], [], note, not_applicable=True)
     raw = res.indicators.get(ind.id, res.parts.get(ind.id, ZERO))
     score = ps.pub(raw)
     lost = ind.points - score
@@ -90,7 +131,9 @@ def _indicator(
         causes = per_fact_causes(ps, info, st.per_fact.get(("deduct", ind.id), []), ind.by)
     elif lost > 0 and ind.method != PER_FACT_ADD and line is not None:
         causes = [cause(ps, info, fid, None) for fid in line.facts]
-    return IndicatorLoss(ind, score, lost, missing, [c.fact for c in causes], causes, note)
+    scale = scales.get(ind.part, Fraction(1))
+    facts = [c.fact for c in causes]
+    return IndicatorLoss(ind, score, lost, missing, facts, causes, note, scale=scale)
 
 
 def indicator_json(ps: PeriodScores, row: IndicatorLoss) -> dict[str, Any]:
@@ -104,6 +147,7 @@ def indicator_json(ps: PeriodScores, row: IndicatorLoss) -> dict[str, Any]:
         "lost": str(row.lost),
         "weighted": str(ps.pub(row.weighted)),
         "missing": row.missing,
+        "not_applicable": row.not_applicable,
         "facts": row.facts,
         "causes": [c.as_json(ps) for c in row.causes],
         "note": row.note or None,

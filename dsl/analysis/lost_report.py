@@ -139,6 +139,7 @@ def _indicator_then(r: LostReport, e: Earlier, ident: str) -> dict[str, Any]:
     lost = [
         info.points - then.pub(res.indicators.get(ident, res.parts.get(ident, ZERO)))
         for res in then.results(r.card).values()
+        if ident not in res.not_applicable  # 不涉及: nothing to lose there
     ]
     total = sum(lost, ZERO)
     return {

@@ -6,7 +6,7 @@ is at risk. Each warning says what to do, in Chinese.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
@@ -240,7 +240,7 @@ def _tiers(ps: PeriodScores, card: str) -> list[EarlyWarning]:
         say: dict[str, Any] = {"rank": r.rank, "n": r.n, "tier": band_title(r.tier)}
         veto = _veto(r)
         if veto is not None:
-            say["veto"] = "、".join(info.fact_titles.get(t, t) for t in veto)
+            say["veto"] = "、".join(_veto_words(info.fact_titles, t) for t in veto)
             out.append(_w(ps, r, "last_tier", "high", "vetoed", details=d, say=say))
             continue  # its place in the ranking does not decide its tier
         if nb.worst:
@@ -266,6 +266,17 @@ def _tiers(ps: PeriodScores, card: str) -> list[EarlyWarning]:
             )
         )
     return out
+
+
+def _veto_words(titles: Mapping[str, str], ref: str) -> str:
+    """What vetoed, in words: a fact type's title; the units below's (`any descendant(K).F`:
+    下属单位的 F); a condition (`when`: 否决条件)."""
+    if ref == "when":
+        return "否决条件"
+    if " descendant(" in ref:
+        fact = ref.rsplit(".", 1)[-1]
+        return f"下属单位的{titles.get(fact, fact)}"
+    return titles.get(ref, ref)
 
 
 def _veto(r: SubjectResult) -> list[str] | None:

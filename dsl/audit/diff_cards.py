@@ -151,12 +151,15 @@ class CardDiffer(BaseDiffer):
         self.value("scorecard", path, "floor", a.floor, b.floor, num, floors)
         self.rank(path, a.rank, b.rank)
         vetoes = [_veto_text(v) for v in a.vetoes], [_veto_text(v) for v in b.vetoes]
-        for v in vetoes[1]:
-            if v not in vetoes[0]:
-                self.emit(Change("added", "veto", (*path, ("veto", v)), new_at=at(b.span)))
-        for v in vetoes[0]:
-            if v not in vetoes[1]:
-                self.emit(Change("removed", "veto", (*path, ("veto", v)), old_at=at(a.span)))
+        direct = [_direct_text(d) for d in a.direct], [_direct_text(d) for d in b.direct]
+        rounds = [_round_text(r) for r in a.rounds], [_round_text(r) for r in b.rounds]
+        for what, (old, new) in (("veto", vetoes), ("direct", direct), ("round", rounds)):
+            for v in new:
+                if v not in old:
+                    self.emit(Change("added", what, (*path, (what, v)), new_at=at(b.span)))
+            for v in old:
+                if v not in new:
+                    self.emit(Change("removed", what, (*path, (what, v)), old_at=at(a.span)))
         self.bands(path, "tiers", a.tiers, b.tiers)
         self.bands(path, "grades", a.grades, b.grades)
 
@@ -251,8 +254,22 @@ def _cond_text(e: n.Expr | None) -> str:
     return "otherwise" if e is None else str(expr_text(e))
 
 
+def _direct_text(d: n.DirectBand) -> str:
+    return f"{d.band_kind} {d.band.name} when {expr_text(d.cond)}"
+
+
+def _round_text(r: n.RoundResult) -> str:
+    return f"{r.result.name} {r.places} {r.mode.name}"
+
+
 def _veto_text(v: n.Veto) -> str:
-    return f"{v.fact.name} {v.band_kind} {v.band.name}"
+    if v.when is not None:
+        return f"when {expr_text(v.when)} {v.band_kind} {v.band.name}"
+    assert v.fact is not None
+    what = v.fact.name
+    if v.quant is not None:
+        what = f"{v.quant} descendant({' | '.join(k.name for k in v.below)}).{what}"
+    return f"{what} {v.band_kind} {v.band.name}"
 
 
 def _first_change(

@@ -27,6 +27,8 @@ _CARD_FIELDS = {
     "floor": "floor",
     "rank": "rank",
     "veto": "vetoes",
+    "direct": "direct",
+    "round": "rounds",
     "tiers": "tiers",
     "tier": "tiers",
     "grades": "grades",

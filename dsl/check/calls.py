@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Protocol
 
-from dsl.check import peers
+from dsl.check import below, peers
 from dsl.check.context import Ctx
 from dsl.check.enums import by_field, check_table
 from dsl.check.intervals import INF, NONNEG, TOP, Interval
@@ -31,6 +31,9 @@ class Exprs(Protocol):
 
     def name(self, e: n.Name, sc: Scope, want_fact: bool = False) -> Val:
         """A bare name: a fact field, a let or result, or a fact type."""
+
+    def use_fact(self, fact: n.FactDecl, span: n.Span, sc: Scope) -> None:
+        """Marks a fact used, and checks that it is recorded on this scope's subject."""
 
 
 Handler = Callable[[Exprs, n.Call, Scope], Val]
@@ -61,6 +64,9 @@ ARITY: dict[str, tuple[int, int | None]] = {
     "deviation": (2, 2),
     "trunc": (1, 1),
     "days": (2, 2),
+    "any": (1, 2),
+    "all": (1, 2),
+    "descendant": (1, None),
 }
 
 # functions allowed only in some places, and the message when used elsewhere
@@ -72,6 +78,8 @@ _ONLY = {
     "share_of_best": ("rule", "share_of_best() reads peers inside an indicator or component only"),
     "quota": ("band", "quota() counts heads inside tiers, grades or pools only"),
     "lead": ("target", "lead() names a link's target only"),
+    "any": ("band", "any() reads the facts of descendants in vetoes and tier or grade conditions"),
+    "all": ("band", "all() reads the facts of descendants in vetoes and tier or grade conditions"),
 }
 
 
@@ -226,6 +234,9 @@ def _sum(ex: Exprs, e: n.Call, sc: Scope) -> Val:
 
 
 def _count(ex: Exprs, e: n.Call, sc: Scope) -> Val:
+    over = below.over_below(ex, e, sc)  # count(descendant(KIND).FACT)
+    if over is not None:
+        return over
     fact = _facts(ex, e.args[0], sc, "count")
     if fact is None:
         return Val(ANY)
@@ -375,4 +386,7 @@ _HANDLERS: dict[str, Handler] = {
     "deviation": peers.deviation,
     "trunc": peers.trunc,
     "days": peers.days,
+    "any": below.quantified,
+    "all": below.quantified,
+    "descendant": below.descendant_alone,
 }

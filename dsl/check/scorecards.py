@@ -6,6 +6,7 @@ from collections import Counter
 from decimal import Decimal
 from fractions import Fraction
 
+from dsl.check import below
 from dsl.check.context import Ctx, head
 from dsl.check.exprs import Exprs, card_subject, result_names
 from dsl.check.intervals import NONNEG, Interval
@@ -192,15 +193,28 @@ def _rank(ex: Exprs, card: n.Scorecard, subject: str | None) -> None:
 def _vetoes(ex: Exprs, card: n.Scorecard, subject: str | None) -> None:
     ctx = ex.ctx
     for veto in card.vetoes:
-        fact = ctx.prog.facts.get(veto.fact.name)
-        if fact is None:
-            ctx.unknown("E103", veto.fact, "fact type", ctx.prog.facts)
-        else:
-            ex.use_fact(fact, veto.fact.span, Scope("rule", subject, card))
-        bands = card.tiers if veto.band_kind == "tier" else card.grades
-        known = [b.id for b in bands.bands] if bands is not None else []
-        if veto.band.name not in known:
-            ctx.unknown("E115", veto.band, veto.band_kind, known)
+        # the subject's own facts as a rule reads them; descendants and conditions as bands do
+        own = veto.when is None and veto.quant is None
+        sc = (
+            Scope("rule", subject, card)
+            if own
+            else Scope("band", subject, card, env_for(card, "band"))
+        )
+        below.veto(ex, veto, sc)
+        _band_ref(ctx, card, veto.band_kind, veto.band)
+    for d in card.direct:
+        _band_ref(ctx, card, d.band_kind, d.band)
+        sc = Scope("band", subject, card, env_for(card, "band"))
+        what = f"'{d.band_kind} {d.band.name} when'"
+        ex.expect(ex.check(d.cond, sc), "bool", d.cond.span, what)
+    below.rounds(ctx, card, ROUND_MODES)
+
+
+def _band_ref(ctx: Ctx, card: n.Scorecard, kind: str, band: n.Ref) -> None:
+    bands = card.tiers if kind == "tier" else card.grades
+    known = [b.id for b in bands.bands] if bands is not None else []
+    if band.name not in known:
+        ctx.unknown("E115", band, kind, known)
 
 
 def _bands(ex: Exprs, card: n.Scorecard, bands: n.Bands, subject: str | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from dsl.check import below
 from dsl.check.bands import band_field
 from dsl.check.context import Ctx, head
 from dsl.check.enums import check_keys
@@ -67,6 +68,7 @@ def check_pool(ex: Exprs, pool: n.PoolDecl) -> None:
     ex.expect(ex.check(pool.weight, member), "number", pool.weight.span, "'weight'")
     if pool.unit.value <= 0:
         ctx.report("E312", pool.unit.span, f"the unit must be positive, not {pool.unit.text}")
+    below.round_names(ctx, pool.id, pool.rounds, ["amount", *(s.name for s in pool.shows)])
     known = ["subject", *_member_env(ctx, card)]
     for key in pool.ties:
         if key.name.name not in known:

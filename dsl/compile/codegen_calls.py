@@ -77,6 +77,8 @@ def gen_call(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
     if f == "distinct":
         decl, fld, _ = _fact_field(g, args[0])
         return call(rt("distinct"), c, const(decl.id), const(fld)), "dec"
+    if f in ("any", "all") or (f == "count" and _is_below(args[0])):
+        return _below(g, e, scope)
     if f == "count":
         decl = _fact(g, args[0])
         if len(args) > 1:
@@ -134,6 +136,27 @@ def gen_call(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
         thunk = ast.Lambda(ast.arguments([], [], None, [], [], None, []), x)
         return call(rt("present" if f == "present" else "absent"), thunk), "bool"
     raise CodegenError(f"unknown function '{f}'", e.span)
+
+
+def _is_below(e: n.Expr) -> bool:
+    return isinstance(e, n.Attr) and isinstance(e.obj, n.Call) and e.obj.func == "descendant"
+
+
+def _below(g: ExprGen, e: n.Call, scope: Scope) -> tuple[ast.expr, Ty]:
+    """`any(descendant(K).F [, cond])`, `all(...)`, `count(...)`: over the facts of the units
+    of kinds K below the subject (`c.below`)."""
+    first = e.args[0].value
+    if not (isinstance(first, n.Attr) and isinstance(first.obj, n.Call)):
+        raise CodegenError("expected descendant(KIND).FACT", first.span)
+    kinds = ast.Tuple([const(_name_arg(a.value)) for a in first.obj.args], ast.Load())
+    decl = _fact(g, n.Name(first.name.name, first.name.span))
+    pred: ast.expr = const(None)
+    if len(e.args) > 1:
+        pred, _ = _fact_lambda(g, decl, e.args[1].value, scope)
+    text = f"{e.func} descendant({' | '.join(_name_arg(a.value) for a in first.obj.args)})"
+    fn = ast.Attribute(scope.ctx(), "below", ast.Load())
+    got = call(fn, const(e.func), kinds, const(decl.id), pred, const(f"{text}.{decl.id}"))
+    return got, "dec" if e.func == "count" else "bool"
 
 
 def _name_arg(arg: n.Expr) -> str:

@@ -20,6 +20,7 @@ from dsl.compile.genmodule import FileModule
 from dsl.compile.ir import (
     CBand,
     CBands,
+    CDirect,
     CIndicator,
     CItem,
     CItemTable,
@@ -30,6 +31,7 @@ from dsl.compile.ir import (
     CRank,
     CScorecard,
     CSequence,
+    CVeto,
     PerSpec,
 )
 from dsl.compile.pools import compile_pool, compile_table
@@ -127,6 +129,9 @@ class _Compiler:
         ]
         tiers = self._bands(fm, sc.tiers, rscope)
         grades = self._bands(fm, sc.grades, rscope)
+        vetoes = [(v, self._veto_fn(fm, v, rscope)) for v in sc.vetoes]
+        directs = [(d, fm.expr_fn("_direct", "r", d.cond, rscope)) for d in sc.direct]
+        rounds = {r.result.name: (r.places, r.mode.name) for r in sc.rounds}
         seq = self.program.sequences[sc.sequence.name]
         seq_make = self.sequence(seq)
         table = self.program.item_tables.get(sc.items.name) if sc.items else None
@@ -155,7 +160,22 @@ class _Compiler:
                 final=ns[final] if final else None,
                 floor=sc.floor.value if sc.floor is not None else None,
                 rank=rank,
-                vetoes=tuple((v.fact.name, v.band_kind, v.band.name) for v in sc.vetoes),
+                vetoes=tuple(
+                    CVeto(
+                        v.fact.name if v.fact is not None and v.quant is None else None,
+                        v.band_kind,
+                        v.band.name,
+                        ns[f] if f else None,
+                        veto_text(v),
+                        v.span,
+                    )
+                    for v, f in vetoes
+                ),
+                direct=tuple(
+                    CDirect(d.band_kind, d.band.name, ns[f], f"{d.band_kind} {d.band.name}", d.span)
+                    for d, f in directs
+                ),
+                rounds=rounds,
                 tiers=tiers(ns) if tiers else None,
                 grades=grades(ns) if grades else None,
                 refs=refs,
@@ -245,6 +265,17 @@ class _Compiler:
             span,
             nss[span.path][when] if when else None,
         )
+
+    def _veto_fn(self, fm: FileModule, v: n.Veto, scope: Scope) -> str | None:
+        """The test of a veto over descendants or by a condition (None: the own-facts form)."""
+        if v.when is not None:
+            return fm.expr_fn("_veto", "r", v.when, scope)
+        if v.quant is None or v.fact is None:
+            return None
+        kinds = tuple(n.Arg(n.Name(k.name, k.span), span=k.span) for k in v.below)
+        below = n.Attr(n.Call("descendant", kinds, v.span), v.fact, v.span)
+        test = n.Call(v.quant, (n.Arg(below, span=v.span),), v.span)
+        return fm.expr_fn("_veto", "r", test, scope)
 
     def _bands(
         self, fm: FileModule, bands: n.Bands | None, scope: Scope
@@ -382,6 +413,16 @@ class _Compiler:
 def _same_subject(f: Any, c: Any) -> str:
     """An import's target: the subject whose deductions are imported."""
     return str(c.subject)
+
+
+def veto_text(v: n.Veto) -> str:
+    """A veto as written (without its band), for traces and explanations."""
+    if v.when is not None:
+        return "when"
+    assert v.fact is not None
+    if v.quant is None:
+        return v.fact.name
+    return f"{v.quant} descendant({' | '.join(k.name for k in v.below)}).{v.fact.name}"
 
 
 def compile_program(program: Program, sources: dict[str, str] | None = None) -> CompiledRuleset:

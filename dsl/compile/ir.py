@@ -100,6 +100,30 @@ class CBands:
 
 
 @dataclass(frozen=True)
+class CVeto:
+    """A veto: the subject's own facts of a type (`fact`), or a test over the band's view of
+    the result (`veto any descendant(...)...`, `veto when ...`); `text` as written."""
+
+    fact: str | None
+    kind: str  # "tier" | "grade"
+    band: str
+    test: Fn | None
+    text: str
+    span: n.Span
+
+
+@dataclass(frozen=True)
+class CDirect:
+    """`grade excellent when COND`: a band given directly, outside the quota."""
+
+    kind: str
+    band: str
+    cond: Fn
+    text: str
+    span: n.Span
+
+
+@dataclass(frozen=True)
 class CRank:
     """Ranking: in which period kind, grouped by what, by which keys."""
 
@@ -136,13 +160,16 @@ class CScorecard:
     final: Fn | None
     floor: Decimal | None
     rank: CRank | None
-    vetoes: tuple[tuple[str, str, str], ...]  # (fact type, band kind, band)
+    vetoes: tuple[CVeto, ...]
     tiers: CBands | None
     grades: CBands | None
     refs: frozenset[str]
     span: n.Span
     uses_peers: bool = False  # an indicator ranks the subject among its peers
     more_ranks: tuple[CRank, ...] = ()  # `rank year by ...` beside `rank quarter by ...`
+    direct: tuple[CDirect, ...] = ()  # `grade excellent when ...`
+    # `round K1 2 half_up`: results rounded where they are computed, by id (places, mode)
+    rounds: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def rank_for(self, kind: str) -> CRank | None:
         """The ranking that applies to a period kind (`quarter`, `year`), if any."""
@@ -221,6 +248,8 @@ class CPool:
     ties: tuple[tuple[str, bool], ...]  # (result or `subject`, descending)
     span: n.Span
     counts: frozenset[str] = frozenset()  # shown values that are head counts (whole numbers)
+    # `round amount 0 down`: the amount or shown values rounded where computed (places, mode)
+    rounds: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 @dataclass

@@ -74,6 +74,7 @@ def compile_pool(comp: _Compiler, p: n.PoolDecl) -> Callable[[Namespaces], CPool
             ties,
             p.span,
             counts,
+            {r.result.name: (r.places, r.mode.name) for r in p.rounds},
         )
 
     return make

@@ -8,7 +8,7 @@ from dsl.compile.ir import CScorecard
 from dsl.compile.runtime import Missing, round_to
 from dsl.engine.context import TraceLine
 from dsl.engine.results import SubjectResult
-from dsl.engine.scoring import ResultView
+from dsl.engine.scoring import ResultView, rounded
 
 if TYPE_CHECKING:
     from dsl.engine.period import PeriodRun
@@ -46,6 +46,8 @@ def score_annual(
             continue
         try:
             res.final = card.annual(ResultView(res, c, run))
+            if res.final is not None:
+                res.final = rounded(card, "final", res.final, res)
         except Missing:
             res.final = None
             res.missing.append("final")
@@ -94,6 +96,8 @@ def blend_annual(
         own = res.final
         try:
             res.final = card.annual(ResultView(res, c, run))
+            if res.final is not None:
+                res.final = rounded(card, "final", res.final, res)
         except Missing as e:
             res.final = None
             res.missing.append("final")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -29,6 +29,9 @@ class Period(Protocol):
 
     def rank_values(self, card: str, key: str, fn: Callable[[Ctx], Any]) -> dict[str, Any]:
         """Every present value of `fn` over a scorecard's population."""
+
+    def facts_of(self, subject: str, ftype: str) -> Sequence[Fact]:
+        """Another subject's live facts of a type in the period."""
 
     def part_of(self, union: str, subject: str) -> str | None:
         """The part of a union sequence that holds the subject (None: no part does)."""
@@ -102,6 +105,46 @@ class Ctx:
     def ancestor(self, *kinds: str) -> str | None:
         """The nearest unit of any of the kinds containing the subject."""
         return self.run.org.ancestor(self.subject, *kinds)
+
+    def below(
+        self,
+        how: str,
+        kinds: tuple[str, ...],
+        ftype: str,
+        pred: Callable[[Fact], Any] | None,
+        text: str,
+    ) -> bool | Decimal:
+        """`any`, `all` or `count` of `descendant(KINDS).FTYPE`: whether some (every) unit of
+        the kinds below the subject has such a fact (matching `pred`), or how many facts they
+        have; with no such unit below, `any` and `all` are false and `count` is 0."""
+        units = self.run.org.below(self.subject, kinds)
+        hits: list[tuple[str, list[Fact]]] = []
+        for u in units:
+            got = []
+            for f in self.run.facts_of(u, ftype):
+                try:
+                    if pred is None or pred(f):
+                        got.append(f)
+                except Missing:
+                    continue  # an optional field the condition reads: the fact does not count
+            if got:
+                hits.append((u, got))
+        value: bool | Decimal
+        if how == "any":
+            value = bool(hits)
+        elif how == "all":
+            value = bool(units) and len(hits) == len(units)
+        else:
+            value = Decimal(sum(len(g) for _, g in hits))
+        if self._used is not None:
+            for _, g in hits:
+                self._used.extend(g)
+            shown = "; ".join(f"{u}: {', '.join(f.id for f in g)}" for u, g in hits)
+            found = f"{len(hits)} of {len(units)} units below have one"
+            if how == "count":
+                found = f"{value} at {len(hits)} of {len(units)} units below"
+            self.note(f"{text}: {found}" + (f" ({shown})" if shown else ""))
+        return value
 
     def band_of(self, card: str, subject: str | None, kind: str) -> str:
         """Another scorecard's tier (grade) for a subject in this period; Missing if none."""

@@ -7,7 +7,7 @@ ranking and the annual mean work on a `PeriodRun`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from itertools import chain
@@ -289,6 +289,11 @@ class PeriodRun:
         if any(card.id in c.refs for c in others):
             return False
         return not any(link.scorecard == card.id for j in self.compiled.joints for link in j.links)
+
+    def facts_of(self, subject: str, ftype: str) -> Sequence[Fact]:
+        """Another subject's live facts of a type in the period (`descendant(...)`)."""
+        got: Sequence[Fact] = self.index.get(subject, {}).get(ftype, ())
+        return got
 
     def part_of(self, union: str, subject: str) -> str | None:
         """The part of a union sequence that holds the subject (None: no part does)."""

@@ -111,8 +111,8 @@ def _group(
             except Missing:
                 value = None
             is_amount = isinstance(value, int) and name not in pool.counts
-            view.shown[name] = Decimal(value) if is_amount else value
-        amount = Fraction(pool.amount(view))
+            view.shown[name] = _rounded(view, name, Decimal(value) if is_amount else value)
+        amount = Fraction(_rounded(view, "amount", pool.amount(view)))
         weights: dict[str, Fraction] = {}
         notes: dict[str, str] = {}
         for s in members:
@@ -138,6 +138,19 @@ def _group(
     res.pool["amount"] = amount
     res.pool["allocated"] = alloc.allocated
     return res
+
+
+def _rounded(view: GroupView, name: str, value: Any) -> Any:
+    """A pool's amount or shown value as its `round NAME P MODE` declares (noted for the
+    explanation with the exact value); unchanged where none does or it is not a number."""
+    spec = view.pool.rounds.get(name)
+    if spec is None or not isinstance(value, Decimal | Fraction | int) or isinstance(value, bool):
+        return value
+    got = round_to(value, *spec)
+    view.notes.append(
+        f"{name}: exact {_exact(Fraction(value))} → {got} (round {name} {spec[0]} {spec[1]})"
+    )
+    return got
 
 
 def _member(run: PeriodRun, pool: CPool, res: SubjectResult) -> ResultView:
@@ -180,7 +193,9 @@ def _trace(
     shown = ", ".join(f"{k} {_text(v)}" for k, v in view.shown.items())
     lines = [
         TraceLine(f"{pool.id}: group", name, where, [], f"{view.n} persons; {shown}"),
-        TraceLine(f"{pool.id}: amount", _money(alloc.total, pool.unit), where),
+        TraceLine(
+            f"{pool.id}: amount", _money(alloc.total, pool.unit), where, [], "; ".join(view.notes)
+        ),
         TraceLine(
             f"{pool.id}: weight", _exact(share.weight), where, [], f"W = {_exact(alloc.weight_sum)}"
         ),

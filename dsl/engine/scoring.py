@@ -321,7 +321,7 @@ def score_subject(
             if ind.applies is not None and not _applies(ind, c, res, run):
                 skipped = True
                 continue
-            v = _indicator(ind, c, res, run)
+            v = rounded(card, ind.id, _indicator(ind, c, res, run), res)
             if not part.is_component:
                 res.indicators[ind.id] = v
             score = add(score, v)
@@ -337,18 +337,23 @@ def score_subject(
             exact = Q(score) * Q(part.max) / Q(points)
             _note(res, f"category {part.id}", f"{score} of {points} applicable points", exact)
             score = exact
+        if not part.is_component:  # a component's score is its rule's, rounded above
+            score = rounded(card, part.id, score, res)
         res.parts[part.id] = score
         weights = add(weights, part.weight)
         base = add(base, mul(part.weight, score))
     if res.not_applicable and weights not in (ZERO, 1):
         base = Q(base) / Q(weights)
         _note(res, "base", f"weights rescaled to the applicable categories ({weights})", base)
+    base = rounded(card, "base", base, res)
     res.base = base
     bonus, penalty = items_total(card.items, c, res, run) if card.items else (ZERO, ZERO)
+    bonus, penalty = rounded(card, "bonus", bonus, res), rounded(card, "penalty", penalty, res)
     res.bonus, res.penalty = bonus, penalty
     res.joint = joint[0] if joint else ZERO
     if joint and res.trace is not None:
         res.trace.extend(joint[1])
+    res.joint = rounded(card, "joint", res.joint, res)
     raw: Number | None
     if card.final is not None:
         try:
@@ -369,21 +374,62 @@ def score_subject(
     if raw is None:
         return res
     res.final = raw if card.floor is None or raw >= card.floor else card.floor
+    final_exact = res.final
+    if "final" in card.rounds:
+        res.final = rounded(card, "final", res.final, None)
     if res.trace is not None:
         res.trace.append(
             TraceLine("base", base, "", [], " + ".join(f"{p.weight} × {p.id}" for p in card.parts))
         )
-        note = "floor applied" if res.final != raw else ""
+        note = "floor applied" if final_exact != raw else ""
         res.trace.append(
             TraceLine(
                 "final",
-                res.final,
+                final_exact,
                 f"{card.span.path}:{card.span.line}",
                 [],
                 note or f"raw {_round(raw, 6, 'half_up')}",
             )
         )
+        if "final" in card.rounds:
+            _round_line(res.trace, "final", final_exact, res.final, card.rounds["final"])
     return res
+
+
+def rounded(card: CScorecard, name: str, value: Number, res: SubjectResult | None) -> Number:
+    """A result as its `round NAME P MODE` declares (unchanged where none does); traced with
+    the exact value beside the rounded one."""
+    spec = card.rounds.get(name)
+    if spec is None:
+        return value
+    got = _round(value, *spec)
+    if res is not None and res.trace is not None:
+        _round_line(res.trace, name, value, got, spec)
+    return got
+
+
+def _round_line(
+    trace: list[TraceLine], name: str, exact: Number, got: Number, spec: tuple[int, str]
+) -> None:
+    shown = _exact(exact)
+    note = f"exact {shown} → {got} (round {name} {spec[0]} {spec[1]})"
+    trace.append(TraceLine(f"{name} rounded", got, "", [], note, "round", name))
+
+
+def _exact(v: Number) -> str:
+    if isinstance(v, Fraction):
+        q = v
+        if q.denominator == 1:
+            return str(q.numerator)
+        d = q.denominator
+        while d % 2 == 0:
+            d //= 2
+        while d % 5 == 0:
+            d //= 5
+        if d == 1:
+            return str(Decimal(q.numerator) / Decimal(q.denominator))
+        return f"{q.numerator}/{q.denominator}"
+    return str(v)
 
 
 class ResultView:

@@ -75,6 +75,7 @@ class Org:
     units: dict[str, Unit]
     persons: dict[str, Person]
     _chain: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    _children: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def chain(self, subject: str) -> tuple[str, ...]:
         """The units containing a subject, nearest first (a unit includes itself)."""
@@ -98,6 +99,31 @@ class Org:
             if self.units[u].kind in kinds:
                 return u
         return None
+
+    def below(self, unit: str, kinds: tuple[str, ...]) -> list[str]:
+        """The units of any of `kinds` below a unit (not itself), in order of their ids; none
+        below a person."""
+        if unit not in self.units:
+            return []
+        children = self._children
+        if not children:
+            for u in sorted(self.units):
+                parent = self.units[u].parent
+                if parent is not None:
+                    children.setdefault(parent, []).append(u)
+            children[""] = []  # built (an organisation of one unit has no children)
+        out: list[str] = []
+        todo = list(children.get(unit, ()))
+        seen = {unit}
+        while todo:
+            u = todo.pop()
+            if u in seen:
+                continue  # a cycle in the parents: each unit once
+            seen.add(u)
+            if self.units[u].kind in kinds:
+                out.append(u)
+            todo.extend(children.get(u, ()))
+        return sorted(out)
 
     def is_person(self, subject: str) -> bool:
         """True for a person id."""

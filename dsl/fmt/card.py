@@ -72,7 +72,12 @@ class StmtPrinter(ExprPrinter):
         for rank in d.ranks:
             kids.append(self.fitted_child(rank.span, self._rank_render(rank)))
         for v in d.vetoes:
-            kids.append(self.simple(v.span, f"veto {v.fact.name} {v.band_kind} {v.band.name}"))
+            kids.append(self.fitted_child(v.span, self._veto_render(v)))
+        for x in d.direct:
+            kids.append(self.stmt(x.span, f"{x.band_kind} {x.band.name} when ", x.cond))
+        for r in d.rounds:
+            text = f"round {r.result.name} {r.places} {r.mode.name}"
+            kids.append(self.simple(r.span, text))
         kids.extend(Child(b.span, self._bands(b)) for b in (d.tiers, d.grades) if b is not None)
         head = f"{titled('scorecard ' + d.id, d.title)} for {d.sequence.name}"
         return self.block(head, kids, d.span, 0)
@@ -124,6 +129,18 @@ class StmtPrinter(ExprPrinter):
             parts.append(cat([" within "], self.expr(r.within, indent)))
         parts.append([" by " + ", ".join(f"{k.name.name} {k.order}" for k in r.keys)])
         return cat(*parts)
+
+    def _veto_render(self, v: n.Veto) -> Callable[[int], list[str]]:
+        tail = f" {v.band_kind} {v.band.name}"
+        if v.when is not None:
+            when = v.when
+            return lambda indent: cat(["veto when "], self.expr(when, indent), [tail])
+        assert v.fact is not None
+        what = v.fact.name
+        if v.quant is not None:
+            kinds = " | ".join(k.name for k in v.below)
+            what = f"{v.quant} descendant({kinds}).{what}"
+        return lambda indent: [f"veto {what}{tail}"]
 
     def _bands(self, b: n.Bands) -> Render:
         head = "tiers" if b.kind == "tier" else "grades"

@@ -191,6 +191,8 @@ class DeclPrinter(StmtPrinter):
         kids.append(
             self.simple(anchor(anchors, "pool_allocate"), text + (f" by {ties}" if ties else ""))
         )
+        for r in d.rounds:
+            kids.append(self.simple(r.span, f"round {r.result.name} {r.places} {r.mode.name}"))
         return self.block(head, kids, d.span, 0)
 
     def _show(self, x: n.PoolShow) -> Render:

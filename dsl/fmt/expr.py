@@ -147,8 +147,8 @@ class ExprPrinter(Layout):
 
     def _call(self, e: n.Call, indent: int) -> list[str]:
         parts: list[list[str]] = [[e.func + "("]]
-        # The kinds of ancestor() are alternatives: `ancestor(county_bureau | municipal_bureau)`.
-        sep = " | " if e.func == "ancestor" else ", "
+        # The kinds of ancestor() and descendant() are alternatives: `ancestor(a | b)`.
+        sep = " | " if e.func in ("ancestor", "descendant") else ", "
         for i, arg in enumerate(e.args):
             if i:
                 parts.append([sep])

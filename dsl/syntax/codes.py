@@ -96,6 +96,7 @@ _ALL = (
     # ---- graphs
     Code("E315", "error", "an indicator's max below its points"),
     Code("E316", "error", "a `steps` table without `else` as its last step"),
+    Code("E320", "error", "a result rounded to more places than the ruleset publishes"),
     Code("E401", "error", "a cycle of scorecards through links or cross-scorecard references"),
     Code("E402", "error", "a cycle of joint blocks through links of kind `joint`"),
     # ---- warnings

@@ -449,11 +449,39 @@ class RankSpec:
 
 @dataclass(frozen=True)
 class Veto:
-    """`veto FACT tier third`: a fact that forces a tier or grade (一票否决)."""
+    """`veto FACT tier third`: a fact that forces a tier or grade (一票否决).
 
-    fact: Ref
+    `veto any descendant(county_dept).FACT ...` (`all`): the facts of the units of those kinds
+    below the subject; `veto when COND ...`: a condition (`fact` is then None)."""
+
+    fact: Ref | None
     band_kind: Literal["tier", "grade"]
     band: Ref
+    span: Span = _span()
+    quant: Literal["any", "all"] | None = _since(None)  # over the descendants of `below`
+    below: tuple[Ref, ...] = _since(())  # the unit kinds of `descendant(...)`
+    when: Expr | None = _since(None)
+
+
+@dataclass(frozen=True)
+class DirectBand:
+    """`grade excellent when COND`: a band given directly where COND holds (after the vetoes,
+    before the conditions), outside the quota: the others' places are counted without it."""
+
+    band_kind: Literal["tier", "grade"]
+    band: Ref
+    cond: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class RoundResult:
+    """`round K1 2 half_up`: a result rounded where it is computed, so the rounded value is
+    what later rules read and what is published (the header's `round` only publishes)."""
+
+    result: Ref
+    places: int
+    mode: Ref
     span: Span = _span()
 
 
@@ -499,6 +527,10 @@ class Scorecard:
     span: Span = _span()
     # `rank quarter by ...` and `rank year by ...`: a ranking per period kind, after `rank`
     more_ranks: tuple[RankSpec, ...] = _since(())
+    # `grade excellent when ...`: bands given directly
+    direct: tuple[DirectBand, ...] = _since(())
+    # `round K1 2 half_up`: results rounded where they are computed
+    rounds: tuple[RoundResult, ...] = _since(())
 
     @property
     def ranks(self) -> tuple[RankSpec, ...]:
@@ -637,6 +669,9 @@ class PoolDecl:
     unit: Num
     ties: tuple[RankKey, ...]
     span: Span = _span()
+    # `round amount 0 down`, `round per_head 2 half_up`: the amount or a shown value rounded
+    # where it is computed (the shares are then allocated from the rounded amount)
+    rounds: tuple[RoundResult, ...] = _since(())
 
 
 @dataclass(frozen=True)

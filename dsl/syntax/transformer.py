@@ -245,6 +245,8 @@ class ToNodes(Transformer[Token, n.Module]):
         comps: list[n.Component] = []
         vetoes: list[n.Veto] = []
         more_ranks: list[n.RankSpec] = []
+        direct: list[n.DirectBand] = []
+        rounds: list[n.RoundResult] = []
         for s in stmts:
             if isinstance(s, n.Category):
                 cats.append(s)
@@ -252,6 +254,13 @@ class ToNodes(Transformer[Token, n.Module]):
                 comps.append(s)
             elif isinstance(s, n.Veto):
                 vetoes.append(s)
+            elif isinstance(s, n.DirectBand):
+                direct.append(s)
+            elif isinstance(s, n.RoundResult):
+                if any(r.result.name == s.result.name for r in rounds):
+                    msg = f"`round {s.result.name}` is given twice; this is a second"
+                    raise SyntaxProblem(s.span, msg)
+                rounds.append(s)
             else:
                 key: str
                 value: Any
@@ -291,6 +300,8 @@ class ToNodes(Transformer[Token, n.Module]):
             grades=f["grades"],
             span=self._span(meta),
             more_ranks=tuple(more_ranks),
+            direct=tuple(direct),
+            rounds=tuple(rounds),
         )
 
     def annual_stmt(self, ch: list[n.Expr]) -> tuple[str, n.Expr]:
@@ -419,7 +430,31 @@ class ToNodes(Transformer[Token, n.Module]):
 
     @v_args(meta=True)
     def veto_stmt(self, meta: Meta, ch: list[Any]) -> n.Veto:
-        return n.Veto(self._ref(ch[0]), ch[1], self._ref(ch[2]), self._span(meta))
+        what, kind, band = ch
+        fact, quant, below, when = what
+        return n.Veto(
+            fact, kind, self._ref(band), self._span(meta), quant=quant, below=below, when=when
+        )
+
+    def veto_fact(self, ch: list[Token]) -> tuple[n.Ref | None, None, tuple[n.Ref, ...], None]:
+        return (self._ref(ch[0]), None, (), None)
+
+    def veto_below(self, ch: list[Any]) -> tuple[n.Ref | None, str, tuple[n.Ref, ...], None]:
+        quant, kinds, fact = ch
+        return (self._ref(fact), str(quant), tuple(kinds), None)
+
+    def veto_when(self, ch: list[n.Expr]) -> tuple[n.Ref | None, None, tuple[n.Ref, ...], n.Expr]:
+        return (None, None, (), ch[0])
+
+    @v_args(meta=True)
+    def direct_stmt(self, meta: Meta, ch: list[Any]) -> n.DirectBand:
+        kind, band, cond = ch
+        return n.DirectBand(kind, self._ref(band), cond, self._span(meta))
+
+    @v_args(meta=True)
+    def round_result(self, meta: Meta, ch: list[Token]) -> n.RoundResult:
+        what, places, mode = ch
+        return n.RoundResult(self._ref(what), int(places), self._ref(mode), self._span(meta))
 
     def band_kind(self, ch: list[Token]) -> str:
         return str(ch[0])
@@ -548,7 +583,9 @@ class ToNodes(Transformer[Token, n.Module]):
 
     @v_args(meta=True)
     def pool_decl(self, meta: Meta, ch: list[Any]) -> n.PoolDecl:
-        name, title, card, period, within, *stmts = ch
+        name, title, card, period, within, *all_stmts = ch
+        rounds = tuple(s for s in all_stmts if isinstance(s, n.RoundResult))
+        stmts = [s for s in all_stmts if not isinstance(s, n.RoundResult)]
         shows = tuple(v for k, v in stmts if k == "show")
         got = {k: v for k, v in stmts if k != "show"}
         into, unit, ties = got.get("allocate", (n.Ref(""), n.Num(Decimal(0), "0"), ()))
@@ -566,6 +603,7 @@ class ToNodes(Transformer[Token, n.Module]):
             unit,
             ties,
             self._span(meta),
+            rounds=rounds,
         )
 
     @v_args(meta=True)

@@ -106,8 +106,13 @@ def reachable(bands: n.Bands, vetoed: set[str]) -> dict[str, bool]:
 
 
 def ties(card: n.Scorecard) -> str:
-    """Where ranking leaves ties: the keys that must all be equal for two subjects to tie."""
-    if card.rank is None:
+    """Where ranking leaves ties: the keys that must all be equal for two subjects to tie (per
+    period kind where `rank quarter ...` and `rank year ...` differ)."""
+    if not card.ranks:
         return "not ranked"
-    keys = ", ".join(k.name.name for k in card.rank.keys)
-    return f"subjects equal in {keys} share a rank (1, 1, 3): not total"
+    said = []
+    for spec in card.ranks:
+        keys = ", ".join(k.name.name for k in spec.keys)
+        kind = f"{spec.period}s: " if spec.period is not None and len(card.ranks) > 1 else ""
+        said.append(f"{kind}subjects equal in {keys} share a rank (1, 1, 3): not total")
+    return "; ".join(said)

@@ -143,7 +143,8 @@ def _deduction_facts(rep: Report) -> set[str]:
 
 
 def _bands(rep: Report, card: n.Scorecard) -> None:
-    vetoed = {v.band.name for v in card.vetoes}
+    # a band a veto or a direct statement gives is reachable whatever the conditions say
+    vetoed = {v.band.name for v in card.vetoes} | {d.band.name for d in card.direct}
     for spec in (card.tiers, card.grades):
         if spec is None:
             continue
@@ -175,7 +176,7 @@ def _bands(rep: Report, card: n.Scorecard) -> None:
                     where,
                     f"no subject can get {spec.kind} '{band}' for any n up to {bands.MAX_N}",
                 )
-    if card.rank is not None:
+    if card.ranks:
         rep.row(card.id, Row("ranking", "ties", bands.ties(card)))
 
 

@@ -32,7 +32,7 @@ IMPORTED = {"revision": 2, "units": 1, "persons": 0, "closed": 0}
 def _org_json(org: Org) -> dict[str, Any]:
     return {
         "units": [
-            {"id": u.id, "name": u.name, "kind": u.kind, "parent": u.parent}
+            {"id": u.id, "name": u.name, "kind": u.kind, "parent": u.parent, "attrs": u.attrs}
             for _, u in sorted(org.units.items())
         ],
         "persons": [
@@ -143,7 +143,7 @@ def get_unit(svc: Svc, who: Anyone, unit_id: Annotated[str, Path()], at: AtQ = N
     u = _current(svc, at).units.get(unit_id)
     if u is None:
         raise NotFound(f"no unit '{unit_id}'")
-    return out({"id": u.id, "name": u.name, "kind": u.kind, "parent": u.parent})
+    return out({"id": u.id, "name": u.name, "kind": u.kind, "parent": u.parent, "attrs": u.attrs})
 
 
 @router.get("/persons", summary="Every person in force", response_model=list[PersonOut])

@@ -263,3 +263,27 @@ def test_table_rows_and_pool_statements_are_compared(tmp_path: Path) -> None:
     assert got["pool pool", "allocate"].new == (
         "bonus_amount unit 0.01 largest remainder by final desc, rank asc, subject asc"
     )
+
+
+def test_vetoes_direct_bands_and_rounding_are_changes(tmp_path: Path) -> None:
+    from tests.dsl.engine.test_vetoes_below import RULES
+
+    old, new = tmp_path / "old" / "2025", tmp_path / "new" / "2025"
+    old.mkdir(parents=True)
+    new.mkdir(parents=True)
+    (old / "rules.jx").write_text(RULES, encoding="utf-8")
+    changed = RULES.replace(
+        "  grade excellent when count(commendation, level == national) > 0\n",
+        "  grade excellent when count(commendation) > 0\n  round final 0 half_up\n",
+    ).replace("veto any descendant(county_dept).major_violation tier third", "veto all "
+              "descendant(county_dept).major_violation tier third")  # fmt: skip
+    (new / "rules.jx").write_text(changed, encoding="utf-8")
+    d = diff_rulesets(load_rules(str(old)), load_rules(str(new)))
+    got = {(c.op, c.what, c.path[-1][1]) for c in d.changes}
+    assert got == {
+        ("removed", "veto", "any descendant(county_dept).major_violation tier third"),
+        ("added", "veto", "all descendant(county_dept).major_violation tier third"),
+        ("removed", "direct", "grade excellent when count(commendation, level == national) > 0"),
+        ("added", "direct", "grade excellent when count(commendation) > 0"),
+        ("added", "round", "final 0 half_up"),
+    }

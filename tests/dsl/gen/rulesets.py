@@ -1,12 +1,17 @@
 """Random well-formed rulesets, and an organisation and facts for them (hypothesis strategies).
 
 `rulesets()` draws a ruleset that uses every construct of the grammar in random compositions:
-the header, the organisation schema (with `persons`), sequences of units and persons (`in`,
-`under`, `where`, unions), fact types of every kind and field type, scorecards with categories
-or components, indicators with risk, lets and score / deduct per / add per rules, expressions
-of every form (arithmetic, if, match over enums and unions, comparisons, every built-in,
-cross-scorecard references, tables), items, final, floor, annual, rank, veto, tiers and grades,
-item tables, joint liability, tables, pools and tests; spread over several files. Most drawn
+the header, the organisation schema (with `persons` and `unit attrs`), sequences of units and
+persons (`in`, `under`, `where`, unions), fact types of every kind and field type (dates
+included), scorecards with categories or components, indicators with risk, `applies when`,
+`points N max M`, lets and score / deduct per / add per rules, expressions of every form
+(arithmetic, if, match over enums and unions, `steps`, comparisons, every built-in: peers'
+mean, best and least, `share_of_best`, `deviation`, `trunc`, `days`, `present`/`missing`,
+`any`/`all`/`count` over descendants; cross-scorecard references, tables), items, final, floor,
+annual (means, `q1`..`q4`, blended with the year's own results), rank (one per period kind),
+vetoes (own facts, descendants', `veto when`), bands given directly, tiers and grades,
+`round RESULT`, item tables with caps per item and per year, joint liability (capped per
+period or year), tables, pools and tests; spread over several files. Most drawn
 rulesets check without errors (they are built to); the property test keeps those that do.
 
 `Drawn.files` maps a relative path to its text; `Drawn.org` and `Drawn.facts` are the inputs.
@@ -168,6 +173,7 @@ class _Gen:
         self.periods = periods
         mode = self.pick(MODES)
         places = self.draw(st.integers(0, 3))
+        self.places = places
         self.decls.append(
             f'ruleset "随机" {{\n  year 2025\n  periods {", ".join(periods)}\n'
             f"  round {places} {mode}\n}}\n"
@@ -185,6 +191,10 @@ class _Gen:
         self.org_decl = (
             f"organisation {{\n  unit kinds {{\n{kinds}\n  }}\n  person attrs {{\n{attrs}  }}\n"
         )
+        # unit attributes (a class and a staff count), optional: only some units carry them
+        self.unit_attrs = self.chance(0.5)
+        if self.unit_attrs:
+            self.org_decl += "  unit attrs {\n    cls: big | small?\n    staff: integer?\n  }\n"
 
     def organisation_done(self) -> None:
         text = self.org_decl
@@ -212,6 +222,8 @@ class _Gen:
             "ancestor(mb) == ancestor(mb)",
             "ancestor(cb | mb) == ancestor(mb)",
         ]
+        if self.unit_attrs:
+            units += ["attr(cls) == big", "attr(staff) >= 50", "missing(attr(cls))"]
         return self.pick(units)
 
     def sequences(self) -> None:
@@ -246,7 +258,7 @@ class _Gen:
     # ---- fact types ------------------------------------------------------------------------
     def field(self, name: str) -> Field:
         kind = self.pick(
-            ["number", "number", "enum", "enum", "text", "person", "unit", "indicator"]
+            ["number", "number", "enum", "enum", "text", "person", "unit", "indicator", "date"]
         )
         opt = self.chance(0.2)
         if kind == "number":
@@ -302,9 +314,12 @@ class _Gen:
         return self.pick(["0", "1", "2", "3.5", "10", "25%", "100", "0.5", "-1", "0.001", "7"])
 
     def cond(self, sc: dict[str, Any], depth: int) -> str:
-        options = ["cmp", "cmp", "logic", "not", "count", "text"]
+        options = ["cmp", "cmp", "logic", "not", "count", "text", "presence"]
         if sc.get("band_refs"):
             options.append("band")
+        below = [f for f in self.facts_on("unit") if f.kind == "dated"]
+        if sc.get("below") and sc["subject"] == "unit" and below:
+            options += ["below", "below"]
         if sc.get("quarters"):
             options.append("quarters")
         kind = self.pick(options if depth > 0 else ["cmp", "count", "text"])
@@ -334,7 +349,27 @@ class _Gen:
             f, fd = self.pick(texts)
             return f'count({f.id}, {fd.name} == "{self.pick(["a", "p1", "c1"])}") > 0'
         if kind == "quarters":
-            return f"mean(quarters) {self.pick(['>', '<='])} {self.num()}"
+            q = self.pick(["mean(quarters)", "q1", "q4", "(q3 + q4) / 2"])
+            return f"{q} {self.pick(['>', '<='])} {self.num()}"
+        if kind == "below":
+            # the facts of the units below: any / all / count of a kind or two
+            f = self.pick(below)
+            kinds = " | ".join(self.draw(st.lists(st.sampled_from(KINDS), min_size=1,
+                                                  max_size=2, unique=True)))  # fmt: skip
+            quant = self.pick(["any", "all", "count"])
+            arg = f"descendant({kinds}).{f.id}"
+            if f.enums() and self.chance(0.3):
+                e = self.pick(f.enums())
+                arg += f", {e.name} == {self.pick(e.values)}"
+            if quant == "count":
+                return f"count({arg}) >= {self.pick(['1', '2'])}"
+            return f"{quant}({arg})"
+        if kind == "presence" and sc.get("facts", True):
+            period = [f for f in self.facts_on(sc["subject"], ("period",)) if f.numbers()]
+            if period:
+                f = self.pick(period)
+                what = self.pick(["present", "missing"])
+                return f"{what}(value({f.id}.{self.pick(f.numbers()).name}))"
         facts = self.facts_on(sc["subject"]) if sc.get("facts", True) else []
         if not facts:
             return f"{self.num()} > {self.num()}"
@@ -362,9 +397,17 @@ class _Gen:
             choices.append("match")
         if anyf:
             choices.append("count")
+        dated = [f for f in anyf if any(fd.kind == "date" for fd in f.fields)]
+        if dated:
+            choices.append("days")
         if not choices:
             return None
         c = self.pick(choices)
+        if c == "days":
+            # per-day amounts: whole days between two date fields of each fact
+            f = self.pick(dated)
+            ds = [fd.name for fd in f.fields if fd.kind == "date"]
+            return f"sum({f.id}, days({self.pick(ds)}, {self.pick(ds)}))"
         if c == "value":
             f = self.pick(period)
             return f"value({f.id}.{self.pick(f.numbers()).name})"
@@ -418,7 +461,7 @@ class _Gen:
         if sc.get("union"):
             atoms.append("union")
         if depth > 0:
-            atoms += ["bin", "bin", "if", "maxmin", "floor", "neg"]
+            atoms += ["bin", "bin", "if", "maxmin", "floor", "neg", "steps", "deviation"]
         kind = self.pick(atoms)
         if kind == "fact":
             e = self.fact_expr(sc)
@@ -445,9 +488,10 @@ class _Gen:
             return f"(match {card.id}[{subject}].{what} {{ {', '.join(arms)} }})"
         if kind == "peer":
             inner = self.fact_expr({**sc, "lets": None}) or "1"
-            if self.chance(0.5):
-                return f"peer_mean({inner})"
-            return f"rank({inner} {self.pick(['desc', 'asc'])})"
+            how = self.pick(["peer_mean", "rank", "share_of_best", "peer_max", "peer_min"])
+            if how == "rank":
+                return f"rank({inner} {self.pick(['desc', 'asc'])})"
+            return f"{how}({inner})"
         if kind == "union":
             union = sc["union"]
             arms = [f"{p}: {self.expr(sc, 0)}" for p in union.parts]
@@ -470,6 +514,15 @@ class _Gen:
             return f"floor({self.expr(sc, depth - 1)})"
         if kind == "neg":
             return f"(-{self.expr(sc, depth - 1)})"
+        if kind == "steps":
+            x = self.expr(sc, depth - 1)
+            arms = [f">= {b}: {self.num()}" for b in self.pick([["90", "50"], ["1"], ["10", "0"]])]
+            return f"(steps {x} {{ {', '.join(arms)}, else: {self.num()} }})"
+        if kind == "deviation":
+            x = self.expr(sc, depth - 1)
+            ref = self.pick(["90", "50", "-2", self.expr(sc, depth - 1)])
+            got = f"deviation({x}, {ref})"
+            return f"trunc({got} / 5%)" if self.chance(0.5) else got
         return self.num()
 
     def ref_subject(self, card: Card, subject: str) -> str:
@@ -524,6 +577,8 @@ class _Gen:
         annual = False
         if kinds == ["quarter"] and "year" in self.periods and self.chance(0.5):
             annual = True
+        # the year's own assessment blended with its quarters (`periods quarter, year`)
+        blend = sorted(kinds) == ["quarter", "year"] and self.chance(0.25)
         card = Card(cid, seq, tuple(kinds), annual)
         refs = [(c, w) for c in self.cards if c.subject == "unit"
                 for w in ("final", "base", "rank", *c.parts[:1])]  # fmt: skip
@@ -533,9 +588,11 @@ class _Gen:
             sc["union"] = seq
         body = [f"  periods {', '.join(kinds)}\n"]
         if annual:
-            body.append(
-                f"  annual {self.pick(['mean(quarters)', 'max(quarters)', 'min(quarters)'])}\n"
-            )
+            year = ["mean(quarters)", "max(quarters)", "min(quarters)"]
+            year += ["0.2 * q1 + 0.2 * q2 + 0.3 * q3 + 0.3 * q4", "(q1 + q2) / 2"]
+            body.append(f"  annual {self.pick(year)}\n")
+        if blend:
+            body.append("  annual 0.5 * final + 0.5 * mean(quarters)\n")
         if self.chance(0.6):
             for part, weight in zip(*self._parts(), strict=False):
                 pid = f"{cid}c{part}"
@@ -559,9 +616,17 @@ class _Gen:
                             )
                             + "\n"
                         )
+                    top = pts
+                    ceiling = ""
+                    if self.chance(0.15):  # 个性指标: may score above its points
+                        top = pts + self.pick([1, 3])
+                        ceiling = f" max {top}"
+                    applies = ""
+                    if self.chance(0.2):
+                        applies = f"      applies when {self._applies(seq.subject, sc)}\n"
                     inds.append(
-                        f"    indicator {iid}{self.title()} points {pts}{lead} {{\n{risk}"
-                        f"{self.rule(card, iid, pts, sc)}    }}\n"
+                        f"    indicator {iid}{self.title()} points {pts}{ceiling}{lead} {{\n"
+                        f"{risk}{applies}{self.rule(card, iid, top, sc)}    }}\n"
                     )
                 body.append(
                     f"  category {pid}{self.title()} weight {weight}% max {m} {{\n"
@@ -597,10 +662,20 @@ class _Gen:
                                              unique=True))  # fmt: skip
                 within = f" within ancestor({' | '.join(kinds_w)})"
             scored = [*kinds, *(["year"] if annual else [])]
-            period = f" {self.pick(scored)}" if self.chance(0.2) else ""
-            body.append(f"  rank{period}{within} by {keys_text}\n")
+            if len(set(scored)) == 2 and self.chance(0.3):
+                # one ranking per period kind, each with its own keys
+                body.append(f"  rank quarter{within} by {keys_text}\n")
+                body.append(f"  rank year by final {self.pick(['desc', 'asc'])}\n")
+            else:
+                period = f" {self.pick(scored)}" if self.chance(0.2) else ""
+                body.append(f"  rank{period}{within} by {keys_text}\n")
             has_rank = True
-        bsc = {**sc, "results": ["final", *(["rank", "n"] if has_rank else [])], "quarters": annual}
+        bsc = {
+            **sc,
+            "results": ["final", *(["rank", "n"] if has_rank else [])],
+            "quarters": annual,
+            "below": True,
+        }
         for kind in ("tiers", "grades"):
             if not self.chance(0.5):
                 continue
@@ -619,9 +694,38 @@ class _Gen:
             vetoes = self.facts_on(seq.subject, ("dated",))
             if vetoes and self.chance(0.3):
                 body.append(f"  veto {self.pick(vetoes).id} {kind[:-1]} {self.pick(bands)}\n")
+            below = [f for f in self.facts_on("unit", ("dated",))]
+            if seq.subject == "unit" and below and self.chance(0.3):
+                kinds_b = " | ".join(self.draw(st.lists(st.sampled_from(KINDS), min_size=1,
+                                                        max_size=2, unique=True)))  # fmt: skip
+                quant = self.pick(["any", "all"])
+                f = self.pick(below)
+                what = f"{quant} descendant({kinds_b}).{f.id}"
+                body.append(f"  veto {what} {kind[:-1]} {self.pick(bands)}\n")
+            if self.chance(0.2):
+                body.append(f"  veto when {self.cond(bsc, 1)} {kind[:-1]} {self.pick(bands)}\n")
+            if self.chance(0.25):
+                # a band given directly (outside the quota)
+                body.append(f"  {kind[:-1]} {self.pick(bands)} when {self.cond(bsc, 1)}\n")
+        if self.chance(0.25):
+            names = ["final", "base", "bonus", "penalty", "joint", *card.parts]
+            for what in self.draw(st.lists(st.sampled_from(names), min_size=1, max_size=3,
+                                           unique=True)):  # fmt: skip
+                places = self.draw(st.integers(0, self.places))
+                body.append(f"  round {what} {places} {self.pick(MODES)}\n")
         self.decls.append(f"scorecard {cid}{self.title()} for {seq.id} {{\n{''.join(body)}}}\n")
         self.cards.append(card)
         return card
+
+    def _applies(self, subject: str, sc: dict[str, Any]) -> str:
+        """A condition for `applies when`: a unit's class or staff, a person's grade, or any
+        condition of the rule's scope."""
+        options = [self.cond({**sc, "peers": False}, 1)]
+        if subject == "unit" and self.unit_attrs:
+            options += ["attr(cls) == big", "attr(staff) >= 50"]
+        if subject == "person":
+            options.append("attr(grade) == senior")
+        return self.pick(options)
 
     def _parts(self) -> tuple[range, list[int]]:
         k = self.draw(st.integers(1, 3))
@@ -656,6 +760,11 @@ class _Gen:
             lines.append(f"  cap bonus {self.pick(['3', '5'])}\n")
         if self.chance(0.5):
             lines.append(f"  cap penalty {self.pick(['2', '4'])}\n")
+        if self.chance(0.3):  # one item's cap, in a period or over the year
+            per = self.pick(["", " per period", " per year"])
+            lines.append(f"  cap {self.pick([i for i, _ in items])} {self.pick(['1', '2'])}{per}\n")
+        if self.chance(0.2):
+            lines.append(f"  cap {self.pick(['bonus', 'penalty'])} 4 per year\n")
         self.item_tables[tid] = (subject, items)
         self.decls.append(f"items {tid}{self.title()} {{\n{''.join(lines)}}}\n")
 
@@ -727,7 +836,8 @@ class _Gen:
             links.append(f"  import {self.fresh('im')}: deductions from {src.id} {amount}\n")
         if not links:
             return
-        cap = f"  cap {self.pick(['3', '1.5'])} per period\n" if self.chance(0.5) else ""
+        per = self.pick(["period", "year"])
+        cap = f"  cap {self.pick(['3', '1.5'])} per {per}\n" if self.chance(0.5) else ""
         jid = self.fresh("j")
         self.joints.append((jid, into))
         self.decls.append(f"joint {jid} into {into.id} {{\n{''.join(links)}{cap}}}\n")
@@ -831,11 +941,16 @@ class _Gen:
         if card.tiers and self.chance(0.5):
             weight = f"if tier == {card.tiers[-1]} then 1 else {weight}"
         ties = self.pick(["", " by final desc, subject asc", " by subject asc"])
+        rounding = ""
+        if self.chance(0.3):  # the pool's amount rounded where computed
+            rounding = (
+                f"  round amount {self.draw(st.integers(0, self.places))} {self.pick(MODES)}\n"
+            )
         self.decls.append(
             f"pool {self.fresh('pool')} for {card.id} year within {within} {{\n{''.join(shows)}"
             f"  amount {amount}\n  weight {weight}\n"
             f"  allocate {self.fresh('amt')} unit {self.pick(['0.01', '1', '0.5'])} "
-            f"largest remainder{ties}\n}}\n"
+            f"largest remainder{ties}\n{rounding}}}\n"
         )
 
     def test(self, org: dict[str, Any]) -> None:
@@ -857,13 +972,24 @@ class _Gen:
         # Now and then a smaller organisation: no third county bureau, or no persons at all,
         # or a person placed directly in the municipal bureau.
         drop = {"c3"} if self.chance(0.2) else set()
-        units = [{"id": u, "name": u, "kind": k, "parent": p} for u, k, p in UNITS if u not in drop]
+        units: list[dict[str, Any]] = [
+            {"id": u, "name": u, "kind": k, "parent": p} for u, k, p in UNITS if u not in drop
+        ]
+        if self.unit_attrs:
+            for u in units:
+                attrs: dict[str, Any] = {}
+                if self.chance(0.7):
+                    attrs["cls"] = self.pick(["big", "small"])
+                if self.chance(0.7):
+                    attrs["staff"] = self.pick([20, 50, 80])
+                if attrs:
+                    u["attrs"] = attrs
         persons = []
         placed = list(PERSONS) if self.chance(0.9) else []
         if placed and self.chance(0.2):
             placed[-1] = ("p5", "hy")
         for pid, unit in placed:
-            attrs: dict[str, Any] = {}
+            attrs = {}
             if not (self.attr_optional["post"] and self.chance(0.02)):
                 attrs["post"] = self.pick(POSTS)
             if not (self.attr_optional["workload"] and self.chance(0.2)):
@@ -887,6 +1013,8 @@ class _Gen:
         if fd.kind == "indicator":
             inds = [p for c in self.cards for p in c.parts if "i" in p.removeprefix("card")]
             return self.pick(inds) if inds else "none"
+        if fd.kind == "date":
+            return self.pick(["2025-01-01", "2025-03-31", "2025-12-31"])
         return self.pick(["a", "b"])
 
     def fact_records(self) -> list[dict[str, Any]]:
