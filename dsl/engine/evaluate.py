@@ -129,10 +129,18 @@ def evaluate(
         ctx.prec = 200
         ctx.traps[Inexact] = True  # a decimal result that had to be rounded is a bug, not a score
         main = run_of(period)
-    ordered: list[SubjectResult] = []
-    for key in sorted(main.results, key=compiled.order.index):
-        ordered.extend(sorted(main.results[key].values(), key=_sort_key))
-    ordered.extend(main.pools)
+        ordered: list[SubjectResult] = []
+        for key in sorted(main.results, key=compiled.order.index):
+            ordered.extend(sorted(main.results[key].values(), key=_sort_key))
+        ordered.extend(main.pools)
+        # The runs refer to each other (`run_of`) and to their contexts, which refer back:
+        # released, and the indexes with them, they are freed here by counting references.
+        # Left to the cyclic collector, its next pass would walk every index list and context
+        # (0.7 s of CPU for a year of a million facts) before freeing them.
+        for r in runs.values():
+            r.release()
+        runs.clear()
+        indexes.clear()  # held by `run_of`, which refers to itself
     return Evaluation(compiled, period, ordered)
 
 
