@@ -106,13 +106,23 @@ def round_int(x: Number | int, mode: str) -> int:
 
 def round_to(x: Number | int, places: int, mode: str) -> Decimal:
     """`x` rounded to `places` decimals, exactly (a rational is never cut to a fixed precision)."""
-    quantum = Decimal(1).scaleb(-places)
+    if type(x) is Fraction:
+        whole = _round_ratio(x.numerator * 10**places, x.denominator, mode)
+        # whole × 10^-places: the coefficient `whole` with the exponent -places, as a quantize
+        # to `places` gives it
+        return Decimal(whole).scaleb(-places, context=_ROUNDING)
+    quantum = _QUANTA.get(places)
+    if quantum is None:
+        quantum = _QUANTA[places] = Decimal(1).scaleb(-places)
     if isinstance(x, int):
         x = Decimal(x)
     if isinstance(x, Decimal):
         return x.quantize(quantum, rounding=_DEC_MODES[mode], context=_ROUNDING)
     whole = _round_ratio(x.numerator * 10**places, x.denominator, mode)
-    return (Decimal(whole) * quantum).quantize(quantum, context=_ROUNDING)
+    return Decimal(whole).scaleb(-places, context=_ROUNDING)
+
+
+_QUANTA: dict[int, Decimal] = {}  # 10^-places, by places
 
 
 def _round_ratio(num: int, den: int, mode: str) -> int:

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dsl.compile.compiler import compile_path
-from dsl.compile.runtime import div, mean_of
+from dsl.compile.runtime import div, mean_of, round_to
 from dsl.engine.context import Ctx
 from dsl.engine.evaluate import evaluate
 from dsl.engine.period import PeriodRun
@@ -94,3 +94,29 @@ def test_an_evaluation_leaves_no_cycles(tmp_path: Path) -> None:
             gc.enable()
     assert ev.results  # the year was scored
     assert left == []
+
+
+@given(
+    st.fractions(max_denominator=10**5).filter(lambda f: abs(f) < 10**9),
+    st.integers(0, 6),
+    st.sampled_from(["half_up", "half_even", "down", "up", "ceiling", "floor"]),
+)
+def test_a_rational_rounds_to_the_decimal_of_its_exact_quotient(
+    x: Fraction, places: int, mode: str
+) -> None:
+    got = round_to(x, places, mode)
+    exact = Decimal(x.numerator) / Decimal(x.denominator)  # 28 digits: enough for |x| < 1e9
+    modes = {"half_up": "ROUND_HALF_UP", "half_even": "ROUND_HALF_EVEN", "down": "ROUND_DOWN"}
+    modes |= {"up": "ROUND_UP", "ceiling": "ROUND_CEILING", "floor": "ROUND_FLOOR"}
+    if Fraction(exact) == x:  # a terminating quotient: quantize rounds it as published
+        assert got.as_tuple() == exact.quantize(Decimal(1).scaleb(-places), modes[mode]).as_tuple()
+    assert got.as_tuple().exponent == -places
+    assert abs(Fraction(got) - x) < Fraction(1, 10**places)
+
+
+def test_rounding_by_hand() -> None:
+    assert str(round_to(Fraction(1, 3), 2, "half_up")) == "0.33"
+    assert str(round_to(Fraction(-5, 8), 2, "half_up")) == "-0.63"
+    assert str(round_to(Fraction(-5, 8), 2, "half_even")) == "-0.62"
+    assert str(round_to(Fraction(0), 2, "half_up")) == "0.00"
+    assert str(round_to(Fraction(7, 2), 0, "half_up")) == "4"
