@@ -22,7 +22,7 @@ import pickle
 import sys
 import tempfile
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
+from importlib.util import find_spec
 from pathlib import Path
 
 from dsl.syntax import nodes as n
@@ -38,11 +38,11 @@ def code_version() -> str:
     """sha256 of what decides a ruleset's parse and check: every module of `dsl`, the grammar,
     and the versions of Lark and Python."""
     h = hashlib.sha256(_MARK.encode())
-    try:
-        lark = version("lark")
-    except PackageNotFoundError:
-        lark = "?"
-    h.update(f"\0{lark}\0{sys.version}\0".encode())
+    h.update(f"\0{sys.version}\0".encode())
+    # Lark's version, from the text of its `__init__` (which states it), without importing it
+    lark = find_spec("lark")
+    if lark is not None and lark.origin is not None:
+        h.update(Path(lark.origin).read_bytes() + b"\0")
     files = sorted([*_DSL.rglob("*.py"), *_DSL.rglob("*.lark")])
     for f in files:
         h.update(str(f.relative_to(_DSL)).encode() + b"\0")
