@@ -213,8 +213,13 @@ def report(cases: list[Case]) -> None:
     fixed = next((c for c in cases if c.facts == SIZES["100k"]), None)
     if fixed is not None:
         jw, jc, _ = medians(fixed, "jixiao")
-        ok = "PASS" if jw < 1.5 else "MISS"
-        print(f"\nfixed cost: one quarter at 100k facts {jw:.2f} s (CPU {jc:.2f})  < 1.5 s {ok}")
+        # CPU beside wall: on a shared machine the wall time measures the others' load too
+        verdict = " ".join(
+            f"{w} {'PASS' if t < 1.5 else 'MISS'}" for w, t in (("wall", jw), ("CPU", jc))
+        )
+        print(
+            f"\nfixed cost: one quarter at 100k facts {jw:.2f} s (CPU {jc:.2f})  < 1.5 s {verdict}"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from dsl.compile import cache
 from dsl.compile.canonical import digest
 from dsl.compile.deps import dependency_order, scorecard_refs, uses_rank
 from dsl.compile.genmodule import FileModule
@@ -39,7 +40,7 @@ from dsl.compile.pyast import Scope, at, const, field_read, inline_lets, name
 from dsl.facts.validate import FactSchema
 from dsl.syntax import nodes as n
 from dsl.syntax.errors import RulesetInvalid
-from dsl.syntax.program import Loaded, Program, load
+from dsl.syntax.program import Loaded, Program, load, read_sources
 
 _CACHE: dict[tuple[str, tuple[tuple[str, str], ...]], CompiledRuleset] = {}
 
@@ -465,20 +466,28 @@ def compile_program(program: Program, sources: dict[str, str] | None = None) -> 
 
 
 def compile_path(path: Path) -> CompiledRuleset:
-    """Loads, checks and compiles a ruleset folder or file; cached by digest and source text."""
-    from dsl.check.checker import check
+    """Loads, checks and compiles a ruleset folder or file; cached by digest and source text.
 
-    loaded: Loaded = load(path)
-    diags = check(loaded)
-    if any(d.is_error for d in diags):
-        raise RulesetInvalid(diags, loaded.sources)
-    program = loaded.program
+    Rule files that checked without errors before are not parsed and checked again: their
+    parsed modules come from the cache on disk (`dsl.compile.cache`)."""
+    sources = read_sources(path)
+    modules = cache.get(sources)
+    if modules is None:
+        from dsl.check.checker import check
+
+        loaded: Loaded = load(path, sources)
+        diags = check(loaded)
+        if any(d.is_error for d in diags):
+            raise RulesetInvalid(diags, loaded.sources)
+        modules = loaded.modules
+        cache.put(sources, modules)
+    program = Program.from_modules(modules)
     # The digest alone is not enough: a reformatted copy elsewhere has the same digest but its
     # own paths, lines and tests, which runtime errors, traces and `jixiao test` must report.
-    key = (digest(program), tuple(sorted(loaded.sources.items())))
+    key = (digest(program), tuple(sorted(sources.items())))
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    compiled = compile_program(program, loaded.sources)
+    compiled = compile_program(program, sources)
     _CACHE[key] = compiled
     return compiled

@@ -71,6 +71,15 @@ _KEEP = 1 << 16
 
 def div(a: Number | int, b: Number | int) -> Fraction:
     """Exact division."""
+    ta, tb = type(a), type(b)
+    if (ta is Decimal or ta is int) and (tb is Decimal or tb is int):
+        # Two decimals (or whole numbers): one rational built from their integer ratios, not
+        # two conversions and a division of rationals. The same value, so the same Fraction.
+        na, da = cast(Decimal | int, a).as_integer_ratio()
+        nb, db = cast(Decimal | int, b).as_integer_ratio()
+        if nb == 0:
+            raise ZeroDivisionError("division by zero")
+        return Fraction(na * db, da * nb)
     return Q(a) / Q(b)
 
 
@@ -97,13 +106,23 @@ def round_int(x: Number | int, mode: str) -> int:
 
 def round_to(x: Number | int, places: int, mode: str) -> Decimal:
     """`x` rounded to `places` decimals, exactly (a rational is never cut to a fixed precision)."""
-    quantum = Decimal(1).scaleb(-places)
+    if type(x) is Fraction:
+        whole = _round_ratio(x.numerator * 10**places, x.denominator, mode)
+        # whole × 10^-places: the coefficient `whole` with the exponent -places, as a quantize
+        # to `places` gives it
+        return Decimal(whole).scaleb(-places, context=_ROUNDING)
+    quantum = _QUANTA.get(places)
+    if quantum is None:
+        quantum = _QUANTA[places] = Decimal(1).scaleb(-places)
     if isinstance(x, int):
         x = Decimal(x)
     if isinstance(x, Decimal):
         return x.quantize(quantum, rounding=_DEC_MODES[mode], context=_ROUNDING)
     whole = _round_ratio(x.numerator * 10**places, x.denominator, mode)
-    return (Decimal(whole) * quantum).quantize(quantum, context=_ROUNDING)
+    return Decimal(whole).scaleb(-places, context=_ROUNDING)
+
+
+_QUANTA: dict[int, Decimal] = {}  # 10^-places, by places
 
 
 def _round_ratio(num: int, den: int, mode: str) -> int:
@@ -156,7 +175,19 @@ def mean(c: Ctx, ftype: str, field: str) -> Fraction:
     vs = values(c, ftype, field)
     if not vs:
         raise Missing(ftype)
-    return _exact_sum(vs) / len(vs)
+    return _exact_mean(vs)
+
+
+def _exact_mean(xs: Sequence[Number]) -> Fraction:
+    """Σ xs / len(xs) as a rational. Decimals alone (the rule): their decimal sum's integer
+    ratio over the count, one rational built instead of three operations on rationals."""
+    dec = ZERO
+    for x in xs:
+        if type(x) is not Decimal:
+            return _exact_sum(xs) / len(xs)
+        dec += x
+    num, den = dec.as_integer_ratio()
+    return Fraction(num, den * len(xs))
 
 
 def _exact_sum(xs: Iterable[Number]) -> Fraction:
@@ -175,7 +206,7 @@ def mean_of(xs: Sequence[Number]) -> Fraction:
     """The exact mean of numbers; Missing if there are none."""
     if not xs:
         raise Missing("mean")
-    return _exact_sum(xs) / len(xs)
+    return _exact_mean(xs)
 
 
 def count(c: Ctx, ftype: str, pred: Callable[[Any], bool] | None = None) -> Decimal:

@@ -253,6 +253,13 @@ class PeriodRun:
         self.quarter_run = annual_of
         self.pops = {k: self._members(c, focus) for k, c in compiled.scorecards.items()}
 
+    def release(self) -> None:
+        """Drops the references that make cycles (contexts, the other periods' runs) once the
+        results are taken: the run is then freed as soon as nothing refers to it."""
+        self.ctxs.clear()
+        self._rank_cache.clear()
+        self.quarter_run = None
+
     def _members(self, card: CScorecard, focus: bool) -> list[str]:
         seqs = self.compiled.sequences
         subjects = members(card.sequence, self.org, seqs, lambda q, s: self.admits(q, card.id, s))

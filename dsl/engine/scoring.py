@@ -25,17 +25,30 @@ ZERO = Decimal(0)
 # `type(x) is Fraction` rather than isinstance, which goes through the numbers ABCs (slow).
 
 
+# A rational plus or minus a decimal zero is that rational (rationals are normalised, so it is
+# the same value and the same text): no operation on rationals is spent on it. Decimals are
+# always added, as their exponent may change.
+
+
 def add(a: Number, b: Number) -> Number:
     """a + b across decimals and rationals."""
-    if type(a) is Fraction or type(b) is Fraction:
-        return Q(a) + Q(b)
+    if type(a) is Fraction:
+        if type(b) is Fraction:
+            return a + b
+        return a + Q(b) if b else a
+    if type(b) is Fraction:
+        return Q(a) + b if a else b
     return cast(Decimal, a) + cast(Decimal, b)
 
 
 def sub(a: Number, b: Number) -> Number:
     """a − b across decimals and rationals."""
-    if type(a) is Fraction or type(b) is Fraction:
-        return Q(a) - Q(b)
+    if type(a) is Fraction:
+        if type(b) is Fraction:
+            return a - b
+        return a - Q(b) if b else a
+    if type(b) is Fraction:
+        return Q(a) - b if a else -b
     return cast(Decimal, a) - cast(Decimal, b)
 
 

@@ -8,19 +8,17 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-from lark import Lark
-from lark.exceptions import (
-    UnexpectedCharacters,
-    UnexpectedEOF,
-    UnexpectedInput,
-    UnexpectedToken,
-    VisitError,
-)
+from typing import TYPE_CHECKING
 
 from dsl.syntax.errors import Diagnostic
 from dsl.syntax.nodes import Comment, Module, Span
-from dsl.syntax.transformer import SyntaxProblem, to_module
+
+if TYPE_CHECKING:
+    from lark import Lark
+    from lark.exceptions import UnexpectedInput
+
+# Lark and the transformer are imported where a text is parsed: a command whose ruleset comes
+# from the cache of checked rulesets (`dsl.compile.cache`) never parses, and skips importing them.
 
 RULE_SUFFIX = ".jx"
 
@@ -61,6 +59,8 @@ def grammar() -> Lark:
     second; Lark's cache keeps the result in a file of the user's own cache folder, keyed by
     the grammar, the options and Lark's version, and rebuilds it whenever one of them differs.
     """
+    from lark import Lark
+
     return Lark.open(
         str(Path(__file__).with_name("grammar.lark")),
         parser="lalr",
@@ -73,16 +73,23 @@ def grammar() -> Lark:
 
 def _cache_file() -> str | bool:
     """The grammar's cache file in the user's cache folder; False where there is none."""
+    folder = cache_folder()
+    return False if folder is None else str(folder / "grammar.lark-cache")
+
+
+def cache_folder() -> Path | None:
+    """The user's own cache folder for Jixiao (`$XDG_CACHE_HOME/jixiao`, else
+    `~/.cache/jixiao`), made if missing; None where there is none we may trust."""
     home = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     folder = Path(home) / "jixiao"
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # A folder others may write to could hold a planted file (the caches are pickles).
+        if not os.access(folder, os.W_OK) or folder.stat().st_uid != os.getuid():
+            return None
     except OSError:
-        return False
-    # A folder others may write to could hold a planted file (the cache is a pickle).
-    if not os.access(folder, os.W_OK) or folder.stat().st_uid != os.getuid():
-        return False
-    return str(folder / "grammar.lark-cache")
+        return None
+    return folder
 
 
 def _token_name(term: str) -> str:
@@ -168,6 +175,8 @@ def _brace_note(text: str, offset: int, at_end: bool) -> str:
 
 
 def _syntax_diagnostic(path: str, err: UnexpectedInput, text: str = "") -> Diagnostic:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
     line, col = max(err.line, 1), max(err.column, 1)
     if isinstance(err, UnexpectedToken):
         tok = err.token
@@ -229,6 +238,10 @@ def scan_comments(text: str, path: str) -> tuple[Comment, ...]:
 
 def parse_text(text: str, path: str) -> ParseResult:
     """Parses one file's text; a syntax error becomes a diagnostic, never an exception."""
+    from lark.exceptions import UnexpectedInput, VisitError
+
+    from dsl.syntax.transformer import SyntaxProblem, to_module
+
     try:
         tree = grammar().parse(text)
     except UnexpectedInput as err:

@@ -102,15 +102,19 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def load(root: Path) -> Loaded:
-    """Reads and parses every rule file of a ruleset (a folder or a single file)."""
-    sources: dict[str, str] = {}
+def read_sources(root: Path) -> dict[str, str]:
+    """The text of every rule file of a ruleset, by path as diagnostics show it."""
+    return {display_path(f): f.read_text(encoding="utf-8") for f in rule_files(root)}
+
+
+def load(root: Path, sources: dict[str, str] | None = None) -> Loaded:
+    """Reads and parses every rule file of a ruleset (a folder or a single file); `sources`,
+    when given, are its files as `read_sources` read them."""
+    if sources is None:
+        sources = read_sources(root)
     modules: list[n.Module] = []
     diags: list[Diagnostic] = []
-    for file in rule_files(root):
-        shown = display_path(file)
-        text = file.read_text(encoding="utf-8")
-        sources[shown] = text
+    for shown, text in sources.items():
         result = parse_text(text, shown)
         diags.extend(result.diagnostics)
         if result.module is not None:
