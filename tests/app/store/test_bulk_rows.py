@@ -140,7 +140,7 @@ def test_the_bulk_path_stores_what_a_row_by_row_write_stores(
     assert trail.verify(fast).ok
 
 
-_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
+_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
 
 
 @settings(max_examples=200, deadline=None)
@@ -173,7 +173,7 @@ def test_the_tight_loop_hashes_as_fact_hash(
     gives for the same values."""
     got = chain.FactHasher().hashes(prev, first, rows)
     names = chain.FACT_HASHED[1:]
-    expected = []
+    expected: list[str] = []
     last = prev
     for n, row in enumerate(rows, first):
         values = {"seq": n, **dict(zip(names, row, strict=True))}
