@@ -181,3 +181,30 @@ def test_the_tight_loop_hashes_as_fact_hash(
         assert last == chain.row_hash(expected[-1] if expected else prev, values, chain.FACT_HASHED)
         expected.append(last)
     assert got == expected
+
+
+def test_content_digests_are_the_joined_text_of_what_a_fact_says() -> None:
+    """The digest of every fact of an example (data or none, evidence, corrections) is sha256
+    of its type, subject, date or period, evidence, supersedes, then its data's keys and
+    values in key order, joined by U+001F: the digests recorded so far stay valid."""
+    import hashlib
+    from decimal import Decimal
+
+    from app.services.factcheck import content_digest
+    from dsl.facts.records import read_org
+    from dsl.facts.validate import FactValidator
+
+    validator = FactValidator(rules(2025).schema, read_org(EXAMPLES / "random-2025" / "org.json"))
+    records = [(line, obj) for line, _, obj in _records()]
+    facts = validator.validate(records, "facts.jsonl", frozenset()).facts
+    assert len(facts) == len(records)
+    shared: dict[int, str] = {}
+    for f in facts:
+        when = f.date.isoformat() if f.date is not None else str(f.period)
+        parts = [f.type, f.subject, when, f.evidence or "", f.supersedes or ""]
+        for key in sorted(f.data):
+            v = f.data[key]
+            assert isinstance(v, Decimal | str)
+            parts += [key, "s" + v if isinstance(v, str) else "n" + format(v.normalize(), "f")]
+        expected = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+        assert content_digest(f) == expected == content_digest(f, shared)
