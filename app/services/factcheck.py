@@ -30,8 +30,10 @@ from dsl.facts.records import Fact, FactProblem, Org
 from dsl.facts.validate import FactSchema, FactValidator
 
 
-def content_digest(f: Fact, texts: dict[int, list[str]] | None = None) -> str:
-    """sha256 of what a fact says (not who recorded it or when); 97.0 and 97 say the same.
+def content_digest(f: Fact, texts: dict[int, str] | None = None) -> str:
+    """sha256 of what a fact says (not who recorded it or when); 97.0 and 97 say the same:
+    its type, subject, date or period, evidence, supersedes, then each data key and value
+    (sorted by key), joined by U+001F.
 
     `texts` keeps the text of each data dict by identity while the facts live: facts read
     whole share their data (a million work items, a few dozen dicts)."""
@@ -39,16 +41,17 @@ def content_digest(f: Fact, texts: dict[int, list[str]] | None = None) -> str:
     when = _WHEN.get(when_of)
     if when is None:
         when = _when(when_of)
-    parts = [f.type, f.subject, when, f.evidence or "", f.supersedes or ""]
     data = texts.get(id(f.data)) if texts is not None else None
     if data is None:
-        data = []
+        items: list[str] = []
         for key in sorted(f.data):
-            data.append(key)
-            data.append(_value_text(f.data[key]))
+            items.append(key)
+            items.append(_value_text(f.data[key]))
+        data = "".join("\x1f" + x for x in items)
         if texts is not None:
             texts[id(f.data)] = data
-    return hashlib.sha256("\x1f".join(parts + data).encode()).hexdigest()
+    text = f"{f.type}\x1f{f.subject}\x1f{when}\x1f{f.evidence or ''}\x1f{f.supersedes or ''}{data}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 _WHEN: dict[Any, str] = {}  # the text of dates and periods met (facts share them)
@@ -138,15 +141,19 @@ class FactChecker:
         """Validates a chunk of (line, JSON object or `Fact` read by the validator's typed
         reader) and sorts it into rows and problems."""
         out = Checked()
-        targets = {t for _, r in records if isinstance(t := _key(r, "supersedes"), str)}
-        local = {i for _, r in records if isinstance(i := _key(r, "id"), str)}
+        if all(type(r) is Fact for _, r in records):  # read whole: no odd values
+            targets = {r.supersedes for _, r in records if r.supersedes is not None}
+            local = {r.id for _, r in records}
+        else:
+            targets = {t for _, r in records if isinstance(t := _key(r, "supersedes"), str)}
+            local = {i for _, r in records if isinstance(i := _key(r, "id"), str)}
         outside = {t for t in targets if t not in local and text_ok(t, MAX_ID)}
         in_db = repository.targets(session, outside - self.seen.keys())
         known = set(in_db) | (outside & self.seen.keys())
         checked = self.validator.validate(records, self.source, known, in_order=True)
         out.problems.extend(checked.problems)
         facts = checked.facts
-        texts: dict[int, list[str]] = {}  # the facts (and so their data) live meanwhile
+        texts: dict[int, str] = {}  # the facts (and so their data) live meanwhile
         digests = [content_digest(f, texts) for f in facts]
         recorded = repository.recorded(session, [f.id for f in facts])
         fresh: list[tuple[Fact, str]] = []

@@ -26,7 +26,13 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, Invalid, NotFound
 from app.services import trail
 from app.services.factcheck import FactChecker
-from app.services.frozen import Slot, refuse_frozen, slots_of_rows
+from app.services.frozen import (
+    Slot,
+    approved_cycles,
+    refuse_frozen,
+    refuse_frozen_rows,
+    slots_of_rows,
+)
 from app.services.texts import require_text
 from app.store import repository
 from app.store.bulk import bulk_indexes, insert_facts, restore_indexes
@@ -121,7 +127,7 @@ def import_records(
     problems = [] if problems is None else problems
     result = ImportResult()
     spooled: list[int] = []  # the rows of each chunk written to the spool
-    slots: dict[Slot, list[str]] = {}  # the periods the rows belong to (approved ones refuse)
+    years: set[int] = set()  # the years the rows belong to (approved periods refuse them)
     # No cyclic GC: what the import keeps (ids seen, owners of period values) only grows,
     # and each full collection walked all of it (it doubled the time of checking).
     with tempfile.TemporaryFile() as spool, gc_paused():
@@ -130,11 +136,11 @@ def import_records(
             for line_no, done, obj in records:
                 batch.append((line_no, obj))
                 if len(batch) >= chunk:
-                    spooled.append(_check(session, checker, batch, spool, problems, result, slots))
+                    spooled.append(_check(session, checker, batch, spool, problems, result, years))
                     batch = []
                     if progress:
                         progress("checked", done, total)
-            spooled.append(_check(session, checker, batch, spool, problems, result, slots))
+            spooled.append(_check(session, checker, batch, spool, problems, result, years))
             if progress:
                 progress("checked", total, total)
         problems.sort(key=lambda p: (p.line, p.field))
@@ -145,9 +151,10 @@ def import_records(
                 problems,
             )
         result.skipped = problems
-        if slots:
-            with Session(engine) as session:
-                refuse_frozen(session, slots)  # the whole import, before any chunk is written
+        if years:
+            with Session(engine) as session:  # the whole import, before any chunk is written
+                if approved_cycles(session, years):
+                    refuse_frozen(session, _spooled_slots(spool, spooled))
         spool.seek(0)
         sizes = [n for n in spooled if n]
         result.added, repeated = _write(engine, spool, sizes, progress, source)
@@ -165,7 +172,7 @@ def _check(
     spool: IO[bytes],
     problems: list[FactProblem],
     result: ImportResult,
-    slots: dict[Slot, list[str]],
+    years: set[int],
 ) -> int:
     """Checks a chunk and spools its rows to record; returns how many."""
     if not batch:
@@ -173,12 +180,21 @@ def _check(
     checked = checker.check(session, batch)
     problems.extend(checked.problems)
     result.unchanged += checked.unchanged
-    for slot, ids in slots_of_rows(checked.rows).items():
-        slots.setdefault(slot, []).extend(ids)
+    years.update(r["year"] for r in checked.rows)
     if checked.rows:
         pickle.dump(checked.rows, spool, protocol=pickle.HIGHEST_PROTOCOL)
     session.rollback()  # end the read transaction: readers must not hold SQLite's snapshot
     return len(checked.rows)
+
+
+def _spooled_slots(spool: IO[bytes], sizes: list[int]) -> dict[Slot, list[str]]:
+    """The (year, quarter) of every spooled row, with their ids (`slots_of_rows`)."""
+    spool.seek(0)
+    slots: dict[Slot, list[str]] = {}
+    for _ in (n for n in sizes if n):
+        for slot, ids in slots_of_rows(pickle.load(spool)).items():
+            slots.setdefault(slot, []).extend(ids)
+    return slots
 
 
 def _write(
@@ -214,14 +230,14 @@ def write_rows(
     """
     try:
         with transaction(engine) as session:
-            refuse_frozen(session, slots_of_rows(rows))
+            refuse_frozen_rows(session, rows)
             record_rows(session, rows, kind, source)
         return len(rows), 0
     except _integrity_errors(engine):
         pass
     try:
         with transaction(engine) as session:
-            refuse_frozen(session, slots_of_rows(rows))
+            refuse_frozen_rows(session, rows)
             there = repository.recorded(session, [r["client_id"] for r in rows])
             new = []
             for r in rows:

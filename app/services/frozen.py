@@ -78,6 +78,15 @@ def _why(c: Cycle, name: str) -> str:
     )
 
 
+def refuse_frozen_rows(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """`refuse_frozen` for fact rows (`fact_row`'s dicts): the rows' slots and ids are only
+    gathered when an approved cycle of their years is there (a large write's rows seldom
+    meet one, and gathering a million ids is not free)."""
+    years = {int(r["year"]) for r in rows}
+    if approved_cycles(session, years):
+        refuse_frozen(session, slots_of_rows(rows))
+
+
 def slots_of_rows(rows: Iterable[Mapping[str, Any]]) -> dict[Slot, list[str]]:
     """The (year, quarter) of each fact row (`fact_row`'s dicts), with the ids in it."""
     out: dict[Slot, list[str]] = {}

@@ -64,68 +64,75 @@ def _secondary() -> list[Any]:
 
 def insert_facts(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[int, chain.Head]:
     """Inserts fact rows in the connection's transaction, numbered and hashed onto the chain;
-    returns the first number given and the chain's new head."""
+    returns the first number given and the chain's new head.
+
+    The rows become tuples once (each data dict written as JSON once: rows share their data),
+    hashed in one tight loop (`chain.FactHasher`) and handed to the driver as they are."""
     head = chain.lock_head(conn, "facts")
     first = head.last + 1
-    prev = head.hash
-    chained: list[dict[str, Any]] = []
-    texts: dict[int, str] = {}  # each data dict's JSON, by identity (rows share their data)
-    for n, r in enumerate(rows, first):
-        data = texts.get(id(r["data"]))
-        if data is None:
-            data = texts[id(r["data"])] = exactjson.dumps(r["data"])
-        row = {**r, "seq": n, "data": data, "prev_hash": prev, "value_slot": r.get("value_slot")}
-        prev = row["row_hash"] = chain.fact_hash(prev, row)
-        chained.append(row)
-    _insert(conn, chained)
-    new = chain.Head(first + len(rows) - 1, prev)
+    values = _values(rows)
+    hashes = chain.FactHasher().hashes(head.hash, first, values)
+    prevs = [head.hash, *hashes[:-1]]
+    slots = [r.get("value_slot") for r in rows]
+    _insert(conn, first, values, prevs, hashes, slots)
+    new = chain.Head(first + len(rows) - 1, hashes[-1] if hashes else head.hash)
     chain.move_head(conn, "facts", new)
     return first, new
 
 
-def _insert(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+def _values(rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Each row's hashed columns after `seq` (`chain.FactHasher`'s tuples), `data` as JSON."""
+    texts: dict[int, str] = {}  # each data dict's JSON, by identity (rows share their data)
+    out: list[tuple[Any, ...]] = []
+    append, dumps = out.append, exactjson.dumps
+    for r in rows:
+        d = r["data"]
+        data = texts.get(id(d))
+        if data is None:
+            data = texts[id(d)] = dumps(d)
+        append((r["client_id"], r["type"], r["subject"], r["date"], r["period"], r["year"],
+                r["quarter"], data, r["evidence"], r["supersedes_id"], r["content_digest"],
+                r["recorded_by"], r["recorded_at"]))  # fmt: skip
+    return out
+
+
+def _insert(
+    conn: Connection,
+    first: int,
+    values: list[tuple[Any, ...]],
+    prevs: list[str],
+    hashes: list[str],
+    slots: list[int | None],
+) -> None:
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
+    numbered = zip(range(first, first + len(values)), values, prevs, hashes, slots, strict=True)
     if conn.dialect.name == "postgresql":
         cols = ", ".join(COLUMNS)
         with dbapi.cursor() as cur, cur.copy(f"COPY facts ({cols}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row([r[c] for c in COLUMNS])
+            write = copy.write_row
+            for n, v, prev, h, slot in numbered:
+                write((n, *v, prev, h, slot))
         return
     marks = ", ".join("?" * len(COLUMNS))
     sql = f"INSERT INTO facts ({', '.join(COLUMNS)}) VALUES ({marks})"
+    days: dict[Any, str] = {}
     cur = dbapi.cursor()
     try:
-        if len(rows) > 1000:
+        if len(values) > 1000:
             # The indexes of a large batch are updated in place: their pages must stay in the
             # cache (SQLite's default keeps 2 MB), or each row reads and writes them again.
             cur.execute(f"PRAGMA cache_size = -{BULK_CACHE_KB}")
-        cur.executemany(sql, [_sqlite_row(r) for r in rows])
+        out: list[tuple[Any, ...]] = []
+        for n, v, prev, h, slot in numbered:  # v: `_values`' tuple; date and time as text
+            day = v[3]
+            iso = days.get(day)
+            if iso is None and day is not None:
+                iso = days[day] = day.isoformat()
+            out.append((n, *v[:3], iso, *v[4:12], _sqlite_time(v[12]), prev, h, slot))
+        cur.executemany(sql, out)
     finally:
         cur.close()
-
-
-def _sqlite_row(r: dict[str, Any]) -> tuple[Any, ...]:
-    day = r["date"]
-    return (
-        r["seq"],
-        r["client_id"],
-        r["type"],
-        r["subject"],
-        day.isoformat() if day is not None else None,
-        r["period"],
-        r["year"],
-        r["quarter"],
-        r["data"],
-        r["evidence"],
-        r["supersedes_id"],
-        r["content_digest"],
-        r["recorded_by"],
-        _sqlite_time(r["recorded_at"]),
-        r["prev_hash"],
-        r["row_hash"],
-        r["value_slot"],
-    )
 
 
 @lru_cache(maxsize=64)

@@ -106,6 +106,64 @@ def fact_hash(prev: str, v: dict[str, Any]) -> str:
     return hashlib.sha256(_ENCODE(parts).encode()).hexdigest()
 
 
+_ESCAPE = json.encoder.encode_basestring  # a str as JSON text, as `_ENCODE` writes it
+
+
+class FactHasher:
+    """`fact_hash` for many rows in a row, in a tight loop: the hashed text is put together
+    from pieces written once (what rows share: their type, subject, date, period, year and
+    quarter, their data, who recorded them and when) and the few written per row. The text
+    is byte for byte the one `fact_hash` encodes (the tests compare the two on random rows)."""
+
+    __slots__ = ("_data", "_subjects", "_tails", "_whens")
+
+    def __init__(self) -> None:
+        self._subjects: dict[tuple[str, str], str] = {}  # (type, subject) → their JSON
+        self._whens: dict[tuple[Any, ...], str] = {}  # (date, period, year, quarter) → JSON
+        self._data: dict[str, str] = {}  # data's JSON text → that text as a JSON string
+        self._tails: dict[tuple[str, Any], str] = {}  # (recorded_by, recorded_at) → JSON
+
+    def hashes(self, prev: str, first: int, rows: list[tuple[Any, ...]]) -> list[str]:
+        """The row hash of each row, numbered from `first` after the row hashed `prev`.
+
+        A row is (client_id, type, subject, date (a date or None), period, year, quarter,
+        data (its JSON text), evidence, supersedes_id, content_digest, recorded_by,
+        recorded_at)."""
+        subjects, whens, datas, tails = self._subjects, self._whens, self._data, self._tails
+        sha256, esc = hashlib.sha256, _ESCAPE
+        out: list[str] = []
+        append = out.append
+        n = first
+        for cid, typ, subj, day, period, year, quarter, data, ev, sup, digest, by, at in rows:
+            who = subjects.get((typ, subj))
+            if who is None:
+                who = subjects[(typ, subj)] = _ENCODE([typ, subj])[1:-1]
+            when = whens.get((day, period, year, quarter))
+            if when is None:
+                iso = day.isoformat() if isinstance(day, date) else day
+                when = whens[(day, period, year, quarter)] = _ENCODE([iso, period, year, quarter])[
+                    1:-1
+                ]
+            text = datas.get(data)
+            if text is None:
+                text = datas[data] = str(esc(data))
+            tail = tails.get((by, at))
+            if tail is None:
+                tail = tails[(by, at)] = _ENCODE([by, _timestamp(at)])[1:-1]
+            prev = sha256(
+                f'["{HASH_VERSION}","{prev}",{n},{esc(cid)},{who},{when},{text},'
+                f"{'null' if ev is None else esc(ev)},{'null' if sup is None else esc(sup)},"
+                f"{esc(digest)},{tail}]".encode()
+            ).hexdigest()
+            append(prev)
+            n += 1
+        if len(subjects) + len(whens) + len(datas) > 300_000:  # bounded within an import
+            subjects.clear()
+            whens.clear()
+            datas.clear()
+        return out
+
+
 def entry_hash(prev: str, values: dict[str, Any]) -> str:
     """The row hash of an audit entry (`values` holds ENTRY_HASHED, `change` as JSON text)."""
     return row_hash(prev, values, ENTRY_HASHED)

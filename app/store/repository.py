@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal_column,
     or_,
     select,
     text,
@@ -28,8 +30,6 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from app.store.models import Fact, Retraction
 from dsl.facts.periods import Period
-
-LOOKUP_CHUNK = 5000  # ids per IN list (SQLite allows 32766 bound parameters)
 
 
 def live_clause() -> ColumnElement[bool]:
@@ -57,9 +57,9 @@ def _among(
 ) -> Iterator[ColumnElement[bool]]:
     """`column` is one of `values`, as one condition per query to run.
 
-    PostgreSQL gets the whole set as one array parameter (`= ANY(:ids)`): one statement with
-    one parameter, not IN lists of thousands of placeholders to bind, send, parse and plan.
-    SQLite, which has no arrays, gets IN lists of LOOKUP_CHUNK.
+    The whole set goes as one parameter, not IN lists of thousands of placeholders to bind,
+    send, parse and plan: an array on PostgreSQL (`= ANY(:ids)`), a JSON array on SQLite
+    (`IN (SELECT value FROM json_each(:ids))`, which the planner reads as an IN list).
     """
     ordered = sorted(values)
     if not ordered:
@@ -67,8 +67,8 @@ def _among(
     if session.get_bind().dialect.name == "postgresql":
         yield column == any_(bindparam(None, ordered, type_=ARRAY(String)))
         return
-    for i in range(0, len(ordered), LOOKUP_CHUNK):
-        yield column.in_(ordered[i : i + LOOKUP_CHUNK])
+    listed = func.json_each(bindparam(None, json.dumps(ordered), type_=Text))
+    yield column.in_(select(literal_column("value")).select_from(listed))
 
 
 def one_of(
