@@ -21,8 +21,9 @@ from app import exactjson
 from app.store import chain
 from app.store.models import Fact
 
-# The columns a row hash covers (`app.store.chain`), then the chain's and the live-value slot.
-COLUMNS = (*chain.FACT_HASHED, "prev_hash", "row_hash", "value_slot")
+# The columns a row hash covers (`app.store.chain`), then the chain's, the live-value slot and
+# the partition (`province`).
+COLUMNS = (*chain.FACT_HASHED, "prev_hash", "row_hash", "value_slot", "province")
 
 
 # From this many rows on, SQLite writes faster without the secondary indexes of `facts`, built
@@ -75,6 +76,7 @@ def insert_facts(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[int,
         if data is None:
             data = texts[id(r["data"])] = exactjson.dumps(r["data"])
         row = {**r, "seq": n, "data": data, "prev_hash": prev, "value_slot": r.get("value_slot")}
+        row.setdefault("province", "")
         prev = row["row_hash"] = chain.fact_hash(prev, row)
         chained.append(row)
     _insert(conn, chained)
@@ -125,6 +127,7 @@ def _sqlite_row(r: dict[str, Any]) -> tuple[Any, ...]:
         r["prev_hash"],
         r["row_hash"],
         r["value_slot"],
+        r.get("province", ""),
     )
 
 
