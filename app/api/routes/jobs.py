@@ -3,18 +3,21 @@ and follow it (docs/scale.md)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Path, Response
+from fastapi import APIRouter, BackgroundTasks, Response
+from fastapi import Path as PathParam
 
 from app.api.deps import Anyone, ExactRoute, Reader, Svc, out
 from app.api.schemas import ERRORS, JobIn
 from app.api.schemas_out import JobOut
+from app.errors import Invalid
 from app.services import jobs
 from app.services.context import Services
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], route_class=ExactRoute, responses=ERRORS)
-JobId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+JobId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 CAPABILITY = {"score": "audit", "rescore": "audit", "import": "admin"}
 
 
@@ -22,6 +25,20 @@ def _run_in_process(svc: Services, job_id: int) -> None:
     for _ in range(jobs.MAX_ATTEMPTS):
         if not jobs.run(svc.engine, svc.registry, job_id).retry:
             return
+
+
+def _inside_import_dir(svc: Services, path: object) -> None:
+    """An import job of the API names a file inside JIXIAO_IMPORT_DIR, nowhere else."""
+    root = svc.settings.import_dir
+    if root is None:
+        msg = "import jobs are off: the server has no JIXIAO_IMPORT_DIR"
+    elif isinstance(path, str) and Path(path).resolve().is_relative_to(root.resolve()):
+        return
+    else:
+        msg = f"an import job names a facts file inside {root}"
+    err = Invalid(msg)
+    err.details = [{"field": "body.params.path", "message": msg}]
+    raise err
 
 
 @router.post("", summary="Hand long work to the workers", response_model=JobOut, status_code=202)
@@ -39,6 +56,8 @@ def submit_job(
     params = {}
     if body.params is not None:
         params = body.params.model_dump(exclude_none=True, exclude_defaults=True)
+    if body.kind == "import":
+        _inside_import_dir(svc, params.get("path"))
     job = jobs.submit(
         svc.engine,
         svc.registry,
