@@ -281,6 +281,7 @@ class JobParamsIn(Strict):
 
     path: str | None = Field(None, max_length=1000, description="import: a facts file")
     skip_invalid: bool = False
+    rescore: bool = Field(False, description="import: then rescore each quarter it touched")
     drill_failures: int = Field(
         0, ge=0, le=2, description="a drill: this many first attempts fail on purpose"
     )

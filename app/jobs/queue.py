@@ -67,6 +67,8 @@ def perform(job_id: int) -> None:
     """One attempt of a job in this worker; raises AttemptFailed when it is to be retried."""
     engine, registry = _context()
     outcome = jobs.run(engine, registry, job_id)
+    for follow in outcome.follow:
+        declare_for_sending().send(follow)
     if outcome.retry:
         raise AttemptFailed(f"job {job_id}: the attempt failed and will be tried again")
 
@@ -82,7 +84,12 @@ def declare(broker: dramatiq.Broker) -> dramatiq.Actor[[int], None]:
         max_backoff=BACKOFF_MS[1],
         time_limit=TIME_LIMIT_MS,
     )
-    return decorate(perform)
+    actor = decorate(perform)
+    _DECLARED.append(actor)
+    return actor
+
+
+_DECLARED: list[dramatiq.Actor[[int], None]] = []
 
 
 def dispatcher() -> Callable[[int], None] | None:
@@ -98,10 +105,18 @@ def dispatcher() -> Callable[[int], None] | None:
     return send
 
 
+def declare_for_sending() -> dramatiq.Actor[[int], None]:
+    """The actor last declared in this process (a worker's: the one `serve` declared)."""
+    return _DECLARED[-1]
+
+
 def run_here(engine: Engine, registry: Registry, job_id: int) -> str:
-    """Runs a job in this process until it ends (its retries too); returns its state."""
+    """Runs a job in this process until it ends (its retries, and the jobs it submits,
+    too); returns its state."""
     for attempt in range(jobs.MAX_ATTEMPTS):
         outcome = jobs.run(engine, registry, job_id)
+        for follow in outcome.follow:
+            run_here(engine, registry, follow)
         if not outcome.retry:
             return outcome.state
         time.sleep(BACKOFF_MS[0] / 1000 * 2**attempt)

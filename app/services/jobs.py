@@ -11,7 +11,9 @@ Kinds (`KINDS`):
   `results` document, the same results JSON `jixiao score` prints);
 - `rescore`: the same, after a burst of facts (it names the watermark it read);
 - `import`: records a facts file on the server's disk (`params.path`), checked against the
-  ruleset of `params.year` (the period's year), with the organisation as recorded.
+  ruleset of the period's year, with the organisation as recorded. With `params.rescore`,
+  the burst is followed by a `rescore` job for each province and quarter it added facts to
+  (`result.rescore_jobs`; the runner sends them on: `Outcome.follow`).
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from app import exactjson
@@ -37,7 +39,7 @@ from app.services.receipts import results_digest
 from app.services.registry import Registry
 from app.services.scoring import load_period, provinces
 from app.store.db import transaction
-from app.store.models import Job, JobResult
+from app.store.models import Fact, Job, JobResult
 from dsl.engine.evaluate import evaluate
 from dsl.engine.report import results_json
 from dsl.facts.periods import Period
@@ -175,6 +177,7 @@ class Outcome:
 
     state: str
     retry: bool = False
+    follow: list[int] = field(default_factory=list)  # jobs this one submitted, to run next
 
 
 def run(engine: Engine, registry: Registry, job_id: int) -> Outcome:
@@ -215,7 +218,7 @@ def run(engine: Engine, registry: Registry, job_id: int) -> Outcome:
         row.error, row.finished_at = None, _now()
         if document is not None:
             session.merge(JobResult(job_id=job_id, document=document))
-    return Outcome("done")
+    return Outcome("done", follow=list(result.get("rescore_jobs", [])))
 
 
 Work = Callable[[Engine, Registry, Job, Report], tuple[dict[str, Any], str | None, str | None]]
@@ -254,6 +257,7 @@ def _import(
     compiled = registry.resolve(str(job.ruleset)).compiled
     with Session(engine) as session:
         org, _ = org_at(session, date.max, closed=True)
+        before = session.scalar(select(func.coalesce(func.max(Fact.seq), 0))) or 0
 
     def stage(name: str, done: int, total: int) -> None:
         # in thousandths: checking (bytes read) is the first half, writing (rows) the second
@@ -270,8 +274,32 @@ def _import(
         stage,
     )
     progress(2 * HALF, 2 * HALF)
-    result = {"added": got.added, "unchanged": got.unchanged, "skipped": len(got.skipped)}
+    result: dict[str, Any] = {
+        "added": got.added,
+        "unchanged": got.unchanged,
+        "skipped": len(got.skipped),
+    }
+    if job.params.get("rescore") and got.added:
+        result["rescore_jobs"] = _rescore_after(engine, registry, job, before)
     return result, None, None
+
+
+def _rescore_after(engine: Engine, registry: Registry, job: Job, before: int) -> list[int]:
+    """A rescore job for each province and quarter that facts after `before` belong to."""
+    with Session(engine) as session:
+        touched = session.execute(
+            select(Fact.province, Fact.year, Fact.quarter)
+            .where(Fact.seq > before, Fact.quarter.is_not(None), Fact.province != "")
+            .distinct()
+        ).all()
+    made = []
+    for province, year, quarter in sorted(touched):
+        follow = submit(
+            engine, registry, "rescore", job.created_by,
+            ruleset=job.ruleset, period=f"{year}Q{quarter}", province=province,
+        )  # fmt: skip
+        made.append(follow.id)
+    return made
 
 
 HALF = 500  # an import's progress is in thousandths

@@ -23,7 +23,10 @@ CAPABILITY = {"score": "audit", "rescore": "audit", "import": "admin"}
 
 def _run_in_process(svc: Services, job_id: int) -> None:
     for _ in range(jobs.MAX_ATTEMPTS):
-        if not jobs.run(svc.engine, svc.registry, job_id).retry:
+        outcome = jobs.run(svc.engine, svc.registry, job_id)
+        for follow in outcome.follow:
+            _run_in_process(svc, follow)
+        if not outcome.retry:
             return
 
 

@@ -82,9 +82,14 @@ def nation_org(provinces: list[Province]) -> dict[str, Any]:
     return {"units": units, "persons": persons}
 
 
-def load_nation(engine: Engine, registry: Registry, provinces: list[Province]) -> None:
-    """Records the provinces' organisation and facts in the database."""
-    import_org(engine, nation_org(provinces), "nation", "test")
+def load_nation(
+    engine: Engine,
+    registry: Registry,
+    provinces: list[Province],
+    org_of: list[Province] | None = None,
+) -> None:
+    """Records the provinces' organisation (or that of `org_of`) and their facts."""
+    import_org(engine, nation_org(org_of or provinces), "nation", "test")
     compiled = registry.for_year(2025)
     assert compiled is not None
     from datetime import date

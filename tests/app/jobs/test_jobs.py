@@ -111,3 +111,27 @@ def test_invalid_jobs_are_refused_naming_the_field(
 def test_unknown_job(engine: Engine) -> None:
     with pytest.raises(NotFound):
         jobs.get(engine, 999)
+
+
+def test_a_burst_of_facts_is_followed_by_rescoring_its_quarters(
+    engine: Engine, registry: Registry, provinces: list[Province]
+) -> None:
+    load_nation(engine, registry, provinces[:1], org_of=provinces)
+    burst = provinces[1]
+    params = {"path": str(burst.facts), "rescore": True}
+    job = jobs.submit(engine, registry, "import", "t", period="2025", params=params)
+    assert run_here(engine, registry, job.id) == "done"
+    got = jobs.get(engine, job.id)
+    assert got.result is not None and got.result["added"] > 0
+    follow = [int(i) for i in got.result["rescore_jobs"]]
+    made = [jobs.get(engine, i) for i in follow]
+    # one per quarter of the province the burst touched, none of the others
+    assert [(j.kind, j.province, j.period) for j in made] == [
+        ("rescore", burst.root, f"2025Q{q}") for q in (1, 2, 3, 4)
+    ]
+    compiled = registry.resolve("2025").compiled
+    for j in made:
+        assert j.state == "done"
+        assert json.loads(jobs.results(engine, j.id)) == scored_from_files(
+            compiled, burst, str(j.period)
+        )
