@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from app import exactjson
 from app.cli.db import who
 from app.errors import AppError
 
@@ -78,7 +78,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
             send(job.id)
         else:
             run_here(engine, registry, job.id)
-        print(json.dumps(jobs.as_json(jobs.get(engine, job.id)), ensure_ascii=False))
+        print(exactjson.dumps(jobs.as_json(jobs.get(engine, job.id))))
     return 0
 
 
@@ -92,7 +92,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     except AppError as e:
         print(f"jixiao job: {e}", file=sys.stderr)
         return 1
-    print(json.dumps(jobs.as_json(job), ensure_ascii=False))
+    print(exactjson.dumps(jobs.as_json(job)))
     return 0
 
 
