@@ -20,12 +20,14 @@ from app.api.routes import (
     cycles,
     facts,
     health,
+    jobs,
     org,
     receipts,
     rulesets,
     scores,
     tokens,
 )
+from app.jobs.queue import dispatcher
 from app.services.cache import ScoreCache
 from app.services.registry import Registry
 from app.settings import Settings
@@ -82,6 +84,9 @@ OPERATION_IDS = {
     "create": "create_token",
     "listing": "list_tokens",
     "revoke": "revoke_token",
+    "submit_job": "submit_job",
+    "get_job": "get_job",
+    "get_job_results": "get_job_results",
 }
 
 
@@ -99,7 +104,7 @@ def build_services(settings: Settings) -> Services:
             log.error("ruleset %s refused:", outcome.folder)
             for d in outcome.diagnostics:
                 log.error("  %s", d.headline())
-    return Services(settings, engine, registry, ScoreCache(engine))
+    return Services(settings, engine, registry, ScoreCache(engine), dispatcher())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -124,7 +129,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = build_services(settings)
     errors.install(app)
     app.add_middleware(Guard, services=app.state.services)
-    for module in (health, org, facts, rulesets, scores, receipts, tokens, analysis, audit, cycles):
+    routers = (
+        health,
+        org,
+        facts,
+        rulesets,
+        scores,
+        receipts,
+        tokens,
+        analysis,
+        audit,
+        cycles,
+        jobs,
+    )
+    for module in routers:
         app.include_router(module.router, prefix="/v1")
     web.install(app)
     app.add_middleware(RequestIds)  # outermost: every response names its request id

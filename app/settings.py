@@ -18,6 +18,7 @@ def database_url() -> str:
 RULES_ENV = "JIXIAO_RULES"
 DEMO_ENV = "JIXIAO_DEMO"
 MAX_BODY_ENV = "JIXIAO_MAX_BODY_BYTES"
+IMPORT_DIR_ENV = "JIXIAO_IMPORT_DIR"
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
 
 
@@ -45,14 +46,17 @@ class Settings:
     demo: bool = False
     user: str = "api"
     max_body_bytes: int = DEFAULT_MAX_BODY
+    # the folder whose facts files an import job of the API may name (None: none)
+    import_dir: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
         """Settings from JIXIAO_DATABASE_URL, JIXIAO_RULES, JIXIAO_DEMO (`1` turns it on) and
-        JIXIAO_MAX_BODY_BYTES."""
+        JIXIAO_MAX_BODY_BYTES, JIXIAO_IMPORT_DIR."""
         return cls(
             database_url=database_url(),
             rules_dir=Path(os.environ.get(RULES_ENV) or "rules"),
             demo=os.environ.get(DEMO_ENV) == "1",
             max_body_bytes=max_body_bytes(),
+            import_dir=Path(os.environ[IMPORT_DIR_ENV]) if os.environ.get(IMPORT_DIR_ENV) else None,
         )

@@ -332,6 +332,35 @@ def generate(
     return org, w.facts
 
 
+def prefixed(
+    org: dict[str, Any], facts: list[Fact], prefix: str
+) -> tuple[dict[str, Any], list[Fact]]:
+    """The same province under other ids: every unit, person and fact id starts with
+    `prefix` (and the root's name with it), so that several provinces share one database."""
+    if not prefix:
+        return org, facts
+    ids = {u["id"] for u in org["units"]} | {p["id"] for p in org["persons"]}
+
+    def re(x: Any) -> Any:
+        return prefix + x if isinstance(x, str) and x in ids else x
+
+    units = [
+        {**u, "id": re(u["id"]), "parent": re(u["parent"])}
+        | ({"name": f"{prefix}{u['name']}"} if u["parent"] is None else {})
+        for u in org["units"]
+    ]
+    persons = [{**p, "id": re(p["id"]), "unit": re(p["unit"])} for p in org["persons"]]
+    out: list[Fact] = []
+    for f in facts:
+        g = {**f, "id": prefix + f["id"], "subject": re(f["subject"])}
+        if "supersedes" in g:
+            g["supersedes"] = prefix + g["supersedes"]
+        if "data" in g:
+            g["data"] = {k: re(v) for k, v in g["data"].items()}
+        out.append(g)
+    return {"units": units, "persons": persons}, out
+
+
 def write(out: Path, org: dict[str, Any], facts: list[Fact]) -> None:
     """org.json (indented) and facts.jsonl (one compact object a line)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -355,9 +384,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--year", type=int, default=2025)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", type=Path, default=Path("bench/out/province"))
+    ap.add_argument("--prefix", default="", help="ids start with this (several provinces)")
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
-    org, facts = generate(a.counties, a.persons, a.facts, a.year, a.seed)
+    org, facts = prefixed(*generate(a.counties, a.persons, a.facts, a.year, a.seed), a.prefix)
     write(a.out, org, facts)
     units, persons = len(org["units"]), len(org["persons"])
     print(

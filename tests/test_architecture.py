@@ -41,9 +41,9 @@ APP_LAYERS: dict[str, frozenset[str]] = {
     "app.web": APP_BASE | {"app.store", "app.services", "app.excel"},
     "app.jobs": APP_BASE | {"app.store", "app.services", "app.excel"},
     "app.cli": APP_BASE
-    | {"app.store", "app.services", "app.excel", "app.uvicorn_config", "app.lsp"},
+    | {"app.store", "app.services", "app.excel", "app.uvicorn_config", "app.lsp", "app.jobs"},
     "app.lsp": APP_BASE,
-    "app.main": APP_BASE | {"app.store", "app.services", "app.api", "app.web"},
+    "app.main": APP_BASE | {"app.store", "app.services", "app.api", "app.web", "app.jobs"},
     "app.uvicorn_config": APP_BASE,
 }
 # Third-party packages a layer must not use.

@@ -8,7 +8,7 @@ Numbers inside `data` and `attrs` stay exact (`app.api.deps.ExactRequest`).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -274,3 +274,33 @@ class AuditPageOut(BaseModel):
 
     entries: list[AuditEntryOut]
     next: int | None = Field(description="pass as `cursor` for the next page (null: the last)")
+
+
+class JobParamsIn(Strict):
+    """What some kinds of job need: an import's facts file (a path on the server)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str | None = Field(None, max_length=1000, description="import: a facts file")
+    skip_invalid: bool = False
+    rescore: bool = Field(False, description="import: then rescore each quarter it touched")
+    drill_failures: int = Field(
+        0, ge=0, le=2, description="a drill: this many first attempts fail on purpose"
+    )
+
+
+class JobIn(Strict):
+    """Long work for the workers: one kind of job on a province's period."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"kind": "score", "ruleset": "2025", "period": "2025Q1", "province": "hn"}]
+        },
+    )
+
+    kind: Literal["score", "rescore", "import"]
+    period: str = Field(pattern=PERIOD)
+    ruleset: str | None = Field(None, max_length=200)
+    province: str | None = Field(None, min_length=1, max_length=200)
+    params: JobParamsIn | None = None

@@ -354,3 +354,30 @@ class ReplayOut(Closed):
     expected: str
     got: str
     same: bool
+
+
+class JobProgressOut(Closed):
+    """How far a job has come: `done` of `total` steps (0 of 0 before it starts)."""
+
+    done: int
+    total: int
+
+
+class JobOut(Closed):
+    """A job: what it does, its state and progress, and what it produced."""
+
+    id: int
+    kind: str
+    ruleset: str | None
+    period: str | None
+    province: str | None
+    state: Literal["queued", "running", "done", "failed"]
+    progress: JobProgressOut
+    attempts: int
+    error: str | None
+    result: dict[str, Any] | None
+    result_ref: str | None
+    created_by: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None

@@ -47,6 +47,8 @@ GROUPS = {
     "cycle": "cycle",
     "appeal": "cycle",
     "webhooks": "cycle",
+    "worker": "jobs",
+    "job": "jobs",
 }
 
 

@@ -3,6 +3,7 @@ request names a period and a ruleset: shared by the API and the web pages."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -22,6 +23,8 @@ class Services:
     engine: Engine
     registry: Registry
     cache: ScoreCache
+    # sends a job to the workers (`app.jobs`); None: jobs run in the serving process
+    dispatch: Callable[[int], None] | None = None
 
 
 def parse_period(text: str, field: str = "query.period") -> Period:

@@ -78,10 +78,17 @@ def _value_text(v: Any) -> str:
     return "j" + exactjson.canonical(v)
 
 
+def province_of(org: Org, subject: str) -> str:
+    """The province a subject's facts are kept under: the root unit of its tree ('' for a
+    subject outside the organisation)."""
+    units = org.chain(subject)
+    return units[-1] if units else ""
+
+
 def fact_row(
-    f: Fact, digest: str, by: str, at: datetime, slot: int | None = None
+    f: Fact, digest: str, by: str, at: datetime, slot: int | None = None, province: str = ""
 ) -> dict[str, Any]:
-    """The `facts` row of a validated fact."""
+    """The `facts` row of a validated fact (`province`: see `province_of`)."""
     quarter: int | None
     if f.date is not None:
         year, quarter, period = f.date.year, (f.date.month + 2) // 3, None
@@ -103,6 +110,7 @@ def fact_row(
         "recorded_by": by,
         "recorded_at": at,
         "value_slot": slot,
+        "province": province,
     }
 
 
@@ -175,7 +183,9 @@ class FactChecker:
             else:
                 fresh.append((f, d))
         for f, d, slot in self._links(session, fresh, in_db, out.problems):
-            out.rows.append(fact_row(f, d, self.by, self.at, slot))
+            out.rows.append(
+                fact_row(f, d, self.by, self.at, slot, province_of(self.org, f.subject))
+            )
         if self.movable and out.rows:
             place_late(session, out.rows, self.movable)
         return out

@@ -34,8 +34,9 @@ from app.services.frozen import (
     slots_of_rows,
 )
 from app.services.texts import require_text
-from app.store import repository
+from app.store import partitions, repository
 from app.store.bulk import bulk_indexes, insert_facts, restore_indexes
+from app.store.chain import lock_head
 from app.store.db import transaction
 from app.store.models import Fact, Retraction
 from dsl.facts.inputs import gc_paused
@@ -265,8 +266,18 @@ ID_LIST = 100  # a write of up to this many facts lists their ids in its audit e
 def record_rows(
     session: Session, rows: Sequence[dict[str, Any]], kind: str | None, source: str
 ) -> None:
-    """Inserts the rows and records the write in the trail, in the session's transaction."""
-    first, head = insert_facts(session.connection(), rows)
+    """Inserts the rows and records the write in the trail, in the session's transaction.
+
+    On partitioned facts (PostgreSQL, `app.store.partitions`) the writer first takes the
+    chain's lock, makes the partitions the rows need, and checks the keys that the database
+    enforces per partition only: an id or a correction already recorded in another partition
+    is refused as the unique index would refuse it."""
+    conn = session.connection()
+    if partitions.is_partitioned(conn):
+        lock_head(conn, "facts")
+        partitions.ensure(conn, {(str(r.get("province", "")), int(r["year"])) for r in rows})
+        _refuse_across_partitions(session, rows)
+    first, head = insert_facts(conn, rows)
     corrections = [r["supersedes_id"] for r in rows if r["supersedes_id"] is not None]
     if kind is None:
         kind = "fact.correct" if len(rows) == 1 and corrections else "facts.record"
@@ -283,6 +294,17 @@ def record_rows(
             change["supersedes"] = corrections
     target = f"fact:{corrections[0]}" if kind == "fact.correct" else source or "facts"
     trail.note(session, kind, target, change, str(rows[0]["recorded_by"]))
+
+
+class AcrossPartitions(IntegrityError):
+    """An id or a correction recorded meanwhile in another partition of the facts."""
+
+
+def _refuse_across_partitions(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    ids = [r["client_id"] for r in rows]
+    corrected = [r["supersedes_id"] for r in rows if r["supersedes_id"] is not None]
+    if repository.recorded(session, ids) or repository.correctors(session, corrected):
+        raise AcrossPartitions("facts: recorded meanwhile", None, Exception("across partitions"))
 
 
 def _integrity_errors(engine: Engine) -> tuple[type[Exception], ...]:

@@ -21,8 +21,9 @@ from app import exactjson
 from app.store import chain
 from app.store.models import Fact
 
-# The columns a row hash covers (`app.store.chain`), then the chain's and the live-value slot.
-COLUMNS = (*chain.FACT_HASHED, "prev_hash", "row_hash", "value_slot")
+# The columns a row hash covers (`app.store.chain`), then the chain's, the live-value slot and
+# the partition (`province`).
+COLUMNS = (*chain.FACT_HASHED, "prev_hash", "row_hash", "value_slot", "province")
 
 
 # From this many rows on, SQLite writes faster without the secondary indexes of `facts`, built
@@ -73,8 +74,8 @@ def insert_facts(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[int,
     values = _values(rows)
     hashes = chain.FactHasher().hashes(head.hash, first, values)
     prevs = [head.hash, *hashes[:-1]]
-    slots = [r.get("value_slot") for r in rows]
-    _insert(conn, first, values, prevs, hashes, slots)
+    unhashed = [(r.get("value_slot"), r.get("province", "")) for r in rows]
+    _insert(conn, first, values, prevs, hashes, unhashed)
     new = chain.Head(first + len(rows) - 1, hashes[-1] if hashes else head.hash)
     chain.move_head(conn, "facts", new)
     return first, new
@@ -102,17 +103,18 @@ def _insert(
     values: list[tuple[Any, ...]],
     prevs: list[str],
     hashes: list[str],
-    slots: list[int | None],
+    unhashed: list[tuple[int | None, str]],
 ) -> None:
+    """Writes the numbered rows; `unhashed` is each row's value slot and province."""
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
-    numbered = zip(range(first, first + len(values)), values, prevs, hashes, slots, strict=True)
+    numbered = zip(range(first, first + len(values)), values, prevs, hashes, unhashed, strict=True)
     if conn.dialect.name == "postgresql":
         cols = ", ".join(COLUMNS)
         with dbapi.cursor() as cur, cur.copy(f"COPY facts ({cols}) FROM STDIN") as copy:
             write = copy.write_row
-            for n, v, prev, h, slot in numbered:
-                write((n, *v, prev, h, slot))
+            for n, v, prev, h, (slot, province) in numbered:
+                write((n, *v, prev, h, slot, province))
         return
     marks = ", ".join("?" * len(COLUMNS))
     sql = f"INSERT INTO facts ({', '.join(COLUMNS)}) VALUES ({marks})"
@@ -124,12 +126,12 @@ def _insert(
             # cache (SQLite's default keeps 2 MB), or each row reads and writes them again.
             cur.execute(f"PRAGMA cache_size = -{BULK_CACHE_KB}")
         out: list[tuple[Any, ...]] = []
-        for n, v, prev, h, slot in numbered:  # v: `_values`' tuple; date and time as text
+        for n, v, prev, h, (slot, province) in numbered:  # v: `_values`' tuple; date, time as text
             day = v[3]
             iso = days.get(day)
             if iso is None and day is not None:
                 iso = days[day] = day.isoformat()
-            out.append((n, *v[:3], iso, *v[4:12], _sqlite_time(v[12]), prev, h, slot))
+            out.append((n, *v[:3], iso, *v[4:12], _sqlite_time(v[12]), prev, h, slot, province))
         cur.executemany(sql, out)
     finally:
         cur.close()

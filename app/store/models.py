@@ -139,6 +139,9 @@ class Fact(Base):
 
     `year` and `quarter` say which periods the fact belongs to: a dated fact to its quarter (and
     year), a quarterly value to its quarter, a yearly value to the year alone (quarter NULL).
+    `province` is the root unit of the subject's tree (a provincial bureau; '' for a subject
+    not in the organisation): on PostgreSQL the table is partitioned by province, then year
+    (`app.store.partitions`, docs/scale.md).
     """
 
     __tablename__ = "facts"
@@ -180,6 +183,8 @@ class Fact(Base):
     # the hash chain (app.store.chain): the previous fact's row hash, and this row's
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64))
+    # the partition (not hashed: derived from the organisation, like `value_slot`)
+    province: Mapped[str] = mapped_column(ID, server_default="")
 
     retraction: Mapped[Retraction | None] = relationship(lazy="raise", back_populates="fact")
 
@@ -451,3 +456,43 @@ class WebhookAttempt(Base):
     at: Mapped[datetime]
     status: Mapped[int | None]
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# ---- jobs ---------------------------------------------------------------------------------------
+
+
+class Job(Base):
+    """Long work handed to the workers (`app.jobs`): one kind of work on one province and
+    period. `state` is queued, running, done or failed; `done`/`total` its progress; `attempts`
+    counts the runs begun (a failed run is retried); `result` what it produced (counts and
+    digests), `result_ref` where its results are kept (`receipt:ID`)."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state_id", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    ruleset: Mapped[str | None] = mapped_column(String(64))
+    period: Mapped[str | None] = mapped_column(String(6))
+    province: Mapped[str | None] = mapped_column(ID)
+    params: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(20))
+    done: Mapped[int]
+    total: Mapped[int]
+    attempts: Mapped[int]
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result_ref: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class JobResult(Base):
+    """The results document a finished scoring job kept (the results JSON, canonical text)."""
+
+    __tablename__ = "job_results"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    document: Mapped[str] = mapped_column(Text)

@@ -188,7 +188,11 @@ def refresh_statistics(session: Session) -> None:
 
 
 def period_facts(
-    session: Session, period: Period, types: Collection[str], to_date: bool = False
+    session: Session,
+    period: Period,
+    types: Collection[str],
+    to_date: bool = False,
+    province: str | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """Every fact of these types that a period's evaluation reads, live or not, in recording
     order, as the driver's tuples of FACT_COLUMNS (`dead_facts` says which are not live).
@@ -196,14 +200,24 @@ def period_facts(
     Liveness is left to the caller: as two anti-joins it more than tripled PostgreSQL's time
     (a hash of every fact's `supersedes_id`, then a sort that spilt to disk), while the facts
     that stopped counting are few enough to hold in two sets. With `to_date`, a quarter's
-    evaluation also reads the quarters of its year before it (for caps per year).
+    evaluation also reads the quarters of its year before it (for caps per year). With
+    `province`, only that province's facts (on PostgreSQL: its year's partition alone).
     """
+    # With `to_date`, a cap per year: the quarters before this one are scored too.
+    return driver_stream(session, period_query(period, types, to_date, province))
+
+
+def period_query(
+    period: Period, types: Collection[str], to_date: bool = False, province: str | None = None
+) -> ClauseElement:
+    """The query of `period_facts`."""
     clause = period_clause(period)
     if to_date and period.quarter is not None:
-        # A cap per year: the quarters before this one are scored too.
         clause = and_(Fact.year == period.year, Fact.quarter <= period.quarter)
+    if province is not None:
+        clause = and_(clause, Fact.province == province)
     q = select(*FACT_COLUMNS).where(clause, Fact.type.in_(sorted(types)))
-    return driver_stream(session, q.order_by(Fact.seq))
+    return q.order_by(Fact.seq)
 
 
 def has_facts(session: Session, period: Period) -> bool:
@@ -212,7 +226,7 @@ def has_facts(session: Session, period: Period) -> bool:
     return session.execute(q).first() is not None
 
 
-def dead_facts(session: Session) -> tuple[set[str], set[int]]:
+def dead_facts(session: Session, province: str | None = None) -> tuple[set[str], set[int]]:
     """The client ids of the facts that something supersedes, and the seqs of retracted facts.
 
     Read before the facts themselves: a correction or retraction recorded in between is then
@@ -220,6 +234,8 @@ def dead_facts(session: Session) -> tuple[set[str], set[int]]:
     it corrects, of which the engine keeps only the newer.
     """
     corrected = select(Fact.supersedes_id).where(Fact.supersedes_id.is_not(None))
+    if province is not None:  # a province's corrections are of its own subjects' facts
+        corrected = corrected.where(Fact.province == province)
     retracted = select(Retraction.fact_seq)
     return (
         {c for (c,) in driver_rows(session, corrected)},
