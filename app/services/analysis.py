@@ -15,10 +15,13 @@ import orjson
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid, NotFound
+from app.services import cycles
 from app.services.cache import ScoreCache, Scored, Watermark
+from app.services.receipts import results_digest
 from app.services.registry import LoadedRuleset, Registry
 from app.services.scoring import PeriodInputs, load_period
 from app.store import repository
+from app.store.models import Receipt
 from dsl.analysis import feedback, trends
 from dsl.analysis.feedback import Shared
 from dsl.analysis.lost_report import lost_points as build_lost
@@ -259,11 +262,37 @@ def feedback_shared(
     return memo(s, ("feedback", as_of), lambda: feedback.shared(src, period, as_of, ruleset))
 
 
+def cycle_state(src: DbSource, period: Period, ruleset: str | None = None) -> dict[str, Any]:
+    """The state of the period's results as a report prints it (`feedback.cycle_json`): draft,
+    published (公示) or approved (已审定), with the cycle's receipt, and whether the numbers
+    served are that receipt's (its results digest against the evaluation's)."""
+    s = src.require(period, ruleset)
+    with Session(src.cache.engine) as session:
+        c = cycles.find(session, s.digest, period)
+        if c is None:
+            return feedback.cycle_json()
+        kept = session.get(Receipt, c.receipt_id) if c.receipt_id is not None else None
+        kept_digest = kept.results_digest if kept is not None else None
+    same = None
+    if kept_digest is not None:
+        now = memo(s, "results_digest", lambda: results_digest(s.evaluation))
+        same = now == kept_digest
+    return feedback.cycle_json(
+        c.state,
+        c.receipt_id,
+        c.notice_until.isoformat() if c.notice_until else None,
+        c.approved_by,
+        c.approved_at.isoformat() if c.approved_at else None,
+        same,
+    )
+
+
 def feedback_report(
     src: DbSource, subject: str, period: Period, as_of: date | None, ruleset: str | None = None
 ) -> dict[str, Any]:
-    """`GET /v1/reports/{subject}`: one unit's feedback report as plain data."""
+    """`GET /v1/reports/{subject}`: one unit's feedback report as plain data, with the state
+    of the period's cycle."""
     sh = feedback_shared(src, period, as_of, ruleset)
     if subject not in feedback.subjects(sh):
         raise NotFound(f"no unit scorecard scores '{subject}' in {period}")
-    return feedback.feedback(sh, subject)
+    return feedback.feedback(sh, subject, cycle_state(src, period, ruleset))

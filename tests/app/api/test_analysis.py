@@ -206,3 +206,54 @@ def test_what_if_refuses_what_does_not_fit(api: Client) -> None:
     assert fields == ["body.add[0].data.value", "body.retract[0]"]
     empty = api.post("/v1/what-if", json={"period": "2025Q1"})
     assert empty.status_code == 422
+
+
+def test_feedback_report_says_draft_published_or_approved(api: Client) -> None:
+    """The report names the state of the period's results from its cycle: a draft while the
+    cycle is open, 公示 with the published receipt, 已审定 with the approved one; a fact
+    recorded after publication makes the numbers differ from the receipt, and it says so."""
+    import io
+
+    from pypdf import PdfReader
+
+    load_example(api, "handworked")
+    params = {"ruleset": "2025", "period": "2025Q1"}
+
+    def cycle() -> dict[str, object]:
+        r = api.get("/v1/reports/nanyue", params=params)
+        assert r.status_code == 200, r.text
+        got: dict[str, object] = r.json()["cycle"]
+        return got
+
+    draft = cycle()
+    assert (draft["state"], draft["title"], draft["receipt"], draft["same"]) == (
+        "draft", "草稿（尚未公示）", None, None
+    )  # fmt: skip
+    assert "结果状态：草稿（尚未公示）" in api.get(
+        "/v1/reports/nanyue", params={**params, "format": "html"}
+    ).text.replace("<b>", "").replace("</b>", "")
+
+    pub = api.post("/v1/cycles/2025Q1/publish", params={"ruleset": "2025"})
+    assert pub.status_code == 200, pub.text
+    published = cycle()
+    assert (published["state"], published["title"]) == ("published", "公示")
+    assert published["receipt"] == pub.json()["receipt"] and published["same"] is True
+    assert published["notice_until"] == pub.json()["notice_until"]
+
+    fact = {"id": "n1", "type": "inspection_issue", "subject": "nanyue", "date": "2025-03-30",
+            "data": {"level": "municipal"}}  # fmt: skip
+    assert api.post("/v1/facts", json=[fact]).status_code == 201
+    changed = cycle()
+    assert (changed["state"], changed["same"]) == ("published", False)
+    page = api.get("/v1/reports/nanyue", params={**params, "format": "html"}).text
+    assert "本报告的数字与回执不同" in page
+
+    ok = api.post("/v1/cycles/2025Q1/approve", params={"ruleset": "2025"})
+    assert ok.status_code == 200, ok.text
+    approved = cycle()
+    assert (approved["state"], approved["title"], approved["same"]) == ("approved", "已审定", True)
+    assert approved["receipt"] == ok.json()["receipt"] != published["receipt"]
+    assert approved["approved_by"] == ok.json()["approved_by"]
+    pdf = api.get("/v1/reports/nanyue", params={**params, "format": "pdf"})
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert f"已审定（审定回执#{approved['receipt']}" in text.replace(" ", "")
