@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Invalid, NotFound
 from app.services import cycles
-from app.services.cache import ScoreCache, Scored, Watermark
+from app.services.cache import AsOf, ScoreCache, Scored, Watermark
 from app.services.receipts import results_digest
 from app.services.registry import LoadedRuleset, Registry
 from app.services.scoring import PeriodInputs, load_period
@@ -28,6 +28,7 @@ from dsl.analysis.lost_report import lost_points as build_lost
 from dsl.analysis.risk import risk_report
 from dsl.analysis.view import PeriodScores, cited, keep_until, units_of
 from dsl.analysis.warnings import check_open, warnings_report
+from dsl.compile.ir import CompiledRuleset
 from dsl.engine.evaluate import evaluate
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact
@@ -85,21 +86,34 @@ class DbSource:
 
     def as_of(self, period: Period, day: date, ruleset: str | None = None) -> PeriodScores:
         """The period's scores from the facts dated up to `day` (period values as recorded)."""
-        s = self.require(period, ruleset)
-        return memo(s, ("as_of", day), lambda: self._as_of(s, day))
+        held = self.held_as_of(period, day, ruleset)
+        if isinstance(held, AsOf):
+            got: PeriodScores = held.value
+            return got
+        return memo(held, ("as_of", day), lambda: self._as_of(held, day))
+
+    def held_as_of(self, period: Period, day: date, ruleset: str | None = None) -> AsOf | Scored:
+        """What the period as of `day` is kept in: the period's own entry when it is in memory
+        (or approved, or nothing is dated after `day`), else an entry of its own, scored from
+        the facts dated by then without scoring the whole period first."""
+        loaded = self.loaded(period, ruleset)
+        if loaded is None:
+            raise NotFound(f"no ruleset in service scores {period}; name one with ?ruleset=")
+        compiled = loaded.compiled
+
+        def make(wm: Watermark, inputs: PeriodInputs, facts: list[Fact]) -> PeriodScores:
+            return _scored_as_of(compiled, period, inputs, facts, str(wm))
+
+        got = self.cache.as_of(loaded, period, day, make)
+        self.watermarks.add(got.watermark)
+        return got
 
     def _as_of(self, s: Scored, day: date) -> PeriodScores:
         inputs = self.inputs(s)
         facts = keep_until(inputs.facts, day)
         if len(facts) == len(inputs.facts):
             return memo(s, "scores", lambda: _view(s, s.evaluation))
-        compiled = s.loaded.compiled
-        ev = evaluate(
-            compiled, inputs.org, facts, s.period, units_of(inputs.org), org_at=inputs.org_of
-        )
-        return PeriodScores(
-            compiled, ev, inputs.org, cited(ev, facts), str(s.watermark), len(facts)
-        )
+        return _scored_as_of(s.loaded.compiled, s.period, inputs, facts, str(s.watermark))
 
     def facts_of(self, period: Period, types: Collection[str]) -> list[Fact]:
         """The live facts of the given types in a period (none without a ruleset for it),
@@ -128,12 +142,20 @@ class DbSource:
         return len(self.watermarks) <= 1
 
 
+def _scored_as_of(
+    compiled: CompiledRuleset, period: Period, inputs: PeriodInputs, facts: list[Fact], note: str
+) -> PeriodScores:
+    """The period scored from `facts` (its inputs' facts dated by a day), units traced."""
+    ev = evaluate(compiled, inputs.org, facts, period, units_of(inputs.org), org_at=inputs.org_of)
+    return PeriodScores(compiled, ev, inputs.org, cited(ev, facts), note, len(facts))
+
+
 def _view(s: Scored, ev: Any) -> PeriodScores:
     assert s.org is not None
     return PeriodScores(s.loaded.compiled, ev, s.org, s.cited, str(s.watermark), s.recorded)
 
 
-def memo(s: Scored, key: Any, make: Callable[[], T]) -> T:
+def memo(s: Scored | AsOf, key: Any, make: Callable[[], T]) -> T:
     """What `make` derives from an entry, made once per entry."""
     with s.lock:
         if key in s.memo:
@@ -186,12 +208,12 @@ def lost_points_data(
 
 def warnings(src: DbSource, period: Period, day: date, ruleset: str | None = None) -> bytes:
     """`GET /v1/warnings`: the warnings of a period open on `day` (kept beside its evaluation)."""
-    s = src.require(period, ruleset)
+    _open(period, day)
+    s = src.held_as_of(period, day, ruleset)  # the period's entry, or its own as of the day
     key = ("warnings", day)
     got: bytes | None = s.memo.get(key)
     if got is not None:
         return got
-    _open(period, day)
     data = warnings_report(src, period, day, ruleset)
     body = orjson.dumps({**data, "watermark": s.watermark.as_json()})
     if src.consistent():

@@ -8,7 +8,7 @@ from decimal import Decimal
 import openpyxl
 
 from app.api.schemas_analysis import LostPointsOut
-from tests.app.api.conftest import Client, load_example
+from tests.app.api.conftest import Client, example_facts, load_example
 
 PARAMS = {"ruleset": "2025", "period": "2025Q1", "scorecard": "county"}
 
@@ -257,3 +257,39 @@ def test_feedback_report_says_draft_published_or_approved(api: Client) -> None:
     pdf = api.get("/v1/reports/nanyue", params={**params, "format": "pdf"})
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
     assert f"已审定（审定回执#{approved['receipt']}" in text.replace(" ", "")
+
+
+def test_warnings_as_of_any_day_are_those_of_the_period_rescored(api: Client) -> None:
+    """The warnings as of a day, made without scoring the whole period first (an entry of its
+    own per day), are byte for byte those made the old way (the period's entry, then the
+    period scored again from the facts dated by the day), on random days of the quarter."""
+    from datetime import date, timedelta
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from app.services import analysis
+    from app.services.cache import ScoreCache
+    from dsl.facts.periods import Period
+
+    load_example(api, "handworked")
+    svc = api.app.state.services
+    q1 = Period(2025, 1)
+    days = st.integers(0, 89).map(lambda n: date(2025, 1, 1) + timedelta(days=n))
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(day=days)
+    def same(day: date) -> None:
+        cold = analysis.DbSource(ScoreCache(svc.engine), svc.registry)
+        new = analysis.warnings(cold, q1, day)
+        old_way = analysis.DbSource(ScoreCache(svc.engine), svc.registry)
+        old_way.require(q1)  # the period's entry first: the old path
+        assert analysis.warnings(old_way, q1, day) == new
+        # Nothing dated after the day: the period's own entry was scored and serves.
+        # Otherwise only the day's own evaluation was made, not the whole period's.
+        dated = [f["date"] for f in example_facts("handworked") if f.get("date")]
+        later = any(str(day) < d <= "2025-03-31" for d in dated)
+        kept = cold.cache.kept(svc.registry.for_year(2025), q1)
+        assert (kept is None) == later and cold.cache.fills == 1
+
+    same()
