@@ -8,7 +8,7 @@ from decimal import Decimal
 import openpyxl
 
 from app.api.schemas_analysis import LostPointsOut
-from tests.app.api.conftest import Client, example_facts, load_example
+from tests.app.api.conftest import EXAMPLES, REPO_ROOT, Client, example_facts, load_example
 
 PARAMS = {"ruleset": "2025", "period": "2025Q1", "scorecard": "county"}
 
@@ -270,11 +270,18 @@ def test_warnings_as_of_any_day_are_those_of_the_period_rescored(api: Client) ->
 
     from app.services import analysis
     from app.services.cache import ScoreCache
+    from dsl.analysis.source import FileSource, sibling_years
+    from dsl.compile.compiler import compile_path
+    from dsl.engine.report import results_json
     from dsl.facts.periods import Period
 
     load_example(api, "handworked")
     svc = api.app.state.services
     q1 = Period(2025, 1)
+    rules = REPO_ROOT / "rules" / "2025"
+    main = compile_path(rules)
+    here = EXAMPLES / "handworked"
+    files = FileSource(main, sibling_years(rules, main), here / "org.json", here / "facts.jsonl")
     days = st.integers(0, 89).map(lambda n: date(2025, 1, 1) + timedelta(days=n))
 
     @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -285,6 +292,11 @@ def test_warnings_as_of_any_day_are_those_of_the_period_rescored(api: Client) ->
         old_way = analysis.DbSource(ScoreCache(svc.engine), svc.registry)
         old_way.require(q1)  # the period's entry first: the old path
         assert analysis.warnings(old_way, q1, day) == new
+        now, then = cold.as_of(q1, day), old_way.as_of(q1, day)
+        assert results_json(now.evaluation) == results_json(then.evaluation)
+        assert (now.recorded, now.note) == (then.recorded, then.note)
+        # and what the files give, scored by the engine from the facts dated by the day
+        assert results_json(files.as_of(q1, day).evaluation) == results_json(now.evaluation)
         # Nothing dated after the day: the period's own entry was scored and serves.
         # Otherwise only the day's own evaluation was made, not the whole period's.
         dated = [f["date"] for f in example_facts("handworked") if f.get("date")]
