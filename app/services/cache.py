@@ -249,6 +249,13 @@ class ScoreCache:
             return got
         return self._peek((loaded.compiled.digest, period), self.watermark())
 
+    def live_inputs(self, loaded: LoadedRuleset, period: Period) -> PeriodInputs | None:
+        """The live facts and organisation of the period as its entry in memory read them,
+        if that entry is of the current watermark and still holds them (not an approved
+        entry: it holds the receipt's facts, not what is live)."""
+        got = self._peek((loaded.compiled.digest, period), self.watermark())
+        return got.inputs if got is not None and got.approved is None else None
+
     def as_of(
         self,
         loaded: LoadedRuleset,

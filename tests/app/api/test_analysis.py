@@ -305,3 +305,12 @@ def test_warnings_as_of_any_day_are_those_of_the_period_rescored(api: Client) ->
         assert (kept is None) == later and cold.cache.fills == 1
 
     same()
+    # The facts the grade conditions read come from the period's entry when it is in memory:
+    # the same facts, in the same order, as read from the database.
+    warm = analysis.DbSource(ScoreCache(svc.engine), svc.registry)
+    warm.require(q1)
+    kinds = {"discipline_violation", "inspection_issue", "revenue_completion"}
+    read = analysis.DbSource(ScoreCache(svc.engine), svc.registry).facts_of(q1, kinds)
+    assert warm.cache.live_inputs(svc.registry.for_year(2025), q1) is not None
+    assert [f.id for f in warm.facts_of(q1, kinds)] == [f.id for f in read]
+    assert {f.type for f in read} == kinds
