@@ -127,6 +127,11 @@ def figures(url: str, out: Path, jobs: int) -> None:
     show(f"lost points {Q1}, county + dept, warm (best of 5)", best[0], best[1], 0.05)
     wall, cpu, _ = timed(lambda: lost_points(src, Q2))
     show(f"lost points {Q2} ({Q1} as its previous quarter cached)", wall, cpu)
+    # The reference: the quarter scored whole first, then again from the facts dated by the
+    # day (how warnings were made before a day had an entry of its own).
+    ref = source(url)
+    wall, cpu, _ = timed(lambda: (ref.require(Q2), analysis.warnings(ref, Q2, AS_OF)))
+    show(f"warnings {Q2} as of {AS_OF}, cold, the quarter scored whole first", wall, cpu)
     cold = source(url)
     wall, cpu, body = timed(lambda: analysis.warnings(cold, Q2, AS_OF))
     count = len(json.loads(body)["warnings"])
