@@ -106,9 +106,9 @@ class Scored:
     period: Period
     watermark: Watermark
     evaluation: Evaluation
-    document: dict[str, Any]
-    body: bytes
-    by_subject: dict[str, list[dict[str, Any]]]
+    # The results JSON: made on first read (`document`, `body`, `by_subject`), since readers
+    # such as the analysis need only the evaluation.
+    doc: dict[str, Any] | None
     inputs: PeriodInputs | None
     gap: tuple[int, int] | None = None
     traced: Evaluation | None = None
@@ -121,10 +121,43 @@ class Scored:
     # The approved cycle (审定) these results are, when they are: cycle, receipt, by, at.
     approved: dict[str, Any] | None = None
 
+    _body: bytes | None = None
+    _by_subject: dict[str, list[dict[str, Any]]] | None = None
+    _doc_lock: threading.Lock = field(default_factory=threading.Lock)
+
     @property
     def digest(self) -> str:
         """The ruleset digest that produced these results."""
         return self.loaded.compiled.digest
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The results JSON as the score endpoints answer it (made on first read)."""
+        with self._doc_lock:
+            if self.doc is None:
+                self.doc = _document(self.evaluation, self.watermark)
+            return self.doc
+
+    @property
+    def body(self) -> bytes:
+        """`document` serialised."""
+        doc = self.document
+        with self._doc_lock:
+            if self._body is None:
+                self._body = orjson.dumps(doc)
+            return self._body
+
+    @property
+    def by_subject(self) -> dict[str, list[dict[str, Any]]]:
+        """The results of `document` by subject."""
+        doc = self.document
+        with self._doc_lock:
+            if self._by_subject is None:
+                got: dict[str, list[dict[str, Any]]] = {}
+                for r in doc["results"]:
+                    got.setdefault(r["subject"], []).append(r)
+                self._by_subject = got
+            return self._by_subject
 
     def explanation(self, subject: str) -> dict[str, Any]:
         """A subject's results with their traces (every subject is traced on first use)."""
@@ -348,12 +381,8 @@ class ScoreCache:
             "at": cycle.approved_at.isoformat() if cycle.approved_at else None,
         }
         doc = {**doc, "watermark": wm.as_json(), "state": "approved", "approved": approval}
-        by_subject: dict[str, list[dict[str, Any]]] = {}
-        for r in doc["results"]:
-            by_subject.setdefault(r["subject"], []).append(r)
         got = Scored(
-            loaded, period, wm, ev, doc, orjson.dumps(doc), by_subject, inputs, None,
-            org=inputs.org, approved=approval,
+            loaded, period, wm, ev, doc, inputs, None, org=inputs.org, approved=approval
         )  # fmt: skip
         got.cited, got.recorded = cited(ev, inputs.facts), len(inputs.facts)
         with self._guard:
@@ -401,11 +430,6 @@ class ScoreCache:
             loaded.compiled, inputs.org, inputs.facts, period, units, org_at=inputs.org_of
         )
         self.fills += 1
-        doc = _document(ev, wm)
-        by_subject: dict[str, list[dict[str, Any]]] = {}
-        for r in doc["results"]:
-            by_subject.setdefault(r["subject"], []).append(r)
-        body = orjson.dumps(doc)
-        got = Scored(loaded, period, wm, ev, doc, body, by_subject, inputs, gap, org=inputs.org)
+        got = Scored(loaded, period, wm, ev, None, inputs, gap, org=inputs.org)
         got.cited, got.recorded = cited(ev, inputs.facts), len(inputs.facts)
         return got
