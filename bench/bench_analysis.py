@@ -147,7 +147,7 @@ def figures(url: str, out: Path, jobs: int) -> None:
     show(f"warnings {Q2} as of {AS_OF}, its quarters in the cache", wall, cpu, 2)
     other = date(2025, 5, 31)
     wall, cpu, _ = timed(lambda: analysis.warnings(again, Q2, other))
-    show(f"warnings {Q2} as of {other}, another day (Q1 in the cache)", wall, cpu, 2)
+    show(f"warnings {Q2} as of {other}, another day, its quarters in the cache", wall, cpu, 2)
     # As of the quarter's last day nothing was recorded later (as of today on a live system):
     # the period's evaluation in the cache serves, nothing is scored again.
     last = Q2.last_day()
