@@ -8,7 +8,8 @@ from decimal import Decimal
 import openpyxl
 
 from app.api.schemas_analysis import LostPointsOut
-from tests.app.api.conftest import EXAMPLES, REPO_ROOT, Client, example_facts, load_example
+from tests.app.api.conftest import EXAMPLES, Client, example_facts, load_example
+from tests.conftest import REPO_ROOT
 
 PARAMS = {"ruleset": "2025", "period": "2025Q1", "scorecard": "county"}
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from pypdf import PdfReader
-
 import pytest
+from pypdf import PdfReader
 
 from dsl.analysis.feedback import all_feedback, cycle_json, feedback, shared
 from dsl.analysis.render import render_html, write_all
