@@ -8,7 +8,7 @@ them (tests validate real answers against them, unknown keys refused).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -383,6 +383,20 @@ class Outlook(Out):
     risk: list[GradeOut]
 
 
+class CycleStateOut(Out):
+    """The state of the period's results: `draft` (the cycle is open), `published` (公示) or
+    `approved` (已审定), the cycle's receipt, and whether the report's numbers are that
+    receipt's (`same`; null while nothing is kept)."""
+
+    state: Literal["draft", "published", "approved"]
+    title: str
+    receipt: int | None
+    notice_until: str | None
+    approved_by: str | None
+    approved_at: str | None
+    same: bool | None
+
+
 class FeedbackOut(Out):
     """A unit's feedback report (绩效反馈报告) for a period."""
 
@@ -393,6 +407,7 @@ class FeedbackOut(Out):
     name: str
     scorecard: str
     scorecard_title: str
+    cycle: CycleStateOut
     standing: Standing
     change: ChangeOut
     peers: Peers

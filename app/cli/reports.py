@@ -19,12 +19,18 @@ def cmd_feedback(args: argparse.Namespace) -> int:
     from dsl.analysis.feedback import all_feedback, feedback, shared, subjects
     from dsl.analysis.render import render_html, render_pdf, write_all
 
-    sh = shared(source(args), args.period, args.as_of)
+    src = source(args)
+    sh = shared(src, args.period, args.as_of)
+    cycle = None
+    if args.db:  # the state of the period's results (files are always a draft)
+        from app.services.analysis import cycle_state
+
+        cycle = cycle_state(src, args.period)
     if args.all:
         if args.out is None:
             raise DslError("--all writes a folder: give --out DIR")
         start = time.perf_counter()
-        reports = all_feedback(sh)
+        reports = all_feedback(sh, cycle)
         print(f"{len(reports)} report(s) of {args.period} made", file=sys.stderr)
         paths = write_all(reports, args.out, args.format, args.jobs, _progress(start))
         print(f"wrote {len(paths)} file(s) to {args.out}", file=sys.stderr)
@@ -33,7 +39,7 @@ def cmd_feedback(args: argparse.Namespace) -> int:
         raise DslError("give --subject ID, or --all")
     if args.subject not in subjects(sh):
         raise DslError(f"no unit scorecard scores '{args.subject}' in {args.period}")
-    report = feedback(sh, args.subject)
+    report = feedback(sh, args.subject, cycle)
     if args.format == "pdf":
         body = render_pdf(report)
         if args.out is None:

@@ -15,16 +15,20 @@ import orjson
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid, NotFound
-from app.services.cache import ScoreCache, Scored, Watermark
+from app.services import cycles
+from app.services.cache import AsOf, ScoreCache, Scored, Watermark
+from app.services.receipts import results_digest
 from app.services.registry import LoadedRuleset, Registry
 from app.services.scoring import PeriodInputs, load_period
 from app.store import repository
+from app.store.models import Receipt
 from dsl.analysis import feedback, trends
 from dsl.analysis.feedback import Shared
 from dsl.analysis.lost_report import lost_points as build_lost
 from dsl.analysis.risk import risk_report
 from dsl.analysis.view import PeriodScores, cited, keep_until, units_of
 from dsl.analysis.warnings import check_open, warnings_report
+from dsl.compile.ir import CompiledRuleset
 from dsl.engine.evaluate import evaluate
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact
@@ -82,21 +86,34 @@ class DbSource:
 
     def as_of(self, period: Period, day: date, ruleset: str | None = None) -> PeriodScores:
         """The period's scores from the facts dated up to `day` (period values as recorded)."""
-        s = self.require(period, ruleset)
-        return memo(s, ("as_of", day), lambda: self._as_of(s, day))
+        held = self.held_as_of(period, day, ruleset)
+        if isinstance(held, AsOf):
+            got: PeriodScores = held.value
+            return got
+        return memo(held, ("as_of", day), lambda: self._as_of(held, day))
+
+    def held_as_of(self, period: Period, day: date, ruleset: str | None = None) -> AsOf | Scored:
+        """What the period as of `day` is kept in: the period's own entry when it is in memory
+        (or approved, or nothing is dated after `day`), else an entry of its own, scored from
+        the facts dated by then without scoring the whole period first."""
+        loaded = self.loaded(period, ruleset)
+        if loaded is None:
+            raise NotFound(f"no ruleset in service scores {period}; name one with ?ruleset=")
+        compiled = loaded.compiled
+
+        def make(wm: Watermark, inputs: PeriodInputs, facts: list[Fact]) -> PeriodScores:
+            return _scored_as_of(compiled, period, inputs, facts, str(wm))
+
+        got = self.cache.as_of(loaded, period, day, make)
+        self.watermarks.add(got.watermark)
+        return got
 
     def _as_of(self, s: Scored, day: date) -> PeriodScores:
         inputs = self.inputs(s)
         facts = keep_until(inputs.facts, day)
         if len(facts) == len(inputs.facts):
             return memo(s, "scores", lambda: _view(s, s.evaluation))
-        compiled = s.loaded.compiled
-        ev = evaluate(
-            compiled, inputs.org, facts, s.period, units_of(inputs.org), org_at=inputs.org_of
-        )
-        return PeriodScores(
-            compiled, ev, inputs.org, cited(ev, facts), str(s.watermark), len(facts)
-        )
+        return _scored_as_of(s.loaded.compiled, s.period, inputs, facts, str(s.watermark))
 
     def facts_of(self, period: Period, types: Collection[str]) -> list[Fact]:
         """The live facts of the given types in a period (none without a ruleset for it),
@@ -104,6 +121,9 @@ class DbSource:
         loaded = self.loaded(period)
         if loaded is None or not types:
             return []
+        kept = self.cache.live_inputs(loaded, period)
+        if kept is not None:  # the facts the period's entry read, in the same order
+            return [f for f in kept.facts if f.type in types]
         with Session(self.cache.engine) as session, session.begin():
             got = load_period(session, loaded.compiled, period, types=types)
         return [f for f in got.facts if f.type in types]
@@ -125,12 +145,20 @@ class DbSource:
         return len(self.watermarks) <= 1
 
 
+def _scored_as_of(
+    compiled: CompiledRuleset, period: Period, inputs: PeriodInputs, facts: list[Fact], note: str
+) -> PeriodScores:
+    """The period scored from `facts` (its inputs' facts dated by a day), units traced."""
+    ev = evaluate(compiled, inputs.org, facts, period, units_of(inputs.org), org_at=inputs.org_of)
+    return PeriodScores(compiled, ev, inputs.org, cited(ev, facts), note, len(facts))
+
+
 def _view(s: Scored, ev: Any) -> PeriodScores:
     assert s.org is not None
     return PeriodScores(s.loaded.compiled, ev, s.org, s.cited, str(s.watermark), s.recorded)
 
 
-def memo(s: Scored, key: Any, make: Callable[[], T]) -> T:
+def memo(s: Scored | AsOf, key: Any, make: Callable[[], T]) -> T:
     """What `make` derives from an entry, made once per entry."""
     with s.lock:
         if key in s.memo:
@@ -183,12 +211,12 @@ def lost_points_data(
 
 def warnings(src: DbSource, period: Period, day: date, ruleset: str | None = None) -> bytes:
     """`GET /v1/warnings`: the warnings of a period open on `day` (kept beside its evaluation)."""
-    s = src.require(period, ruleset)
+    _open(period, day)
+    s = src.held_as_of(period, day, ruleset)  # the period's entry, or its own as of the day
     key = ("warnings", day)
     got: bytes | None = s.memo.get(key)
     if got is not None:
         return got
-    _open(period, day)
     data = warnings_report(src, period, day, ruleset)
     body = orjson.dumps({**data, "watermark": s.watermark.as_json()})
     if src.consistent():
@@ -259,11 +287,37 @@ def feedback_shared(
     return memo(s, ("feedback", as_of), lambda: feedback.shared(src, period, as_of, ruleset))
 
 
+def cycle_state(src: DbSource, period: Period, ruleset: str | None = None) -> dict[str, Any]:
+    """The state of the period's results as a report prints it (`feedback.cycle_json`): draft,
+    published (公示) or approved (已审定), with the cycle's receipt, and whether the numbers
+    served are that receipt's (its results digest against the evaluation's)."""
+    s = src.require(period, ruleset)
+    with Session(src.cache.engine) as session:
+        c = cycles.find(session, s.digest, period)
+        if c is None:
+            return feedback.cycle_json()
+        kept = session.get(Receipt, c.receipt_id) if c.receipt_id is not None else None
+        kept_digest = kept.results_digest if kept is not None else None
+    same = None
+    if kept_digest is not None:
+        now = memo(s, "results_digest", lambda: results_digest(s.evaluation))
+        same = now == kept_digest
+    return feedback.cycle_json(
+        c.state,
+        c.receipt_id,
+        c.notice_until.isoformat() if c.notice_until else None,
+        c.approved_by,
+        c.approved_at.isoformat() if c.approved_at else None,
+        same,
+    )
+
+
 def feedback_report(
     src: DbSource, subject: str, period: Period, as_of: date | None, ruleset: str | None = None
 ) -> dict[str, Any]:
-    """`GET /v1/reports/{subject}`: one unit's feedback report as plain data."""
+    """`GET /v1/reports/{subject}`: one unit's feedback report as plain data, with the state
+    of the period's cycle."""
     sh = feedback_shared(src, period, as_of, ruleset)
     if subject not in feedback.subjects(sh):
         raise NotFound(f"no unit scorecard scores '{subject}' in {period}")
-    return feedback.feedback(sh, subject)
+    return feedback.feedback(sh, subject, cycle_state(src, period, ruleset))

@@ -21,7 +21,9 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import orjson
@@ -34,7 +36,7 @@ from app.services.scoring import PeriodInputs, load_period
 from app.store import seqcodec
 from app.store.models import Cycle, OrgRevision, Receipt, Retraction
 from app.store.models import Fact as FactRow
-from dsl.analysis.view import cited
+from dsl.analysis.view import cited, keep_until
 from dsl.engine.evaluate import Evaluation, evaluate
 from dsl.engine.report import explain_json, results_json
 from dsl.facts.periods import Period
@@ -104,9 +106,9 @@ class Scored:
     period: Period
     watermark: Watermark
     evaluation: Evaluation
-    document: dict[str, Any]
-    body: bytes
-    by_subject: dict[str, list[dict[str, Any]]]
+    # The results JSON: made on first read (`document`, `body`, `by_subject`), since readers
+    # such as the analysis need only the evaluation.
+    doc: dict[str, Any] | None
     inputs: PeriodInputs | None
     gap: tuple[int, int] | None = None
     traced: Evaluation | None = None
@@ -119,10 +121,43 @@ class Scored:
     # The approved cycle (审定) these results are, when they are: cycle, receipt, by, at.
     approved: dict[str, Any] | None = None
 
+    _body: bytes | None = None
+    _by_subject: dict[str, list[dict[str, Any]]] | None = None
+    _doc_lock: threading.Lock = field(default_factory=threading.Lock)
+
     @property
     def digest(self) -> str:
         """The ruleset digest that produced these results."""
         return self.loaded.compiled.digest
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The results JSON as the score endpoints answer it (made on first read)."""
+        with self._doc_lock:
+            if self.doc is None:
+                self.doc = _document(self.evaluation, self.watermark)
+            return self.doc
+
+    @property
+    def body(self) -> bytes:
+        """`document` serialised."""
+        doc = self.document
+        with self._doc_lock:
+            if self._body is None:
+                self._body = orjson.dumps(doc)
+            return self._body
+
+    @property
+    def by_subject(self) -> dict[str, list[dict[str, Any]]]:
+        """The results of `document` by subject."""
+        doc = self.document
+        with self._doc_lock:
+            if self._by_subject is None:
+                got: dict[str, list[dict[str, Any]]] = {}
+                for r in doc["results"]:
+                    got.setdefault(r["subject"], []).append(r)
+                self._by_subject = got
+            return self._by_subject
 
     def explanation(self, subject: str) -> dict[str, Any]:
         """A subject's results with their traces (every subject is traced on first use)."""
@@ -169,6 +204,18 @@ def _document(ev: Evaluation, wm: Watermark) -> dict[str, Any]:
     return {**results_json(ev), "watermark": wm.as_json()}
 
 
+@dataclass
+class AsOf:
+    """A period scored as of a day inside it, for one watermark (`ScoreCache.as_of`): what it
+    holds (`value`) and what readers derive from it (`memo`), as a `Scored` keeps them."""
+
+    watermark: Watermark
+    gap: tuple[int, int] | None
+    value: Any
+    memo: dict[Any, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 class ScoreCache:
     """Evaluations by (ruleset digest, period), the least recently used dropped first."""
 
@@ -176,9 +223,11 @@ class ScoreCache:
         self.engine = engine
         self.max_entries = max_entries
         self._entries: OrderedDict[tuple[str, Period], Scored] = OrderedDict()
-        self._locks: dict[tuple[str, Period], threading.Lock] = {}
+        self._locks: dict[tuple[Any, ...], threading.Lock] = {}  # per entry being scored
         self._guard = threading.Lock()
         self._frozen: dict[tuple[str, Period, int], Scored] = {}  # approved results
+        # Periods as of a day inside them (warnings), by (digest, period, day).
+        self._as_of: OrderedDict[tuple[str, Period, date], AsOf] = OrderedDict()
         self.fills = 0  # how many evaluations were made (tests and benchmarks read it)
 
     def watermark(self) -> Watermark:
@@ -188,11 +237,15 @@ class ScoreCache:
 
     def _fresh(self, entry: Scored, wm: Watermark) -> bool:
         """True when the entry read what the database holds now."""
-        if entry.watermark != wm:
+        return self._fresh_mark(entry.watermark, entry.gap, wm)
+
+    def _fresh_mark(self, mark: Watermark, gap: tuple[int, int] | None, wm: Watermark) -> bool:
+        """True when what was read at `mark` (with its `gap`) is what the database holds."""
+        if mark != wm:
             return False
-        if entry.gap is None:
+        if gap is None:
             return True
-        low, count = entry.gap
+        low, count = gap
         with Session(self.engine) as session:
             return count_from(session, low, wm.facts) == count
 
@@ -220,6 +273,67 @@ class ScoreCache:
                 while len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
             return scored
+
+    def kept(self, loaded: LoadedRuleset, period: Period) -> Scored | None:
+        """The entry `get` would answer, if it needs no scoring: the approved results, or an
+        evaluation of the current watermark in memory."""
+        got = self._approved(loaded, period)
+        if got is not None:
+            return got
+        return self._peek((loaded.compiled.digest, period), self.watermark())
+
+    def live_inputs(self, loaded: LoadedRuleset, period: Period) -> PeriodInputs | None:
+        """The live facts and organisation of the period as its entry in memory read them,
+        if that entry is of the current watermark and still holds them (not an approved
+        entry: it holds the receipt's facts, not what is live)."""
+        got = self._peek((loaded.compiled.digest, period), self.watermark())
+        return got.inputs if got is not None and got.approved is None else None
+
+    def as_of(
+        self,
+        loaded: LoadedRuleset,
+        period: Period,
+        day: date,
+        make: Callable[[Watermark, PeriodInputs, list[Fact]], Any],
+    ) -> AsOf | Scored:
+        """The period as of `day` (dated facts after it left out) for the current watermark,
+        without scoring the whole period first: an entry of its own holding
+        `make(watermark, inputs, facts)`, kept per (ruleset, period, day) and valid for one
+        watermark. When no fact is dated after `day` the period's own entry serves (scored
+        from the same read) and is returned instead."""
+        got = self.kept(loaded, period)
+        if got is not None:
+            return got
+        key = (loaded.compiled.digest, period, day)
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            wm = self.watermark()
+            with self._guard:
+                held = self._as_of.get(key)
+            if held is not None and self._fresh_mark(held.watermark, held.gap, wm):
+                return held
+            wm, gap, inputs = self._load(loaded, period)
+            facts = keep_until(inputs.facts, day)
+            if len(facts) == len(inputs.facts):
+                return self._insert(loaded, period, self._build(loaded, period, wm, gap, inputs))
+            held = AsOf(wm, gap, make(wm, inputs, facts))
+            self.fills += 1
+            with self._guard:
+                self._as_of[key] = held
+                self._as_of.move_to_end(key)
+                while len(self._as_of) > self.max_entries:
+                    self._as_of.popitem(last=False)
+            return held
+
+    def _insert(self, loaded: LoadedRuleset, period: Period, scored: Scored) -> Scored:
+        key = (loaded.compiled.digest, period)
+        with self._guard:
+            self._entries[key] = scored
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return scored
 
     def _approved(self, loaded: LoadedRuleset, period: Period) -> Scored | None:
         """The approved results of the period under this ruleset, if it is approved: the
@@ -267,12 +381,8 @@ class ScoreCache:
             "at": cycle.approved_at.isoformat() if cycle.approved_at else None,
         }
         doc = {**doc, "watermark": wm.as_json(), "state": "approved", "approved": approval}
-        by_subject: dict[str, list[dict[str, Any]]] = {}
-        for r in doc["results"]:
-            by_subject.setdefault(r["subject"], []).append(r)
         got = Scored(
-            loaded, period, wm, ev, doc, orjson.dumps(doc), by_subject, inputs, None,
-            org=inputs.org, approved=approval,
+            loaded, period, wm, ev, doc, inputs, None, org=inputs.org, approved=approval
         )  # fmt: skip
         got.cited, got.recorded = cited(ev, inputs.facts), len(inputs.facts)
         with self._guard:
@@ -290,13 +400,29 @@ class ScoreCache:
                 self._entries.move_to_end(key)
         return got
 
-    def _score(self, loaded: LoadedRuleset, period: Period) -> Scored:
+    def _load(
+        self, loaded: LoadedRuleset, period: Period
+    ) -> tuple[Watermark, tuple[int, int] | None, PeriodInputs]:
+        """The period's inputs read in one snapshot with the watermark they are of."""
         with Session(self.engine) as session, session.begin():
             if self.engine.dialect.name == "postgresql":
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             wm = read_watermark(session)
             gap = first_gap(session, wm.facts)
             inputs = load_period(session, loaded.compiled, period)
+        return wm, gap, inputs
+
+    def _score(self, loaded: LoadedRuleset, period: Period) -> Scored:
+        return self._build(loaded, period, *self._load(loaded, period))
+
+    def _build(
+        self,
+        loaded: LoadedRuleset,
+        period: Period,
+        wm: Watermark,
+        gap: tuple[int, int] | None,
+        inputs: PeriodInputs,
+    ) -> Scored:
         # Units are few and their traces cheap (~5% on a province): the analysis and the
         # explanations of units read them; persons are traced on the first explanation asked.
         units = set(inputs.org.units)
@@ -304,11 +430,6 @@ class ScoreCache:
             loaded.compiled, inputs.org, inputs.facts, period, units, org_at=inputs.org_of
         )
         self.fills += 1
-        doc = _document(ev, wm)
-        by_subject: dict[str, list[dict[str, Any]]] = {}
-        for r in doc["results"]:
-            by_subject.setdefault(r["subject"], []).append(r)
-        body = orjson.dumps(doc)
-        got = Scored(loaded, period, wm, ev, doc, body, by_subject, inputs, gap, org=inputs.org)
+        got = Scored(loaded, period, wm, ev, None, inputs, gap, org=inputs.org)
         got.cited, got.recorded = cited(ev, inputs.facts), len(inputs.facts)
         return got

@@ -29,6 +29,36 @@ from dsl.syntax.errors import DslError
 
 FORMAT = "jixiao-feedback/1"
 
+# The states of the period's results as a report names them (docs/cycle.md): the cycle's
+# `open` is a draft (nothing published yet), then 公示 and 审定.
+CYCLE_TITLES = {"draft": "草稿（尚未公示）", "published": "公示", "approved": "已审定"}
+
+
+def cycle_json(
+    state: str = "open",
+    receipt: int | None = None,
+    notice_until: str | None = None,
+    approved_by: str | None = None,
+    approved_at: str | None = None,
+    same: bool | None = None,
+) -> dict[str, Any]:
+    """What a report says of the results it shows: `draft`, `published` (公示, until
+    `notice_until`) or `approved` (已审定), the receipt that keeps them, and `same`: whether
+    the report's numbers are that receipt's (False: facts were recorded since it was kept;
+    None: nothing kept yet). A cycle's `open` state is a draft."""
+    shown = "draft" if state == "open" else state
+    if shown not in CYCLE_TITLES:
+        raise DslError(f"unknown cycle state '{state}' (open, published or approved)")
+    return {
+        "state": shown,
+        "title": CYCLE_TITLES[shown],
+        "receipt": receipt,
+        "notice_until": notice_until,
+        "approved_by": approved_by,
+        "approved_at": approved_at,
+        "same": same,
+    }
+
 
 @dataclass
 class Shared:
@@ -67,8 +97,9 @@ def subjects(sh: Shared) -> list[str]:
     return sorted({s.subject for r in sh.lost.values() for s in r.subjects})
 
 
-def feedback(sh: Shared, subject: str) -> dict[str, Any]:
-    """One subject's report as JSON-ready data (`jixiao report feedback --format json`)."""
+def feedback(sh: Shared, subject: str, cycle: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One subject's report as JSON-ready data (`jixiao report feedback --format json`);
+    `cycle`: the state of the period's results (`cycle_json`), a draft when not given."""
     card = next((c for c, r in sh.lost.items() if r.subject(subject) is not None), None)
     if card is None:
         raise DslError(f"no unit scorecard scores '{subject}' in {sh.scores.period}")
@@ -87,6 +118,7 @@ def feedback(sh: Shared, subject: str) -> dict[str, Any]:
         "name": mine.name,
         "scorecard": card,
         "scorecard_title": ps.compiled.scorecards[card].title or card,
+        "cycle": cycle if cycle is not None else cycle_json(),
         "standing": _standing(ps, res),
         "change": _change(report, subject, res),
         "peers": _peers(ps, report, subject),
@@ -164,6 +196,6 @@ def _outlook(sh: Shared, card: str, subject: str) -> dict[str, Any]:
     }
 
 
-def all_feedback(sh: Shared) -> list[dict[str, Any]]:
-    """Every unit's report of the period."""
-    return [feedback(sh, s) for s in subjects(sh)]
+def all_feedback(sh: Shared, cycle: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Every unit's report of the period (each with the cycle state given)."""
+    return [feedback(sh, s, cycle) for s in subjects(sh)]

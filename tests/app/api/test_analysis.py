@@ -8,7 +8,8 @@ from decimal import Decimal
 import openpyxl
 
 from app.api.schemas_analysis import LostPointsOut
-from tests.app.api.conftest import Client, load_example
+from tests.app.api.conftest import EXAMPLES, Client, example_facts, load_example
+from tests.conftest import REPO_ROOT
 
 PARAMS = {"ruleset": "2025", "period": "2025Q1", "scorecard": "county"}
 
@@ -206,3 +207,111 @@ def test_what_if_refuses_what_does_not_fit(api: Client) -> None:
     assert fields == ["body.add[0].data.value", "body.retract[0]"]
     empty = api.post("/v1/what-if", json={"period": "2025Q1"})
     assert empty.status_code == 422
+
+
+def test_feedback_report_says_draft_published_or_approved(api: Client) -> None:
+    """The report names the state of the period's results from its cycle: a draft while the
+    cycle is open, 公示 with the published receipt, 已审定 with the approved one; a fact
+    recorded after publication makes the numbers differ from the receipt, and it says so."""
+    import io
+
+    from pypdf import PdfReader
+
+    load_example(api, "handworked")
+    params = {"ruleset": "2025", "period": "2025Q1"}
+
+    def cycle() -> dict[str, object]:
+        r = api.get("/v1/reports/nanyue", params=params)
+        assert r.status_code == 200, r.text
+        got: dict[str, object] = r.json()["cycle"]
+        return got
+
+    draft = cycle()
+    assert (draft["state"], draft["title"], draft["receipt"], draft["same"]) == (
+        "draft", "草稿（尚未公示）", None, None
+    )  # fmt: skip
+    assert "结果状态：草稿（尚未公示）" in api.get(
+        "/v1/reports/nanyue", params={**params, "format": "html"}
+    ).text.replace("<b>", "").replace("</b>", "")
+
+    pub = api.post("/v1/cycles/2025Q1/publish", params={"ruleset": "2025"})
+    assert pub.status_code == 200, pub.text
+    published = cycle()
+    assert (published["state"], published["title"]) == ("published", "公示")
+    assert published["receipt"] == pub.json()["receipt"] and published["same"] is True
+    assert published["notice_until"] == pub.json()["notice_until"]
+
+    fact = {"id": "n1", "type": "inspection_issue", "subject": "nanyue", "date": "2025-03-30",
+            "data": {"level": "municipal"}}  # fmt: skip
+    assert api.post("/v1/facts", json=[fact]).status_code == 201
+    changed = cycle()
+    assert (changed["state"], changed["same"]) == ("published", False)
+    page = api.get("/v1/reports/nanyue", params={**params, "format": "html"}).text
+    assert "本报告的数字与回执不同" in page
+
+    ok = api.post("/v1/cycles/2025Q1/approve", params={"ruleset": "2025"})
+    assert ok.status_code == 200, ok.text
+    approved = cycle()
+    assert (approved["state"], approved["title"], approved["same"]) == ("approved", "已审定", True)
+    assert approved["receipt"] == ok.json()["receipt"] != published["receipt"]
+    assert approved["approved_by"] == ok.json()["approved_by"]
+    pdf = api.get("/v1/reports/nanyue", params={**params, "format": "pdf"})
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert f"已审定（审定回执#{approved['receipt']}" in text.replace(" ", "")
+
+
+def test_warnings_as_of_any_day_are_those_of_the_period_rescored(api: Client) -> None:
+    """The warnings as of a day, made without scoring the whole period first (an entry of its
+    own per day), are byte for byte those made the old way (the period's entry, then the
+    period scored again from the facts dated by the day), on random days of the quarter."""
+    from datetime import date, timedelta
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from app.services import analysis
+    from app.services.cache import ScoreCache
+    from dsl.analysis.source import FileSource, sibling_years
+    from dsl.compile.compiler import compile_path
+    from dsl.engine.report import results_json
+    from dsl.facts.periods import Period
+
+    load_example(api, "handworked")
+    svc = api.app.state.services
+    q1 = Period(2025, 1)
+    rules = REPO_ROOT / "rules" / "2025"
+    main = compile_path(rules)
+    here = EXAMPLES / "handworked"
+    files = FileSource(main, sibling_years(rules, main), here / "org.json", here / "facts.jsonl")
+    days = st.integers(0, 89).map(lambda n: date(2025, 1, 1) + timedelta(days=n))
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(day=days)
+    def same(day: date) -> None:
+        cold = analysis.DbSource(ScoreCache(svc.engine), svc.registry)
+        new = analysis.warnings(cold, q1, day)
+        old_way = analysis.DbSource(ScoreCache(svc.engine), svc.registry)
+        old_way.require(q1)  # the period's entry first: the old path
+        assert analysis.warnings(old_way, q1, day) == new
+        now, then = cold.as_of(q1, day), old_way.as_of(q1, day)
+        assert results_json(now.evaluation) == results_json(then.evaluation)
+        assert (now.recorded, now.note) == (then.recorded, then.note)
+        # and what the files give, scored by the engine from the facts dated by the day
+        assert results_json(files.as_of(q1, day).evaluation) == results_json(now.evaluation)
+        # Nothing dated after the day: the period's own entry was scored and serves.
+        # Otherwise only the day's own evaluation was made, not the whole period's.
+        dated = [f["date"] for f in example_facts("handworked") if f.get("date")]
+        later = any(str(day) < d <= "2025-03-31" for d in dated)
+        kept = cold.cache.kept(svc.registry.for_year(2025), q1)
+        assert (kept is None) == later and cold.cache.fills == 1
+
+    same()
+    # The facts the grade conditions read come from the period's entry when it is in memory:
+    # the same facts, in the same order, as read from the database.
+    warm = analysis.DbSource(ScoreCache(svc.engine), svc.registry)
+    warm.require(q1)
+    kinds = {"discipline_violation", "inspection_issue", "revenue_completion"}
+    read = analysis.DbSource(ScoreCache(svc.engine), svc.registry).facts_of(q1, kinds)
+    assert warm.cache.live_inputs(svc.registry.for_year(2025), q1) is not None
+    assert [f.id for f in warm.facts_of(q1, kinds)] == [f.id for f in read]
+    assert {f.type for f in read} == kinds

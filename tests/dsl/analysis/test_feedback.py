@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
-from dsl.analysis.feedback import all_feedback, feedback, shared
+from dsl.analysis.feedback import all_feedback, cycle_json, feedback, shared
 from dsl.analysis.render import render_html, write_all
 from dsl.facts.periods import Period
+from dsl.syntax.errors import DslError
 from tests.dsl.analysis.conftest import Make
 
 Q1 = Period(2025, 1)
@@ -66,3 +68,21 @@ def test_every_report_renders_with_chinese_text(make_source: Make, tmp_path: Pat
         text = "".join(p.extract_text() for p in reader.pages).replace(" ", "")
         assert f"{r['name']}2025年第一季度绩效反馈报告" in text
         assert "失分指标及原因" in text and r["standing"]["final"] in text
+
+
+def test_the_cycle_state_is_printed(make_source: Make) -> None:
+    """From files nothing is published: a draft. Given a cycle's state, the page says it with
+    its receipt (the database's cycles are tested in tests/app/api/test_analysis.py)."""
+    sh = shared(make_source(), Q1)
+    draft = feedback(sh, "nanyue")["cycle"]
+    assert (draft["state"], draft["title"], draft["receipt"]) == ("draft", "草稿（尚未公示）", None)
+    assert "（本期结果尚未公示，数字可能随事实记录而变化）" in render_html(feedback(sh, "nanyue"))
+    approved = cycle_json("approved", 7, None, "审定人", "2025-04-10T09:00:00", True)
+    page = render_html(feedback(sh, "nanyue", approved))
+    assert "<b>已审定</b>（审定回执 #7，审定人 于 2025-04-10 审定）" in page
+    published = cycle_json("published", 3, "2025-04-15", same=False)
+    page = render_html(feedback(sh, "nanyue", published))
+    assert "<b>公示</b>（公示回执 #3，公示期至 2025-04-15）" in page
+    assert "本报告的数字与回执不同" in page
+    with pytest.raises(DslError, match="unknown cycle state 'appealed'"):
+        cycle_json("appealed")
