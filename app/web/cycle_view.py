@@ -225,6 +225,8 @@ def _when(iso: str | None) -> str:
 def cycle_view(svc: Services, s: Scored, names: Mapping[str, str]) -> dict[str, Any]:
     """The cycle of the evaluation's ruleset and period: state, history, appeals, receipts."""
     doc = cycles.status(svc.engine, s.digest, s.period)
+    c = s.loaded.compiled
+    titles = line_titles(c)
     history = []
     for h in doc["history"]:
         change = h["change"]
@@ -237,7 +239,8 @@ def cycle_view(svc: Services, s: Scored, names: Mapping[str, str]) -> dict[str, 
             detail = f"审定回执 {change.get('receipt')}"
         elif h["kind"] == "appeal.filed":
             line = change.get("indicator")
-            detail = f"{names.get(subject, subject)}" + (f" · {line}" if line else "")
+            shown = titles.get(line, line) if line else None
+            detail = f"{names.get(subject, subject)}" + (f" · {shown}" if shown else "")
         elif h["kind"] == "appeal.ruled":
             detail = f"{names.get(subject, subject)} · {APPEAL_STATES.get(change['decision'])}"
         history.append(
@@ -252,12 +255,12 @@ def cycle_view(svc: Services, s: Scored, names: Mapping[str, str]) -> dict[str, 
                 "appeal": change.get("appeal"),
             }
         )
-    c = s.loaded.compiled
+    of_cycle = {"ruleset": doc["ruleset"], "period": doc["period"]}
     return {
         "doc": doc,
         "state_label": state_label(doc["state"], doc["notice_until"], cycles.today()),
         "history": history,
-        "appeals": [appeal_row(a, names, c) for a in doc["appeals"]],
+        "appeals": [appeal_row({**a, **of_cycle}, names, c) for a in doc["appeals"]],
         "receipts": [{**r, "at": _when(r["at"])} for r in doc["receipts"]],
         "approved_at": _when(doc["approved_at"]),
     }
@@ -419,10 +422,14 @@ class Editable:
     value: str
     choices: tuple[tuple[str, str], ...]  # (id, title) of an enum; empty: free text
     number: bool
+    hint: str = ""  # the name of the unit or person the value names
 
 
-def editable(c: CompiledRuleset, ftype: str, data: Mapping[str, Any]) -> list[Editable]:
-    """The fields of a fact type with the fact's values, enums with their titles."""
+def editable(
+    c: CompiledRuleset, ftype: str, data: Mapping[str, Any], names: Mapping[str, str]
+) -> list[Editable]:
+    """The fields of a fact type with the fact's values, enums with their titles, units and
+    persons with their names beside their ids."""
     decl = c.schema.types.get(ftype)
     if decl is None:
         return []
@@ -433,7 +440,9 @@ def editable(c: CompiledRuleset, ftype: str, data: Mapping[str, Any]) -> list[Ed
         raw = data.get(f.name)
         title = f.title or labels.field(f.name)
         shown = "" if raw is None else str(raw)
-        out.append(Editable(f.name, title, shown, choices, f.type.name in ("number", "integer")))
+        number = f.type.name in ("number", "integer")
+        hint = names.get(shown, "") if f.type.name in ("person", "unit") else ""
+        out.append(Editable(f.name, title, shown, choices, number, hint))
     return out
 
 

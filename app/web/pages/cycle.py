@@ -386,7 +386,7 @@ def _candidates(svc: Services, s: Scored, ids: list[str]) -> list[dict[str, Any]
         {
             "id": ident,
             "view": shown[ident],
-            "fields": cycle_view.editable(c, raw[ident][0], raw[ident][1]),
+            "fields": cycle_view.editable(c, raw[ident][0], raw[ident][1], _names(s)),
         }
         for ident in ids
         if ident in shown and ident in raw

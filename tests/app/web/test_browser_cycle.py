@@ -126,6 +126,7 @@ def test_an_appeal_from_a_line_changes_the_shown_result(browser: Any, served: Se
 
         # "申诉此项" on the K4 line opens the filing form, prefilled.
         line.locator("summary").click()
+        admin.shot("subject-appeal-line")
         line.get_by_role("link", name="申诉此项").click()
         page.wait_for_url("**/appeals/new?**")
         assert page.locator("input[name=subject]").input_value() == chosen

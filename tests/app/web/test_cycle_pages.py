@@ -213,7 +213,7 @@ def test_an_appeal_from_a_line_to_its_ruling_and_approval(example_app: FastAPI) 
         f"提交申诉（第 {appeal_id} 号）",
         f"裁定申诉（第 {appeal_id} 号）",
     ]
-    assert history[1][2] == "test recorder" and history[1][4] == "南岳区税务局 · K4"
+    assert history[1][2] == "test recorder" and history[1][4] == "南岳区税务局 · K4 减税降费落实"
     assert history[2][2:5] == ["test committee", "考评委员会", "南岳区税务局 · 维持申诉"]
 
     # The committee may not approve; the admin does.
