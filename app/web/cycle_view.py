@@ -51,6 +51,7 @@ FIELDS = {
     "body.decision": "裁定结果",
     "body.corrections": "更正",
     "query.notice_days": "公示天数",
+    "reason": "重新开启的理由",
     "query.period": "考评期",
     "period": "考评期",
 }

@@ -24,6 +24,7 @@ from tests.app.web.browser import ARGS, CHROMIUM, SHOTS, Served, need_chromium, 
 pytestmark = pytest.mark.browser
 
 LAPTOP = {"width": 1366, "height": 900}
+TABLET = {"width": 820, "height": 1180}
 Q = "period=2025Q1&ruleset=2025"
 
 
@@ -140,6 +141,7 @@ def test_an_appeal_from_a_line_changes_the_shown_result(browser: Any, served: Se
         page.get_by_role("button", name="提交申诉").click()
         page.wait_for_url("**/appeals/*")
         appeal_url = page.url
+        appeal_path = appeal_url.removeprefix(served.base)
         assert page.locator("#appeal-state").inner_text() == "待裁定"
 
         # It reaches the inbox.
@@ -183,6 +185,15 @@ def test_an_appeal_from_a_line_changes_the_shown_result(browser: Any, served: Se
         page = reader.open("/cycles/2025Q1?ruleset=2025")
         assert page.locator("#cycle-history tbody tr").count() == 3
         reader.shot("cycle-history")
+        # A tablet reads the cycle and the ruling without sideways scrolling.
+        reader.page.set_viewport_size(TABLET)
+        for path, shot in (
+            ("/cycles/2025Q1?ruleset=2025", "tablet-cycle"),
+            (appeal_path, "tablet-appeal"),
+        ):
+            page = reader.open(path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"], path
+            reader.shot(shot)
     finally:
         for v in (reader, admin, committee):
             v.close()

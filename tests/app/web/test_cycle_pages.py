@@ -15,10 +15,14 @@ at 3, so it does not move.
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import httpx
+import pytest
 from fastapi import FastAPI
+from sqlalchemy.exc import OperationalError
 
+from app.services import cycles
 from tests.app.api.conftest import Client, token
 from tests.app.web.conftest import WebClient, cells, signed_in
 
@@ -226,6 +230,35 @@ def test_an_appeal_from_a_line_to_its_ruling_and_approval(example_app: FastAPI) 
     # Appeals after approval are refused with the reason, in Chinese.
     r = file_k4(nanyue)
     assert r.status_code == 409 and "不能提交申诉" in error_text(r.text)
+
+    # Reopening: the admin only, with a reason.
+    assert 'id="reopen-form"' not in reader.get(CYCLE).text
+    assert reader.post_form("/cycles/2025Q1/reopen", {"reason": "x"}).status_code == 403
+    r = admin.post_form("/cycles/2025Q1/reopen", {"ruleset": "2025", "reason": " "})
+    assert r.status_code == 422 and "重新开启的理由" in error_text(r.text)
+    reason = "按省局通知重新录入本季度数据"
+    r = admin.post_form("/cycles/2025Q1/reopen", {"ruleset": "2025", "reason": reason})
+    assert r.status_code == 303 and state_of(app) == "open"
+    last = cells(reader.get(CYCLE).text, "cycle-history")[-1]
+    assert last[1:4] == ["重新开启", "test admin", "管理员"] and last[5] == reason
+
+
+def test_a_locked_sqlite_database_is_a_message_not_a_500(
+    sqlite_example_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite refuses a second writer while one holds the database ("database is locked"):
+    the approval page says to try again, and nothing changed."""
+    app = sqlite_example_app
+    admin = signed_in(app, "admin")
+    assert admin.post_form("/cycles/2025Q1/publish", {"ruleset": "2025"}).status_code == 303
+
+    def locked(*args: object, **kw: object) -> None:
+        raise OperationalError("UPDATE cycles", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(cycles, "approve", locked)
+    r = admin.post_form("/cycles/2025Q1/approve", {"ruleset": "2025"})
+    assert r.status_code == 409 and "数据库正忙" in error_text(r.text)
+    assert state_of(app) == "published"
 
 
 def test_bad_addresses_answer_pages_not_500s(example_app: FastAPI) -> None:
