@@ -6,6 +6,7 @@ shows the service's refusals in Chinese on the form, naming the field."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -233,7 +234,8 @@ def _filing(
     indicator = values.get("indicator") or None
     line = values.get("line") or None
     facts = []
-    if subject and subject in s.by_subject:
+    visible = bool(subject) and _sees_facts_of(viewer, s, subject)
+    if visible and subject in s.by_subject:
         facts = cycle_view.line_facts(svc, s, subject, indicator, line)
     titles = cycle_view.line_titles(s.loaded.compiled)
     state = cycle_view.cycle_view(svc, s, names)
@@ -247,6 +249,7 @@ def _filing(
         v=values,
         name=names.get(subject, subject),
         facts=facts,
+        visible=visible or not subject,
         chosen=set(values.get("facts") or []),
         line_title=titles.get(indicator, indicator) if indicator else _line_word(line),
         lines=sorted(titles.items()),
@@ -254,6 +257,17 @@ def _filing(
         error=error,
         period_label=labels.period(str(s.period)),
     )
+
+
+def _sees_facts_of(viewer: Viewer, s: Scored, subject: str) -> bool:
+    """Whether the viewer may read the subject's facts, as the API lets it: the roles that
+    read explanations (which show the facts), and a recorder the facts under its units."""
+    if viewer.can("scores"):
+        return True
+    if not viewer.can("facts:read"):
+        return False
+    units = viewer.who.units
+    return units is None or bool(units.intersection(scores_view.org_of(s).chain(subject)))
 
 
 def _line_word(line: str | None) -> str | None:
@@ -280,6 +294,7 @@ def new_appeal(
         "indicator": indicator or "",
         "line": line or "",
         "facts": [],
+        "fact_ids": "",
         "reason": "",
         "evidence": "",
     }
@@ -293,12 +308,15 @@ async def file_appeal(request: Request, svc: Svc, viewer: Anyone) -> Response:
     _must(viewer, "appeal:file", "提交申诉")
     period = form.get("period", "")
     s = _scored(svc, form.get("ruleset") or None, period)
-    disputed = cycle_view.all_values(await request.body(), "facts")[:200]
+    body = await request.body()
+    typed = [x.strip() for x in re.split(r"[,，\s]+", form.get("fact_ids", "")) if x.strip()]
+    disputed = list(dict.fromkeys([*cycle_view.all_values(body, "facts"), *typed]))[:200]
     values: dict[str, Any] = {
         "subject": form.get("subject", "").strip(),
         "indicator": form.get("indicator", "").strip(),
         "line": form.get("line", "").strip(),
         "facts": disputed,
+        "fact_ids": form.get("fact_ids", ""),
         "reason": form.get("reason", ""),
         "evidence": form.get("evidence", "").strip(),
     }
@@ -348,7 +366,8 @@ def _appeal_page(
     names = _names(s)
     c = loaded.compiled
     row = cycle_view.appeal_row(a, names, c)
-    shown = facts_by_id(svc.engine, c, a["facts"], s.org)
+    visible = _sees_facts_of(viewer, s, a["subject"])
+    shown = facts_by_id(svc.engine, c, a["facts"], s.org) if visible else {}
     ruling = a.get("ruling")
     candidates: list[dict[str, Any]] = []
     if a["state"] == "open" and viewer.can("appeal:rule"):

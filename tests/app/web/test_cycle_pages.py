@@ -122,6 +122,12 @@ def test_an_appeal_from_a_line_to_its_ruling_and_approval(example_app: FastAPI) 
     assert "K4 减税降费落实" in form.text and 'value="nanyue"' in form.text
     assert reader.get(NEW).status_code == 403
     assert committee.get(NEW).status_code == 403
+    # Another bureau's recorder is not shown nanyue's facts (the API lets it read only its own).
+    hengshan = recorder_of(app, "hengshan")
+    other = hengshan.get(NEW)
+    assert other.status_code == 200
+    assert 'name="facts"' not in other.text and "省级" not in other.text
+    assert "本令牌不能查看该单位的事实" in other.text
 
     # Bad input: a Chinese message naming the field, nothing filed.
     r = file_k4(nanyue, reason="  ")
@@ -129,6 +135,9 @@ def test_an_appeal_from_a_line_to_its_ruling_and_approval(example_app: FastAPI) 
     r = file_k4(nanyue, facts="f3")  # hengshan's revenue: not in nanyue's result
     assert r.status_code == 422
     assert "有争议的事实（第 1 条）" in error_text(r.text) and "不计入" in error_text(r.text)
+    # fact ids typed in are disputed too (after the boxes ticked), named by their place
+    r = file_k4(nanyue, fact_ids="f16， f3")
+    assert r.status_code == 422 and "有争议的事实（第 2 条）" in error_text(r.text)
     r = file_k4(nanyue, indicator="K99")
     assert r.status_code == 422 and "申诉项目" in error_text(r.text)
     # Another bureau's line: refused as the API refuses it (403).
@@ -158,6 +167,12 @@ def test_an_appeal_from_a_line_to_its_ruling_and_approval(example_app: FastAPI) 
     # Approval is refused while the appeal is open, on the page.
     r = admin.post_form("/cycles/2025Q1/approve", {"ruleset": "2025"})
     assert r.status_code == 409 and f"还有未裁定的申诉（第 {appeal_id} 号）" in error_text(r.text)
+
+    # Another bureau's recorder sees the disputed fact's id only.
+    page = hengshan.get(url)
+    assert page.status_code == 200 and "<code>f16</code>" in page.text
+    assert "省级" not in page.text and "本令牌不能查看其内容" in page.text
+    assert "省级" in reader.get(url).text
 
     # Only the committee (or an admin) sees the ruling form; a recorder's POST is refused.
     assert "ruling-form" not in nanyue.get(url).text
