@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.web.deps import HERE
-from app.web.pages import analysis, audit, home, rulesets, scores
+from app.web.pages import analysis, audit, cycle, home, rulesets, scores
 from app.web.security import PageHeaders
 
 
@@ -18,5 +18,5 @@ def install(app: FastAPI) -> None:
     """Adds the web pages and their static assets to the application."""
     app.add_middleware(PageHeaders)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (home, scores, analysis, rulesets, audit):
+    for module in (home, scores, analysis, rulesets, audit, cycle):
         app.include_router(module.router)

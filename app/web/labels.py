@@ -63,6 +63,9 @@ WARNING_KINDS = {
     "bonus_cap": "加分已封顶",
     "ceiling_reached": "已达满分",
 }
+# The evaluation cycle (docs/cycle.md): a cycle's states, an appeal's.
+CYCLE_STATES = {"open": "未公示", "published": "公示中", "approved": "已审定"}
+APPEAL_STATES = {"open": "待裁定", "upheld": "维持申诉", "rejected": "驳回"}
 PERIOD_KIND = {"quarter": "季度", "year": "年度"}
 FIELDS = {
     "value": "数值",
@@ -121,6 +124,16 @@ def band_class(ident: str | None) -> str:
 def field(name: str) -> str:
     """The Chinese name of a fact field (the field's own name when unknown)."""
     return FIELDS.get(name, name)
+
+
+def cycle_state(ident: str) -> str:
+    """未公示, 公示中, 已审定 for a cycle's state."""
+    return CYCLE_STATES.get(ident, ident)
+
+
+def appeal_state(ident: str) -> str:
+    """待裁定, 维持申诉, 驳回 for an appeal's state."""
+    return APPEAL_STATES.get(ident, ident)
 
 
 def role(ident: str) -> str:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.services import websessions
 from app.services.registry import LoadedRuleset
-from app.web import analysis_view, labels, scores_view
+from app.web import analysis_view, cycle_view, labels, scores_view
 from app.web.deps import (
     SESSION_COOKIE,
     Anyone,
@@ -50,13 +50,19 @@ def _sequences(r: LoadedRuleset) -> list[dict[str, Any]]:
 @router.get("/")
 def home(request: Request, svc: Svc, viewer: Anyone) -> Response:
     """The rulesets in service with their sequences and periods, and where to go."""
+    loaded = list(reversed(svc.registry.in_service()))
+    started = cycle_view.states(svc, [r.compiled.digest for r in loaded])
     rulesets = [
         {
             **r.summary(),
             "periods": scores_view.periods_of(r),
             "sequences": _sequences(r),
+            # each period's cycle state (未公示 until one is started)
+            "cycles": {
+                p: started.get((r.compiled.digest, p), "open") for p in scores_view.periods_of(r)
+            },
         }
-        for r in reversed(svc.registry.in_service())
+        for r in loaded
     ]
     return render(
         request,
@@ -65,9 +71,6 @@ def home(request: Request, svc: Svc, viewer: Anyone) -> Response:
         rulesets=rulesets,
         watermark=svc.cache.watermark(),
         latest=_latest_warnings(svc) if viewer.can("scores") else None,
-        # The evaluation cycle's state (which periods are open, closed, published) goes here
-        # once the cycle service exists; the page keeps a place for it (`cycle` in home.html).
-        cycle=None,
     )
 
 

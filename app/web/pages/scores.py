@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.errors import NotFound
 from app.services import exports
-from app.web import analysis_view, download, labels, scores_view
+from app.web import analysis_view, cycle_view, download, labels, scores_view
 from app.web.card import build_card
 from app.web.deps import ScoreViewer, Svc, WebRoute, render
 from app.web.evidence import facts_by_id, names_of
@@ -115,6 +115,7 @@ def subject(
     cards = [build_card(c, ref, r, facts, names) for r in traced]
     chain = [(u, names.get(u, u)) for u in reversed(org.chain(subject)) if u != subject]
     unit = org.units.get(subject)
+    state = cycle_view.states(svc, [s.digest]).get((s.digest, str(s.period)), "open")
     return render(
         request,
         viewer,
@@ -130,6 +131,9 @@ def subject(
         trend=scores_view.trend(svc, s.loaded, s.period.year, subject),
         quarters=analysis_view.subject_trend(svc, s.period, subject),
         report=unit is not None and s.period.quarter is not None,
+        cycle_state=state,
+        # "申诉此项" on each line: while the results are published, for those who file appeals
+        appealable=state == "published" and viewer.can("appeal:file"),
         **scores_view.choices(svc, str(s.period)),
     )
 

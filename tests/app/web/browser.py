@@ -70,7 +70,7 @@ class Served:
         demo.load(engine, registry)
         self.tokens = {
             role: tokens.create(engine, role, f"{role} 测试", "tester")[1]
-            for role in ("reader", "auditor", "admin")
+            for role in ("reader", "auditor", "committee", "admin")
         }
         engine.dispose()
         self.app = create_app(Settings(database_url=url, rules_dir=REPO_ROOT / "rules"))

@@ -178,7 +178,7 @@ def test_subject_page_trend_over_eight_quarters(example_app: FastAPI) -> None:
     }
 
 
-def test_home_shows_the_latest_warnings_and_a_place_for_the_cycle(example_app: FastAPI) -> None:
+def test_home_shows_the_latest_warnings_and_the_cycle_states(example_app: FastAPI) -> None:
     web = signed_in(example_app, "reader")
     r = web.get("/")
     assert r.status_code == 200
@@ -186,10 +186,14 @@ def test_home_shows_the_latest_warnings_and_a_place_for_the_cycle(example_app: F
     # the only quarter with facts is 2025Q1, long closed: its warnings as of its last day
     assert "最新预警 · 2025年第一季度" in html and "截至 2025-03-31" in html
     assert "一票否决" in html
-    assert 'id="cycle"' in html
+    # each period's cycle state, nothing published yet, linked to its cycle page
+    cycle = 'href="/cycles/2025Q1?ruleset=2025">未公示</a>'
+    assert cycle in html
     assert 'href="/analysis/lost-points?period=2025Q1&amp;ruleset=2025"' in html
     recorder = signed_in(example_app, "recorder")
-    assert "最新预警" not in recorder.get("/").text
+    home = recorder.get("/").text
+    assert "最新预警" not in home
+    assert 'href="/cycles/2025Q1?ruleset=2025">2025年第一季度' in home
 
 
 def test_a_recorder_sees_no_analysis(example_app: FastAPI) -> None:
