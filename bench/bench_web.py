@@ -20,15 +20,29 @@ import os
 import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_api import TIMEOUT, load, pct, pg_schema, report, server, times  # noqa: E402
+from bench_api import (  # noqa: E402
+    TIMEOUT,
+    load,
+    pct,
+    pg_schema,
+    report,
+    server,
+    times,
+)
+
+from app.services import tokens  # noqa: E402  (bench_api puts the project on the path)
 
 PERIOD = "2025Q1"
 PAGES = {
@@ -54,6 +68,31 @@ DOWNLOADS = {
 }
 DOWNLOAD_TARGET_MS = 2000
 FILL_TIMEOUT = 900.0  # a cold fill scores whole periods: on a busy machine, minutes
+
+
+@contextmanager
+def kept_schema(base: str, schema: str, folder: Path) -> Iterator[str]:
+    """The schema `schema` (created if need be), kept afterwards."""
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    admin.dispose()
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+def reader_of(url: str) -> str | None:
+    """A new reader's token when the schema already holds facts (None: import them first)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if not conn.execute(text("SELECT to_regclass('facts')")).scalar():
+                return None
+            if not conn.execute(text("SELECT 1 FROM facts LIMIT 1")).first():
+                return None
+        return tokens.create(engine, "reader", "bench reader", "bench")[1]
+    finally:
+        engine.dispose()
 
 
 def sign_in(base: str, secret: str) -> httpx.Client:
@@ -101,6 +140,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--port", type=int, default=8498)
     ap.add_argument("-n", type=int, default=100, help="timed requests per page")
     ap.add_argument("--keep", action="store_true", help="keep the schema afterwards")
+    ap.add_argument(
+        "--schema",
+        help="a schema of its own, kept: the province is imported the first time only "
+        "(later runs sign in with a new reader's token)",
+    )
+    ap.add_argument("--only", help="time only the pages and downloads whose name has this text")
     a = ap.parse_args(argv)
     base = os.environ.get("JIXIAO_TEST_DATABASE_URL")
     if not base:
@@ -109,10 +154,19 @@ def main(argv: list[str] | None = None) -> None:
     lines = sum(1 for _ in (folder / "facts.jsonl").open("rb"))
     print(f"jixiao web bench: {folder.name} ({lines} facts), PostgreSQL, {a.workers} worker(s),")
     print(f"{os.cpu_count()} CPU(s), period {PERIOD}")
-    with pg_schema(base, a.keep) as url:
-        reader, _ = load(url, folder)
+    if a.only:
+        for table in (PAGES, DOWNLOADS):
+            for name in [k for k in table if a.only not in k]:
+                del table[name]
+    with kept_schema(base, a.schema, folder) if a.schema else pg_schema(base, a.keep) as url:
+        reader = (a.schema and reader_of(url)) or load(url, folder)[0]
         with server(url, a.port, a.workers) as srv:
+            t0, c0 = time.perf_counter(), time.process_time()
             measure(srv, reader, a.workers, a.n)
+            print(
+                f"bench client: {time.perf_counter() - t0:.1f} s wall, "
+                f"{time.process_time() - c0:.1f} s CPU; load average {os.getloadavg()}"
+            )
 
 
 if __name__ == "__main__":

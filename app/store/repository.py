@@ -212,6 +212,19 @@ def has_facts(session: Session, period: Period) -> bool:
     return session.execute(q).first() is not None
 
 
+def periods_with_facts(session: Session, periods: Collection[Period]) -> set[Period]:
+    """Which of `periods` any fact (live or not) belongs to, in one statement."""
+    ordered = list(dict.fromkeys(periods))
+    if not ordered:
+        return set()
+    checks = [
+        select(Fact.seq).where(period_clause(p)).limit(1).exists().label(f"p{i}")
+        for i, p in enumerate(ordered)
+    ]
+    row = session.execute(select(*checks)).one()
+    return {p for p, got in zip(ordered, row, strict=True) if got}
+
+
 def dead_facts(session: Session) -> tuple[set[str], set[int]]:
     """The client ids of the facts that something supersedes, and the seqs of retracted facts.
 

@@ -16,6 +16,7 @@ from app.services import analysis
 from app.services.context import Services
 from app.services.registry import LoadedRuleset
 from app.web import labels
+from app.web.parts import kept_view
 from dsl.facts.periods import Period
 
 SEVERITIES = ("high", "medium", "low")
@@ -55,9 +56,21 @@ def day_in(period: Period, today: date) -> date:
     return period.last_day() if today > period.last_day() else period.first_day()
 
 
-def lost_view(svc: Services, period: Period, card: str, ruleset: str | None) -> dict[str, Any]:
-    """The lost-point analysis of a scorecard, with chart data per indicator."""
-    doc = orjson.loads(analysis.lost_points(source(svc), period, card, ruleset))
+def lost_view(
+    src: analysis.DbSource, period: Period, card: str, ruleset: str | None
+) -> dict[str, Any]:
+    """The lost-point analysis of a scorecard, with chart data per indicator (arranged once
+    per evaluation; the page only reads it)."""
+    body = analysis.lost_points(src, period, card, ruleset)
+    s = src.require(period, ruleset)
+    got: dict[str, Any] = kept_view(
+        s, ("lost", card), lambda: _lost_view(body), keep=src.consistent()
+    )
+    return got
+
+
+def _lost_view(body: bytes) -> dict[str, Any]:
+    doc = orjson.loads(body)
     chart = [(i["indicator"], i["title"], i["total"]) for i in doc["indicators"]]
     names = {s["subject"]: s["name"] for s in doc["subjects"]}
     for i in doc["indicators"]:
@@ -77,9 +90,21 @@ def _lost(i: dict[str, Any]) -> bool:
     return bool(i["missing"]) or i["lost"] not in ("0", "0.00", "0.0")
 
 
-def warnings_view(svc: Services, period: Period, day: date, ruleset: str | None) -> dict[str, Any]:
-    """The warnings of a period open on `day`, grouped by severity, with links."""
-    doc = orjson.loads(analysis.warnings(source(svc), period, day, ruleset))
+def warnings_view(
+    src: analysis.DbSource, period: Period, day: date, ruleset: str | None
+) -> dict[str, Any]:
+    """The warnings of a period open on `day`, grouped by severity, with links (arranged once
+    per evaluation and day)."""
+    body = analysis.warnings(src, period, day, ruleset)
+    s = src.require(period, ruleset)
+    got: dict[str, Any] = kept_view(
+        s, ("warnings", day), lambda: _warnings_view(body), keep=src.consistent()
+    )
+    return got
+
+
+def _warnings_view(body: bytes) -> dict[str, Any]:
+    doc = orjson.loads(body)
     doc["more"] = max(0, len(doc["warnings"]) - WARNINGS_SHOWN)
     doc["warnings"] = doc["warnings"][:WARNINGS_SHOWN]
     for w in doc["warnings"]:
@@ -89,10 +114,20 @@ def warnings_view(svc: Services, period: Period, day: date, ruleset: str | None)
 
 
 def risk_view(
-    svc: Services, period: Period, day: date | None, card: str, ruleset: str | None
+    src: analysis.DbSource, period: Period, day: date | None, card: str, ruleset: str | None
 ) -> dict[str, Any]:
-    """Risk grades of a scorecard's subjects per indicator, and the counts per indicator."""
-    doc = orjson.loads(analysis.risk(source(svc), period, day, card, None, ruleset))
+    """Risk grades of a scorecard's subjects per indicator, and the counts per indicator
+    (arranged once per evaluation, day and scorecard)."""
+    body = analysis.risk(src, period, day, card, None, ruleset)
+    s = src.require(period, ruleset)
+    got: dict[str, Any] = kept_view(
+        s, ("risk", day, card), lambda: _risk_view(body), keep=src.consistent()
+    )
+    return got
+
+
+def _risk_view(body: bytes) -> dict[str, Any]:
+    doc = orjson.loads(body)
     indicators: dict[str, dict[str, Any]] = {}
     for s in doc["subjects"]:
         s["by"] = {i["indicator"]: i for i in s["indicators"]}

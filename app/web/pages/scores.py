@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -12,6 +12,7 @@ from app.web import analysis_view, download, labels, scores_view
 from app.web.card import build_card
 from app.web.deps import ScoreViewer, Svc, WebRoute, render
 from app.web.evidence import facts_by_id, names_of
+from app.web.parts import kept_part
 from app.web.source import ruleset_ref
 from dsl.compile.ir import CompiledRuleset
 
@@ -109,10 +110,15 @@ def subject(
     names = names_of(org)
     c = s.loaded.compiled
     ref = ruleset_ref(svc.registry, s.loaded)
-    traced = s.traced_evaluation().for_subject(subject)
-    cited = dict.fromkeys(i for r in traced for t in r.trace or [] for i in t.facts)
-    facts = facts_by_id(svc.engine, c, list(cited)[:FACTS_SHOWN], org)
-    cards = [build_card(c, ref, r, facts, names) for r in traced]
+
+    def score_cards() -> dict[str, Any]:
+        traced = s.traced_evaluation().for_subject(subject)
+        cited = dict.fromkeys(i for r in traced for t in r.trace or [] for i in t.facts)
+        facts = facts_by_id(svc.engine, c, list(cited)[:FACTS_SHOWN], names)
+        cards = [build_card(c, ref, r, facts, names) for r in traced]
+        return {"cards": cards, "subject": subject, "period": str(s.period)}
+
+    cards = kept_part(s, (subject, ref), "subject_cards.html", score_cards)
     chain = [(u, names.get(u, u)) for u in reversed(org.chain(subject)) if u != subject]
     unit = org.units.get(subject)
     return render(
