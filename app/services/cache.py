@@ -42,6 +42,7 @@ from app.errors import ReplayMismatch
 from app.services.registry import LoadedRuleset
 from app.services.scoring import PeriodInputs, load_period
 from app.store import repository, seqcodec
+from app.store.db import reading
 from app.store.models import Cycle, OrgRevision, Receipt, Retraction
 from app.store.models import Fact as FactRow
 from dsl.analysis.view import cited
@@ -258,13 +259,11 @@ class ScoreCache:
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:
-        """A session for the cache's small reads. Within a look, every read shares one
-        connection outside any transaction: each read is one round trip to the database,
-        without a BEGIN before it and a ROLLBACK after (on a loaded machine, every round trip
-        waits its turn for a CPU)."""
+        """A session for the cache's small reads, outside any transaction (`db.reading`);
+        within a look, every read shares one connection."""
         look = self._look()
         if look is None:
-            with Session(self.engine) as session:
+            with reading(self.engine) as session:
                 yield session
             return
         if look.conn is None:
@@ -325,7 +324,7 @@ class ScoreCache:
                 with self._reading() as session:
                     look.approvals = _approvals(session)
             return look.approvals.get((digest, str(period)))
-        with Session(self.engine) as session:
+        with self._reading() as session:
             row = session.execute(
                 select(
                     Cycle.id, Cycle.receipt_id, Cycle.approved_by, Cycle.approved_at,

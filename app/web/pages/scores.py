@@ -12,7 +12,7 @@ from app.web import analysis_view, download, labels, scores_view
 from app.web.card import build_card
 from app.web.deps import ScoreViewer, Svc, WebRoute, render
 from app.web.evidence import facts_by_id, names_of
-from app.web.parts import kept_part
+from app.web.parts import kept_part, kept_view
 from app.web.source import ruleset_ref
 from dsl.compile.ir import CompiledRuleset
 
@@ -76,15 +76,19 @@ def rankings(
     """A sequence's ranking: final, rank, tier and parts of every subject, with a chart."""
     period = period or scores_view.default_period(svc)
     s = scores_view.evaluation(svc, ruleset, period)
-    view = scores_view.ranking(s, sequence)
+    view = kept_view(s, ("ranking", sequence), lambda: scores_view.ranking(s, sequence))
+    ref = ruleset_ref(svc.registry, s.loaded)
+    context = {**view, "sequence_id": sequence, "period": str(s.period), "ref": ref}
+    tables = kept_part(s, (sequence, ref), "rankings_tables.html", lambda: context)
     return render(
         request,
         viewer,
         "rankings.html",
         s=s,
-        ref=ruleset_ref(svc.registry, s.loaded),
-        sequence_id=sequence,
-        **view,
+        ref=ref,
+        card=view["card"],
+        rows=view["rows"],
+        tables=tables,
         **scores_view.choices(svc, str(s.period)),
     )
 
