@@ -401,6 +401,7 @@ class ScoreCache:
         with Session(self.engine) as session, session.begin():
             receipt = session.get(Receipt, cycle.receipt)
             assert receipt is not None
+            receipt_id, results_digest = receipt.id, receipt.results_digest  # kept past commit
             inputs = load_period(
                 session,
                 loaded.compiled,
@@ -413,14 +414,14 @@ class ScoreCache:
             loaded.compiled, inputs.org, inputs.facts, period, units, org_at=inputs.org_of
         )
         doc = results_json(ev)
-        if hashlib.sha256(_canonical(doc)).hexdigest() != receipt.results_digest:
+        if hashlib.sha256(_canonical(doc)).hexdigest() != results_digest:
             raise ReplayMismatch(
-                f"the approved receipt {receipt.id} of {period} does not replay to its results"
+                f"the approved receipt {receipt_id} of {period} does not replay to its results"
             )
         wm = _parse_watermark(cycle.watermark)
         approval = {
             "cycle": cycle.cycle,
-            "receipt": receipt.id,
+            "receipt": receipt_id,
             "by": cycle.by,
             "at": cycle.at.isoformat() if cycle.at else None,
         }

@@ -13,6 +13,7 @@ import orjson
 
 from app.errors import NotFound
 from app.services import analysis
+from app.services.cache import Scored
 from app.services.context import Services
 from app.services.registry import LoadedRuleset
 from app.web import labels
@@ -165,9 +166,10 @@ def subject_trend(svc: Services, period: Period, subject: str) -> list[dict[str,
     ]
 
 
-def report_units(svc: Services, period: Period, ruleset: str | None) -> list[dict[str, Any]]:
-    """The units with a feedback report in the period: each unit scorecard's results by rank."""
-    s = source(svc).require(period, ruleset)
+def report_units(s: Scored) -> list[dict[str, Any]]:
+    """The units with a feedback report in the evaluation's period: each unit scorecard's
+    results by rank."""
+    period = s.period
     c = s.loaded.compiled
     out = []
     for card in c.scorecards.values():

@@ -186,13 +186,21 @@ def reports(
     if p.quarter is None:
         raise NotFound("绩效反馈报告按季度编制：请选择一个季度")
     loaded = ruleset_for(svc, ruleset, p)
+    ref = ruleset_ref(svc.registry, loaded)
+    s = analysis_view.source(svc).require(p, ruleset)
+    tables = kept_part(
+        s,
+        ref,
+        "reports_tables.html",
+        lambda: {"groups": analysis_view.report_units(s), "period": str(p), "ref": ref},
+    )
     return render(
         request,
         viewer,
         "reports.html",
-        ref=ruleset_ref(svc.registry, loaded),
+        ref=ref,
         ruleset_name=loaded.compiled.name,
-        groups=analysis_view.report_units(svc, p, ruleset),
+        tables=tables,
         **scores_view.choices(svc, str(p)),
     )
 
