@@ -16,7 +16,7 @@ from app.services import analysis, exports
 from app.services.context import parse_period, ruleset_for
 from app.web import analysis_view, download, labels, scores_view
 from app.web.deps import ScoreViewer, Svc, WebRoute, render, templates
-from app.web.parts import kept_part
+from app.web.parts import kept_file, kept_part
 from app.web.source import ruleset_ref
 from dsl.analysis.render import file_name, render_html, render_pdf
 from dsl.facts.periods import Period
@@ -219,7 +219,9 @@ def report_pdf(
     """A unit's feedback report as PDF (the same page, its Chinese font embedded)."""
     report = _report(svc, subject, period, ruleset)
     name = file_name(report, "pdf")
-    return download.pdf(render_pdf(report), name, f"report-{subject}-{report['period']}.pdf")
+    s = analysis_view.source(svc).require(parse_period(str(report["period"])), ruleset)
+    data = kept_file(s, ("report.pdf", subject), lambda: render_pdf(report))
+    return download.pdf(data, name, f"report-{subject}-{report['period']}.pdf")
 
 
 @router.get("/reports/{subject}")
