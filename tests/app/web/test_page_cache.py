@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from app.services.cache import ScoreCache
 from app.web import parts
+from app.web.pages import analysis as pages
 from dsl.facts.periods import Period
 from tests.app.api.conftest import EXAMPLES, Client, make_app, token
 from tests.app.web.conftest import cells, signed_in
@@ -123,6 +124,31 @@ def test_a_new_fact_shows_at_once(example_app: FastAPI, monkeypatch: pytest.Monk
     ws = openpyxl.load_workbook(io.BytesIO(fresh))["失分汇总"]
     rows = {row[1]: row for row in ws.iter_rows(min_row=3, values_only=True)}
     assert Decimal(str(rows["hengdong"][7])) == 3  # K1's column in the workbook
+
+
+def test_a_report_pdf_is_made_once_per_evaluation(
+    example_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[str] = []
+    render = pages.render_pdf
+
+    def counted(report: dict[str, Any]) -> bytes:
+        made.append(str(report["subject"]))
+        return render(report)
+
+    monkeypatch.setattr(pages, "render_pdf", counted)
+    web = signed_in(example_app, "reader")
+    pdf = "/reports/nanyue.pdf?period=2025Q1&ruleset=2025"
+    first = web.get(pdf)
+    assert first.status_code == 200 and first.content.startswith(b"%PDF")
+    assert web.get(pdf).content == first.content
+    assert made == ["nanyue"]
+    admin = Client(example_app, token(example_app, "admin"))
+    fact = {"id": "t-k1", "type": "revenue_completion", "subject": "hengdong"}
+    r = admin.post("/v1/facts", json=[{**fact, "period": "2025Q1", "data": {"value": 99}}])
+    assert r.status_code == 201, r.text
+    assert web.get(pdf).status_code == 200
+    assert made == ["nanyue", "nanyue"]  # a new evaluation: made again
 
 
 def test_a_page_reads_the_scores_in_one_look(example_app: FastAPI) -> None:
