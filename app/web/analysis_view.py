@@ -23,6 +23,9 @@ from dsl.facts.periods import Period
 SEVERITIES = ("high", "medium", "low")
 WARNINGS_SHOWN = 300  # warnings a page lists, the most severe first; the API lists every one
 CAUSES_SHOWN = 8  # causes of one indicator a page lists (as the feedback report does)
+# Subjects whose causes a page lists, in rank order (3,000 persons would be tens of thousands
+# of rows): the tables above them count every subject, and the workbook lists every cause.
+CAUSE_SUBJECTS_SHOWN = 200
 
 
 def source(svc: Services) -> analysis.DbSource:
@@ -84,7 +87,13 @@ def _lost_view(body: bytes) -> dict[str, Any]:
         for i in s["losing"]:  # the page lists a few causes; the workbook has every one
             i["more"] = max(0, len(i["causes"]) - CAUSES_SHOWN)
             i["causes"] = i["causes"][:CAUSES_SHOWN]
-    return {"doc": doc, "chart_data": chart}
+    losing = [s for s in doc["subjects"] if s["losing"]]
+    return {
+        "doc": doc,
+        "chart_data": chart,
+        "causes": losing[:CAUSE_SUBJECTS_SHOWN],
+        "causes_more": max(0, len(losing) - CAUSE_SUBJECTS_SHOWN),
+    }
 
 
 def _lost(i: dict[str, Any]) -> bool:
