@@ -4,7 +4,7 @@
     JIXIAO_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
         python bench/bench_web.py                          # --quick: a small province
     ... bench_web.py --schema province                     # imported once, kept for next time
-    ... bench_web.py --schema province --only subject -n 20   # only the pages named so
+    ... bench_web.py --schema province --only home,rankings -n 20   # only the pages named so
 
 Loopback only, every request bounded by a timeout. Signs in with a reader's token as a
 browser does (the sign-in form, then the session cookie), fills the caches once (the
@@ -184,7 +184,9 @@ def main(argv: list[str] | None = None) -> None:
         help="a schema of its own, kept: the province is imported the first time only "
         "(later runs sign in with a new reader's token)",
     )
-    ap.add_argument("--only", help="time only the pages and downloads whose name has this text")
+    ap.add_argument(
+        "--only", help="time only the pages and downloads whose name has one of these texts (a,b)"
+    )
     a = ap.parse_args(argv)
     base = os.environ.get("JIXIAO_TEST_DATABASE_URL")
     if not base:
@@ -194,8 +196,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"jixiao web bench: {folder.name} ({lines} facts), PostgreSQL, {a.workers} worker(s),")
     print(f"{os.cpu_count()} CPU(s), period {PERIOD}")
     if a.only:
+        wanted = a.only.split(",")
         for table in (PAGES, DOWNLOADS):
-            for name in [k for k in table if a.only not in k]:
+            for name in [k for k in table if not any(w in k for w in wanted)]:
                 del table[name]
     with kept_schema(base, a.schema, folder) if a.schema else pg_schema(base, a.keep) as url:
         reader = (a.schema and reader_of(url)) or load(url, folder)[0]

@@ -42,14 +42,12 @@ def unit_cards(loaded: LoadedRuleset) -> list[tuple[str, str]]:
 
 def latest_quarter(svc: Services) -> Period | None:
     """The newest quarter of a ruleset in service with any fact recorded."""
-    src = source(svc)
-    for loaded in reversed(svc.registry.in_service()):
-        year = loaded.compiled.year
-        if year is None:
-            continue
-        for q in reversed(Period(year).quarters()):
-            if src.recorded(q):
-                return q
+    years = [r.compiled.year for r in svc.registry.in_service() if r.compiled.year is not None]
+    quarters = [q for year in years for q in Period(year).quarters()]
+    recorded = svc.cache.recorded_among(quarters)  # one look at the database for them all
+    for q in reversed(quarters):
+        if q in recorded:
+            return q
     return None
 
 
