@@ -111,7 +111,7 @@ def subject(
     if subject not in org.units and subject not in org.persons:
         # A pool's result (`hengshan-pool`) is a group's, not a score card's.
         raise NotFound(f"'{subject}' 是奖金分配结果，不是单位或人员；请查看 /v1/scores/{subject}")
-    names = names_of(org)
+    names: dict[str, str] = kept_view(s, "names", lambda: names_of(org))
     c = s.loaded.compiled
     ref = ruleset_ref(svc.registry, s.loaded)
 
