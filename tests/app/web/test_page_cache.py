@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from app.services.cache import ScoreCache
 from app.web import parts
-from app.web.pages import analysis as pages
+from dsl.analysis.render import render_pdf
 from dsl.facts.periods import Period
 from tests.app.api.conftest import EXAMPLES, Client, make_app, token
 from tests.app.web.conftest import cells, signed_in
@@ -130,13 +130,12 @@ def test_a_report_pdf_is_made_once_per_evaluation(
     example_app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made: list[str] = []
-    render = pages.render_pdf
 
     def counted(report: dict[str, Any]) -> bytes:
         made.append(str(report["subject"]))
-        return render(report)
+        return render_pdf(report)
 
-    monkeypatch.setattr(pages, "render_pdf", counted)
+    monkeypatch.setattr("app.web.pages.analysis.render_pdf", counted)
     web = signed_in(example_app, "reader")
     pdf = "/reports/nanyue.pdf?period=2025Q1&ruleset=2025"
     first = web.get(pdf)
