@@ -20,7 +20,6 @@ from app.services.cache import AsOf, ScoreCache, Scored, Watermark
 from app.services.receipts import results_digest
 from app.services.registry import LoadedRuleset, Registry
 from app.services.scoring import PeriodInputs, load_period
-from app.store import repository
 from app.store.models import Receipt
 from dsl.analysis import feedback, trends
 from dsl.analysis.feedback import Shared
@@ -130,8 +129,7 @@ class DbSource:
 
     def recorded(self, period: Period) -> int:
         """1 when any fact belongs to the period, else 0 (without scoring it)."""
-        with Session(self.cache.engine) as session:
-            return int(repository.has_facts(session, period))
+        return int(self.cache.recorded(period))
 
     def inputs(self, s: Scored) -> PeriodInputs:
         """The facts and organisation an entry was scored from (read again if let go)."""
@@ -265,6 +263,7 @@ def _open(period: Period, day: date) -> None:
 
 def subject_trend(src: DbSource, period: Period, subject: str) -> dict[str, Any]:
     """`GET /v1/analysis/trends/{subject}`: final, rank and tier over the last eight quarters."""
+    src.cache.recorded_among(trends.last_quarters(period))  # one look for the eight
     data = trends.subject_trend(src, period, subject)
     if not any(q.get("available") for q in data["quarters"]):
         raise NotFound(f"no scorecard scores '{subject}' in the eight quarters to {period}")
@@ -273,6 +272,7 @@ def subject_trend(src: DbSource, period: Period, subject: str) -> dict[str, Any]
 
 def indicator_trend(src: DbSource, period: Period, indicator: str) -> dict[str, Any]:
     """`GET /v1/analysis/indicator-trends/{indicator}`: its mean over the last eight quarters."""
+    src.cache.recorded_among(trends.last_quarters(period))
     data = trends.indicator_trend(src, period, indicator)
     if not any(q.get("available") for q in data["quarters"]):
         raise NotFound(f"no indicator '{indicator}' scored in the eight quarters to {period}")

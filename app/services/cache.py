@@ -14,6 +14,12 @@ An evaluation is loaded in one snapshot (REPEATABLE READ on PostgreSQL) together
 watermark it names. Explanations need every subject's trace: the first one asked of an entry
 scores the period again, traced, from the facts the entry kept, and keeps the traces.
 Each process has its own cache (two uvicorn workers: two caches).
+
+A page reads several periods (a subject's trend reads eight quarters and the year). Within
+`ScoreCache.one_look()` (every web page is answered in one) the watermark, the approved cycles
+and which periods have facts are read once, and a period asked twice answers the same entry:
+the page shows one state of the database, and its reads cost one look at it, not one per
+period.
 """
 
 from __future__ import annotations
@@ -21,19 +27,22 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import ReplayMismatch
 from app.services.registry import LoadedRuleset
 from app.services.scoring import PeriodInputs, load_period
-from app.store import seqcodec
+from app.store import repository, seqcodec
+from app.store.db import reading
 from app.store.models import Cycle, OrgRevision, Receipt, Retraction
 from app.store.models import Fact as FactRow
 from dsl.analysis.view import cited, keep_until
@@ -187,6 +196,48 @@ class Scored:
             return self.traced
 
 
+@dataclass(frozen=True)
+class Approval:
+    """An approved cycle (审定) as the cache reads it."""
+
+    cycle: int
+    receipt: int
+    by: str | None
+    at: datetime | None
+    watermark: str | None
+
+
+def _approvals(session: Session) -> dict[tuple[str, str], Approval]:
+    """Every approved cycle with its receipt, by (ruleset digest, period)."""
+    rows = session.execute(
+        select(
+            Cycle.ruleset_digest,
+            Cycle.period,
+            Cycle.id,
+            Cycle.receipt_id,
+            Cycle.approved_by,
+            Cycle.approved_at,
+            Cycle.watermark,
+        ).where(Cycle.state == "approved", Cycle.receipt_id.is_not(None))
+    ).all()
+    return {(d, p): Approval(c, r or 0, by, at, wm) for d, p, c, r, by, at, wm in rows}
+
+
+@dataclass
+class _Look:
+    """What one request saw of the database (`ScoreCache.one_look`): read on first use."""
+
+    cache: ScoreCache
+    conn: Connection | None = None  # its reads' connection, without a transaction
+    watermark: Watermark | None = None
+    approvals: dict[tuple[str, str], Approval] | None = None
+    entries: dict[tuple[str, Period], Scored] = field(default_factory=dict)
+    recorded: dict[Period, bool] = field(default_factory=dict)
+
+
+_LOOK: ContextVar[_Look | None] = ContextVar("jixiao_score_cache_look", default=None)
+
+
 def _canonical(doc: dict[str, Any]) -> bytes:
     """The results JSON as `receipts.results_digest` hashes it."""
     import json
@@ -228,12 +279,114 @@ class ScoreCache:
         self._frozen: dict[tuple[str, Period, int], Scored] = {}  # approved results
         # Periods as of a day inside them (warnings), by (digest, period, day).
         self._as_of: OrderedDict[tuple[str, Period, date], AsOf] = OrderedDict()
+        self._recorded: set[Period] = set()  # periods with a fact (facts are never deleted)
         self.fills = 0  # how many evaluations were made (tests and benchmarks read it)
+        self.looks = 0  # how many times the watermark was read (tests read it)
+
+    @contextmanager
+    def one_look(self) -> Iterator[None]:
+        """Reads within share one look at the database: the watermark, the approved cycles and
+        which periods have facts are read once, and a period asked again answers the entry
+        it answered first. Nested looks are the outer one."""
+        if self._look() is not None:
+            yield
+            return
+        look = _Look(self)
+        token = _LOOK.set(look)
+        try:
+            yield
+        finally:
+            _LOOK.reset(token)
+            if look.conn is not None:
+                look.conn.close()
+
+    def _look(self) -> _Look | None:
+        look = _LOOK.get()
+        return look if look is not None and look.cache is self else None
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """A session for the cache's small reads, outside any transaction (`db.reading`);
+        within a look, every read shares one connection."""
+        look = self._look()
+        if look is None:
+            with reading(self.engine) as session:
+                yield session
+            return
+        if look.conn is None:
+            look.conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        with Session(bind=look.conn) as session:
+            yield session
 
     def watermark(self) -> Watermark:
-        """The database's watermark now."""
-        with Session(self.engine) as session:
-            return read_watermark(session)
+        """The database's watermark now (within a look: when the look began)."""
+        look = self._look()
+        if look is not None and look.watermark is not None:
+            return look.watermark
+        self.looks += 1
+        with self._reading() as session:
+            wm = read_watermark(session)
+        if look is not None:
+            look.watermark = wm
+        return wm
+
+    def recorded(self, period: Period) -> bool:
+        """True when any fact (live or not) belongs to the period. Facts are never deleted,
+        so a period found with facts is remembered; one without is asked again (once a look)."""
+        if period in self._recorded:
+            return True
+        look = self._look()
+        if look is not None and period in look.recorded:
+            return look.recorded[period]
+        with self._reading() as session:
+            got = repository.has_facts(session, period)
+        if got:
+            with self._guard:
+                self._recorded.add(period)
+        if look is not None:
+            look.recorded[period] = got
+        return got
+
+    def recorded_among(self, periods: Collection[Period]) -> set[Period]:
+        """Which of `periods` have any fact (`recorded` of each, in one look at the database
+        for those not known to have one)."""
+        look = self._look()
+        seen = look.recorded if look is not None else {}
+        unknown = [p for p in periods if p not in self._recorded and p not in seen]
+        found: set[Period] = set()
+        if unknown:
+            with self._reading() as session:
+                found = repository.periods_with_facts(session, unknown)
+            with self._guard:
+                self._recorded.update(found)
+            if look is not None:
+                look.recorded.update((p, p in found) for p in unknown)
+        return {p for p in periods if p in found or p in self._recorded or seen.get(p)}
+
+    def _approval(self, digest: str, period: Period) -> Approval | None:
+        """The approved cycle of the period under the ruleset, if any (once a look)."""
+        look = self._look()
+        if look is not None:
+            if look.approvals is None:
+                with self._reading() as session:
+                    look.approvals = _approvals(session)
+            return look.approvals.get((digest, str(period)))
+        with self._reading() as session:
+            row = session.execute(
+                select(
+                    Cycle.id, Cycle.receipt_id, Cycle.approved_by, Cycle.approved_at,
+                    Cycle.watermark,
+                ).where(
+                    Cycle.ruleset_digest == digest,
+                    Cycle.period == str(period),
+                    Cycle.state == "approved",
+                    Cycle.receipt_id.is_not(None),
+                )
+            ).first()  # fmt: skip
+        if row is None:
+            return None
+        cycle, receipt, by, at, wm = row
+        return Approval(cycle, receipt or 0, by, at, wm)
 
     def _fresh(self, entry: Scored, wm: Watermark) -> bool:
         """True when the entry read what the database holds now."""
@@ -246,13 +399,23 @@ class ScoreCache:
         if gap is None:
             return True
         low, count = gap
-        with Session(self.engine) as session:
+        with self._reading() as session:
             return count_from(session, low, wm.facts) == count
 
     def get(self, loaded: LoadedRuleset, period: Period) -> Scored:
         """The evaluation for the current watermark: from memory, or scored now. A period
-        approved under this ruleset answers its approved results, whatever was recorded since."""
+        approved under this ruleset answers its approved results, whatever was recorded since.
+        Within a look, a period asked again answers the same entry."""
+        look = self._look()
         key = (loaded.compiled.digest, period)
+        if look is not None and key in look.entries:
+            return look.entries[key]
+        got = self._get(loaded, period, key)
+        if look is not None:
+            look.entries[key] = got
+        return got
+
+    def _get(self, loaded: LoadedRuleset, period: Period, key: tuple[str, Period]) -> Scored:
         got = self._approved(loaded, period)
         if got is not None:
             return got
@@ -339,24 +502,18 @@ class ScoreCache:
         """The approved results of the period under this ruleset, if it is approved: the
         approved receipt replayed (its facts, its organisation revision), its digest proved."""
         digest = loaded.compiled.digest
-        with Session(self.engine) as session:
-            cycle = session.scalar(
-                select(Cycle).where(
-                    Cycle.ruleset_digest == digest,
-                    Cycle.period == str(period),
-                    Cycle.state == "approved",
-                )
-            )
-            if cycle is None or cycle.receipt_id is None:
-                return None
-            key = (digest, period, cycle.receipt_id)
-            with self._guard:
-                kept = self._frozen.get(key)
-            if kept is not None:
-                return kept
-            receipt = session.get(Receipt, cycle.receipt_id)
-            assert receipt is not None
+        cycle = self._approval(digest, period)
+        if cycle is None:
+            return None
+        key = (digest, period, cycle.receipt)
+        with self._guard:
+            kept = self._frozen.get(key)
+        if kept is not None:
+            return kept
         with Session(self.engine) as session, session.begin():
+            receipt = session.get(Receipt, cycle.receipt)
+            assert receipt is not None
+            receipt_id, results_digest = receipt.id, receipt.results_digest  # kept past commit
             inputs = load_period(
                 session,
                 loaded.compiled,
@@ -369,16 +526,16 @@ class ScoreCache:
             loaded.compiled, inputs.org, inputs.facts, period, units, org_at=inputs.org_of
         )
         doc = results_json(ev)
-        if hashlib.sha256(_canonical(doc)).hexdigest() != receipt.results_digest:
+        if hashlib.sha256(_canonical(doc)).hexdigest() != results_digest:
             raise ReplayMismatch(
-                f"the approved receipt {receipt.id} of {period} does not replay to its results"
+                f"the approved receipt {receipt_id} of {period} does not replay to its results"
             )
         wm = _parse_watermark(cycle.watermark)
         approval = {
-            "cycle": cycle.id,
-            "receipt": receipt.id,
-            "by": cycle.approved_by,
-            "at": cycle.approved_at.isoformat() if cycle.approved_at else None,
+            "cycle": cycle.cycle,
+            "receipt": receipt_id,
+            "by": cycle.by,
+            "at": cycle.at.isoformat() if cycle.at else None,
         }
         doc = {**doc, "watermark": wm.as_json(), "state": "approved", "approved": approval}
         got = Scored(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -18,10 +19,13 @@ from app.excel.export_lost import lost_workbook
 from app.excel.org import org_template
 from app.excel.template import facts_template
 from app.excel.titles import Titles, titles_of
+from app.services import analysis
+from app.services.analysis import DbSource
 from app.services.cache import Scored
 from app.services.org import org_at
 from app.services.recording import org_now
 from dsl.compile.ir import CompiledRuleset
+from dsl.facts.periods import Period
 
 Named = tuple[bytes, tuple[str, str]]  # the workbook, (file name, ASCII fallback)
 
@@ -79,6 +83,25 @@ def lost_points(engine: Engine, s: Scored, doc: dict[str, Any]) -> Named:
     card = str(doc["scorecard"])
     data = lost_workbook(doc, _titles(engine, s.loaded.compiled))
     return data, names.lost_name(str(s.period), card, str(doc["title"]))
+
+
+def lost_points_of(
+    engine: Engine, src: DbSource, period: Period, card: str, ruleset: str | None = None
+) -> Named:
+    """A scorecard's lost-point workbook, written once per evaluation and kept beside it: it
+    lists every cause of every indicator (tens of thousands of rows on a province). The names
+    are the organisation's now: an approved period's results stay, so its workbook is kept per
+    organisation revision too."""
+    body = analysis.lost_points(src, period, card, ruleset)
+    s = src.require(period, ruleset)
+    key = ("lost.xlsx", card, src.cache.watermark().org_revision if s.approved else None)
+    got: Named | None = s.memo.get(key)
+    if got is not None:
+        return got
+    got = lost_points(engine, s, orjson.loads(body))
+    if src.consistent():
+        s.memo[key] = got
+    return got
 
 
 def template(engine: Engine, compiled: CompiledRuleset, organisation: bool = False) -> Named:

@@ -11,11 +11,10 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 
 from app.services import tokens
 from app.services.tokens import Principal
-from app.store.db import transaction
+from app.store.db import reading, transaction
 from app.store.models import ApiToken, WebSession
 
 LIFETIME = timedelta(hours=10)  # a working day; then sign in again
@@ -47,7 +46,7 @@ def sign_in(engine: Engine, token_secret: str, now: datetime | None = None) -> s
 def principal(engine: Engine, secret: str, now: datetime | None = None) -> Principal | None:
     """Who a session cookie signs in: None when it is unknown, ended, expired or revoked."""
     now = now or datetime.now(UTC)
-    with Session(engine) as session:
+    with reading(engine) as session:  # one round trip: every page asks this first
         row = session.execute(
             select(WebSession, ApiToken)
             .join(ApiToken, ApiToken.id == WebSession.token_id)

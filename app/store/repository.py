@@ -10,6 +10,7 @@ from sqlalchemy import (
     ARRAY,
     ClauseElement,
     ColumnElement,
+    SmallInteger,
     String,
     Text,
     and_,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal,
     literal_column,
     or_,
     select,
@@ -220,10 +222,32 @@ def period_query(
     return q.order_by(Fact.seq)
 
 
+def _inline_period_clause(period: Period) -> ColumnElement[bool]:
+    """`period_clause` with the year and quarter written into the statement. As parameters,
+    PostgreSQL may plan a prepared statement once for any period (psycopg prepares a statement
+    run five times): a scan of the whole table that stops at the first row found, which reads
+    every fact of a large database to find that a period has none."""
+    year = literal(period.year, SmallInteger, literal_execute=True)
+    if period.quarter is None:
+        return Fact.year == year
+    quarter = literal(period.quarter, SmallInteger, literal_execute=True)
+    return and_(Fact.year == year, Fact.quarter == quarter)
+
+
 def has_facts(session: Session, period: Period) -> bool:
     """True when any fact (live or not) belongs to the period."""
-    q = select(Fact.seq).where(period_clause(period)).limit(1)
-    return session.execute(q).first() is not None
+    q = select(exists().where(_inline_period_clause(period)))
+    return bool(session.execute(q).scalar())
+
+
+def periods_with_facts(session: Session, periods: Collection[Period]) -> set[Period]:
+    """Which of `periods` any fact (live or not) belongs to, in one statement."""
+    ordered = list(dict.fromkeys(periods))
+    if not ordered:
+        return set()
+    checks = [exists().where(_inline_period_clause(p)) for p in ordered]
+    row = session.execute(select(*checks)).one()
+    return {p for p, got in zip(ordered, row, strict=True) if got}
 
 
 def dead_facts(session: Session, province: str | None = None) -> tuple[set[str], set[int]]:

@@ -13,14 +13,19 @@ import orjson
 
 from app.errors import NotFound
 from app.services import analysis
+from app.services.cache import Scored
 from app.services.context import Services
 from app.services.registry import LoadedRuleset
 from app.web import labels
+from app.web.parts import kept_view
 from dsl.facts.periods import Period
 
 SEVERITIES = ("high", "medium", "low")
 WARNINGS_SHOWN = 300  # warnings a page lists, the most severe first; the API lists every one
 CAUSES_SHOWN = 8  # causes of one indicator a page lists (as the feedback report does)
+# Subjects whose causes a page lists, in rank order (3,000 persons would be tens of thousands
+# of rows): the tables above them count every subject, and the workbook lists every cause.
+CAUSE_SUBJECTS_SHOWN = 200
 
 
 def source(svc: Services) -> analysis.DbSource:
@@ -37,14 +42,12 @@ def unit_cards(loaded: LoadedRuleset) -> list[tuple[str, str]]:
 
 def latest_quarter(svc: Services) -> Period | None:
     """The newest quarter of a ruleset in service with any fact recorded."""
-    src = source(svc)
-    for loaded in reversed(svc.registry.in_service()):
-        year = loaded.compiled.year
-        if year is None:
-            continue
-        for q in reversed(Period(year).quarters()):
-            if src.recorded(q):
-                return q
+    years = [r.compiled.year for r in svc.registry.in_service() if r.compiled.year is not None]
+    quarters = [q for year in years for q in Period(year).quarters()]
+    recorded = svc.cache.recorded_among(quarters)  # one look at the database for them all
+    for q in reversed(quarters):
+        if q in recorded:
+            return q
     return None
 
 
@@ -55,9 +58,21 @@ def day_in(period: Period, today: date) -> date:
     return period.last_day() if today > period.last_day() else period.first_day()
 
 
-def lost_view(svc: Services, period: Period, card: str, ruleset: str | None) -> dict[str, Any]:
-    """The lost-point analysis of a scorecard, with chart data per indicator."""
-    doc = orjson.loads(analysis.lost_points(source(svc), period, card, ruleset))
+def lost_view(
+    src: analysis.DbSource, period: Period, card: str, ruleset: str | None
+) -> dict[str, Any]:
+    """The lost-point analysis of a scorecard, with chart data per indicator (arranged once
+    per evaluation; the page only reads it)."""
+    body = analysis.lost_points(src, period, card, ruleset)
+    s = src.require(period, ruleset)
+    got: dict[str, Any] = kept_view(
+        s, ("lost", card), lambda: _lost_view(body), keep=src.consistent()
+    )
+    return got
+
+
+def _lost_view(body: bytes) -> dict[str, Any]:
+    doc = orjson.loads(body)
     chart = [(i["indicator"], i["title"], i["total"]) for i in doc["indicators"]]
     names = {s["subject"]: s["name"] for s in doc["subjects"]}
     for i in doc["indicators"]:
@@ -70,16 +85,34 @@ def lost_view(svc: Services, period: Period, card: str, ruleset: str | None) -> 
         for i in s["losing"]:  # the page lists a few causes; the workbook has every one
             i["more"] = max(0, len(i["causes"]) - CAUSES_SHOWN)
             i["causes"] = i["causes"][:CAUSES_SHOWN]
-    return {"doc": doc, "chart_data": chart}
+    losing = [s for s in doc["subjects"] if s["losing"]]
+    return {
+        "doc": doc,
+        "chart_data": chart,
+        "causes": losing[:CAUSE_SUBJECTS_SHOWN],
+        "causes_more": max(0, len(losing) - CAUSE_SUBJECTS_SHOWN),
+    }
 
 
 def _lost(i: dict[str, Any]) -> bool:
     return bool(i["missing"]) or i["lost"] not in ("0", "0.00", "0.0")
 
 
-def warnings_view(svc: Services, period: Period, day: date, ruleset: str | None) -> dict[str, Any]:
-    """The warnings of a period open on `day`, grouped by severity, with links."""
-    doc = orjson.loads(analysis.warnings(source(svc), period, day, ruleset))
+def warnings_view(
+    src: analysis.DbSource, period: Period, day: date, ruleset: str | None
+) -> dict[str, Any]:
+    """The warnings of a period open on `day`, grouped by severity, with links (arranged once
+    per evaluation and day)."""
+    body = analysis.warnings(src, period, day, ruleset)
+    s = src.require(period, ruleset)
+    got: dict[str, Any] = kept_view(
+        s, ("warnings", day), lambda: _warnings_view(body), keep=src.consistent()
+    )
+    return got
+
+
+def _warnings_view(body: bytes) -> dict[str, Any]:
+    doc = orjson.loads(body)
     doc["more"] = max(0, len(doc["warnings"]) - WARNINGS_SHOWN)
     doc["warnings"] = doc["warnings"][:WARNINGS_SHOWN]
     for w in doc["warnings"]:
@@ -89,10 +122,20 @@ def warnings_view(svc: Services, period: Period, day: date, ruleset: str | None)
 
 
 def risk_view(
-    svc: Services, period: Period, day: date | None, card: str, ruleset: str | None
+    src: analysis.DbSource, period: Period, day: date | None, card: str, ruleset: str | None
 ) -> dict[str, Any]:
-    """Risk grades of a scorecard's subjects per indicator, and the counts per indicator."""
-    doc = orjson.loads(analysis.risk(source(svc), period, day, card, None, ruleset))
+    """Risk grades of a scorecard's subjects per indicator, and the counts per indicator
+    (arranged once per evaluation, day and scorecard)."""
+    body = analysis.risk(src, period, day, card, None, ruleset)
+    s = src.require(period, ruleset)
+    got: dict[str, Any] = kept_view(
+        s, ("risk", day, card), lambda: _risk_view(body), keep=src.consistent()
+    )
+    return got
+
+
+def _risk_view(body: bytes) -> dict[str, Any]:
+    doc = orjson.loads(body)
     indicators: dict[str, dict[str, Any]] = {}
     for s in doc["subjects"]:
         s["by"] = {i["indicator"]: i for i in s["indicators"]}
@@ -130,9 +173,10 @@ def subject_trend(svc: Services, period: Period, subject: str) -> list[dict[str,
     ]
 
 
-def report_units(svc: Services, period: Period, ruleset: str | None) -> list[dict[str, Any]]:
-    """The units with a feedback report in the period: each unit scorecard's results by rank."""
-    s = source(svc).require(period, ruleset)
+def report_units(s: Scored) -> list[dict[str, Any]]:
+    """The units with a feedback report in the evaluation's period: each unit scorecard's
+    results by rank."""
+    period = s.period
     c = s.loaded.compiled
     out = []
     for card in c.scorecards.values():

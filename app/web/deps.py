@@ -203,7 +203,8 @@ def error_page(request: Request, err: Exception) -> Response:
 
 
 class WebRoute(APIRoute):
-    """A page: domain errors become HTML error pages."""
+    """A page: domain errors become HTML error pages. A page that only reads (GET) reads the
+    scores in one look at the database (`ScoreCache.one_look`): one state shown throughout."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """The handler, answering errors with pages."""
@@ -211,7 +212,10 @@ class WebRoute(APIRoute):
 
         async def route(request: Request) -> Response:
             try:
-                return await handler(request)
+                if request.method not in ("GET", "HEAD"):
+                    return await handler(request)
+                with get_services(request).cache.one_look():
+                    return await handler(request)
             except (AppError, RequestValidationError) as err:
                 return error_page(request, err)
 

@@ -29,15 +29,17 @@ class FactView:
     recorded_by: str
 
 
-def _value(compiled: CompiledRuleset, ftype: str, name: str, value: Any, org: Org | None) -> str:
+def _value(
+    compiled: CompiledRuleset, ftype: str, name: str, value: Any, names: Mapping[str, str]
+) -> str:
     decl = compiled.schema.types.get(ftype)
     field = next((f for f in decl.fields if f.name == name), None) if decl else None
     if field is not None and field.type.values:
         for v in field.type.values:
             if v.id == value:
                 return v.title or v.id
-    if field is not None and field.type.name in ("person", "unit") and org is not None:
-        return names_of(org).get(str(value), str(value))
+    if field is not None and field.type.name in ("person", "unit"):
+        return names.get(str(value), str(value))
     return str(value)
 
 
@@ -49,9 +51,13 @@ def names_of(org: Org) -> dict[str, str]:
 
 
 def facts_by_id(
-    engine: Engine, compiled: CompiledRuleset, ids: Collection[str], org: Org | None
+    engine: Engine,
+    compiled: CompiledRuleset,
+    ids: Collection[str],
+    names: Mapping[str, str],
 ) -> Mapping[str, FactView]:
-    """The recorded facts with these ids, shown with the ruleset's titles."""
+    """The recorded facts with these ids, shown with the ruleset's titles and the names of
+    the units and persons they name (`names_of` the organisation)."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
@@ -65,7 +71,7 @@ def facts_by_id(
                 decl = compiled.schema.types.get(f.type)
                 when = f.date.isoformat() if f.date is not None else labels.period(f.period or "")
                 fields = tuple(
-                    (labels.field(k), _value(compiled, f.type, k, v, org))
+                    (labels.field(k), _value(compiled, f.type, k, v, names))
                     for k, v in (f.data or {}).items()
                 )
                 title = (decl.title if decl else None) or f.type

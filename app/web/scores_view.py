@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.errors import NotFound
+from app.services.analysis import memo
 from app.services.cache import Scored
 from app.services.context import Services, parse_period, ruleset_for
 from app.services.registry import LoadedRuleset, scorecard_for
@@ -140,7 +141,7 @@ def persons_of(
     org = org_of(year)
     if unit not in org.units:
         raise NotFound(f"没有单位 '{unit}'")
-    names = names_of(org)
+    names: dict[str, str] = memo(year, ("view", "names"), lambda: names_of(org))
     staff = sorted(pid for pid in org.persons if unit in org.chain(pid))
     quarters = [svc.cache.get(loaded, q) for q in Period(p.year).quarters()]
     shown = svc.cache.get(loaded, p) if p.quarter is not None else None

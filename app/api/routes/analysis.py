@@ -76,10 +76,9 @@ def lost_points(
     `format=xlsx`: the same as a workbook (docs/excel.md)."""
     p = parse_period(period)
     src = source(svc)
-    body = analysis.lost_points(src, p, scorecard, ruleset)
     if format == "xlsx":
-        named = exports.lost_points(svc.engine, src.require(p, ruleset), orjson.loads(body))
-        return xlsx_response(*named)
+        return xlsx_response(*exports.lost_points_of(svc.engine, src, p, scorecard, ruleset))
+    body = analysis.lost_points(src, p, scorecard, ruleset)
     return Response(body, media_type="application/json")
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
@@ -17,6 +16,7 @@ from app.services import analysis, exports
 from app.services.context import parse_period, ruleset_for
 from app.web import analysis_view, download, labels, scores_view
 from app.web.deps import ScoreViewer, Svc, WebRoute, render, templates
+from app.web.parts import kept_file, kept_part
 from app.web.source import ruleset_ref
 from dsl.analysis.render import file_name, render_html, render_pdf
 from dsl.facts.periods import Period
@@ -63,8 +63,7 @@ def lost_points_xlsx(
     p = _period(svc, period)
     card, _ = _card(svc, p, ruleset, scorecard)
     src = analysis_view.source(svc)
-    doc = orjson.loads(analysis.lost_points(src, p, card, ruleset))  # kept beside the scores
-    return download.xlsx(*exports.lost_points(svc.engine, src.require(p, ruleset), doc))
+    return download.xlsx(*exports.lost_points_of(svc.engine, src, p, card, ruleset))
 
 
 @router.get("/analysis/lost-points")
@@ -80,15 +79,27 @@ def lost_points(
     p = _period(svc, period)
     card, cards = _card(svc, p, ruleset, scorecard)
     loaded = ruleset_for(svc, ruleset, p)
+    ref = ruleset_ref(svc.registry, loaded)
+    src = analysis_view.source(svc)
+    view = analysis_view.lost_view(src, p, card, ruleset)
+    context = {**view, "card": card, "ref": ref, "period": str(p)}
+    tables = kept_part(
+        src.require(p, ruleset),
+        (card, ref),
+        "lost_tables.html",
+        lambda: context,
+        keep=src.consistent(),
+    )
     return render(
         request,
         viewer,
         "lost.html",
-        ref=ruleset_ref(svc.registry, loaded),
+        ref=ref,
         ruleset_name=loaded.compiled.name,
         card=card,
         cards=cards,
-        **analysis_view.lost_view(svc, p, card, ruleset),
+        doc=view["doc"],
+        tables=tables,
         **scores_view.choices(svc, str(p)),
     )
 
@@ -110,19 +121,38 @@ def warnings(
     day = _day(as_of, p) if as_of else analysis_view.day_in(p, _today())
     card, cards = _card(svc, p, ruleset, scorecard)
     loaded = ruleset_for(svc, ruleset, p)
+    ref = ruleset_ref(svc.registry, loaded)
+    src = analysis_view.source(svc)
+    context = {
+        "warnings": analysis_view.warnings_view(src, p, day, ruleset),
+        "risk": analysis_view.risk_view(src, p, day, card, ruleset),
+        "period": str(p),
+        "ref": ref,
+        "as_of": day.isoformat(),
+        "card": card,
+        "cards": cards,
+        "path": request.url.path,
+    }
+    tables = kept_part(
+        src.require(p, ruleset),
+        (day, card, ref),
+        "warnings_tables.html",
+        lambda: context,
+        keep=src.consistent(),
+    )
     return render(
         request,
         viewer,
         "warnings.html",
-        ref=ruleset_ref(svc.registry, loaded),
+        ref=ref,
         ruleset_name=loaded.compiled.name,
         as_of=day.isoformat(),
         first_day=p.first_day().isoformat(),
         last_day=p.last_day().isoformat(),
         card=card,
         cards=cards,
-        warnings=analysis_view.warnings_view(svc, p, day, ruleset),
-        risk=analysis_view.risk_view(svc, p, day, card, ruleset),
+        warnings=context["warnings"],
+        tables=tables,
         **scores_view.choices(svc, str(p)),
     )
 
@@ -156,13 +186,21 @@ def reports(
     if p.quarter is None:
         raise NotFound("绩效反馈报告按季度编制：请选择一个季度")
     loaded = ruleset_for(svc, ruleset, p)
+    ref = ruleset_ref(svc.registry, loaded)
+    s = analysis_view.source(svc).require(p, ruleset)
+    tables = kept_part(
+        s,
+        ref,
+        "reports_tables.html",
+        lambda: {"groups": analysis_view.report_units(s), "period": str(p), "ref": ref},
+    )
     return render(
         request,
         viewer,
         "reports.html",
-        ref=ruleset_ref(svc.registry, loaded),
+        ref=ref,
         ruleset_name=loaded.compiled.name,
-        groups=analysis_view.report_units(svc, p, ruleset),
+        tables=tables,
         **scores_view.choices(svc, str(p)),
     )
 
@@ -181,7 +219,9 @@ def report_pdf(
     """A unit's feedback report as PDF (the same page, its Chinese font embedded)."""
     report = _report(svc, subject, period, ruleset)
     name = file_name(report, "pdf")
-    return download.pdf(render_pdf(report), name, f"report-{subject}-{report['period']}.pdf")
+    s = analysis_view.source(svc).require(parse_period(str(report["period"])), ruleset)
+    data = kept_file(s, ("report.pdf", subject), lambda: render_pdf(report))
+    return download.pdf(data, name, f"report-{subject}-{report['period']}.pdf")
 
 
 @router.get("/reports/{subject}")

@@ -84,7 +84,7 @@ def _latest_warnings(svc: Svc) -> dict[str, Any] | None:
     if q is None:
         return None
     day = analysis_view.day_in(q, date.today())
-    view = analysis_view.warnings_view(svc, q, day, None)
+    view = analysis_view.warnings_view(analysis_view.source(svc), q, day, None)
     doc = view["doc"]
     return {
         "period": str(q),

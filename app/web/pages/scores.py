@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -12,6 +12,7 @@ from app.web import analysis_view, cycle_view, download, labels, scores_view
 from app.web.card import build_card
 from app.web.deps import ScoreViewer, Svc, WebRoute, render
 from app.web.evidence import facts_by_id, names_of
+from app.web.parts import kept_part, kept_view
 from app.web.source import ruleset_ref
 from dsl.compile.ir import CompiledRuleset
 
@@ -75,15 +76,19 @@ def rankings(
     """A sequence's ranking: final, rank, tier and parts of every subject, with a chart."""
     period = period or scores_view.default_period(svc)
     s = scores_view.evaluation(svc, ruleset, period)
-    view = scores_view.ranking(s, sequence)
+    view = kept_view(s, ("ranking", sequence), lambda: scores_view.ranking(s, sequence))
+    ref = ruleset_ref(svc.registry, s.loaded)
+    context = {**view, "sequence_id": sequence, "period": str(s.period), "ref": ref}
+    tables = kept_part(s, (sequence, ref), "rankings_tables.html", lambda: context)
     return render(
         request,
         viewer,
         "rankings.html",
         s=s,
-        ref=ruleset_ref(svc.registry, s.loaded),
-        sequence_id=sequence,
-        **view,
+        ref=ref,
+        card=view["card"],
+        rows=view["rows"],
+        tables=tables,
         **scores_view.choices(svc, str(s.period)),
     )
 
@@ -106,16 +111,29 @@ def subject(
     if subject not in org.units and subject not in org.persons:
         # A pool's result (`hengshan-pool`) is a group's, not a score card's.
         raise NotFound(f"'{subject}' 是奖金分配结果，不是单位或人员；请查看 /v1/scores/{subject}")
-    names = names_of(org)
+    names: dict[str, str] = kept_view(s, "names", lambda: names_of(org))
     c = s.loaded.compiled
     ref = ruleset_ref(svc.registry, s.loaded)
-    traced = s.traced_evaluation().for_subject(subject)
-    cited = dict.fromkeys(i for r in traced for t in r.trace or [] for i in t.facts)
-    facts = facts_by_id(svc.engine, c, list(cited)[:FACTS_SHOWN], org)
-    cards = [build_card(c, ref, r, facts, names) for r in traced]
+
+    def score_cards() -> dict[str, Any]:
+        traced = s.traced_evaluation().for_subject(subject)
+        cited = dict.fromkeys(i for r in traced for t in r.trace or [] for i in t.facts)
+        facts = facts_by_id(svc.engine, c, list(cited)[:FACTS_SHOWN], names)
+        cards = [build_card(c, ref, r, facts, names) for r in traced]
+        return {
+            "cards": cards,
+            "subject": subject,
+            "period": str(s.period),
+            "ref": ref,
+            "appealable": appealable,
+        }
+
+    state = cycle_view.states(svc, [s.digest]).get((s.digest, str(s.period)), "open")
+    # "申诉此项" on each line: while the results are published, for those who file appeals
+    appealable = state == "published" and viewer.can("appeal:file")
+    cards = kept_part(s, (subject, ref, appealable), "subject_cards.html", score_cards)
     chain = [(u, names.get(u, u)) for u in reversed(org.chain(subject)) if u != subject]
     unit = org.units.get(subject)
-    state = cycle_view.states(svc, [s.digest]).get((s.digest, str(s.period)), "open")
     return render(
         request,
         viewer,
@@ -132,8 +150,7 @@ def subject(
         quarters=analysis_view.subject_trend(svc, s.period, subject),
         report=unit is not None and s.period.quarter is not None,
         cycle_state=state,
-        # "申诉此项" on each line: while the results are published, for those who file appeals
-        appealable=state == "published" and viewer.can("appeal:file"),
+        appealable=appealable,
         **scores_view.choices(svc, str(s.period)),
     )
 

@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 from fastapi import FastAPI
 
+from app.web import analysis_view
 from tests.app.api.conftest import EXAMPLES, Client, load_example, token
 from tests.app.web.conftest import WebClient, cells, signed_in
 
@@ -71,6 +72,21 @@ def test_lost_points_by_indicator_with_its_chart(example_app: FastAPI) -> None:
     assert "湘税督〔2025〕12号" in html and "f16" in html and "f17" in html
     xlsx = "/analysis/lost-points.xlsx?period=2025Q1&amp;ruleset=2025&amp;scorecard=county"
     assert f'href="{xlsx}"' in html
+
+
+def test_lost_points_list_the_causes_of_the_first_subjects_only(
+    example_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(analysis_view, "CAUSE_SUBJECTS_SHOWN", 1)
+    web = signed_in(example_app, "reader")
+    html = web.get("/analysis/lost-points?period=2025Q1&ruleset=2025&scorecard=county").text
+    losing = [x for x in county() if any(lost(x, i) for i in POINTS) or x.get("missing")]
+    assert len(losing) == 3  # each bureau lost something (hengshan: G3 28.50 of 30)
+    assert html.count('<details class="cause-group">') == 1
+    assert f"另有 {len(losing) - 1} 个考评对象的失分原因未在此列出" in html
+    # the totals still count every bureau
+    want = sum((lost(x, "K1") for x in county()), Decimal(0))
+    assert Decimal(cells(html, "indicators-table")[0][5]) == want
 
 
 def test_lost_points_of_departments_and_bad_input(example_app: FastAPI) -> None:
