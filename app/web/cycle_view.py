@@ -343,8 +343,8 @@ def line_facts(
     traced = s.traced_evaluation().for_subject(subject)
     cited = dict.fromkeys(i for r in traced for t in r.trace or [] for i in t.facts)
     c = s.loaded.compiled
-    facts = facts_by_id(svc.engine, c, list(cited), org)
     names = names_of(org)
+    facts = facts_by_id(svc.engine, c, list(cited), names)
     out: dict[str, FactView] = {}
     for r in traced:
         card = build_card(c, str(c.year or c.digest), r, facts, names)

@@ -367,7 +367,7 @@ def _appeal_page(
     c = loaded.compiled
     row = cycle_view.appeal_row(a, names, c)
     visible = _sees_facts_of(viewer, s, a["subject"])
-    shown = facts_by_id(svc.engine, c, a["facts"], s.org) if visible else {}
+    shown = facts_by_id(svc.engine, c, a["facts"], names) if visible else {}
     ruling = a.get("ruling")
     candidates: list[dict[str, Any]] = []
     if a["state"] == "open" and viewer.can("appeal:rule"):
@@ -399,7 +399,7 @@ def _appeal_page(
 def _candidates(svc: Services, s: Scored, ids: list[str]) -> list[dict[str, Any]]:
     """The facts the ruling form offers to correct or retract, with their editable fields."""
     c = s.loaded.compiled
-    shown = facts_by_id(svc.engine, c, ids, s.org)
+    shown = facts_by_id(svc.engine, c, ids, _names(s))
     raw = cycle_view.raw_facts(svc.engine, ids)
     return [
         {
