@@ -118,9 +118,12 @@ def _dsl_error(request: Request, exc: Exception) -> Response:
         details = diagnostic_details(exc.diagnostics)
         return error_response(422, "ruleset_invalid", str(exc), details)
     if isinstance(exc, InputError):
-        return error_response(
-            422, "invalid", str(exc).split("\n", 1)[0], problem_details(exc.problems)
-        )
+        message, details = str(exc).split("\n", 1)[0], problem_details(exc.problems)
+        if request.method in ("GET", "HEAD"):
+            # A read whose records on file (the organisation, the facts) do not fit the rules:
+            # nothing in the request is wrong, the records conflict with the ruleset.
+            return error_response(409, "records_invalid", message, details)
+        return error_response(422, "invalid", message, details)
     if isinstance(exc, RuleRuntimeError):
         log.error("rule failed: %s", exc)
         return error_response(500, "rule_error", str(exc))

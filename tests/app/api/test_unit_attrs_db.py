@@ -115,3 +115,17 @@ def test_score_db_reads_unit_attributes(
     assert from_db.keys() == files.keys()
     for k, want in files.items():
         assert {f: from_db[k].get(f) for f in want} == want, k
+
+
+def test_records_that_do_not_fit_the_rules_are_a_conflict_on_reading(classed: FastAPI) -> None:
+    """An organisation is stored whatever the rulesets say; a read that scores it against a
+    ruleset it does not fit answers 409 naming the unit and field (the request is not wrong)."""
+    api = Client(classed, token(classed, "admin"))
+    odd = json.loads(json.dumps(ORG))
+    odd["units"][1]["attrs"] = {"class": "huge"}
+    assert api.put("/v1/org", json=odd).status_code in (200, 201)
+    r = api.get("/v1/scores", params={"ruleset": "2025", "period": "2025Q1"})
+    assert r.status_code == 409, r.text
+    body = r.json()
+    assert body["code"] == "records_invalid"
+    assert any("huge" in d["message"] for d in body["details"]), body
