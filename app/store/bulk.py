@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from app import exactjson
-from app.store import chain
+from app.store import chain, partitions
 from app.store.models import Fact
 
 # The columns a row hash covers (`app.store.chain`), then the chain's, the live-value slot and
@@ -67,6 +67,8 @@ def insert_facts(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[int,
     """Inserts fact rows in the connection's transaction, numbered and hashed onto the chain;
     returns the first number given and the chain's new head."""
     head = chain.lock_head(conn, "facts")
+    # PostgreSQL's partitioned facts: the partitions the rows need, made under the lock
+    partitions.ensure(conn, {(str(r.get("province", "")), int(r["year"])) for r in rows})
     first = head.last + 1
     prev = head.hash
     chained: list[dict[str, Any]] = []
