@@ -269,13 +269,12 @@ def record_rows(
     """Inserts the rows and records the write in the trail, in the session's transaction.
 
     On partitioned facts (PostgreSQL, `app.store.partitions`) the writer first takes the
-    chain's lock, makes the partitions the rows need, and checks the keys that the database
-    enforces per partition only: an id or a correction already recorded in another partition
-    is refused as the unique index would refuse it."""
+    chain's lock and checks the keys that the database enforces per partition only: an id or
+    a correction already recorded in another partition is refused as the unique index would
+    refuse it (`insert_facts` then makes the partitions the rows need)."""
     conn = session.connection()
     if partitions.is_partitioned(conn):
         lock_head(conn, "facts")
-        partitions.ensure(conn, {(str(r.get("province", "")), int(r["year"])) for r in rows})
         _refuse_across_partitions(session, rows)
     first, head = insert_facts(conn, rows)
     corrections = [r["supersedes_id"] for r in rows if r["supersedes_id"] is not None]

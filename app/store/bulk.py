@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from app import exactjson
-from app.store import chain
+from app.store import chain, partitions
 from app.store.models import Fact
 
 # The columns a row hash covers (`app.store.chain`), then the chain's, the live-value slot and
@@ -70,6 +70,8 @@ def insert_facts(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[int,
     The rows become tuples once (each data dict written as JSON once: rows share their data),
     hashed in one tight loop (`chain.FactHasher`) and handed to the driver as they are."""
     head = chain.lock_head(conn, "facts")
+    # PostgreSQL's partitioned facts: the partitions the rows need, made under the lock
+    partitions.ensure(conn, {(str(r.get("province", "")), int(r["year"])) for r in rows})
     first = head.last + 1
     values = _values(rows)
     hashes = chain.FactHasher().hashes(head.hash, first, values)

@@ -6,10 +6,11 @@ first 12 hex digits of the province id's sha256 (ids are free text, partition na
 A province's quarter is read from its year's partition alone (partition pruning: the query
 names `province` and `year`). SQLite keeps one table with the same columns.
 
-Partitions are made when a (province, year) is first written (`ensure`, by the writer that
-holds the facts chain's lock). PostgreSQL asks each unique index of a partitioned table to
-include the partition keys: `client_id` and `supersedes_id` are unique per (province, year)
-there, and the writer checks them across partitions under the chain's lock
+Partitions are made when a (province, year) is first written (`ensure`, called by
+`app.store.bulk.insert_facts` while it holds the facts chain's lock). PostgreSQL asks each
+unique index of a partitioned table to include the partition keys: `client_id` and
+`supersedes_id` are unique per (province, year) there, and the writer checks them across
+partitions under the chain's lock
 (`app.services.facts.record_rows`); the foreign keys into `facts` (a retraction's fact, a
 correction's fact) are checked by the services (docs/scale.md).
 """

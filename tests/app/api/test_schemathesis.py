@@ -83,6 +83,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
             assert server.poll() is None, path.with_name("serve.log").read_text()
             assert time.monotonic() < deadline, "jixiao serve did not answer in 120 s"
             time.sleep(0.5)
+        # The document is built on its first request (a second of CPU, ten on a loaded
+        # machine): built here, Schemathesis's 10 s read timeout does not meet it.
+        assert httpx.get(f"{base}/openapi.json", timeout=120).status_code == 200
         yield base, secret
     finally:
         server.terminate()
