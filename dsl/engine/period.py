@@ -236,8 +236,11 @@ class PeriodRun:
         traced: Collection[str],
         annual_of: Callable[[Period], PeriodRun] | None,
         focus: bool = False,
+        cards: frozenset[str] | None = None,
     ) -> None:
         self.compiled = compiled
+        # The scorecards scored (None: all); a closed set (`deps.needed`), without pools.
+        self.cards = cards
         self.org = org
         self.period = period
         self.index = index

@@ -315,3 +315,77 @@ def test_warnings_as_of_any_day_are_those_of_the_period_rescored(api: Client) ->
     assert warm.cache.live_inputs(svc.registry.for_year(2025), q1) is not None
     assert [f.id for f in warm.facts_of(q1, kinds)] == [f.id for f in read]
     assert {f.type for f in read} == kinds
+
+
+def test_lost_points_of_units_score_no_person(api: Client) -> None:
+    """Cold, a unit scorecard's lost points read an evaluation of the units' scorecards only
+    (one evaluation for the county bureaus and the departments); the answers are those made
+    from the quarter scored whole. With the whole quarter in memory, it serves."""
+    from app.services import analysis
+    from app.services.cache import ScoreCache
+    from dsl.facts.periods import Period
+
+    load_example(api, "random-2025")
+    svc = api.app.state.services
+    loaded = svc.registry.for_year(2025)
+    for q in (Period(2025, 1), Period(2025, 3)):
+        whole = analysis.DbSource(ScoreCache(svc.engine), svc.registry)
+        whole.require(q)
+        cold = analysis.DbSource(ScoreCache(svc.engine), svc.registry)
+        for card in ("county", "dept"):
+            assert analysis.lost_points(cold, q, card) == analysis.lost_points(whole, q, card)
+            assert analysis.lost_points_data(cold, q, card) == analysis.lost_points_data(
+                whole, q, card
+            )
+        _, entry = analysis.lost_source(cold, q, "dept")
+        assert entry.cards == {"county", "dept"} and cold.cache.kept(loaded, q) is None
+        # the quarter before (compared in the report) is read the same way: two evaluations
+        assert cold.cache.fills == (1 if q.quarter == 1 else 2)
+        assert all(r.scorecard != "person" for r in entry.evaluation.results)
+        # a reader of every scorecard gets the whole quarter, which then serves the units too
+        full = cold.require(q)
+        assert full.cards is None and analysis.lost_source(cold, q, "county")[1] is full
+        # the persons' lost points read the whole quarter, traced
+        persons = analysis.lost_points(cold, q, "person")
+        assert persons == analysis.lost_points(whole, q, "person")
+
+
+def test_cold_warnings_read_the_earlier_quarters_in_the_same_pass(api: Client) -> None:
+    """Cold warnings of a quarter read the year's earlier quarters (the projection of the
+    year scores them) in the same pass over the facts as the quarter as of the day: the
+    same answer as with them read one by one, and the same entries as `get` makes."""
+    from datetime import date
+
+    from sqlalchemy.orm import Session
+
+    from app.services import analysis
+    from app.services.cache import ScoreCache
+    from app.services.scoring import load_period, load_quarters
+    from dsl.engine.report import results_json
+    from dsl.facts.periods import Period
+
+    load_example(api, "random-2025")
+    svc = api.app.state.services
+    loaded = svc.registry.for_year(2025)
+    q1, q2, q3 = Period(2025, 1), Period(2025, 2), Period(2025, 3)
+    for day in (date(2025, 8, 15), date(2025, 9, 30)):
+        cold = analysis.DbSource(ScoreCache(svc.engine), svc.registry)
+        body = analysis.warnings(cold, q3, day)
+        apart = analysis.DbSource(ScoreCache(svc.engine), svc.registry)
+        apart.held_as_of(q3, day)  # the quarter as of the day alone, then Q1 and Q2 by `get`
+        assert analysis.warnings(apart, q3, day) == body
+        assert cold.cache.fills == apart.cache.fills == 3
+        for q in (q1, q2):
+            kept, alone = cold.cache.kept(loaded, q), apart.cache.kept(loaded, q)
+            assert kept is not None and alone is not None and kept.cards is None
+            assert results_json(kept.evaluation) == results_json(alone.evaluation)
+            assert (kept.recorded, kept.cited.keys()) == (alone.recorded, alone.cited.keys())
+    # the quarters' inputs read in one pass are those read one by one
+    with Session(svc.engine) as session, session.begin():
+        together = load_quarters(session, loaded.compiled, [q1, q2, q3])
+        for got in together:
+            one = load_period(session, loaded.compiled, got.period)
+            assert [f.id for f in got.facts] == [f.id for f in one.facts] and got.facts
+            assert got.facts == one.facts and got.seqs == one.seqs
+            assert (got.facts_digest, got.org_digest) == (one.facts_digest, one.org_digest)
+            assert got.org_revision == one.org_revision and got.quarter_orgs == one.quarter_orgs
