@@ -338,7 +338,7 @@ def test_lost_points_of_units_score_no_person(api: Client) -> None:
                 whole, q, card
             )
         _, entry = analysis.lost_source(cold, q, "dept")
-        assert entry.cards == {"county", "dept"} and cold.cache.kept(loaded, q) is None
+        assert entry.cards == frozenset({"county", "dept"}) and cold.cache.kept(loaded, q) is None
         # the quarter before (compared in the report) is read the same way: two evaluations
         assert cold.cache.fills == (1 if q.quarter == 1 else 2)
         assert all(r.scorecard != "person" for r in entry.evaluation.results)
