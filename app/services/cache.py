@@ -504,7 +504,8 @@ class ScoreCache:
 
         With `earlier` (a quarter's warnings project the year from the quarters before it),
         the year's earlier quarters not in memory are read in the same pass over the facts and
-        scored whole into entries of their own, as `get` would score them."""
+        scored whole into entries of their own, as `get` would score them (not under a cap
+        per year: there each quarter's read holds the quarters before it, and is its own)."""
         got = self.kept(loaded, period)
         if got is not None:
             return got
@@ -518,7 +519,7 @@ class ScoreCache:
             if held is not None and self._fresh_mark(held.watermark, held.gap, wm):
                 return held
             before: list[Period] = []
-            if earlier and period.quarter is not None:
+            if earlier and period.quarter is not None and not loaded.compiled.per_year:
                 before = [
                     q
                     for q in period.quarters()[: period.quarter - 1]

@@ -109,27 +109,17 @@ def load_quarters(
 ) -> list[PeriodInputs]:
     """`load_period` of each of several quarters of one year, from one read of their facts:
     on a large database each quarter's facts lie across the whole year's rows, and one pass
-    over them serves every quarter. The inputs are what `load_period` gives each quarter."""
+    over them serves every quarter. The inputs are what `load_period` gives each quarter.
+    Not for a ruleset with a cap per year (its quarters read the ones before them too)."""
+    assert not compiled.per_year
     with gc_paused():
         orgs, revision = orgs_at(session, [period_end(q) for q in quarters])
         out = [
             PeriodInputs(q, org, revision, [], []) for q, org in zip(quarters, orgs, strict=True)
         ]
         dead = repository.dead_facts(session)
-        to_date = compiled.per_year
-        rows = repository.quarters_facts(session, quarters, compiled.schema.types, to_date)
-        buckets: dict[int, list[tuple[Any, ...]]] = {q.quarter or 0: [] for q in quarters}
-        numbers = sorted(buckets)
-        for row in rows:  # FACT_COLUMNS: the fact's quarter is the last
-            n = row[-1]
-            if to_date:  # a cap per year: each quarter reads the ones before it too
-                for k in numbers:
-                    if k >= n:
-                        buckets[k].append(row)
-            elif n in buckets:
-                buckets[n].append(row)
-        for inputs in out:
-            _read_facts(buckets.pop(inputs.period.quarter or 0), inputs, dead, None)
+        rows = repository.quarters_facts(session, quarters, compiled.schema.types)
+        _read_facts(rows, {i.period.quarter: i for i in out}, dead, None)
     return out
 
 
@@ -148,13 +138,14 @@ def provinces(org: Org) -> list[str]:
 
 def _read_facts(
     rows: Iterable[tuple[Any, ...]],
-    into: PeriodInputs,
+    into: PeriodInputs | dict[int | None, PeriodInputs],
     dead: tuple[set[str], set[int]],
     only: Collection[int] | None,
 ) -> None:
     """Turns rows of `repository.FACT_COLUMNS` into facts, leaving out the dead ones (or
     those not in `only`). Equal dates, periods and data are shared, and each is parsed once:
-    `data` is read by the engine only, never changed."""
+    `data` is read by the engine only, never changed. `into` by quarter: each row goes to
+    its quarter's inputs (rows of several quarters read in one pass)."""
     corrected, retracted = dead
     periods: dict[str, Period] = {}
     days: dict[Any, date] = {}
@@ -162,7 +153,10 @@ def _read_facts(
     # The driver gives each row its own strings: a year's million facts would hold a million
     # copies of a few dozen types and a few thousand subjects (~130 MB); one of each is kept.
     names: dict[str, str] = {}
-    facts, seqs, update = into.facts, into.seqs, into.hashed.update
+    single = into if isinstance(into, PeriodInputs) else None
+    routes = into if isinstance(into, dict) else {}
+    if single is not None:
+        facts, seqs, update = single.facts, single.seqs, single.hashed.update
     for seq, cid, ftype, subject, day, per, text, evidence, sup, digest, year, quarter in rows:
         if (cid in corrected or seq in retracted) or (only is not None and seq not in only):
             continue
@@ -184,7 +178,11 @@ def _read_facts(
         data = datas.get(text)
         if data is None:
             data = datas[text] = exactjson.loads(text)
-        facts.append(Fact(cid, ftype, subject, d, p, data, evidence, sup, seq))
+        fact = Fact(cid, ftype, subject, d, p, data, evidence, sup, seq)
+        if single is None:
+            to = routes[quarter]
+            facts, seqs, update = to.facts, to.seqs, to.hashed.update
+        facts.append(fact)
         seqs.append(seq)
         update(f"{seq}:{digest}\n".encode())  # rows come in sequence order
 

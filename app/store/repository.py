@@ -223,17 +223,13 @@ def period_query(
 
 
 def quarters_facts(
-    session: Session, quarters: Sequence[Period], types: Collection[str], to_date: bool = False
+    session: Session, quarters: Sequence[Period], types: Collection[str]
 ) -> Iterator[tuple[Any, ...]]:
     """`period_facts` of several quarters of one year in one query (one pass over the year's
-    rows, which the quarters share), in recording order; with `to_date`, from the year's
-    first quarter to the last of them."""
+    rows, which the quarters share), in recording order."""
     year, numbers = quarters[0].year, sorted({q.quarter or 0 for q in quarters})
     assert all(q.year == year and q.quarter is not None for q in quarters)
-    if to_date:
-        clause = and_(Fact.year == year, Fact.quarter <= numbers[-1])
-    else:
-        clause = and_(Fact.year == year, Fact.quarter.in_(numbers))
+    clause = and_(Fact.year == year, Fact.quarter.in_(numbers))
     q = select(*FACT_COLUMNS).where(clause, Fact.type.in_(sorted(types)))
     return driver_stream(session, q.order_by(Fact.seq))
 
