@@ -154,18 +154,11 @@ def figures(url: str, out: Path, jobs: int, pdf: bool = True) -> None:
     ref = source(url)
     wall, cpu, old = timed(lambda: (ref.require(Q2), analysis.warnings(ref, Q2, AS_OF))[1])
     show(f"warnings {Q2} as of {AS_OF}, cold, the quarter scored whole first", wall, cpu)
-    # The reference: the day's evaluation, then the earlier quarter read and scored on its own
-    # (before the quarters a projection reads were read in the same pass over the facts).
-    apart = source(url)
-    wall, cpu, one = timed(
-        lambda: (apart.held_as_of(Q2, AS_OF), analysis.warnings(apart, Q2, AS_OF))[1]
-    )
-    show(f"warnings {Q2} as of {AS_OF}, cold, {Q1} read on its own", wall, cpu)
     cold = source(url)
     wall, cpu, body = timed(lambda: analysis.warnings(cold, Q2, AS_OF))
     count = len(json.loads(body)["warnings"])
     show(f"warnings {Q2} as of {AS_OF}, cold ({count:,} warnings)", wall, cpu, 2)
-    print(f"  ({same(old, body)} as the whole quarter's, {same(one, body)} as {Q1} read apart)")
+    print(f"  ({same(old, body)} as with the quarter scored whole first)")
     again_best = min(
         (timed(lambda: analysis.warnings(cold, Q2, AS_OF)) for _ in range(5)), key=lambda t: t[0]
     )

@@ -108,14 +108,10 @@ class DbSource:
             return got
         return memo(held, ("as_of", day), lambda: self._as_of(held, day))
 
-    def held_as_of(
-        self, period: Period, day: date, ruleset: str | None = None, earlier: bool = False
-    ) -> AsOf | Scored:
+    def held_as_of(self, period: Period, day: date, ruleset: str | None = None) -> AsOf | Scored:
         """What the period as of `day` is kept in: the period's own entry when it is in memory
         (or approved, or nothing is dated after `day`), else an entry of its own, scored from
-        the facts dated by then without scoring the whole period first. With `earlier`, the
-        year's quarters before it are read in the same pass and kept, scored (the warnings'
-        projection of the year reads them)."""
+        the facts dated by then without scoring the whole period first."""
         loaded = self.loaded(period, ruleset)
         if loaded is None:
             raise NotFound(f"no ruleset in service scores {period}; name one with ?ruleset=")
@@ -124,7 +120,7 @@ class DbSource:
         def make(wm: Watermark, inputs: PeriodInputs, facts: list[Fact]) -> PeriodScores:
             return _scored_as_of(compiled, period, inputs, facts, str(wm))
 
-        got = self.cache.as_of(loaded, period, day, make, earlier)
+        got = self.cache.as_of(loaded, period, day, make)
         self.watermarks.add(got.watermark)
         return got
 
@@ -247,9 +243,7 @@ def lost_points_data(
 def warnings(src: DbSource, period: Period, day: date, ruleset: str | None = None) -> bytes:
     """`GET /v1/warnings`: the warnings of a period open on `day` (kept beside its evaluation)."""
     _open(period, day)
-    # The period's entry, or its own as of the day; cold, the quarters before it are read in
-    # the same pass (`warnings_report` reads them scored, for the projection of the year).
-    s = src.held_as_of(period, day, ruleset, earlier=True)
+    s = src.held_as_of(period, day, ruleset)  # the period's entry, or its own as of the day
     key = ("warnings", day)
     got: bytes | None = s.memo.get(key)
     if got is not None:

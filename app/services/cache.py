@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import ReplayMismatch
 from app.services.registry import LoadedRuleset
-from app.services.scoring import PeriodInputs, load_period, load_quarters
+from app.services.scoring import PeriodInputs, load_period
 from app.store import repository, seqcodec
 from app.store.db import reading
 from app.store.models import Cycle, OrgRevision, Receipt, Retraction
@@ -494,18 +494,12 @@ class ScoreCache:
         period: Period,
         day: date,
         make: Callable[[Watermark, PeriodInputs, list[Fact]], Any],
-        earlier: bool = False,
     ) -> AsOf | Scored:
         """The period as of `day` (dated facts after it left out) for the current watermark,
         without scoring the whole period first: an entry of its own holding
         `make(watermark, inputs, facts)`, kept per (ruleset, period, day) and valid for one
         watermark. When no fact is dated after `day` the period's own entry serves (scored
-        from the same read) and is returned instead.
-
-        With `earlier` (a quarter's warnings project the year from the quarters before it),
-        the year's earlier quarters not in memory are read in the same pass over the facts and
-        scored whole into entries of their own, as `get` would score them (not under a cap
-        per year: there each quarter's read holds the quarters before it, and is its own)."""
+        from the same read) and is returned instead."""
         got = self.kept(loaded, period)
         if got is not None:
             return got
@@ -518,17 +512,7 @@ class ScoreCache:
                 held = self._as_of.get(key)
             if held is not None and self._fresh_mark(held.watermark, held.gap, wm):
                 return held
-            before: list[Period] = []
-            if earlier and period.quarter is not None and not loaded.compiled.per_year:
-                before = [
-                    q
-                    for q in period.quarters()[: period.quarter - 1]
-                    if self.kept(loaded, q) is None and self.recorded(q)
-                ]
-            wm, gap, many = self._load_many(loaded, [*before, period])
-            inputs = many[-1]
-            for q, got_q in zip(before, many[:-1], strict=True):
-                self._insert(loaded, q, self._build(loaded, q, wm, gap, got_q))
+            wm, gap, inputs = self._load(loaded, period)
             facts = keep_until(inputs.facts, day)
             if len(facts) == len(inputs.facts):
                 return self._insert(loaded, period, self._build(loaded, period, wm, gap, inputs))
@@ -620,21 +604,6 @@ class ScoreCache:
             gap = first_gap(session, wm.facts)
             inputs = load_period(session, loaded.compiled, period)
         return wm, gap, inputs
-
-    def _load_many(
-        self, loaded: LoadedRuleset, quarters: list[Period]
-    ) -> tuple[Watermark, tuple[int, int] | None, list[PeriodInputs]]:
-        """`_load` of several quarters of one year, their facts read in one pass."""
-        if len(quarters) == 1:
-            wm, gap, inputs = self._load(loaded, quarters[0])
-            return wm, gap, [inputs]
-        with Session(self.engine) as session, session.begin():
-            if self.engine.dialect.name == "postgresql":
-                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            wm = read_watermark(session)
-            gap = first_gap(session, wm.facts)
-            got = load_quarters(session, loaded.compiled, quarters)
-        return wm, gap, got
 
     def _build(
         self,

@@ -8,7 +8,7 @@ the organisation in force on the period's last day (and, for a year, on each qua
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -104,25 +104,6 @@ def load_period(
     return inputs
 
 
-def load_quarters(
-    session: Session, compiled: CompiledRuleset, quarters: Sequence[Period]
-) -> list[PeriodInputs]:
-    """`load_period` of each of several quarters of one year, from one read of their facts:
-    on a large database each quarter's facts lie across the whole year's rows, and one pass
-    over them serves every quarter. The inputs are what `load_period` gives each quarter.
-    Not for a ruleset with a cap per year (its quarters read the ones before them too)."""
-    assert not compiled.per_year
-    with gc_paused():
-        orgs, revision = orgs_at(session, [period_end(q) for q in quarters])
-        out = [
-            PeriodInputs(q, org, revision, [], []) for q, org in zip(quarters, orgs, strict=True)
-        ]
-        dead = repository.dead_facts(session)
-        rows = repository.quarters_facts(session, quarters, compiled.schema.types)
-        _read_facts(rows, {i.period.quarter: i for i in out}, dead, None)
-    return out
-
-
 def province_org(org: Org, province: str) -> Org:
     """The part of an organisation under one root unit (a province): its units and the
     persons in them."""
@@ -138,14 +119,13 @@ def provinces(org: Org) -> list[str]:
 
 def _read_facts(
     rows: Iterable[tuple[Any, ...]],
-    into: PeriodInputs | dict[int | None, PeriodInputs],
+    into: PeriodInputs,
     dead: tuple[set[str], set[int]],
     only: Collection[int] | None,
 ) -> None:
     """Turns rows of `repository.FACT_COLUMNS` into facts, leaving out the dead ones (or
     those not in `only`). Equal dates, periods and data are shared, and each is parsed once:
-    `data` is read by the engine only, never changed. `into` by quarter: each row goes to
-    its quarter's inputs (rows of several quarters read in one pass)."""
+    `data` is read by the engine only, never changed."""
     corrected, retracted = dead
     periods: dict[str, Period] = {}
     days: dict[Any, date] = {}
@@ -153,10 +133,7 @@ def _read_facts(
     # The driver gives each row its own strings: a year's million facts would hold a million
     # copies of a few dozen types and a few thousand subjects (~130 MB); one of each is kept.
     names: dict[str, str] = {}
-    single = into if isinstance(into, PeriodInputs) else None
-    routes = into if isinstance(into, dict) else {}
-    if single is not None:
-        facts, seqs, update = single.facts, single.seqs, single.hashed.update
+    facts, seqs, update = into.facts, into.seqs, into.hashed.update
     for seq, cid, ftype, subject, day, per, text, evidence, sup, digest, year, quarter in rows:
         if (cid in corrected or seq in retracted) or (only is not None and seq not in only):
             continue
@@ -178,11 +155,7 @@ def _read_facts(
         data = datas.get(text)
         if data is None:
             data = datas[text] = exactjson.loads(text)
-        fact = Fact(cid, ftype, subject, d, p, data, evidence, sup, seq)
-        if single is None:
-            to = routes[quarter]
-            facts, seqs, update = to.facts, to.seqs, to.hashed.update
-        facts.append(fact)
+        facts.append(Fact(cid, ftype, subject, d, p, data, evidence, sup, seq))
         seqs.append(seq)
         update(f"{seq}:{digest}\n".encode())  # rows come in sequence order
 

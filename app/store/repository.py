@@ -222,18 +222,6 @@ def period_query(
     return q.order_by(Fact.seq)
 
 
-def quarters_facts(
-    session: Session, quarters: Sequence[Period], types: Collection[str]
-) -> Iterator[tuple[Any, ...]]:
-    """`period_facts` of several quarters of one year in one query (one pass over the year's
-    rows, which the quarters share), in recording order."""
-    year, numbers = quarters[0].year, sorted({q.quarter or 0 for q in quarters})
-    assert all(q.year == year and q.quarter is not None for q in quarters)
-    clause = and_(Fact.year == year, Fact.quarter.in_(numbers))
-    q = select(*FACT_COLUMNS).where(clause, Fact.type.in_(sorted(types)))
-    return driver_stream(session, q.order_by(Fact.seq))
-
-
 def _inline_period_clause(period: Period) -> ColumnElement[bool]:
     """`period_clause` with the year and quarter written into the statement. As parameters,
     PostgreSQL may plan a prepared statement once for any period (psycopg prepares a statement
