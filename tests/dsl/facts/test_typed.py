@@ -137,3 +137,43 @@ def test_shared_values_are_shared(schema: FactSchema, org: Org, tmp_path: Path) 
     assert got is not None
     a, b, _ = got
     assert a.date is b.date and a.data["points"] is b.data["points"] and a.subject is b.subject
+
+
+def test_data_is_decoded_once_per_text_and_shared_by_text(
+    schema: FactSchema, org: Org, tmp_path: Path
+) -> None:
+    """The same JSON text of a type's data is one dict; texts that read differently (an
+    integer and a float, zero and minus zero) are each their own, as line by line."""
+    values = ["80", "80.0", "80", "0", "0.0", "-0.0", "0.0", "80.0"]
+    lines = [
+        '{"id": "r%d", "type": "rating", "subject": "nanyue", "period": "2025Q1", '
+        '"data": {"rater_group": "leader", "value": %s}}' % (i, v)
+        for i, v in enumerate(values)
+    ]
+    path = tmp_path / "facts.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    got = FactValidator(schema, org).read_typed(path)
+    assert got is not None
+    assert [repr(f) for f in got] == _line_by_line(path, schema, org)
+    assert [str(f.data["value"]) for f in got] == values  # Decimal keeps the text's exponent
+    for i, v in enumerate(values):
+        for j, w in enumerate(values):
+            assert (got[i].data is got[j].data) == (v == w)
+
+
+@pytest.mark.parametrize(
+    ("data", "accepted"),
+    [("", True), (', "data": {}', True), (', "data": null', False), (', "data": {"x": 1}', False)],
+    ids=["absent", "empty", "null", "unknown-field"],
+)
+def test_data_of_a_type_without_fields(
+    data: str, accepted: bool, schema: FactSchema, org: Org, tmp_path: Path
+) -> None:
+    path = tmp_path / "facts.jsonl"
+    line = '{"id": "v1", "type": "major_violation", "subject": "nanyue", "date": "2025-02-03"'
+    path.write_text(line + data + "}\n")
+    got = FactValidator(schema, org).read_typed(path)
+    assert (got is not None) == accepted
+    _agree(path, schema, org)
+    if got is not None:
+        assert got[0].data == {}
