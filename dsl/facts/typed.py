@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal, Protocol, Union
+from typing import Annotated, Any, Literal, NewType, Protocol, Union
 
 import msgspec
 from msgspec.structs import asdict
@@ -62,17 +62,25 @@ class Tables(Protocol):
 
 
 def _names(names: Any) -> Any:
-    """A Literal of the allowed names (msgspec checks membership and shares the strings)."""
+    """A Literal of the allowed names (msgspec checks membership and shares the strings).
+
+    Behind a NewType, which typing's evaluation of a struct's annotations (msgspec's, for
+    each struct) takes as it is: it would otherwise walk and compare a Literal's thousands of
+    names (the organisation's subjects) once per fact type."""
     values = tuple(names) or (_NEVER,)
-    return Literal[values]
+    return NewType("names", Literal[values])
 
 
 def _field_type(kind: int, table: Any) -> Any:
     if kind in (NUMBER, INTEGER):
         return int | float
-    if kind in (ENUM, PERSON, UNIT, INDICATOR):
-        # the ids alone: a title or name that stands for one (市级) goes the detailed way
+    if kind == ENUM:
+        # the ids alone: a title that stands for one (市级) goes the detailed way
         return _names([k for k, i in table.items() if k == i])
+    if kind in (PERSON, UNIT, INDICATOR):
+        # Thousands of names: checked in Python where the data is converted (once per text),
+        # as a Literal of them costs more to build (typing walks it) than a file to check.
+        return str
     if kind == TEXT:
         return Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
     if kind == DATE:
@@ -144,7 +152,7 @@ class Plan:
         self.convert = tuple(
             (name, kind, table)
             for name, kind, _, table in spec.rows
-            if kind <= INTEGER or kind == DATE
+            if kind <= INTEGER or kind == DATE or kind in (PERSON, UNIT, INDICATOR)
         )
         self.optional = tuple(name for name, _, optional, _ in spec.rows if optional)
         # Values of an undeclared kind may be lists or objects, which are not to be shared.
@@ -245,8 +253,12 @@ class TypedReader:
             x = clean[name]
             if x is None:
                 continue
-            if kind > INTEGER:
+            if kind == DATE:
                 got = self.v.date_of(x)
+            elif kind > DATE:  # a person, unit or indicator by its id (not a title): shared
+                got = table.get(x)
+                if got != x:
+                    return None
             else:  # the shared decimal of an int or float that fits, as the validator's loop
                 got = (table.ints if type(x) is int else table.floats).get(x)
                 if got is None:
