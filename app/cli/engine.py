@@ -12,7 +12,13 @@ from typing import Any
 
 from dsl.compile.compiler import compile_path
 from dsl.engine.evaluate import evaluate
-from dsl.engine.report import explain_json, explain_text, results_json, results_table
+from dsl.engine.report import (
+    explain_json,
+    explain_text,
+    json_text,
+    results_json,
+    results_table,
+)
 from dsl.facts.inputs import load_inputs
 from dsl.facts.periods import Period
 from dsl.facts.records import Org
@@ -66,7 +72,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     compiled, inputs = load_args(args)
     ev = evaluate(compiled, inputs.org, inputs.facts, args.period, org_at=org_at_of(args, inputs))
     if (args.format or "json") == "json":
-        print(json.dumps(results_json(ev), ensure_ascii=False, indent=1))
+        print(json_text(results_json(ev)))
     else:
         print(results_table(ev))
     if args.keep or args.publish:
