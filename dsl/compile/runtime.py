@@ -69,6 +69,26 @@ _RATIONALS: dict[Decimal, Fraction] = {}
 _KEEP = 1 << 16
 
 
+def radd(a: Any, b: Any) -> Any:
+    """a + b, of two rationals (or a rational and a whole number): where one of two rationals
+    is zero, the other as it is (the same value and type; a rational is normalised, so the
+    same text too), without an operation on rationals (the persons' bonus, penalty and joint
+    are mostly zero)."""
+    if type(a) is Fraction and type(b) is Fraction:
+        if not b.numerator:
+            return a
+        if not a.numerator:
+            return b
+    return a + b
+
+
+def rsub(a: Any, b: Any) -> Any:
+    """a − b, as `radd`: a rational minus a rational zero is that rational."""
+    if type(b) is Fraction and not b.numerator and type(a) is Fraction:
+        return a
+    return a - b
+
+
 def div(a: Number | int, b: Number | int) -> Fraction:
     """Exact division."""
     ta, tb = type(a), type(b)
