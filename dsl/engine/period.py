@@ -84,6 +84,9 @@ def _index_once(
     position = {id(t): i for i, t in enumerate(targets)}  # (empty dicts are all equal)
     month = {k: position[id(t[0])] if t else -1 for k, t in by_month.items()}
     by_day: dict[date, int] = {}  # looked up by the (shared) date: no Period per fact
+    # A period value's period by identity: facts read share their periods, and a Period's
+    # hash and equality run in Python (a lookup by value cost ~1 µs a fact).
+    by_period: dict[int, int] = {}
     groups: defaultdict[tuple[int, str, str], list[Fact]] = defaultdict(list)
     for f in facts:
         d = f.date
@@ -92,7 +95,10 @@ def _index_once(
             if i is None:
                 i = by_day[d] = month.get((d.year, d.month), -1)
         else:
-            i = where.get(f.period, -1)  # type: ignore[arg-type]
+            p = f.period
+            i = by_period.get(id(p))
+            if i is None:  # (the fact holds its period: its id is not reused meanwhile)
+                i = by_period[id(p)] = where.get(p, -1)  # type: ignore[arg-type]
         if i >= 0:
             groups[i, f.subject, f.type].append(f)
     for (i, subject, ftype), lst in groups.items():
