@@ -75,7 +75,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         # No cyclic collection in a process that ends with this command (`os._exit` once its
         # output is written): the facts live until then and the evaluation frees its own
         # cycles. Enabled again after evaluating, the collector's next pass walked every
-        # result made meanwhile (0.25 s of CPU after a year of a million facts) to free nothing.
+        # result made meanwhile (~0.17 s of CPU after a year of a million facts) to free nothing.
         gc.disable()
     compiled, inputs = load_args(args)
     ev = evaluate(compiled, inputs.org, inputs.facts, args.period, org_at=org_at_of(args, inputs))
