@@ -9,11 +9,15 @@ one import job per province and one scoring job per province and period on `--wo
 `jixiao worker` processes. Prints per job (= per partition) its wall and CPU time (the
 worker's process CPU, from the job's result), and per phase the total wall time, the
 workers' and PostgreSQL's CPU (from /proc), the machine's load, the rows and bytes per fact.
+With `--verify K`, the results kept by the first K provinces' scoring jobs are compared with
+`jixiao score --format json` on that province's own files (by value, and byte for byte once
+written the way a job keeps them: sorted keys, no spaces).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -25,6 +29,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from decimal import Decimal  # noqa: E402
 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
@@ -162,6 +168,13 @@ def main() -> None:
     ap.add_argument("--db", default="postgresql+psycopg://postgres@127.0.0.1:5432/jx_jobs")
     ap.add_argument("--broker", default="redis://127.0.0.1:6379/0")
     ap.add_argument("--out", type=Path, default=REPO / "bench/out/scale")
+    ap.add_argument(
+        "--verify",
+        type=int,
+        default=0,
+        metavar="K",
+        help="compare the first K provinces' kept results with `jixiao score` on their files",
+    )
     a = ap.parse_args()
 
     files = province_files(a.out, a.provinces, a.facts)
@@ -231,8 +244,14 @@ def main() -> None:
             specs = [{"kind": "score", "period": period, "province": root} for root, _ in files]
             report[f"score {period}"] = run_phase(engine, registry, pids, specs)
             _print_phase(f"score {period}", report[f"score {period}"])
+            report[f"verify {period}"] = [
+                verify(engine, job, files, period)
+                for job in report[f"score {period}"]["jobs"][: a.verify]
+            ]
         out = a.out / f"result-{a.provinces}x{a.facts}.json"
-        out.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
+        # a job's result reads its numbers back exactly (Decimal); the report's are figures
+        text_ = json.dumps(report, indent=1, ensure_ascii=False, default=_figure)
+        out.write_text(text_, encoding="utf-8")
         print(f"written: {out}")
     finally:
         for p in procs:
@@ -240,6 +259,55 @@ def main() -> None:
         for p in procs:
             p.wait(60)
         engine.dispose()
+
+
+def verify(
+    engine: Any, job: dict[str, Any], files: list[tuple[str, Path]], period: str
+) -> dict[str, Any]:
+    """A scoring job's kept results against `jixiao score` on its province's own files."""
+    folder = dict(files)[job["province"]]
+    run = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "jixiao"),
+            "score",
+            str(REPO / "rules" / period[:4]),
+            "--org",
+            str(folder / "org.json"),
+            "--facts",
+            str(folder / "facts.jsonl"),
+            "--period",
+            period,
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    kept = jobs.results(engine, job["job"])
+    mine = json.loads(run.stdout, parse_float=Decimal)
+    written = json.dumps(mine, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    got = {
+        "job": job["job"],
+        "province": job["province"],
+        "period": period,
+        "results": len(mine["results"]),
+        "equal_by_value": json.loads(kept, parse_float=Decimal) == mine,
+        "equal_bytes": written == kept,
+        "sha256": hashlib.sha256(kept.encode()).hexdigest(),
+    }
+    print(
+        f"  verify job {got['job']} {got['province']} {period}: {got['results']} results, "
+        f"equal by value {got['equal_by_value']}, byte for byte {got['equal_bytes']}, "
+        f"sha256 {got['sha256'][:16]}"
+    )
+    return got
+
+
+def _figure(value: object) -> float:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not a figure: {value!r}")
 
 
 def _print_phase(name: str, ph: dict[str, Any]) -> None:
