@@ -57,6 +57,20 @@ def cpu_of(pids: list[int]) -> float:
     return total / TICK
 
 
+def peak_rss_mib(pids: list[int]) -> list[float]:
+    """Each process's peak resident memory so far (VmHWM), in MiB."""
+    out = []
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                out.append(round(int(line.split()[1]) / 1024, 1))
+    return out
+
+
 def postgres_pids() -> list[int]:
     """The PostgreSQL server's processes (its backends do the COPY and the queries)."""
     out = []
@@ -154,6 +168,7 @@ def run_phase(
         "postgres_cpu_s": round(cpu_of(pg) - pg0, 1),
         "machine_busy_share": round((busy1 - busy0) / max(all1 - all0, 1e-9), 2),
         "load_1min": [round(load0, 1), round(os.getloadavg()[0], 1)],
+        "workers_peak_rss_mib": peak_rss_mib(workers),
         "jobs": per_job,
     }
 
@@ -314,7 +329,8 @@ def _print_phase(name: str, ph: dict[str, Any]) -> None:
     print(
         f"== {name}: wall {ph['wall_s']} s, workers' CPU {ph['workers_cpu_s']} s, "
         f"PostgreSQL CPU {ph['postgres_cpu_s']} s, machine busy {ph['machine_busy_share']:.0%},"
-        f" load {ph['load_1min'][0]} → {ph['load_1min'][1]}"
+        f" load {ph['load_1min'][0]} → {ph['load_1min'][1]},"
+        f" workers' peak RSS so far {ph['workers_peak_rss_mib']} MiB"
     )
     for j in ph["jobs"]:
         sec = j.get("seconds", {})
