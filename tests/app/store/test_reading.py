@@ -1,0 +1,74 @@
+"""Reading a period's facts from the database: streamed a batch at a time (a server-side
+cursor on PostgreSQL), the same rows as a whole read, and the same facts as the file gives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from app.services.scoring import load_period
+from app.store import repository
+from app.store.models import Fact as FactRow
+from dsl.facts.inputs import load_inputs
+from dsl.facts.periods import Period
+from dsl.facts.records import Fact
+from tests.app.conftest import EXAMPLES
+from tests.app.util import load_example, rules
+
+YEAR = Period(2025, None)
+
+
+def _fields(f: Fact) -> tuple[Any, ...]:
+    """A fact without its `line` (the file's line number, the database's sequence number)."""
+    return (f.id, f.type, f.subject, f.date, f.period, f.data, f.evidence, f.supersedes)
+
+
+def test_a_streamed_read_gives_the_rows_of_a_whole_read(engine: Engine) -> None:
+    compiled = rules(2025)
+    load_example(engine, "random-2025", compiled)
+    query = repository.period_query(YEAR, compiled.schema.types)
+    with Session(engine) as session, session.begin():
+        whole = repository.driver_rows(session, query)
+        # batches of 7 rows: many fetches, the last one short
+        streamed = list(repository.driver_stream(session, query, size=7))
+        # two streams open at once (two server-side cursors on PostgreSQL) read independently
+        a = repository.driver_stream(session, query, size=5)
+        b = repository.driver_stream(session, query, size=3)
+        interleaved = [(next(a), next(b)) for _ in range(20)]
+        if engine.dialect.name == "postgresql":  # the rows stay on the server until fetched
+            declared = session.scalars(text("SELECT name FROM pg_cursors ORDER BY name"))
+            assert [n.startswith("jixiao_stream_") for n in declared] == [True, True]
+        count = session.scalar(
+            select(func.count()).where(
+                FactRow.year == 2025, FactRow.type.in_(sorted(compiled.schema.types))
+            )
+        )
+    assert len(whole) == count and count > 100
+    assert streamed == whole
+    assert [x for x, _ in interleaved] == whole[:20] == [y for _, y in interleaved]
+    seqs = [row[0] for row in whole]
+    assert seqs == sorted(seqs)
+
+
+def test_the_years_facts_from_the_database_are_the_files(engine: Engine) -> None:
+    compiled = rules(2025)
+    load_example(engine, "random-2025", compiled)
+    folder = EXAMPLES / "random-2025"
+    from_file = load_inputs(compiled, folder / "org.json", folder / "facts.jsonl").facts
+    by_id = {f.id: f for f in from_file}
+    superseded = {f.supersedes for f in from_file if f.supersedes is not None}
+    with Session(engine) as session, session.begin():
+        inputs = load_period(session, compiled, YEAR)
+    got = inputs.facts
+    # every live fact of the year, once, in recording (= file) order
+    expected = [
+        f
+        for f in from_file
+        if f.id not in superseded and (f.date or f.period or YEAR).year == 2025  # type: ignore[union-attr]
+    ]
+    assert [f.id for f in got] == [f.id for f in expected]
+    assert [_fields(f) for f in got] == [_fields(by_id[f.id]) for f in got]
+    assert inputs.seqs == sorted(inputs.seqs) and len(set(inputs.seqs)) == len(got)
+    assert [f.line for f in got] == inputs.seqs
