@@ -64,9 +64,7 @@ def test_the_years_facts_from_the_database_are_the_files(engine: Engine) -> None
     got = inputs.facts
     # every live fact of the year, once, in recording (= file) order
     expected = [
-        f
-        for f in from_file
-        if f.id not in superseded and (f.date or f.period or YEAR).year == 2025  # type: ignore[union-attr]
+        f for f in from_file if f.id not in superseded and (f.date or f.period or YEAR).year == 2025
     ]
     assert [f.id for f in got] == [f.id for f in expected]
     assert [_fields(f) for f in got] == [_fields(by_id[f.id]) for f in got]
