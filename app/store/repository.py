@@ -305,8 +305,9 @@ def _batches(
     args: Any = params if state.positiontup is None else [params[k] for k in state.positiontup]
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
-    if server_side and conn.dialect.name == "postgresql":
-        # a cursor without hold lives in the session's transaction and closes with it
+    if server_side and conn.dialect.name == "postgresql" and not dbapi.autocommit:
+        # a cursor without hold lives in the session's transaction and closes with it (with
+        # no transaction, as in `db.reading`, there is none to declare it in)
         cur = dbapi.cursor(name=f"jixiao_stream_{next(_cursor_ids)}")
     else:
         cur = dbapi.cursor()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.services.scoring import load_period
 from app.store import repository
+from app.store.db import reading
 from app.store.models import Fact as FactRow
 from dsl.facts.inputs import load_inputs
 from dsl.facts.periods import Period
@@ -50,6 +51,16 @@ def test_a_streamed_read_gives_the_rows_of_a_whole_read(engine: Engine) -> None:
     assert [x for x, _ in interleaved] == whole[:20] == [y for _, y in interleaved]
     seqs = [row[0] for row in whole]
     assert seqs == sorted(seqs)
+
+
+def test_a_stream_outside_a_transaction_reads_the_same_rows(engine: Engine) -> None:
+    compiled = rules(2025)
+    load_example(engine, "random-2025", compiled)
+    query = repository.period_query(YEAR, compiled.schema.types)
+    with Session(engine) as session, session.begin():
+        whole = repository.driver_rows(session, query)
+    with reading(engine) as session:  # autocommit: no transaction to declare a cursor in
+        assert list(repository.driver_stream(session, query, size=7)) == whole
 
 
 def test_the_years_facts_from_the_database_are_the_files(engine: Engine) -> None:
