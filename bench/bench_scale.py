@@ -9,11 +9,15 @@ one import job per province and one scoring job per province and period on `--wo
 `jixiao worker` processes. Prints per job (= per partition) its wall and CPU time (the
 worker's process CPU, from the job's result), and per phase the total wall time, the
 workers' and PostgreSQL's CPU (from /proc), the machine's load, the rows and bytes per fact.
+With `--verify K`, the results kept by the first K provinces' scoring jobs are compared with
+`jixiao score --format json` on that province's own files (by value, and byte for byte once
+written the way a job keeps them: sorted keys, no spaces).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -25,6 +29,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from decimal import Decimal  # noqa: E402
 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402
@@ -49,6 +55,20 @@ def cpu_of(pids: list[int]) -> float:
             continue
         total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
     return total / TICK
+
+
+def peak_rss_mib(pids: list[int]) -> list[float]:
+    """Each process's peak resident memory so far (VmHWM), in MiB."""
+    out = []
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                out.append(round(int(line.split()[1]) / 1024, 1))
+    return out
 
 
 def postgres_pids() -> list[int]:
@@ -148,6 +168,7 @@ def run_phase(
         "postgres_cpu_s": round(cpu_of(pg) - pg0, 1),
         "machine_busy_share": round((busy1 - busy0) / max(all1 - all0, 1e-9), 2),
         "load_1min": [round(load0, 1), round(os.getloadavg()[0], 1)],
+        "workers_peak_rss_mib": peak_rss_mib(workers),
         "jobs": per_job,
     }
 
@@ -162,6 +183,13 @@ def main() -> None:
     ap.add_argument("--db", default="postgresql+psycopg://postgres@127.0.0.1:5432/jx_jobs")
     ap.add_argument("--broker", default="redis://127.0.0.1:6379/0")
     ap.add_argument("--out", type=Path, default=REPO / "bench/out/scale")
+    ap.add_argument(
+        "--verify",
+        type=int,
+        default=0,
+        metavar="K",
+        help="compare the first K provinces' kept results with `jixiao score` on their files",
+    )
     a = ap.parse_args()
 
     files = province_files(a.out, a.provinces, a.facts)
@@ -231,8 +259,14 @@ def main() -> None:
             specs = [{"kind": "score", "period": period, "province": root} for root, _ in files]
             report[f"score {period}"] = run_phase(engine, registry, pids, specs)
             _print_phase(f"score {period}", report[f"score {period}"])
+            report[f"verify {period}"] = [
+                verify(engine, job, files, period)
+                for job in report[f"score {period}"]["jobs"][: a.verify]
+            ]
         out = a.out / f"result-{a.provinces}x{a.facts}.json"
-        out.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
+        # a job's result reads its numbers back exactly (Decimal); the report's are figures
+        text_ = json.dumps(report, indent=1, ensure_ascii=False, default=_figure)
+        out.write_text(text_, encoding="utf-8")
         print(f"written: {out}")
     finally:
         for p in procs:
@@ -242,11 +276,61 @@ def main() -> None:
         engine.dispose()
 
 
+def verify(
+    engine: Any, job: dict[str, Any], files: list[tuple[str, Path]], period: str
+) -> dict[str, Any]:
+    """A scoring job's kept results against `jixiao score` on its province's own files."""
+    folder = dict(files)[job["province"]]
+    run = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "jixiao"),
+            "score",
+            str(REPO / "rules" / period[:4]),
+            "--org",
+            str(folder / "org.json"),
+            "--facts",
+            str(folder / "facts.jsonl"),
+            "--period",
+            period,
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    kept = jobs.results(engine, job["job"])
+    mine = json.loads(run.stdout, parse_float=Decimal)
+    written = json.dumps(mine, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    got = {
+        "job": job["job"],
+        "province": job["province"],
+        "period": period,
+        "results": len(mine["results"]),
+        "equal_by_value": json.loads(kept, parse_float=Decimal) == mine,
+        "equal_bytes": written == kept,
+        "sha256": hashlib.sha256(kept.encode()).hexdigest(),
+    }
+    print(
+        f"  verify job {got['job']} {got['province']} {period}: {got['results']} results, "
+        f"equal by value {got['equal_by_value']}, byte for byte {got['equal_bytes']}, "
+        f"sha256 {got['sha256'][:16]}"
+    )
+    return got
+
+
+def _figure(value: object) -> float:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not a figure: {value!r}")
+
+
 def _print_phase(name: str, ph: dict[str, Any]) -> None:
     print(
         f"== {name}: wall {ph['wall_s']} s, workers' CPU {ph['workers_cpu_s']} s, "
         f"PostgreSQL CPU {ph['postgres_cpu_s']} s, machine busy {ph['machine_busy_share']:.0%},"
-        f" load {ph['load_1min'][0]} → {ph['load_1min'][1]}"
+        f" load {ph['load_1min'][0]} → {ph['load_1min'][1]},"
+        f" workers' peak RSS so far {ph['workers_peak_rss_mib']} MiB"
     )
     for j in ph["jobs"]:
         sec = j.get("seconds", {})

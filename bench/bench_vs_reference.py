@@ -236,6 +236,9 @@ def main(argv: list[str] | None = None) -> None:
     if a.case:
         wanted = [c for c in wanted if f"{c[0]}-{c[1]}" in a.case]
     cases = [Case(f"{s}-{p}", ensure(s), p, SIZES[s]) for s, p in wanted]
+    # The project's modules byte-compiled, as an installed package's are (`scripts/setup` does
+    # it too): otherwise, with PYTHONDONTWRITEBYTECODE set, each run compiles them again.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "app", "dsl"], cwd=ROOT, check=True)
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
     print("identity (every subject, both sides):", flush=True)
     verify(examples() + cases, a.record)

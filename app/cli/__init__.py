@@ -154,9 +154,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             store.dispose_all()
 
 
+# True in the console script, whose process ends with its one command (`run`); False where
+# `main` runs in a process that goes on (tests, an embedding program).
+ONE_SHOT = False
+
+
 def run() -> None:
     """The console script: `main`, then the process ends without freeing what the command
     built (a million facts take a noticeable time to free, and nothing needs it)."""
+    global ONE_SHOT
+    ONE_SHOT = True
     code = main()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -4,6 +4,7 @@ page or PDF, or every unit's at once into a folder."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -82,5 +83,11 @@ def register(sub: Any) -> None:
     p.add_argument("--format", choices=("json", "html", "pdf"), default="json")
     p.add_argument("--out", type=Path, help="a file (one report) or a folder (--all)")
     p.add_argument("--as-of", type=_day, help="a day in the next period: its warnings too")
-    p.add_argument("--jobs", type=int, default=2, help="processes rendering PDFs (default 2)")
+    cpus = os.cpu_count() or 1
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=cpus,
+        help=f"processes rendering PDFs (default: one per CPU, {cpus})",
+    )
     p.set_defaults(func=cmd_feedback)

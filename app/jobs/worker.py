@@ -11,6 +11,15 @@ import dramatiq
 from app.jobs.queue import BROKER_ENV, broker_url, declare, make_broker, queue_name
 
 
+def make_worker(broker: dramatiq.Broker, threads: int) -> dramatiq.Worker:
+    """A Dramatiq worker on the configured queue that takes a message only when a thread is
+    free: a job is minutes of work, and a message fetched ahead would wait behind the job in
+    hand while another worker sits idle (Dramatiq's default fetches two per thread)."""
+    worker = dramatiq.Worker(broker, queues={queue_name()}, worker_threads=threads)
+    worker.queue_prefetch = threads
+    return worker
+
+
 def serve(threads: int = 1, ready: threading.Event | None = None) -> int:
     """Runs jobs with `threads` threads until SIGTERM or SIGINT; returns an exit status."""
     url = broker_url()
@@ -19,7 +28,7 @@ def serve(threads: int = 1, ready: threading.Event | None = None) -> int:
     broker = make_broker(url)
     declare(broker)
     broker.emit_after("process_boot")
-    worker = dramatiq.Worker(broker, queues={queue_name()}, worker_threads=threads)
+    worker = make_worker(broker, threads)
     stop = threading.Event()
 
     def on_signal(_sig: int, _frame: FrameType | None) -> None:

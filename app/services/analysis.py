@@ -7,6 +7,7 @@ evaluation is kept beside it in the cache (`Scored.memo`), valid for as long as 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Collection
 from datetime import date
 from typing import Any, TypeVar
@@ -42,6 +43,16 @@ class DbSource:
     def __init__(self, cache: ScoreCache, registry: Registry) -> None:
         self.cache, self.registry = cache, registry
         self.watermarks: set[Watermark] = set()  # of every evaluation read
+        # The scorecards whose results the reader needs (None: all): `scores` then reads
+        # an evaluation of those (and what they read) when the full one is not at hand.
+        self.cards: frozenset[str] | None = None
+
+    def focused(self, cards: Collection[str]) -> DbSource:
+        """This source for a reader of these scorecards' results only (`ScoreCache.get`'s
+        `cards`); it shares the cache and the watermarks read."""
+        view = copy.copy(self)
+        view.cards = frozenset(cards)
+        return view
 
     def loaded(self, period: Period, ruleset: str | None = None) -> LoadedRuleset | None:
         """The ruleset named (year or digest; NotFound if unknown), else the period's year's
@@ -56,12 +67,18 @@ class DbSource:
             return None
         return got
 
-    def scored(self, period: Period, ruleset: str | None = None) -> Scored | None:
-        """The cache's entry for the period (scored now if need be)."""
+    def scored(
+        self, period: Period, ruleset: str | None = None, everyone: bool = False
+    ) -> Scored | None:
+        """The cache's entry for the period (scored now if need be): of the source's
+        scorecards (`focused`) unless `everyone`."""
         loaded = self.loaded(period, ruleset)
         if loaded is None:
             return None
-        got = self.cache.get(loaded, period)
+        cards = None
+        if self.cards is not None and not everyone:
+            cards = self.cards & set(loaded.compiled.scorecards) or None
+        got = self.cache.get(loaded, period, cards)
         self.watermarks.add(got.watermark)
         return got
 
@@ -76,7 +93,7 @@ class DbSource:
         self, period: Period, ruleset: str | None = None, everyone: bool = False
     ) -> PeriodScores | None:
         """The period's scores (units traced; with `everyone`, persons too)."""
-        s = self.scored(period, ruleset)
+        s = self.scored(period, ruleset, everyone)
         if s is None:
             return None
         if everyone:
@@ -178,13 +195,29 @@ def parse_day(text: str, field: str) -> date:
         raise err from e
 
 
+def lost_source(
+    src: DbSource, period: Period, card: str, ruleset: str | None = None
+) -> tuple[DbSource, Scored]:
+    """The source a scorecard's lost points read, and its entry for the period: a scorecard of
+    units is read from an evaluation of the units' scorecards and what they read (no person
+    scored; a county bureau's report shows what its departments received) unless the full one
+    is at hand; NotFound for an unknown scorecard."""
+    loaded = src.loaded(period, ruleset)
+    if loaded is None:
+        raise NotFound(f"no ruleset in service scores {period}; name one with ?ruleset=")
+    cards = loaded.compiled.scorecards
+    if card not in cards:
+        raise NotFound(f"no scorecard '{card}' in this ruleset (it has {', '.join(sorted(cards))})")
+    if cards[card].sequence.subject == "person":
+        return src, src.require(period, ruleset)
+    view = src.focused({k for k, c in cards.items() if c.sequence.subject != "person"})
+    return view, view.require(period, ruleset)
+
+
 def lost_points(src: DbSource, period: Period, card: str, ruleset: str | None = None) -> bytes:
     """`GET /v1/analysis/lost-points`: the JSON of `dsl.analysis.lost_report`, kept beside the
     evaluation it reads (warm reads are a lookup)."""
-    s = src.require(period, ruleset)
-    if card not in s.loaded.compiled.scorecards:
-        known = ", ".join(sorted(s.loaded.compiled.scorecards))
-        raise NotFound(f"no scorecard '{card}' in this ruleset (it has {known})")
+    src, s = lost_source(src, period, card, ruleset)
     got: bytes | None = s.memo.get(("lost", card))
     if got is not None:
         return got
@@ -200,7 +233,7 @@ def lost_points_data(
 ) -> dict[str, Any]:
     """The lost-point analysis as plain data (what an export writes): subjects, indicators,
     departments, items, each against the earlier periods."""
-    s = src.require(period, ruleset)
+    src, s = lost_source(src, period, card, ruleset)
     persons = s.loaded.compiled.scorecards[card].sequence.subject == "person"
     ps = src.scores(period, ruleset, everyone=persons)
     assert ps is not None

@@ -93,7 +93,7 @@ def lost_points_of(
     are the organisation's now: an approved period's results stay, so its workbook is kept per
     organisation revision too."""
     body = analysis.lost_points(src, period, card, ruleset)
-    s = src.require(period, ruleset)
+    _, s = analysis.lost_source(src, period, card, ruleset)
     key = ("lost.xlsx", card, src.cache.watermark().org_revision if s.approved else None)
     got: Named | None = s.memo.get(key)
     if got is not None:

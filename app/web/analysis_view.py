@@ -64,7 +64,7 @@ def lost_view(
     """The lost-point analysis of a scorecard, with chart data per indicator (arranged once
     per evaluation; the page only reads it)."""
     body = analysis.lost_points(src, period, card, ruleset)
-    s = src.require(period, ruleset)
+    _, s = analysis.lost_source(src, period, card, ruleset)
     got: dict[str, Any] = kept_view(
         s, ("lost", card), lambda: _lost_view(body), keep=src.consistent()
     )

@@ -82,14 +82,23 @@ def environment() -> Environment:
     return env
 
 
-def render_html(report: dict[str, Any], font_face: str = "", before: Markup | None = None) -> str:
+def render_html(
+    report: dict[str, Any], font_face: str = "", before: Markup | None = None, styled: bool = True
+) -> str:
     """One report as a self-contained HTML page (styles inline, no outside asset); `before`:
-    markup put first in the body (the web view's toolbar, which its print styles hide)."""
+    markup put first in the body (the web view's toolbar, which its print styles hide);
+    without `styled`, the page's <style> is left empty (the PDF writer gives the styles)."""
     # The styles are the project's own file and the font rule is built here: trusted, and
     # inside <style> they must not be HTML-escaped.
-    css = Markup(font_face + (TEMPLATES / "feedback.css").read_text(encoding="utf-8"))
+    css = Markup(font_face + stylesheet() if styled else "")
     page = environment().get_template("feedback.html")
     return page.render(r=report, css=css, before=before or Markup(""))
+
+
+@cache
+def stylesheet() -> str:
+    """The report's styles (`templates/feedback.css`)."""
+    return (TEMPLATES / "feedback.css").read_text(encoding="utf-8")
 
 
 def font_file() -> Path:
@@ -111,20 +120,27 @@ def font_face(path: Path) -> str:
 
 
 class PdfWriter:
-    """Renders reports to PDF, reusing fonts between documents."""
+    """Renders reports to PDF, reusing between documents the fonts (loaded and registered
+    once) and the styles (parsed once: the same rules the page's <style> holds, so the same
+    PDF bytes as rendering the self-contained page)."""
 
     def __init__(self) -> None:
+        from weasyprint import CSS
         from weasyprint.text.fonts import FontConfiguration
 
         self.face = font_face(font_file())
         self.fonts = FontConfiguration()
+        self.sheet = CSS(
+            string=self.face + stylesheet(), base_url=str(TEMPLATES), font_config=self.fonts
+        )
 
     def pdf(self, report: dict[str, Any]) -> bytes:
         """One report as PDF bytes."""
         from weasyprint import HTML
 
-        html = render_html(report, self.face)
-        got: bytes = HTML(string=html, base_url=str(TEMPLATES)).write_pdf(font_config=self.fonts)
+        html = render_html(report, styled=False)
+        page = HTML(string=html, base_url=str(TEMPLATES))
+        got: bytes = page.write_pdf(stylesheets=[self.sheet], font_config=self.fonts)
         return got
 
 

@@ -185,6 +185,10 @@ class ExprGen:
         if op == "/":
             return call(rt("div"), left, right), "rat"
         ty = self.join(tl, tr)
+        if ty == "rat" and op in ("+", "-"):
+            # rationals: a zero added or taken away costs no operation (`rt.radd`)
+            fn = rt("radd" if op == "+" else "rsub")
+            return call(fn, self.coerce(left, tl, ty), self.coerce(right, tr, ty)), ty
         pyop: ast.operator = {"+": ast.Add(), "-": ast.Sub(), "*": ast.Mult()}[op]
         return ast.BinOp(self.coerce(left, tl, ty), pyop, self.coerce(right, tr, ty)), ty
 

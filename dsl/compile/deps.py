@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from dsl.compile.ir import CJoint, CScorecard
 from dsl.syntax import nodes as n
 from dsl.syntax.program import Program
@@ -31,8 +33,8 @@ def scorecard_refs(sc: n.Scorecard, program: Program) -> set[str]:
     return found
 
 
-def dependency_order(cards: dict[str, CScorecard], joints: tuple[CJoint, ...]) -> tuple[str, ...]:
-    """Scorecards in dependency order (references and joint links first); ties by id."""
+def scorecard_deps(cards: dict[str, CScorecard], joints: tuple[CJoint, ...]) -> dict[str, set[str]]:
+    """The scorecards each one reads: its references and the sources of links into it."""
     deps = {k: set(c.refs) for k, c in cards.items()}
     blocks = {j.id: j for j in joints}
     for j in joints:
@@ -42,6 +44,27 @@ def dependency_order(cards: dict[str, CScorecard], joints: tuple[CJoint, ...]) -
                 deps[j.into] |= _imports(blocks, link.source, set()) - {j.into}
             elif link.scorecard != j.into:
                 deps[j.into].add(link.scorecard)
+    return deps
+
+
+def needed(
+    cards: dict[str, CScorecard], joints: tuple[CJoint, ...], wanted: Iterable[str]
+) -> frozenset[str]:
+    """`wanted` with every scorecard their results read, directly or through others: what a
+    focused evaluation (`evaluate(cards=...)`) scores."""
+    deps = scorecard_deps(cards, joints)
+    todo, out = list(wanted), set[str]()
+    while todo:
+        k = todo.pop()
+        if k not in out:
+            out.add(k)
+            todo.extend(deps.get(k, ()))
+    return frozenset(out)
+
+
+def dependency_order(cards: dict[str, CScorecard], joints: tuple[CJoint, ...]) -> tuple[str, ...]:
+    """Scorecards in dependency order (references and joint links first); ties by id."""
+    deps = scorecard_deps(cards, joints)
     out: list[str] = []
     done: set[str] = set()
 

@@ -48,11 +48,10 @@ class Missing(Exception):
 
 def Q(x: Number | int) -> Fraction:
     """`x` as an exact rational (a rational as it is: they are immutable)."""
-    t = type(x)
-    if t is Fraction:
-        return cast(Fraction, x)
-    if t is Decimal:
-        x = cast(Decimal, x)
+    # narrowed by `type(x) is`, not `cast` (a function call, on the hot path)
+    if type(x) is Fraction:
+        return x
+    if type(x) is Decimal:
         got = _RATIONALS.get(x)
         if got is None:
             if len(_RATIONALS) >= _KEEP:
@@ -67,6 +66,26 @@ def Q(x: Number | int) -> Fraction:
 # the same few values (weights, zeros, published finals) are converted over and over.
 _RATIONALS: dict[Decimal, Fraction] = {}
 _KEEP = 1 << 16
+
+
+def radd(a: Any, b: Any) -> Any:
+    """a + b, of two rationals (or a rational and a whole number): where one of two rationals
+    is zero, the other as it is (the same value and type; a rational is normalised, so the
+    same text too), without an operation on rationals (the persons' bonus, penalty and joint
+    are mostly zero)."""
+    if type(a) is Fraction and type(b) is Fraction:
+        if not b.numerator:
+            return a
+        if not a.numerator:
+            return b
+    return a + b
+
+
+def rsub(a: Any, b: Any) -> Any:
+    """a − b, as `radd`: a rational minus a rational zero is that rational."""
+    if type(b) is Fraction and not b.numerator and type(a) is Fraction:
+        return a
+    return a - b
 
 
 def div(a: Number | int, b: Number | int) -> Fraction:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from decimal import Inexact, localcontext
 
+from dsl.compile.deps import needed
 from dsl.compile.ir import CompiledRuleset
 from dsl.engine.annual import blend_annual, score_annual
 from dsl.engine.joint import joint_amounts
@@ -26,6 +27,8 @@ def run_period(run: PeriodRun) -> None:
     """Scores every scorecard that applies to the run's period, dependencies first."""
     for key in run.compiled.order:
         card = run.compiled.scorecards[key]
+        if run.cards is not None and key not in run.cards:
+            continue
         if run.period.kind in card.periods:
             failures: dict[str, RuleRuntimeError] = {}
             joint = joint_amounts(run, key, failures)
@@ -55,7 +58,8 @@ def run_period(run: PeriodRun) -> None:
             continue
         apply_rank(run, card, results)
         apply_bands(run, card, results)
-    run.pools = run_pools(run)
+    if run.cards is None:  # a focused run scores no pool (a pool may read any scorecard)
+        run.pools = run_pools(run)
 
 
 @dataclass
@@ -89,14 +93,18 @@ def evaluate(
     traced: Collection[str] = (),
     focus: bool = False,
     org_at: Callable[[Period], Org] | None = None,
+    cards: Collection[str] | None = None,
 ) -> Evaluation:
     """Scores `period` (a quarter or a year) for every subject of every scorecard.
 
     With `focus`, scorecards whose results need no peers are scored only for the `traced`
     subjects (what `explain` needs); other results are then incomplete. `org_at`, when given,
     is the organisation as it stood for each period scored (the quarters behind a year may
-    differ from the year's); otherwise `org` serves every period.
+    differ from the year's); otherwise `org` serves every period. With `cards`, only those
+    scorecards and the ones their results read (`deps.needed`) are scored, and no pool: their
+    results are what a full evaluation gives them, the other scorecards have none.
     """
+    closed = None if cards is None else needed(compiled.scorecards, compiled.joints, cards)
     orgs = [org, *(org_at(q) for q in period.quarters())] if org_at else [org]
     for each in {id(o): o for o in orgs}.values():
         problems = check_org(each, compiled.program.organisation)
@@ -118,8 +126,9 @@ def evaluate(
             # Only the asked period is focused: the quarters behind a year need every subject.
             p_org = org_at(p) if org_at is not None else org
             r = PeriodRun(
-                compiled, p_org, indexes.get(p, {}), p, traced, run_of, focus and p == period
-            )
+                compiled, p_org, indexes.get(p, {}), p, traced, run_of, focus and p == period,
+                closed,
+            )  # fmt: skip
             run_period(r)
             runs[p] = r
         return runs[p]

@@ -7,11 +7,12 @@ ranking and the annual mean work on a `PeriodRun`.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from itertools import chain
-from operator import attrgetter
+from itertools import chain, islice
+from operator import attrgetter, lt
 from typing import Any
 
 from dsl.compile.ir import CompiledRuleset, CScorecard, CSequence
@@ -73,36 +74,41 @@ def _index_once(
     facts: list[Fact], out: dict[Period, Index], by_month: dict[tuple[int, int], tuple[Index, ...]]
 ) -> bool:
     """`index_periods`'s pass when each fact goes to one index at most (the common case);
-    True when the facts came in strictly increasing `line` (recording) order."""
-    month: dict[tuple[int, int], Index | None] = {
-        k: t[0] if t else None for k, t in by_month.items()
-    }
-    by_day: dict[date, Index | None] = {}  # looked up by the (shared) date: no Period per fact
-    last, ordered = -1, True
+    True when the facts came in strictly increasing `line` (recording) order.
+
+    The facts are grouped by (index, subject, type) in one flat dict, then nested: a lookup of
+    a tuple per fact instead of two dicts deep. The nested dicts take their keys in the order
+    their facts first came, as if built fact by fact."""
+    targets = list(out.values())
+    where = {k: i for i, k in enumerate(out)}  # a period's index, by its position
+    position = {id(t): i for i, t in enumerate(targets)}  # (empty dicts are all equal)
+    month = {k: position[id(t[0])] if t else -1 for k, t in by_month.items()}
+    by_day: dict[date, int] = {}  # looked up by the (shared) date: no Period per fact
+    # A period value's period by identity: facts read share their periods, and a Period's
+    # hash and equality run in Python (a lookup by value cost ~1 µs a fact).
+    by_period: dict[int, int] = {}
+    groups: defaultdict[tuple[int, str, str], list[Fact]] = defaultdict(list)
     for f in facts:
-        if f.line <= last:
-            ordered = False
-        last = f.line
         d = f.date
         if d is not None:
-            if d in by_day:
-                index = by_day[d]
-            else:
-                index = by_day[d] = month.get((d.year, d.month))
+            i = by_day.get(d)
+            if i is None:
+                i = by_day[d] = month.get((d.year, d.month), -1)
         else:
-            index = out.get(f.period) if f.period is not None else None
-        if index is None:
-            continue
-        by_type = index.get(f.subject)
+            p = f.period
+            i = by_period.get(id(p))
+            if i is None:  # (the fact holds its period: its id is not reused meanwhile)
+                i = by_period[id(p)] = where.get(p, -1)  # type: ignore[arg-type]
+        if i >= 0:
+            groups[i, f.subject, f.type].append(f)
+    for (i, subject, ftype), lst in groups.items():
+        by_type = targets[i].get(subject)
         if by_type is None:
-            index[f.subject] = {f.type: [f]}
-            continue
-        lst = by_type.get(f.type)
-        if lst is None:
-            by_type[f.type] = [f]
+            targets[i][subject] = {ftype: lst}
         else:
-            lst.append(f)
-    return ordered
+            by_type[ftype] = lst
+    lines = list(map(_LINE, facts))
+    return all(map(lt, lines, islice(lines, 1, None)))
 
 
 def _index_each(
@@ -236,8 +242,11 @@ class PeriodRun:
         traced: Collection[str],
         annual_of: Callable[[Period], PeriodRun] | None,
         focus: bool = False,
+        cards: frozenset[str] | None = None,
     ) -> None:
         self.compiled = compiled
+        # The scorecards scored (None: all); a closed set (`deps.needed`), without pools.
+        self.cards = cards
         self.org = org
         self.period = period
         self.index = index

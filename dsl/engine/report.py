@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+
+import orjson
 
 from dsl.compile.runtime import round_to
 from dsl.engine.evaluate import Evaluation
@@ -19,6 +22,42 @@ def results_json(ev: Evaluation) -> dict[str, Any]:
         "period": str(ev.period),
         "results": [r.as_json(c.places, c.round_mode) for r in ev.results],
     }
+
+
+def json_text(doc: Any) -> str:
+    """`json.dumps(doc, ensure_ascii=False, indent=1)`, the same text, made by orjson where the
+    document holds only strings, integers, booleans, None, lists and dicts with string keys
+    (the results' JSON does): the standard library's encoder runs in Python when indenting.
+
+    orjson indents by two spaces: each line's indent is halved, deepest first (a string's line
+    breaks are escaped, so every line break is the layout's; a NUL marks an indent already
+    halved, as no string holds a raw one). Anything else, or what orjson refuses (an integer
+    beyond 64 bits, a lone surrogate), is left to the standard library."""
+    if _plain(doc):
+        try:
+            out = orjson.dumps(doc, option=orjson.OPT_INDENT_2)
+        except orjson.JSONEncodeError:
+            pass
+        else:
+            depth = 1
+            while b"\n" + b"  " * depth in out:
+                depth += 1
+            for d in range(depth - 1, 0, -1):
+                out = out.replace(b"\n" + b"  " * d, b"\n" + b"\0" * d)
+            return out.replace(b"\0", b" ").decode()
+    return json.dumps(doc, ensure_ascii=False, indent=1)
+
+
+def _plain(v: Any) -> bool:
+    """True if `v` holds only what `json_text` gives to orjson (no float: NaN would be null)."""
+    t = type(v)
+    if t is str or t is int or v is None or t is bool:
+        return True
+    if t is dict:
+        return all(type(k) is str for k in v) and all(map(_plain, v.values()))
+    if t is list:
+        return all(map(_plain, v))
+    return False
 
 
 def results_table(ev: Evaluation) -> str:

@@ -16,10 +16,10 @@ import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal, Protocol, Union
+from typing import Annotated, Any, Literal, NewType, Protocol, Union
 
 import msgspec
-from msgspec.structs import asdict, astuple
+from msgspec.structs import asdict
 
 from dsl.facts.fields import (
     DATE,
@@ -40,8 +40,9 @@ from dsl.facts.records import Fact
 CHUNK = 8 << 20  # bytes decoded at a time: the structs of one chunk live only while converted
 SHARED = 1 << 16  # at most this many distinct data dicts are shared
 _NEVER = "\x00"  # the one name of an empty set of names (no record can use it)
-# A line of whitespace after a newline: the line-by-line path skips it; decoding would renumber.
-_WHITE_LINE = re.compile(rb"\n[ \t\r\x0b\x0c]+(?:\n|\Z)")
+# An empty line, or one of whitespace, after a newline: the line-by-line path skips it; decoding
+# would renumber. One search of the chunk (`_blank_first` sees its first line).
+_BLANK_LINE = re.compile(rb"\n(?:\n|[ \t\r\x0b\x0c]+(?:\n|\Z))")
 # An escaped NUL or surrogate: the text checks (`dsl.facts.limits`) decide it, line by line.
 _ODD_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
@@ -61,17 +62,25 @@ class Tables(Protocol):
 
 
 def _names(names: Any) -> Any:
-    """A Literal of the allowed names (msgspec checks membership and shares the strings)."""
+    """A Literal of the allowed names (msgspec checks membership and shares the strings).
+
+    Behind a NewType, which typing's evaluation of a struct's annotations (msgspec's, for
+    each struct) takes as it is: it would otherwise walk and compare a Literal's thousands of
+    names (the organisation's subjects) once per fact type."""
     values = tuple(names) or (_NEVER,)
-    return Literal[values]
+    return NewType("names", Literal[values])
 
 
 def _field_type(kind: int, table: Any) -> Any:
     if kind in (NUMBER, INTEGER):
         return int | float
-    if kind in (ENUM, PERSON, UNIT, INDICATOR):
-        # the ids alone: a title or name that stands for one (市级) goes the detailed way
+    if kind == ENUM:
+        # the ids alone: a title that stands for one (市级) goes the detailed way
         return _names([k for k, i in table.items() if k == i])
+    if kind in (PERSON, UNIT, INDICATOR):
+        # Thousands of names: checked in Python where the data is converted (once per text),
+        # as a Literal of them costs more to build (typing walks it) than a file to check.
+        return str
     if kind == TEXT:
         return Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]
     if kind == DATE:
@@ -80,8 +89,9 @@ def _field_type(kind: int, table: Any) -> Any:
     return Any
 
 
-def _struct(spec: TypeSpec) -> type[msgspec.Struct]:
-    """The struct of one fact type: its keys, subjects, date or period, and data."""
+def _struct(spec: TypeSpec) -> tuple[type[msgspec.Struct], type[msgspec.Struct]]:
+    """The struct of one fact type (its keys, subjects, date or period, and its data as JSON
+    text), and the struct of its data."""
     data: list[Any] = []
     for name, kind, optional, table in spec.rows:
         t = _field_type(kind, table)
@@ -97,15 +107,16 @@ def _struct(spec: TypeSpec) -> type[msgspec.Struct]:
         ("subject", _names(spec.subjects)),
         ("date" if spec.dated else "period", str),
     ]
-    # Absent data is no data; `"data": null` is not (the detailed checks say "not an object").
-    fields.append(
-        ("data", shape) if required else ("data", shape, msgspec.field(default_factory=shape))
-    )
+    # The data is kept as its JSON text and decoded into `shape` once per distinct text
+    # (`TypedReader._shared_data`). Absent data is no data (None, read as `{}`) where no field
+    # is required; `"data": null` is not (the text `null` fails `shape`; the detailed checks
+    # say "not an object").
+    fields.append(("data", msgspec.Raw) if required else ("data", msgspec.Raw, None))
     fields += [
         ("evidence", Annotated[str, msgspec.Meta(max_length=MAX_TEXT)] | None, None),
         ("supersedes", Annotated[str, msgspec.Meta(max_length=MAX_ID)] | None, None),
     ]
-    return msgspec.defstruct(
+    fact = msgspec.defstruct(
         f"fact_{spec.ident}",
         fields,
         tag=spec.ident,
@@ -113,28 +124,40 @@ def _struct(spec: TypeSpec) -> type[msgspec.Struct]:
         forbid_unknown_fields=True,
         gc=False,
     )
+    return fact, shape
 
 
 class Plan:
     """What turning one type's struct into its `Fact` takes."""
 
-    __slots__ = ("convert", "dated", "ident", "in_order", "names", "optional", "shareable")
+    __slots__ = (
+        "convert",
+        "dated",
+        "decode",
+        "ident",
+        "in_order",
+        "names",
+        "optional",
+        "shareable",
+        "shared",
+    )
 
-    def __init__(self, spec: TypeSpec, struct: Any) -> None:
+    def __init__(self, spec: TypeSpec, shape: Any) -> None:
         self.ident, self.dated = spec.ident, spec.dated
         self.names = tuple(name for name, _, _, _ in spec.rows)  # the declared order
+        self.decode = msgspec.json.Decoder(shape).decode
         # The data struct keeps the declared order (no optional field before a required one):
         # its dict is then the validator's dict, built in C.
-        shape = struct.__annotations__["data"]
         self.in_order = getattr(shape, "__struct_fields__", None) == self.names
         self.convert = tuple(
             (name, kind, table)
             for name, kind, _, table in spec.rows
-            if kind <= INTEGER or kind == DATE
+            if kind <= INTEGER or kind == DATE or kind in (PERSON, UNIT, INDICATOR)
         )
         self.optional = tuple(name for name, _, optional, _ in spec.rows if optional)
-        # Values of an undeclared kind may be lists or objects: not a key to share by.
+        # Values of an undeclared kind may be lists or objects, which are not to be shared.
         self.shareable = all(kind != OTHER for _, kind, _, _ in spec.rows)
+        self.shared: dict[bytes, dict[str, Any]] = {}  # the data of each JSON text read
 
 
 class TypedReader:
@@ -144,9 +167,9 @@ class TypedReader:
         self.v = validator
         self.plans: dict[type, Plan] = {}
         for spec in validator.types.values():
-            struct = _struct(spec)
-            self.plans[struct] = Plan(spec, struct)
-        self.shared: dict[Any, dict[str, Any]] = {}
+            struct, shape = _struct(spec)
+            self.plans[struct] = Plan(spec, shape)
+        self.n_shared = 0
         self.empty: dict[str, Any] = {}
         self.decoder = msgspec.json.Decoder(Union[tuple(self.plans)])  # noqa: UP007  (runtime)
 
@@ -156,7 +179,7 @@ class TypedReader:
         out: list[Fact] = []
         line = 0
         for chunk in _chunks(path):
-            if _blank_line(chunk) or _ODD_ESCAPE.search(chunk):
+            if _blank_first(chunk) or _BLANK_LINE.search(chunk) or _ODD_ESCAPE.search(chunk):
                 return None
             try:
                 structs = self.decoder.decode_lines(chunk)
@@ -173,30 +196,25 @@ class TypedReader:
     def _facts(self, structs: list[Any], line: int, out: list[Fact]) -> bool:
         """Appends the chunk's facts; False as soon as one needs the detailed checks.
 
-        Facts with equal data share one dict, as facts read from the database do (the engine
-        only reads it): a million work items hold a few dozen dicts instead of a million.
-        Equal means the same values of the same JSON kinds (1 and 1.0 read differently), and
-        zeros are never shared (0.0 and -0.0 read differently).
+        A fact's data is decoded and checked once per distinct JSON text of its type, and
+        facts with the same text share its dict, as facts read from the database do (the
+        engine only reads it): a million work items hold a few dozen dicts instead of a
+        million. The same text is the same values of the same JSON kinds (1 and 1.0, 0.0 and
+        -0.0 are different texts).
         """
-        v, plans, data_of, shared = self.v, self.plans, self._data, self.shared
+        v, plans, data_of = self.v, self.plans, self._shared_data
         dates, periods = v.dates, v.periods
         append = out.append
         for s in structs:
             line += 1
             plan = plans[type(s)]
-            if plan.names:
-                raw = astuple(s.data)
-                share = plan.shareable and 0.0 not in raw
-                key = (plan.ident, raw, tuple(map(type, raw))) if share else None
-                clean = shared.get(key)
+            raw = s.data
+            text = b"{}" if raw is None else bytes(raw)
+            clean = plan.shared.get(text)
+            if clean is None:
+                clean = data_of(plan, text)
                 if clean is None:
-                    clean = data_of(plan, s.data)
-                    if clean is None:
-                        return False
-                    if key is not None and len(shared) < SHARED:
-                        shared[key] = clean
-            else:
-                clean = self.empty
+                    return False
             if plan.dated:
                 day: date | None = dates.get(s.date) or v.date_of(s.date)
                 if day is None:
@@ -211,6 +229,19 @@ class TypedReader:
                             s.supersedes, line))  # fmt: skip
         return True
 
+    def _shared_data(self, plan: Plan, text: bytes) -> dict[str, Any] | None:
+        """The data of a JSON text not met before for its type (kept to share, up to `SHARED`
+        texts); None if it needs the detailed checks."""
+        try:
+            data = plan.decode(text)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None
+        clean = self._data(plan, data) if plan.names else self.empty
+        if clean is not None and plan.shareable and self.n_shared < SHARED:
+            plan.shared[text] = clean
+            self.n_shared += 1
+        return clean
+
     def _data(self, plan: Plan, data: msgspec.Struct) -> dict[str, Any] | None:
         """The fact's data as the validator builds it: declared order, absent fields left out,
         numbers and dates shared; None if a value needs the detailed checks."""
@@ -222,8 +253,12 @@ class TypedReader:
             x = clean[name]
             if x is None:
                 continue
-            if kind > INTEGER:
+            if kind == DATE:
                 got = self.v.date_of(x)
+            elif kind > DATE:  # a person, unit or indicator by its id (not a title): shared
+                got = table.get(x)
+                if got != x:
+                    return None
             else:  # the shared decimal of an int or float that fits, as the validator's loop
                 got = (table.ints if type(x) is int else table.floats).get(x)
                 if got is None:
@@ -237,10 +272,8 @@ class TypedReader:
         return clean
 
 
-def _blank_line(chunk: bytes) -> bool:
-    """True if a line of the chunk is empty or only whitespace."""
-    if b"\n\n" in chunk or _WHITE_LINE.search(chunk):
-        return True
+def _blank_first(chunk: bytes) -> bool:
+    """True if the chunk's first line is empty or only whitespace."""
     first = chunk.find(b"\n")
     return not chunk[: first if first >= 0 else len(chunk)].strip()
 

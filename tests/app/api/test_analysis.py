@@ -315,3 +315,36 @@ def test_warnings_as_of_any_day_are_those_of_the_period_rescored(api: Client) ->
     assert warm.cache.live_inputs(svc.registry.for_year(2025), q1) is not None
     assert [f.id for f in warm.facts_of(q1, kinds)] == [f.id for f in read]
     assert {f.type for f in read} == kinds
+
+
+def test_lost_points_of_units_score_no_person(api: Client) -> None:
+    """Cold, a unit scorecard's lost points read an evaluation of the units' scorecards only
+    (one evaluation for the county bureaus and the departments); the answers are those made
+    from the quarter scored whole. With the whole quarter in memory, it serves."""
+    from app.services import analysis
+    from app.services.cache import ScoreCache
+    from dsl.facts.periods import Period
+
+    load_example(api, "random-2025")
+    svc = api.app.state.services
+    loaded = svc.registry.for_year(2025)
+    for q in (Period(2025, 1), Period(2025, 3)):
+        whole = analysis.DbSource(ScoreCache(svc.engine), svc.registry)
+        whole.require(q)
+        cold = analysis.DbSource(ScoreCache(svc.engine), svc.registry)
+        for card in ("county", "dept"):
+            assert analysis.lost_points(cold, q, card) == analysis.lost_points(whole, q, card)
+            assert analysis.lost_points_data(cold, q, card) == analysis.lost_points_data(
+                whole, q, card
+            )
+        _, entry = analysis.lost_source(cold, q, "dept")
+        assert entry.cards == frozenset({"county", "dept"}) and cold.cache.kept(loaded, q) is None
+        # the quarter before (compared in the report) is read the same way: two evaluations
+        assert cold.cache.fills == (1 if q.quarter == 1 else 2)
+        assert all(r.scorecard != "person" for r in entry.evaluation.results)
+        # a reader of every scorecard gets the whole quarter, which then serves the units too
+        full = cold.require(q)
+        assert full.cards is None and analysis.lost_source(cold, q, "county")[1] is full
+        # the persons' lost points read the whole quarter, traced
+        persons = analysis.lost_points(cold, q, "person")
+        assert persons == analysis.lost_points(whole, q, "person")

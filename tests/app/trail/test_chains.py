@@ -126,13 +126,15 @@ def test_a_deleted_last_fact_with_its_head_moved_back_is_named_by_the_trail(
 
 
 def test_a_fact_slipped_in_is_named(loaded: Engine) -> None:
-    # inserting needs no lifting: append-only lets rows in, the chain tells
+    # inserting needs no lifting: append-only lets rows in, the chain tells; the row names
+    # nanyue's province as its other facts do (on PostgreSQL: their partition)
     _sql(
         loaded,
         "INSERT INTO facts (seq, client_id, type, subject, period, year, quarter, data, "
-        "content_digest, recorded_by, recorded_at, prev_hash, row_hash) VALUES (70, 'x1', "
-        "'satisfaction', 'nanyue', '2025Q1', 2025, 1, :d, 'd', 'me', "
-        "'2025-04-01 00:00:00', 'p', 'h')",
+        "content_digest, recorded_by, recorded_at, prev_hash, row_hash, province) "
+        "SELECT 70, 'x1', 'satisfaction', 'nanyue', '2025Q1', 2025, 1, :d, 'd', 'me', "
+        "'2025-04-01 00:00:00', 'p', 'h', province FROM facts "
+        "WHERE subject = 'nanyue' AND year = 2025 ORDER BY seq LIMIT 1",
         d='{"value":100}',
     )
     assert _problems(loaded) == [

@@ -70,6 +70,27 @@ def test_every_report_renders_with_chinese_text(make_source: Make, tmp_path: Pat
         assert "失分指标及原因" in text and r["standing"]["final"] in text
 
 
+def test_reports_rendered_on_processes_are_those_rendered_in_one(
+    make_source: Make, tmp_path: Path
+) -> None:
+    """`write_all` on two processes writes the same files, byte for byte and in the same
+    order, as in one; and a PDF with the styles parsed once is the self-contained page's."""
+    from weasyprint import HTML
+
+    from dsl.analysis.render import TEMPLATES, PdfWriter, font_face, font_file
+
+    reports = all_feedback(shared(make_source(), Q1))
+    one = write_all(reports, tmp_path / "one", "pdf")
+    two = write_all(reports, tmp_path / "two", "pdf", jobs=2)
+    assert [p.name for p in one] == [p.name for p in two] and len(one) == len(reports) == 8
+    assert [p.read_bytes() for p in one] == [p.read_bytes() for p in two]
+    assert len({p.read_bytes() for p in one}) == 8  # every report its own
+    page = render_html(reports[0], font_face(font_file()))
+    assert "@font-face" in page
+    whole = HTML(string=page, base_url=str(TEMPLATES)).write_pdf()
+    assert PdfWriter().pdf(reports[0]) == whole == one[0].read_bytes()
+
+
 def test_the_cycle_state_is_printed(make_source: Make) -> None:
     """From files nothing is published: a draft. Given a cycle's state, the page says it with
     its receipt (the database's cycles are tested in tests/app/api/test_analysis.py)."""

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dsl.compile.compiler import compile_path
-from dsl.compile.runtime import div, mean_of, round_to
+from dsl.compile.runtime import div, mean_of, radd, round_to, rsub
 from dsl.engine.context import Ctx
 from dsl.engine.evaluate import evaluate
 from dsl.engine.period import PeriodRun
@@ -50,6 +50,23 @@ def test_add_and_sub_are_exact(a: Decimal | Fraction, b: Decimal | Fraction) -> 
             assert type(got) is Decimal and str(got) == str(ref(a, b))  # exponent kept
         else:
             assert type(got) is Fraction
+
+
+rationals = st.one_of(
+    st.fractions(max_denominator=10**4),
+    st.integers(-100, 100),
+    st.sampled_from([Fraction(0), Fraction(0, 7), 0]),
+)
+
+
+@given(rationals, rationals)
+def test_rational_add_and_sub_skip_zeros_exactly(a: Fraction | int, b: Fraction | int) -> None:
+    """What generated code does for `+` and `-` of rationals: the value and type of plain
+    arithmetic, a zero's partner returned as it is."""
+    for op, ref in ((radd, operator.add), (rsub, operator.sub)):
+        got, expected = op(a, b), ref(a, b)
+        assert got == expected and type(got) is type(expected)
+        assert str(got) == str(expected)
 
 
 @given(st.one_of(decimals, st.integers(-1000, 1000)), st.one_of(decimals, st.integers(-9, 9)))

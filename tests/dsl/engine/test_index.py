@@ -102,3 +102,29 @@ def test_sum_per_distinct_data_is_the_sum_fact_by_fact(rows: list[tuple[int, str
     assert repr(got) == repr(one_by_one)  # the same value and the same exponent
     rat = sum_data(facts, lambda d: Fraction(d["points"]) / 3, Fraction(0))
     assert rat == sum((Fraction(f.data["points"]) / 3 for f in facts), Fraction(0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 10**6), st.integers(0, 120), st.booleans())
+def test_each_period_is_indexed_as_fact_by_fact(seed: int, n: int, ordered: bool) -> None:
+    """Quarters and a year that do not overlap (each fact goes to one index at most): every
+    index is what appending the facts one by one gives, subjects and types in the order their
+    first fact came, each list in the facts' order."""
+    periods = [Period(2025, 1), Period(2025, 3), Period(2024)]
+    facts = _facts(seed, n, ordered)
+    expected: dict[Period, dict[str, dict[str, list[str]]]] = {p: {} for p in periods}
+    for f in facts:
+        if f.date is not None:
+            quarter, year = Period(f.date.year, (f.date.month + 2) // 3), Period(f.date.year)
+            target = quarter if quarter in expected else year if year in expected else None
+        else:
+            target = f.period if f.period in expected else None
+        if target is not None:
+            expected[target].setdefault(f.subject, {}).setdefault(f.type, []).append(f.id)
+    got = index_periods(facts, periods)
+    for p in periods:
+        shown = {s: {t: [f.id for f in lst] for t, lst in by.items()} for s, by in got[p].items()}
+        assert shown == expected[p]
+        assert [(s, list(by)) for s, by in got[p].items()] == [
+            (s, list(by)) for s, by in expected[p].items()
+        ]
