@@ -3,6 +3,7 @@
     python bench/generate.py --out bench/out/province      # 1,000,000 facts, once
     python bench/bench_db.py                                # SQLite, and PostgreSQL if set
     python bench/bench_db.py --quick                        # a small province
+    python bench/bench_db.py --import-only                  # the import's figures alone
 
 PostgreSQL runs when JIXIAO_BENCH_DATABASE_URL or JIXIAO_TEST_DATABASE_URL names a server: the
 benchmark creates a database of its own there and drops it after (the test suite's database is
@@ -100,9 +101,10 @@ def run(
     url: str,
     folder: Path,
     period: Period,
-    memory: dict[Period, tuple[float, object]],
+    memory: dict[Period, tuple[float, object]] | None,
 ) -> None:
-    """Prints one database's figures; `memory` has each period's time and results in memory."""
+    """Prints one database's figures; `memory` has each period's time and results in memory
+    (None: the import's figures alone)."""
     year = Period(period.year)
     compiled = compile_path(ROOT / "rules" / "2025")
     upgrade(url)
@@ -126,6 +128,9 @@ def run(
     cpu = time.process_time() - c0
     label = f"import again ({again.added} added, {again.unchanged:,} unchanged)"
     print(f"  {name}: {label:<46} {t_again:8.2f} s   CPU {cpu:.2f} s, load average {_load()}")
+    if memory is None:
+        engine.dispose()
+        return
     for p, repeat in ((period, 3), (year, 1)):
         t_db, ev = timed(partial(score_db, engine, compiled, p), repeat=repeat)
         ratio = t_db / memory[p][0]
@@ -209,12 +214,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--dir", type=Path, help="a province folder (org.json, facts.jsonl)")
     ap.add_argument("--period", default="2025Q1")
     ap.add_argument("--only", choices=("sqlite", "postgres"))
+    ap.add_argument("--import-only", action="store_true", help="import figures alone")
     a = ap.parse_args(argv)
     folder = a.dir or ROOT / SIZES["quick" if a.quick else "province"]
     if not (folder / "facts.jsonl").exists():
         sys.exit(f"no {folder}/facts.jsonl: run bench/generate.py --out {folder} first")
     period = Period.parse(a.period)
-    memory = from_memory(folder, [period, Period(period.year)])
+    memory = None if a.import_only else from_memory(folder, [period, Period(period.year)])
     if a.only in (None, "sqlite"):
         with sqlite_db() as url:
             run("sqlite", url, folder, period, memory)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from app import exactjson
 from app.services.frozen import place_late
 from app.store import repository
+from app.store.bulk import Row, as_dict
 from dsl.facts.limits import MAX_ID, text_ok
 from dsl.facts.links import same_kind
 from dsl.facts.records import Fact, FactProblem, Org
@@ -43,15 +44,20 @@ def content_digest(f: Fact, texts: dict[int, str] | None = None) -> str:
         when = _when(when_of)
     data = texts.get(id(f.data)) if texts is not None else None
     if data is None:
-        items: list[str] = []
-        for key in sorted(f.data):
-            items.append(key)
-            items.append(_value_text(f.data[key]))
-        data = "".join("\x1f" + x for x in items)
+        data = _data_text(f.data)
         if texts is not None:
             texts[id(f.data)] = data
     text = f"{f.type}\x1f{f.subject}\x1f{when}\x1f{f.evidence or ''}\x1f{f.supersedes or ''}{data}"
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _data_text(data: dict[str, Any]) -> str:
+    """The digest text of a fact's data: each key and value, sorted by key, after U+001F."""
+    items: list[str] = []
+    for key in sorted(data):
+        items.append(key)
+        items.append(_value_text(data[key]))
+    return "".join("\x1f" + x for x in items)
 
 
 _WHEN: dict[Any, str] = {}  # the text of dates and periods met (facts share them)
@@ -124,6 +130,15 @@ class Checked:
 
 
 @dataclass
+class CheckedRows:
+    """`Checked` with the rows as the writer takes them (`app.store.bulk.ROW` tuples)."""
+
+    rows: list[Row] = field(default_factory=list)
+    unchanged: int = 0
+    problems: list[FactProblem] = field(default_factory=list)
+
+
+@dataclass
 class FactChecker:
     """Checks the chunks of one import in order, remembering what earlier chunks accepted."""
 
@@ -139,17 +154,30 @@ class FactChecker:
     slots: dict[tuple[str, str, str], int] = field(default_factory=dict)  # the last given
     validator: FactValidator = field(init=False)
     movable: set[str] = field(init=False)
+    single: frozenset[str] = field(init=False)
+    provinces: dict[str, str] = field(init=False)  # subject → `province_of`
+    quarters: dict[date, tuple[int, int]] = field(init=False)  # date → (year, quarter)
 
     def __post_init__(self) -> None:
         self.validator = FactValidator(self.schema, self.org)
         # fact types whose late facts count in the next open period (docs/language.md §6.1)
         self.movable = {k for k, d in self.schema.types.items() if d.counts_in is not None}
+        self.single = frozenset(k for k, d in self.schema.types.items() if d.kind == "period")
+        self.provinces, self.quarters = {}, {}
 
     def check(self, session: Session, records: Sequence[tuple[int, Any]]) -> Checked:
         """Validates a chunk of (line, JSON object or `Fact` read by the validator's typed
-        reader) and sorts it into rows and problems."""
-        out = Checked()
-        if all(type(r) is Fact for _, r in records):  # read whole: no odd values
+        reader) and sorts it into rows (`fact_row`'s dicts) and problems."""
+        got = self.check_rows(session, records)
+        return Checked([as_dict(r) for r in got.rows], got.unchanged, got.problems)
+
+    def check_rows(self, session: Session, records: Sequence[tuple[int, Any]]) -> CheckedRows:
+        """`check` with the rows as tuples (`app.store.bulk.ROW`), in one pass over the facts:
+        the content digest, the ids already seen or recorded, the links (`_link`, for
+        corrections and single-valued period facts), the row."""
+        out = CheckedRows()
+        whole = all(type(r) is Fact for _, r in records)  # read whole: no odd values
+        if whole:
             targets = {r.supersedes for _, r in records if r.supersedes is not None}
             local = {r.id for _, r in records}
         else:
@@ -158,101 +186,143 @@ class FactChecker:
         outside = {t for t in targets if t not in local and text_ok(t, MAX_ID)}
         in_db = repository.targets(session, outside - self.seen.keys())
         known = set(in_db) | (outside & self.seen.keys())
-        checked = self.validator.validate(records, self.source, known, in_order=True)
+        if whole:  # the checks across facts (no fact to validate again)
+            facts_read: list[Fact] = [r for _, r in records]
+            checked = self.validator.validate_read(facts_read, self.source, known, in_order=True)
+        else:
+            checked = self.validator.validate(records, self.source, known, in_order=True)
         out.problems.extend(checked.problems)
         facts = checked.facts
-        texts: dict[int, str] = {}  # the facts (and so their data) live meanwhile
-        digests = [content_digest(f, texts) for f in facts]
+        seen, single = self.seen, self.single
         recorded = repository.recorded(session, [f.id for f in facts])
-        fresh: list[tuple[Fact, str]] = []
-        for f, d in zip(facts, digests, strict=True):
-            if f.id in self.seen:
-                line, first = self.seen[f.id][:2]
-                if first == d:
-                    out.unchanged += 1
-                else:
-                    out.problems.append(self._bad(f, "id", f"other content than line {line}"))
-            elif f.id in recorded:
-                seq, first = recorded[f.id]
-                if first == d:
-                    out.unchanged += 1
-                    self.seen[f.id] = (f.line, d, f.type, f.subject, _period(f))
-                else:
-                    msg = f"already recorded (seq {seq}) with other content"
-                    out.problems.append(self._bad(f, "id", msg))
-            else:
-                fresh.append((f, d))
-        for f, d, slot in self._links(session, fresh, in_db, out.problems):
-            out.rows.append(
-                fact_row(f, d, self.by, self.at, slot, province_of(self.org, f.subject))
-            )
-        if self.movable and out.rows:
-            place_late(session, out.rows, self.movable)
-        return out
-
-    def _links(
-        self,
-        session: Session,
-        facts: list[tuple[Fact, str]],
-        in_db: dict[str, tuple[str, str, str | None]],
-        problems: list[FactProblem],
-    ) -> list[tuple[Fact, str, int | None]]:
-        """Drops corrections of corrected facts, of facts not recorded, of facts of another
-        type or subject, and second live values of a period; gives each value that starts a
-        chain of corrections its slot (`Fact.value_slot`)."""
-        targets = {f.supersedes for f, _ in facts if f.supersedes is not None}
-        taken = repository.correctors(session, targets - self.corrected)
-        single = {k for k, d in self.schema.types.items() if d.kind == "period"}
-        keyed = [f for f, _ in facts if f.type in single]
+        # What the links need, read for the facts neither seen nor recorded (as `_link` meets
+        # them): who corrected their targets already, the period values' slots and owners.
+        fresh_targets = {
+            f.supersedes
+            for f in facts
+            if f.supersedes is not None and f.id not in seen and f.id not in recorded
+        }
+        keyed = [f for f in facts if f.type in single and f.id not in seen and f.id not in recorded]
+        taken = repository.correctors(session, fresh_targets - self.corrected)
         keys = ({f.type for f in keyed}, {f.subject for f in keyed}, {str(f.period) for f in keyed})
         # Slots before owners: a value recorded meanwhile is then either seen live (and this
         # one refused here) or not yet in the slots read (and this one given the same slot,
         # which the database refuses). Read the other way round, it could be neither.
         db_slots = repository.value_slots(session, *keys)
         db_owners = repository.live_period_values(session, *keys)
-        ok: list[tuple[Fact, str, int | None]] = []
-        for f, d in facts:
-            sup = f.supersedes
-            target: tuple[str, str, str | None] | None = None
-            if sup is not None:
-                if sup in self.corrected or sup in taken:
-                    by = taken.get(sup, "an earlier fact of this import")
-                    msg = f"'{sup}' is already corrected by {by}"
-                    problems.append(self._bad(f, "supersedes", msg))
-                    continue
-                target = self.seen[sup][2:] if sup in self.seen else in_db.get(sup)
-                if target is None:
-                    msg = f"'{sup}' is not recorded: it was refused (see its own problems)"
-                    problems.append(self._bad(f, "supersedes", msg))
-                    continue
-                mismatch = same_kind(f, target[0], target[1], self.source)
-                if mismatch:
-                    problems.extend(mismatch)
-                    continue
+        links: list[FactProblem] = []  # after the problems of ids, as they were reported
+        texts: dict[int, str] = {}  # each data dict's digest text (the facts live meanwhile)
+        whens, provinces, quarters = _WHEN, self.provinces, self.quarters
+        by, at, sha256 = self.by, self.at, hashlib.sha256
+        rows = out.rows
+        append = rows.append
+        for f in facts:
+            fid, ftype, subject, day, sup, data = (
+                f.id,
+                f.type,
+                f.subject,
+                f.date,
+                f.supersedes,
+                f.data,
+            )
+            when_of = f.period if day is None else day
+            when = whens.get(when_of)
+            if when is None:
+                when = _when(when_of)
+            dtext = texts.get(id(data))
+            if dtext is None:
+                dtext = texts[id(data)] = _data_text(data)
+            text = f"{ftype}\x1f{subject}\x1f{when}\x1f{f.evidence or ''}\x1f{sup or ''}{dtext}"
+            d = sha256(text.encode()).hexdigest()  # `content_digest`, spelt out
+            period = None if day is not None else str(f.period)
+            if fid in seen:
+                line, first = seen[fid][:2]
+                if first == d:
+                    out.unchanged += 1
+                else:
+                    out.problems.append(self._bad(f, "id", f"other content than line {line}"))
+                continue
+            got = recorded.get(fid)
+            if got is not None:
+                if got[1] == d:
+                    out.unchanged += 1
+                    seen[fid] = (f.line, d, ftype, subject, period)
+                else:
+                    msg = f"already recorded (seq {got[0]}) with other content"
+                    out.problems.append(self._bad(f, "id", msg))
+                continue
             slot: int | None = None
-            if f.type in single:
-                key = (f.type, f.subject, str(f.period))
-                owner = self.owners.get(key) or db_owners.get(key)
-                if owner is not None and owner != sup and owner not in self.corrected:
-                    msg = f"a second live {f.type} for {f.subject} in {f.period} (the other is "
-                    problems.append(self._bad(f, "period", msg + f"{owner}); supersede it instead"))
+            if sup is not None or ftype in single:
+                ok, slot = self._link(f, sup, period, taken, in_db, db_slots, db_owners, links)
+                if not ok:
                     continue
-                self.owners[key] = f.id
-                if target is None or target[2] != key[2]:
-                    last = self.slots.get(key, db_slots.get(key))
-                    slot = self.slots[key] = 0 if last is None else last + 1
-            if sup is not None:
-                self.corrected.add(sup)
-            self.seen[f.id] = (f.line, d, f.type, f.subject, _period(f))
-            ok.append((f, d, slot))
-        return ok
+            seen[fid] = (f.line, d, ftype, subject, period)
+            province = provinces.get(subject)
+            if province is None:
+                province = provinces[subject] = province_of(self.org, subject)
+            if day is not None:
+                yq = quarters.get(day)
+                if yq is None:
+                    yq = quarters[day] = (day.year, (day.month + 2) // 3)
+                append((fid, ftype, subject, day, None, yq[0], yq[1], data, f.evidence, sup, d,
+                        by, at, slot, province))  # fmt: skip
+            else:
+                p = f.period
+                assert p is not None
+                append((fid, ftype, subject, None, period, p.year, p.quarter, data, f.evidence,
+                        sup, d, by, at, slot, province))  # fmt: skip
+        out.problems.extend(links)
+        if self.movable and rows:
+            place_late(session, rows, self.movable)
+        return out
+
+    def _link(
+        self,
+        f: Fact,
+        sup: str | None,
+        period: str | None,
+        taken: dict[str, str],
+        in_db: dict[str, tuple[str, str, str | None]],
+        db_slots: dict[tuple[str, str, str], int],
+        db_owners: dict[tuple[str, str, str], str],
+        problems: list[FactProblem],
+    ) -> tuple[bool, int | None]:
+        """Refuses a correction of a corrected fact, of a fact not recorded, of a fact of
+        another type or subject, and a second live value of a period; gives a value that
+        starts a chain of corrections its slot (`Fact.value_slot`). (accepted, slot)."""
+        target: tuple[str, str, str | None] | None = None
+        if sup is not None:
+            if sup in self.corrected or sup in taken:
+                by = taken.get(sup, "an earlier fact of this import")
+                problems.append(self._bad(f, "supersedes", f"'{sup}' is already corrected by {by}"))
+                return False, None
+            target = self.seen[sup][2:] if sup in self.seen else in_db.get(sup)
+            if target is None:
+                msg = f"'{sup}' is not recorded: it was refused (see its own problems)"
+                problems.append(self._bad(f, "supersedes", msg))
+                return False, None
+            mismatch = same_kind(f, target[0], target[1], self.source)
+            if mismatch:
+                problems.extend(mismatch)
+                return False, None
+        slot: int | None = None
+        if f.type in self.single:
+            key = (f.type, f.subject, str(f.period))
+            owner = self.owners.get(key) or db_owners.get(key)
+            if owner is not None and owner != sup and owner not in self.corrected:
+                msg = f"a second live {f.type} for {f.subject} in {f.period} (the other is "
+                problems.append(self._bad(f, "period", msg + f"{owner}); supersede it instead"))
+                return False, None
+            self.owners[key] = f.id
+            if target is None or target[2] != key[2]:
+                last = self.slots.get(key, db_slots.get(key))
+                slot = self.slots[key] = 0 if last is None else last + 1
+        if sup is not None:
+            self.corrected.add(sup)
+        return True, slot
 
     def _bad(self, f: Fact, fld: str, msg: str) -> FactProblem:
         return FactProblem(self.source, f.line, f.id, fld, msg)
-
-
-def _period(f: Fact) -> str | None:
-    return None if f.period is None else str(f.period)
 
 
 def _key(record: Any, name: str) -> Any:

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,16 +30,28 @@ from app.services.frozen import (
     approved_cycles,
     refuse_frozen,
     refuse_frozen_rows,
-    slots_of_rows,
+    slots_of,
 )
 from app.services.texts import require_text
 from app.store import partitions, repository
-from app.store.bulk import bulk_indexes, insert_facts, restore_indexes
+from app.store.bulk import (
+    BY,
+    DIGEST,
+    ID,
+    SUPERSEDES,
+    YEAR,
+    Row,
+    as_row,
+    bulk_indexes,
+    insert_rows,
+    restore_indexes,
+)
 from app.store.chain import lock_head
 from app.store.db import transaction
 from app.store.models import Fact, Retraction
 from dsl.facts.inputs import gc_paused
 from dsl.facts.limits import MAX_TEXT
+from dsl.facts.records import Fact as ReadFact
 from dsl.facts.records import FactProblem, Org, iter_jsonl, parse_fact_line
 from dsl.facts.validate import FactSchema
 
@@ -73,17 +84,6 @@ def _records(path: Path, problems: list[FactProblem]) -> Iterator[tuple[int, int
         yield line_no, done, obj
 
 
-def _typed(path: Path, checker: FactChecker) -> Iterator[tuple[int, int, Any]]:
-    """(line, bytes so far, Fact) of a file the validator's typed reader takes whole; nothing
-    if it does not (then `_records` reads it line by line)."""
-    facts = checker.validator.read_typed(path)
-    if not facts:
-        return
-    total = path.stat().st_size
-    for i, f in enumerate(facts, 1):
-        yield f.line, total * i // len(facts), f
-
-
 def import_facts(
     engine: Engine,
     path: Path,
@@ -94,17 +94,44 @@ def import_facts(
     progress: Progress | None = None,
     chunk: int = CHUNK,
 ) -> ImportResult:
-    """Checks a facts file whole, then records its new facts in chunks."""
+    """Checks a facts file whole, then records its new facts in chunks.
+
+    A file the validator's typed reader takes whole is read at once and cut into chunks of
+    its facts; any other is read line by line (`_records`), each record decided and worded."""
     problems: list[FactProblem] = []
     checker = FactChecker(schema, org, str(path), by, datetime.now(UTC))
-    typed = _typed(path, checker)
-    first = next(typed, None)
-    records = _records(path, problems) if first is None else chain([first], typed)
     total = path.stat().st_size
-    return import_records(
-        engine, records, total, str(path), schema, org, by,
-        skip_invalid, progress, chunk, problems, checker,
-    )  # fmt: skip
+    with gc_paused():  # a million facts built: see `_import`
+        facts = checker.validator.read_typed(path)
+    batches = (
+        _fact_batches(facts, total, chunk) if facts else _batches(_records(path, problems), chunk)
+    )
+    return _import(engine, batches, total, str(path), skip_invalid, progress, problems, checker)
+
+
+Batches = Iterator[tuple[int | None, list[tuple[int, Any]]]]  # (progress so far, records)
+
+
+def _fact_batches(facts: list[ReadFact], total: int, chunk: int) -> Batches:
+    """The facts in chunks of (line, Fact), each full one with the share of the file it ends
+    at (the last one, not full, with None)."""
+    n = len(facts)
+    for i in range(0, n, chunk):
+        part = facts[i : i + chunk]
+        done = total * (i + len(part)) // n if len(part) == chunk else None
+        yield done, [(f.line, f) for f in part]
+
+
+def _batches(records: Iterable[tuple[int, int, Any]], chunk: int) -> Batches:
+    """(line, progress so far, record) records in chunks of (line, record), each full one with
+    the progress it ends at (the last one, not full, with None)."""
+    batch: list[tuple[int, Any]] = []
+    for line_no, done, obj in records:
+        batch.append((line_no, obj))
+        if len(batch) >= chunk:
+            yield done, batch
+            batch = []
+    yield None, batch
 
 
 def import_records(
@@ -126,22 +153,32 @@ def import_records(
     checks' own."""
     checker = checker or FactChecker(schema, org, source, by, datetime.now(UTC))
     problems = [] if problems is None else problems
+    batches = _batches(records, chunk)
+    return _import(engine, batches, total, source, skip_invalid, progress, problems, checker)
+
+
+def _import(
+    engine: Engine,
+    batches: Batches,
+    total: int,
+    source: str,
+    skip_invalid: bool,
+    progress: Progress | None,
+    problems: list[FactProblem],
+    checker: FactChecker,
+) -> ImportResult:
+    """`import_records` of records in chunks."""
     result = ImportResult()
     spooled: list[int] = []  # the rows of each chunk written to the spool
     years: set[int] = set()  # the years the rows belong to (approved periods refuse them)
     # No cyclic GC: what the import keeps (ids seen, owners of period values) only grows,
     # and each full collection walked all of it (it doubled the time of checking).
     with tempfile.TemporaryFile() as spool, gc_paused():
-        batch: list[tuple[int, Any]] = []
         with engine.connect() as conn, Session(conn) as session:
-            for line_no, done, obj in records:
-                batch.append((line_no, obj))
-                if len(batch) >= chunk:
-                    spooled.append(_check(session, checker, batch, spool, problems, result, years))
-                    batch = []
-                    if progress:
-                        progress("checked", done, total)
-            spooled.append(_check(session, checker, batch, spool, problems, result, years))
+            for done, batch in batches:
+                spooled.append(_check(session, checker, batch, spool, problems, result, years))
+                if progress and done is not None:
+                    progress("checked", done, total)
             if progress:
                 progress("checked", total, total)
         problems.sort(key=lambda p: (p.line, p.field))
@@ -178,22 +215,22 @@ def _check(
     """Checks a chunk and spools its rows to record; returns how many."""
     if not batch:
         return 0
-    checked = checker.check(session, batch)
+    checked = checker.check_rows(session, batch)
     problems.extend(checked.problems)
     result.unchanged += checked.unchanged
-    years.update(r["year"] for r in checked.rows)
-    if checked.rows:
+    years.update({r[YEAR] for r in checked.rows})
+    if checked.rows:  # tuples: what the writer takes, and a third of the pickled dicts' bytes
         pickle.dump(checked.rows, spool, protocol=pickle.HIGHEST_PROTOCOL)
     session.rollback()  # end the read transaction: readers must not hold SQLite's snapshot
     return len(checked.rows)
 
 
 def _spooled_slots(spool: IO[bytes], sizes: list[int]) -> dict[Slot, list[str]]:
-    """The (year, quarter) of every spooled row, with their ids (`slots_of_rows`)."""
+    """The (year, quarter) of every spooled row, with their ids (`slots_of`)."""
     spool.seek(0)
     slots: dict[Slot, list[str]] = {}
     for _ in (n for n in sizes if n):
-        for slot, ids in slots_of_rows(pickle.load(spool)).items():
+        for slot, ids in slots_of(pickle.load(spool)).items():
             slots.setdefault(slot, []).extend(ids)
     return slots
 
@@ -208,7 +245,7 @@ def _write(
     restore_indexes(engine)  # after an import killed while they were being rebuilt
     with bulk_indexes(engine, total):
         for _ in sizes:
-            a, r = write_rows(engine, pickle.load(spool), "facts.import", source)
+            a, r = write_tuples(engine, pickle.load(spool), "facts.import", source)
             added, repeated = added + a, repeated + r
             if progress:
                 progress("written", added + repeated, total)
@@ -218,8 +255,16 @@ def _write(
 def write_rows(
     engine: Engine, rows: Sequence[dict[str, Any]], kind: str | None = None, source: str = ""
 ) -> tuple[int, int]:
-    """Inserts checked rows in one transaction, leaving out ids recorded meanwhile with the
-    same content; returns (added, already there). Other content for an id is a Conflict.
+    """`write_tuples` for dict rows (`app.services.factcheck.fact_row`)."""
+    return write_tuples(engine, [as_row(r) for r in rows], kind, source)
+
+
+def write_tuples(
+    engine: Engine, rows: Sequence[Row], kind: str | None = None, source: str = ""
+) -> tuple[int, int]:
+    """Inserts checked rows (`app.store.bulk.ROW` tuples) in one transaction, leaving out ids
+    recorded meanwhile with the same content; returns (added, already there). Other content
+    for an id is a Conflict.
 
     The transaction records one audit entry (`kind`; by default `fact.correct` for a lone
     correction, else `facts.record`) naming the rows' numbers, ids (up to ID_LIST) and the
@@ -232,24 +277,24 @@ def write_rows(
     try:
         with transaction(engine) as session:
             refuse_frozen_rows(session, rows)
-            record_rows(session, rows, kind, source)
+            record_tuples(session, rows, kind, source)
         return len(rows), 0
     except _integrity_errors(engine):
         pass
     try:
         with transaction(engine) as session:
             refuse_frozen_rows(session, rows)
-            there = repository.recorded(session, [r["client_id"] for r in rows])
+            there = repository.recorded(session, [r[ID] for r in rows])
             new = []
             for r in rows:
-                got = there.get(r["client_id"])
+                got = there.get(r[ID])
                 if got is None:
                     new.append(r)
-                elif got[1] != r["content_digest"]:
-                    msg = f"fact '{r['client_id']}' was recorded meanwhile with other content"
+                elif got[1] != r[DIGEST]:
+                    msg = f"fact '{r[ID]}' was recorded meanwhile with other content"
                     raise Conflict(msg)
             if new:
-                record_rows(session, new, kind, source)
+                record_tuples(session, new, kind, source)
             return len(new), len(rows) - len(new)
     except _integrity_errors(engine) as e:
         # Not an id: a correction of a fact corrected meanwhile, or a period's value recorded
@@ -266,18 +311,24 @@ ID_LIST = 100  # a write of up to this many facts lists their ids in its audit e
 def record_rows(
     session: Session, rows: Sequence[dict[str, Any]], kind: str | None, source: str
 ) -> None:
-    """Inserts the rows and records the write in the trail, in the session's transaction.
+    """`record_tuples` for dict rows (`app.services.factcheck.fact_row`)."""
+    record_tuples(session, [as_row(r) for r in rows], kind, source)
+
+
+def record_tuples(session: Session, rows: Sequence[Row], kind: str | None, source: str) -> None:
+    """Inserts the rows (`app.store.bulk.ROW` tuples) and records the write in the trail, in
+    the session's transaction.
 
     On partitioned facts (PostgreSQL, `app.store.partitions`) the writer first takes the
     chain's lock and checks the keys that the database enforces per partition only: an id or
     a correction already recorded in another partition is refused as the unique index would
-    refuse it (`insert_facts` then makes the partitions the rows need)."""
+    refuse it (`insert_rows` then makes the partitions the rows need)."""
     conn = session.connection()
     if partitions.is_partitioned(conn):
         lock_head(conn, "facts")
         _refuse_across_partitions(session, rows)
-    first, head = insert_facts(conn, rows)
-    corrections = [r["supersedes_id"] for r in rows if r["supersedes_id"] is not None]
+    first, head = insert_rows(conn, rows)
+    corrections = [r[SUPERSEDES] for r in rows if r[SUPERSEDES] is not None]
     if kind is None:
         kind = "fact.correct" if len(rows) == 1 and corrections else "facts.record"
     change: dict[str, object] = {
@@ -288,26 +339,26 @@ def record_rows(
         "corrections": len(corrections),
     }
     if len(rows) <= ID_LIST:
-        change["ids"] = [r["client_id"] for r in rows]
+        change["ids"] = [r[ID] for r in rows]
         if corrections:
             change["supersedes"] = corrections
     target = f"fact:{corrections[0]}" if kind == "fact.correct" else source or "facts"
-    trail.note(session, kind, target, change, str(rows[0]["recorded_by"]))
+    trail.note(session, kind, target, change, str(rows[0][BY]))
 
 
 class AcrossPartitions(IntegrityError):
     """An id or a correction recorded meanwhile in another partition of the facts."""
 
 
-def _refuse_across_partitions(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    ids = [r["client_id"] for r in rows]
-    corrected = [r["supersedes_id"] for r in rows if r["supersedes_id"] is not None]
+def _refuse_across_partitions(session: Session, rows: Sequence[Row]) -> None:
+    ids = [r[ID] for r in rows]
+    corrected = [r[SUPERSEDES] for r in rows if r[SUPERSEDES] is not None]
     if repository.recorded(session, ids) or repository.correctors(session, corrected):
         raise AcrossPartitions("facts: recorded meanwhile", None, Exception("across partitions"))
 
 
 def _integrity_errors(engine: Engine) -> tuple[type[Exception], ...]:
-    """A refused constraint, as the driver raises it (`insert_facts` uses the driver's own
+    """A refused constraint, as the driver raises it (`insert_rows` uses the driver's own
     cursor) and as SQLAlchemy wraps it."""
     return (engine.dialect.loaded_dbapi.IntegrityError, IntegrityError)
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict
+from app.store.bulk import DATE, ID, QUARTER, TYPE, YEAR, Row
 from app.store.models import Cycle, Ruleset
 
 Slot = tuple[int, int | None]  # (year, quarter or None for a yearly value)
@@ -78,13 +79,21 @@ def _why(c: Cycle, name: str) -> str:
     )
 
 
-def refuse_frozen_rows(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
-    """`refuse_frozen` for fact rows (`fact_row`'s dicts): the rows' slots and ids are only
-    gathered when an approved cycle of their years is there (a large write's rows seldom
+def refuse_frozen_rows(session: Session, rows: Sequence[Row]) -> None:
+    """`refuse_frozen` for fact rows (`app.store.bulk.ROW` tuples): the rows' slots and ids are
+    only gathered when an approved cycle of their years is there (a large write's rows seldom
     meet one, and gathering a million ids is not free)."""
-    years = {int(r["year"]) for r in rows}
+    years = {int(r[YEAR]) for r in rows}
     if approved_cycles(session, years):
-        refuse_frozen(session, slots_of_rows(rows))
+        refuse_frozen(session, slots_of(rows))
+
+
+def slots_of(rows: Iterable[Row]) -> dict[Slot, list[str]]:
+    """The (year, quarter) of each fact row (`app.store.bulk.ROW` tuples), with the ids in it."""
+    out: dict[Slot, list[str]] = {}
+    for r in rows:
+        out.setdefault((int(r[YEAR]), r[QUARTER]), []).append(str(r[ID]))
+    return out
 
 
 def slots_of_rows(rows: Iterable[Mapping[str, Any]]) -> dict[Slot, list[str]]:
@@ -104,20 +113,19 @@ def next_open(cycles: Sequence[tuple[Cycle, str]], year: int, quarter: int) -> S
             return y, q
 
 
-def place_late(
-    session: Session, rows: list[dict[str, Any]], movable: frozenset[str] | set[str]
-) -> None:
-    """Rows of dated fact types declared `counts_in next open period` whose quarter is
-    approved are placed in the next open quarter (their `year` and `quarter`; the date is
-    kept); other rows are left for `refuse_frozen`."""
-    late = [r for r in rows if r["type"] in movable and r["date"] is not None]
+def place_late(session: Session, rows: list[Row], movable: frozenset[str] | set[str]) -> None:
+    """Rows (`app.store.bulk.ROW` tuples) of dated fact types declared `counts_in next open
+    period` whose quarter is approved are placed in the next open quarter (their `year` and
+    `quarter`; the date is kept); other rows are left for `refuse_frozen`."""
+    late = [i for i, r in enumerate(rows) if r[TYPE] in movable and r[DATE] is not None]
     if not late:
         return
-    years = {int(r["year"]) for r in late}
+    years = {int(rows[i][YEAR]) for i in late}
     cycles = approved_cycles(session, {y + k for y in years for k in range(0, 4)})
     if not cycles:
         return
-    for r in late:
-        slot = (int(r["year"]), r["quarter"])
+    for i in late:
+        r = rows[i]
+        slot = (int(r[YEAR]), r[QUARTER])
         if any(covers(c.period, slot) for c, _ in cycles):
-            r["year"], r["quarter"] = next_open(cycles, slot[0], int(slot[1]))
+            rows[i] = (*r[:YEAR], *next_open(cycles, slot[0], int(slot[1])), *r[QUARTER + 1 :])

@@ -1,7 +1,8 @@
 """Writing many fact rows fast: COPY on PostgreSQL, a plain executemany on SQLite.
 
-The rows are the dictionaries `app.services.factcheck.fact_row` builds; values are converted
-here exactly as the column types would (JSON with exact decimals, UTC timestamps). Each row is
+The rows are tuples in `ROW` order (`app.services.factcheck` builds them; `insert_facts` takes
+the dictionaries `fact_row` builds); values are converted here exactly as the column types
+would (JSON with exact decimals, UTC timestamps). Each row is
 numbered and hashed onto the facts' chain (`app.store.chain`) while the chain is locked.
 `value_slot` (one live value per period, `app.services.facts`) is stored but not hashed: it is
 derived from the facts before it, and the database's unique index keeps it honest.
@@ -9,13 +10,13 @@ derived from the facts before it, and the database's unique index keeps it hones
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, inspect
 
 from app import exactjson
 from app.store import chain, partitions
@@ -52,10 +53,32 @@ def bulk_indexes(engine: Engine, rows: int) -> Iterator[None]:
 
 
 def restore_indexes(engine: Engine) -> None:
-    """Builds the secondary indexes of `facts` that are missing (none, as a rule)."""
+    """Builds the secondary indexes of `facts` that are missing (none, as a rule).
+
+    On SQLite with the page cache of a connection that wrote a large batch put back to the
+    default first: sorting a million keys to build an index took twice the CPU time with the
+    large cache (in memory) as with the default one (merged from sorted runs)."""
     with engine.begin() as conn:
-        for index in _secondary():
-            index.create(conn, checkfirst=True)
+        missing = [i for i in _secondary() if not _exists(conn, i)]
+        if not missing:
+            return
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+            conn.exec_driver_sql(f"PRAGMA cache_size = {SORT_CACHE}")
+        try:
+            for index in missing:
+                index.create(conn)
+        finally:
+            if sqlite:
+                conn.exec_driver_sql(f"PRAGMA cache_size = {int(cache or SORT_CACHE)}")
+
+
+SORT_CACHE = -2000  # SQLite's default page cache (2 MB), for building an index
+
+
+def _exists(conn: Connection, index: Any) -> bool:
+    return bool(inspect(conn).has_index(str(index.table.name), str(index.name)))
 
 
 def _secondary() -> list[Any]:
@@ -63,80 +86,112 @@ def _secondary() -> list[Any]:
     return sorted((i for i in table.indexes if not i.unique), key=lambda i: str(i.name))
 
 
-def insert_facts(conn: Connection, rows: Sequence[dict[str, Any]]) -> tuple[int, chain.Head]:
-    """Inserts fact rows in the connection's transaction, numbered and hashed onto the chain;
-    returns the first number given and the chain's new head.
+# A fact row as the writer takes it: `app.services.factcheck` builds these tuples (a dict
+# row, `fact_row`, holds the same values under these keys). `data` is the data dict (rows of
+# one import share a few dozen), `date` a date or None, `recorded_at` an aware datetime.
+ROW = (*chain.FACT_HASHED[1:], "value_slot", "province")
+Row = tuple[Any, ...]
+ID, TYPE, SUBJECT, DATE, PERIOD, YEAR, QUARTER, DATA, EVIDENCE, SUPERSEDES, DIGEST, BY, AT = range(
+    13
+)
+SLOT, PROVINCE = 13, 14
 
-    The rows become tuples once (each data dict written as JSON once: rows share their data),
-    hashed in one tight loop (`chain.FactHasher`) and handed to the driver as they are."""
+
+def as_row(r: Mapping[str, Any]) -> Row:
+    """The tuple of a dict row (`value_slot` and `province` may be left out)."""
+    hashed = tuple(r[k] for k in ROW[:SLOT])
+    return (*hashed, r.get("value_slot"), r.get("province", ""))
+
+
+def as_dict(row: Row) -> dict[str, Any]:
+    """The dict row of a tuple (`fact_row`'s shape)."""
+    return dict(zip(ROW, row, strict=True))
+
+
+def insert_facts(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> tuple[int, chain.Head]:
+    """`insert_rows` for dict rows (`app.services.factcheck.fact_row`)."""
+    return insert_rows(conn, [as_row(r) for r in rows])
+
+
+# The hasher keeps what rows share (type and subject, dates, data, recorder) from one write
+# to the next: the chunks of an import meet the same few thousand again (its caches are bounded).
+_HASHER = chain.FactHasher()
+
+
+def insert_rows(conn: Connection, rows: Sequence[Row]) -> tuple[int, chain.Head]:
+    """Inserts fact rows (`ROW` tuples) in the connection's transaction, numbered and hashed
+    onto the chain; returns the first number given and the chain's new head.
+
+    Each data dict is written as JSON once (rows share their data); the rows are hashed in
+    one tight loop (`chain.FactHasher`) and handed to the driver as tuples."""
     head = chain.lock_head(conn, "facts")
-    # PostgreSQL's partitioned facts: the partitions the rows need, made under the lock
-    partitions.ensure(conn, {(str(r.get("province", "")), int(r["year"])) for r in rows})
+    if conn.dialect.name == "postgresql":
+        # the partitions of partitioned facts the rows need, made under the lock
+        partitions.ensure(conn, {(str(r[PROVINCE]), int(r[YEAR])) for r in rows})
     first = head.last + 1
-    values = _values(rows)
-    hashes = chain.FactHasher().hashes(head.hash, first, values)
-    prevs = [head.hash, *hashes[:-1]]
-    unhashed = [(r.get("value_slot"), r.get("province", "")) for r in rows]
-    _insert(conn, first, values, prevs, hashes, unhashed)
+    texts = _data_texts(rows)
+    hashes = _HASHER.hashes(head.hash, first, rows, texts)
+    _insert(conn, first, rows, texts, head.hash, hashes)
     new = chain.Head(first + len(rows) - 1, hashes[-1] if hashes else head.hash)
     chain.move_head(conn, "facts", new)
     return first, new
 
 
-def _values(rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """Each row's hashed columns after `seq` (`chain.FactHasher`'s tuples), `data` as JSON."""
-    texts: dict[int, str] = {}  # each data dict's JSON, by identity (rows share their data)
-    out: list[tuple[Any, ...]] = []
-    append, dumps = out.append, exactjson.dumps
+def _data_texts(rows: Sequence[Row]) -> dict[int, str]:
+    """Each data dict's JSON, by identity (the rows keep the dicts alive meanwhile)."""
+    texts: dict[int, str] = {}
+    dumps = exactjson.dumps
     for r in rows:
-        d = r["data"]
-        data = texts.get(id(d))
-        if data is None:
-            data = texts[id(d)] = dumps(d)
-        append((r["client_id"], r["type"], r["subject"], r["date"], r["period"], r["year"],
-                r["quarter"], data, r["evidence"], r["supersedes_id"], r["content_digest"],
-                r["recorded_by"], r["recorded_at"]))  # fmt: skip
-    return out
+        d = r[DATA]
+        if id(d) not in texts:
+            texts[id(d)] = dumps(d)
+    return texts
 
 
 def _insert(
     conn: Connection,
     first: int,
-    values: list[tuple[Any, ...]],
-    prevs: list[str],
+    rows: Sequence[Row],
+    texts: dict[int, str],
+    prev: str,
     hashes: list[str],
-    unhashed: list[tuple[int | None, str]],
 ) -> None:
-    """Writes the numbered rows; `unhashed` is each row's value slot and province."""
+    """Writes the numbered rows, the first after the row hashed `prev`."""
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
-    numbered = zip(range(first, first + len(values)), values, prevs, hashes, unhashed, strict=True)
+    prevs = [prev, *hashes[:-1]]
+    numbered = zip(range(first, first + len(rows)), rows, prevs, hashes, strict=True)
     if conn.dialect.name == "postgresql":
         cols = ", ".join(COLUMNS)
         with dbapi.cursor() as cur, cur.copy(f"COPY facts ({cols}) FROM STDIN") as copy:
             write = copy.write_row
-            for n, v, prev, h, (slot, province) in numbered:
-                write((n, *v, prev, h, slot, province))
+            for n, v, p, h in numbered:
+                write((n, *v[:7], texts[id(v[7])], *v[8:13], p, h, v[13], v[14]))
         return
     marks = ", ".join("?" * len(COLUMNS))
     sql = f"INSERT INTO facts ({', '.join(COLUMNS)}) VALUES ({marks})"
-    days: dict[Any, str] = {}
+    days: dict[Any, str | None] = {None: None}
     cur = dbapi.cursor()
     try:
-        if len(values) > 1000:
+        if len(rows) > 1000:
             # The indexes of a large batch are updated in place: their pages must stay in the
             # cache (SQLite's default keeps 2 MB), or each row reads and writes them again.
             cur.execute(f"PRAGMA cache_size = -{BULK_CACHE_KB}")
         out: list[tuple[Any, ...]] = []
-        for n, v, prev, h, (slot, province) in numbered:  # v: `_values`' tuple; date, time as text
+        append = out.append
+        for n, v, p, h in numbered:  # dates and times as the columns keep them (text)
             day = v[3]
-            iso = days.get(day)
-            if iso is None and day is not None:
+            iso = days.get(day, _NONE)
+            if iso is _NONE:
                 iso = days[day] = day.isoformat()
-            out.append((n, *v[:3], iso, *v[4:12], _sqlite_time(v[12]), prev, h, slot, province))
+            append((n, v[0], v[1], v[2], iso, v[4], v[5], v[6], texts[id(v[7])], v[8], v[9],
+                    v[10], v[11], _sqlite_time(v[12]), p, h, v[13], v[14]))  # fmt: skip
         cur.executemany(sql, out)
     finally:
         cur.close()
+
+
+_NONE: Any = object()
 
 
 @lru_cache(maxsize=64)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -123,18 +124,27 @@ class FactHasher:
         self._data: dict[str, str] = {}  # data's JSON text → that text as a JSON string
         self._tails: dict[tuple[str, Any], str] = {}  # (recorded_by, recorded_at) → JSON
 
-    def hashes(self, prev: str, first: int, rows: list[tuple[Any, ...]]) -> list[str]:
+    def hashes(
+        self,
+        prev: str,
+        first: int,
+        rows: Sequence[tuple[Any, ...]],
+        texts: Mapping[int, str] | None = None,
+    ) -> list[str]:
         """The row hash of each row, numbered from `first` after the row hashed `prev`.
 
         A row is (client_id, type, subject, date (a date or None), period, year, quarter,
-        data (its JSON text), evidence, supersedes_id, content_digest, recorded_by,
-        recorded_at)."""
+        data, evidence, supersedes_id, content_digest, recorded_by, recorded_at), then
+        anything (`app.store.bulk.ROW` adds the value slot and province). `data` is its JSON
+        text, or with `texts` the dict whose JSON text `texts` holds by the dict's id."""
         subjects, whens, datas, tails = self._subjects, self._whens, self._data, self._tails
         sha256, esc = hashlib.sha256, _ESCAPE
         out: list[str] = []
         append = out.append
         n = first
-        for cid, typ, subj, day, period, year, quarter, data, ev, sup, digest, by, at in rows:
+        for cid, typ, subj, day, period, year, quarter, data, ev, sup, digest, by, at, *_ in rows:
+            if texts is not None:
+                data = texts[id(data)]
             who = subjects.get((typ, subj))
             if who is None:
                 who = subjects[(typ, subj)] = _ENCODE([typ, subj])[1:-1]
@@ -157,10 +167,11 @@ class FactHasher:
             ).hexdigest()
             append(prev)
             n += 1
-        if len(subjects) + len(whens) + len(datas) > 300_000:  # bounded within an import
+        if len(subjects) + len(whens) + len(datas) + len(tails) > 300_000:  # bounded
             subjects.clear()
             whens.clear()
             datas.clear()
+            tails.clear()
         return out
 
 

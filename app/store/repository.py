@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
+    JSON,
     ClauseElement,
     ColumnElement,
     SmallInteger,
@@ -61,17 +61,21 @@ def _among(
     """`column` is one of `values`, as one condition per query to run.
 
     The whole set goes as one parameter, not IN lists of thousands of placeholders to bind,
-    send, parse and plan: an array on PostgreSQL (`= ANY(:ids)`), a JSON array on SQLite
-    (`IN (SELECT value FROM json_each(:ids))`, which the planner reads as an IN list).
+    send, parse and plan: a JSON array, written by the json module in C. On PostgreSQL it is
+    made an array there (`= ANY(ARRAY(SELECT json_array_elements_text(:ids)))`, an index scan
+    as with an array parameter, whose values the driver escaped one by one in Python: 13 ms
+    of CPU per 20,000 ids against under 1 ms); on SQLite `IN (SELECT value FROM
+    json_each(:ids))`, which the planner reads as an IN list.
     """
     ordered = sorted(values)
     if not ordered:
         return
+    listed = bindparam(None, json.dumps(ordered), type_=Text)
     if session.get_bind().dialect.name == "postgresql":
-        yield column == any_(bindparam(None, ordered, type_=ARRAY(String)))
+        array = select(func.json_array_elements_text(cast(listed, JSON))).scalar_subquery()
+        yield column == any_(func.array(array))
         return
-    listed = func.json_each(bindparam(None, json.dumps(ordered), type_=Text))
-    yield column.in_(select(literal_column("value")).select_from(listed))
+    yield column.in_(select(literal_column("value")).select_from(func.json_each(listed)))
 
 
 def one_of(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, Invalid
 from app.services.factcheck import FactChecker
 from app.services.facts import history, import_facts, record_facts, retract, write_rows
+from app.store import repository
 from app.store.models import Fact
 from dsl.facts.periods import Period
 from tests.app.conftest import EXAMPLES
@@ -237,3 +238,23 @@ def test_a_failed_large_write_builds_the_indexes_again(
             assert _secondary(loaded) == set()
         raise RuntimeError("failed")
     assert _secondary(loaded) == {"ix_facts_subject_seq", "ix_facts_year_quarter_type_subject"}
+
+
+def test_lookups_by_id_take_any_text(loaded: Engine) -> None:
+    """The ids a lookup is given go to the database as one JSON array: ids with quotes,
+    backslashes, commas, braces, control characters, CJK and characters beyond the BMP are
+    found as they were recorded, and ids not recorded are not found."""
+    org, _ = org_now(loaded)
+    odd = ['q"uote', "back\\slash", "a,b", "{brace}", "tab\there", "税务局-1", "emoji-😀", " "]
+    raws = [
+        {"id": i, "type": "overdue_document", "subject": "nanyue", "date": "2025-03-01"}
+        for i in odd
+    ]
+    assert record_facts(loaded, raws, rules(2025).schema, org, USER, "odd").added == len(odd)
+    with Session(loaded) as s:
+        seqs = dict(
+            s.execute(select(Fact.client_id, Fact.seq).where(Fact.client_id.in_(odd))).all()
+        )
+        got = repository.recorded(s, [*odd, "missing", 'q"uote2', "{brace"])
+    assert set(seqs) == set(odd)
+    assert {k: v[0] for k, v in got.items()} == seqs
