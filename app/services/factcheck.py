@@ -212,8 +212,8 @@ class FactChecker:
         db_owners = repository.live_period_values(session, *keys)
         links: list[FactProblem] = []  # after the problems of ids, as they were reported
         texts: dict[int, str] = {}  # each data dict's digest text (the facts live meanwhile)
-        whens, provinces, quarters = _WHEN, self.provinces, self.quarters
-        by, at, sha256 = self.by, self.at, hashlib.sha256
+        provinces, quarters = self.provinces, self.quarters
+        by, at = self.by, self.at
         rows = out.rows
         append = rows.append
         for f in facts:
@@ -225,15 +225,7 @@ class FactChecker:
                 f.supersedes,
                 f.data,
             )
-            when_of = f.period if day is None else day
-            when = whens.get(when_of)
-            if when is None:
-                when = _when(when_of)
-            dtext = texts.get(id(data))
-            if dtext is None:
-                dtext = texts[id(data)] = _data_text(data)
-            text = f"{ftype}\x1f{subject}\x1f{when}\x1f{f.evidence or ''}\x1f{sup or ''}{dtext}"
-            d = sha256(text.encode()).hexdigest()  # `content_digest`, spelt out
+            d = content_digest(f, texts)
             period = None if day is not None else str(f.period)
             if fid in seen:
                 line, first = seen[fid][:2]
