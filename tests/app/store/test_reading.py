@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
@@ -12,6 +13,7 @@ from app.services.scoring import load_period
 from app.store import repository
 from app.store.db import reading
 from app.store.models import Fact as FactRow
+from dsl.compile.ir import CompiledRuleset
 from dsl.facts.inputs import load_inputs
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact
@@ -26,10 +28,18 @@ def _fields(f: Fact) -> tuple[Any, ...]:
     return (f.id, f.type, f.subject, f.date, f.period, f.data, f.evidence, f.supersedes)
 
 
-def test_a_streamed_read_gives_the_rows_of_a_whole_read(engine: Engine) -> None:
+@pytest.fixture
+def loaded(engine: Engine) -> tuple[CompiledRuleset, Any]:
+    """The random 2025 example recorded in `engine`: its ruleset and the query of its year."""
     compiled = rules(2025)
     load_example(engine, "random-2025", compiled)
-    query = repository.period_query(YEAR, compiled.schema.types)
+    return compiled, repository.period_query(YEAR, compiled.schema.types)
+
+
+def test_a_streamed_read_gives_the_rows_of_a_whole_read(
+    engine: Engine, loaded: tuple[CompiledRuleset, Any]
+) -> None:
+    compiled, query = loaded
     with Session(engine) as session, session.begin():
         whole = repository.driver_rows(session, query)
         # batches of 7 rows: many fetches, the last one short
@@ -53,19 +63,20 @@ def test_a_streamed_read_gives_the_rows_of_a_whole_read(engine: Engine) -> None:
     assert seqs == sorted(seqs)
 
 
-def test_a_stream_outside_a_transaction_reads_the_same_rows(engine: Engine) -> None:
-    compiled = rules(2025)
-    load_example(engine, "random-2025", compiled)
-    query = repository.period_query(YEAR, compiled.schema.types)
+def test_a_stream_outside_a_transaction_reads_the_same_rows(
+    engine: Engine, loaded: tuple[CompiledRuleset, Any]
+) -> None:
+    _, query = loaded
     with Session(engine) as session, session.begin():
         whole = repository.driver_rows(session, query)
     with reading(engine) as session:  # autocommit: no transaction to declare a cursor in
         assert list(repository.driver_stream(session, query, size=7)) == whole
 
 
-def test_the_years_facts_from_the_database_are_the_files(engine: Engine) -> None:
-    compiled = rules(2025)
-    load_example(engine, "random-2025", compiled)
+def test_the_years_facts_from_the_database_are_the_files(
+    engine: Engine, loaded: tuple[CompiledRuleset, Any]
+) -> None:
+    compiled, _ = loaded
     folder = EXAMPLES / "random-2025"
     from_file = load_inputs(compiled, folder / "org.json", folder / "facts.jsonl").facts
     by_id = {f.id: f for f in from_file}
