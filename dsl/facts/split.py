@@ -4,7 +4,7 @@ The typed reader (`dsl.facts.typed`) decodes and checks every line on its own, s
 lines can be read in two parts: the byte ranges meet at the beginning of a line, and the second
 part's lines are numbered on from the first's. The child is forked once the reader is built (the
 compiled ruleset and the validator's tables are shared copy-on-write; nothing is sent to it). It
-reads its part a chunk at a time and writes each chunk's facts as columns (one pickle of nine
+reads its part a chunk at a time and writes each chunk's facts as columns (one pickle of eight
 lists: far cheaper to write and to read than the facts themselves) to an anonymous file, so it
 never holds more than a chunk; then a last word: all read, or declined. This process reads its
 own part, then the child's facts from the file. The result is the reader's over the whole file,
@@ -37,8 +37,10 @@ MIN_SPLIT = 24 << 20  # bytes (~200,000 facts): below, one process reads as fast
 # The share of the file read here: the child also turns its facts into columns and pickles them
 # (~0.6 µs a fact against ~1.4 µs to read one), and this process unpickles them (~0.4 µs).
 SHARE = 0.58
-_COLUMNS = tuple(attrgetter(name) for name in Fact.__struct_fields__)
-_LINE = Fact.__struct_fields__.index("line")
+# Every field but the last, the line: the child's lines are numbered one after the other
+# (a blank line would have sent the file line by line), so the numbers are not sent.
+assert Fact.__struct_fields__[-1] == "line"
+_COLUMNS = tuple(attrgetter(name) for name in Fact.__struct_fields__[:-1])
 _DONE = "done"  # the child's last word when it read its whole part (None: it declined)
 
 
@@ -114,10 +116,13 @@ def _child(reader: TypedReader, path: Path, cut: int, spool: IO[bytes]) -> NoRet
     """Reads the facts from `cut` on and writes them to `spool`, a chunk at a time; exits."""
     code = 1
     try:
-        dump = pickle.Pickler(spool, protocol=pickle.HIGHEST_PROTOCOL).dump
+        pickler = pickle.Pickler(spool, protocol=pickle.HIGHEST_PROTOCOL)
+        dump = pickler.dump
 
         def each(facts: list[Fact]) -> None:
             dump([list(map(column, facts)) for column in _COLUMNS])
+            # The memo holds every object written (ids, numbers): a chunk's alone, not all.
+            pickler.clear_memo()
 
         got = reader.read(path, cut, each=each)
         dump(_DONE if got is not None else None)
@@ -132,15 +137,14 @@ def _child(reader: TypedReader, path: Path, cut: int, spool: IO[bytes]) -> NoRet
 def _received(spool: IO[bytes], into: list[Fact]) -> bool | None:
     """Appends the child's facts, numbered on; True when it read its whole part, None when it
     declined, False when what it wrote is not whole."""
-    lines = len(into)
     load = pickle.Unpickler(spool).load
     try:
         while True:
             got: Any = load()
             if type(got) is not list:
                 return True if got == _DONE else None
-            got[_LINE] = map(lines.__add__, got[_LINE])
-            into.extend(map(Fact, *got))
+            lines = len(into)  # (one fact a line, in either part)
+            into.extend(map(Fact, *got, range(lines + 1, lines + 1 + len(got[0]))))
     except Exception:  # cut short
         return False
 
