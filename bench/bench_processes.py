@@ -9,7 +9,8 @@ command and samples its processes every few milliseconds from /proc: each one's 
 (`utime + stime`), its peak resident memory (`VmHWM`), and the sum of their proportional set
 sizes (`Pss`: a page two processes share counts half in each) at each sample, whose highest is
 the honest peak of the whole. With `--one` each case also runs with `JIXIAO_PROCESSES=1`,
-interleaved, the order alternating. Linux only.
+interleaved, the order alternating; with `--before DIR`, another tree's code too (a copy of
+main: `git archive main | tar -x -C DIR`). Linux only.
 """
 
 from __future__ import annotations
@@ -70,11 +71,11 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def run(argv: list[str], env: dict[str, str]) -> Run:
+def run(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> Run:
     """Runs the command (output discarded), sampling its processes until it ends."""
     got = Run()
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, env=env, cwd=cwd)
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
@@ -99,13 +100,18 @@ def run(argv: list[str], env: dict[str, str]) -> Run:
     return got
 
 
-def argv_of(case: str) -> list[str]:
-    """`jixiao score` of a case (`1M-2025Q1`)."""
+def argv_of(case: str, tree: Path | None = None) -> list[str]:
+    """`jixiao score` of a case (`1M-2025Q1`), by this tree's code or another's (`tree`, run
+    by this tree's Python as the console script runs it)."""
     size, period = case.split("-")
     folder = PROVINCE[size]
-    jx = str(ROOT / ".venv" / "bin" / "jixiao")
     files = ["--org", str(folder / "org.json"), "--facts", str(folder / "facts.jsonl")]
-    return [jx, "score", str(ROOT / "rules" / "2025"), *files, "--period", period]
+    args = ["score", str(ROOT / "rules" / "2025"), *files, "--period", period]
+    if tree is None:
+        return [str(ROOT / ".venv" / "bin" / "jixiao"), *args]
+    # (run in `tree`, whose modules `-c` then imports first)
+    script = "import sys; sys.argv[0] = 'jixiao'; from app.cli import run; run()"
+    return [sys.executable, "-c", script, *args]
 
 
 def show(case: str, label: str, runs: list[Run]) -> None:
@@ -131,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--case", action="append", help="1M-2025Q1, 1M-2025 (repeatable)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--one", action="store_true", help="also with JIXIAO_PROCESSES=1")
+    ap.add_argument("--before", type=Path, help="also another tree's code (e.g. main's)")
     a = ap.parse_args(argv)
     cases = a.case or ["1M-2025Q1", "1M-2025"]
     subprocess.run([sys.executable, "-m", "compileall", "-q", "app", "dsl"], cwd=ROOT, check=True)
@@ -139,16 +146,22 @@ def main(argv: list[str] | None = None) -> None:
     envs = {"two": two}
     if a.one:
         envs["one"] = {**two, "JIXIAO_PROCESSES": "1"}
+    if a.before:
+        before = a.before.resolve()
+        subprocess.run([sys.executable, "-m", "compileall", "-q", "app", "dsl"], cwd=before)
+        envs["before"] = {**two, "PYTHONPATH": str(before)}
     runs: dict[tuple[str, str], list[Run]] = {}
     print(f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}", flush=True)
     for i in range(a.rounds):
         for case in cases:
             order = list(envs) if i % 2 == 0 else list(reversed(envs))
             for label in order:
-                runs.setdefault((case, label), []).append(run(argv_of(case), envs[label]))
+                tree = a.before if label == "before" else None
+                got = run(argv_of(case, tree), envs[label], tree)
+                runs.setdefault((case, label), []).append(got)
         print(f"  round {i + 1}/{a.rounds} done, load {os.getloadavg()[0]:.1f}", flush=True)
-    for (case, label), got in runs.items():
-        show(case, label, got)
+    for (case, label), each in runs.items():
+        show(case, label, each)
 
 
 if __name__ == "__main__":

@@ -83,8 +83,15 @@ def split_point(path: Path, near: int) -> int:
 
 def read_in_two(reader: TypedReader, path: Path, cut: int) -> list[Fact] | None:
     """The facts of the bytes before `cut` read here, those of the rest by a forked child."""
-    with _spool() as spool:
-        pid = os.fork()
+    try:
+        spool = _spool()
+    except OSError:  # no anonymous file to be had: one process
+        return reader.read(path)
+    with spool:
+        try:
+            pid = os.fork()
+        except OSError:  # no process to be had (a limit, memory): one process
+            return reader.read(path)
         if pid == 0:  # the child: never returns
             _child(reader, path, cut, spool)
         reaped = False
@@ -137,10 +144,11 @@ def _child(reader: TypedReader, path: Path, cut: int, spool: IO[bytes]) -> NoRet
 def _received(spool: IO[bytes], into: list[Fact]) -> bool | None:
     """Appends the child's facts, numbered on; True when it read its whole part, None when it
     declined, False when what it wrote is not whole."""
-    load = pickle.Unpickler(spool).load
     try:
         while True:
-            got: Any = load()
+            # One unpickler a chunk, as the child's memo starts afresh with each chunk (from
+            # protocol 4 on, where an object is kept in the memo is implicit: its order).
+            got: Any = pickle.Unpickler(spool).load()
             if type(got) is not list:
                 return True if got == _DONE else None
             lines = len(into)  # (one fact a line, in either part)
@@ -152,7 +160,10 @@ def _received(spool: IO[bytes], into: list[Fact]) -> bool | None:
 def _spool() -> IO[bytes]:
     """An anonymous file both processes see (in memory where the system has `memfd_create`)."""
     if hasattr(os, "memfd_create"):
-        return os.fdopen(os.memfd_create("jixiao-facts", os.MFD_CLOEXEC), "w+b")
+        try:
+            return os.fdopen(os.memfd_create("jixiao-facts", os.MFD_CLOEXEC), "w+b")
+        except OSError:  # refused (a sandbox): a file in the temporary folder
+            pass
     return tempfile.TemporaryFile()
 
 

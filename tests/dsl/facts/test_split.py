@@ -49,7 +49,22 @@ def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def received(monkeypatch: pytest.MonkeyPatch) -> list[bool | None]:
+    """What each child's writing came to: True (its facts taken), None (it declined), False
+    (not whole: its part read again here)."""
+    got: list[bool | None] = []
+    receive = split._received
+
+    def spied(*args: Any) -> bool | None:
+        got.append(receive(*args))
+        return got[-1]
+
+    monkeypatch.setattr(split, "_received", spied)
+    return got
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch, received: list[bool | None]) -> list[int]:
     """Every file splits (a few lines a chunk); the children forked are listed."""
     monkeypatch.setattr(split, "MIN_SPLIT", 0)
     monkeypatch.setattr(split, "processes", lambda: 2)
@@ -85,13 +100,14 @@ def _gone(pids: list[int]) -> bool:
 
 @pytest.mark.parametrize("share", [0.05, 0.5, 0.58, 0.97])
 def test_the_facts_of_two_parts_are_the_facts_of_the_file(
-    province: Path, forks: list[int], share: float
+    province: Path, forks: list[int], received: list[bool | None], share: float
 ) -> None:
     path = province / "facts.jsonl"
     whole = _reader(province).read(path)
     assert whole is not None and len(whole) == len(_lines(province))
     got = split.read_facts(_reader(province), path, share)
     assert len(forks) == 1 and _gone(forks)
+    assert received == [True]  # the child's facts, not its part read again here
     assert got is not None
     assert [repr(f) for f in got] == [repr(f) for f in whole]
     assert [f.line for f in got] == list(range(1, len(whole) + 1))
@@ -120,11 +136,12 @@ def test_the_results_are_the_same_bytes(
     province: Path,
     period: str,
     forks: list[int],
+    received: list[bool | None],
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     two = _score(province, province / "facts.jsonl", period, capsys)
-    assert len(forks) == 1 and _gone(forks)
+    assert len(forks) == 1 and _gone(forks) and received == [True]
     monkeypatch.setenv("JIXIAO_PROCESSES", "1")
     monkeypatch.setattr(split, "processes", PROCESSES)
     one = _score(province, province / "facts.jsonl", period, capsys)
@@ -173,9 +190,28 @@ WHERE = {
 }
 
 
+# What became of the child's part: declined (None: a line of it needs the detailed checks),
+# taken (True: the problem is across facts), or nothing (this process's part needed them first,
+# and the child was stopped).
+CHILD: dict[str, list[bool | None]] = {
+    "unknown-subject-late": [None],
+    "unknown-subject-early": [],
+    "bad-date-in-both": [],
+    "duplicate-across": [True],
+    "correction-of-nothing-late": [True],
+    "blank-line-late": [None],
+    "not-json-late": [None],
+}
+
+
 @pytest.mark.parametrize("edit", list(EDITS))
 def test_problems_are_found_and_worded_as_by_one_process(
-    province: Path, edit: str, tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+    province: Path,
+    edit: str,
+    tmp_path: Path,
+    forks: list[int],
+    received: list[bool | None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     lines = _lines(province)
     EDITS[edit](lines)
@@ -183,6 +219,7 @@ def test_problems_are_found_and_worded_as_by_one_process(
     facts.write_bytes(b"".join(lines))
     two = _outcome(province, facts)
     assert len(forks) == 1 and _gone(forks)
+    assert received == CHILD[edit]
     if edit.startswith("blank-line"):  # no problem: the line-by-line path skips it
         assert isinstance(two, list) and f"line={len(lines)})" in two[-1]
     else:
@@ -197,7 +234,7 @@ def test_problems_are_found_and_worded_as_by_one_process(
 
 
 def test_a_correction_in_the_second_part_may_name_a_fact_of_the_first(
-    province: Path, tmp_path: Path, forks: list[int]
+    province: Path, tmp_path: Path, forks: list[int], received: list[bool | None]
 ) -> None:
     lines = _lines(province)
     old = orjson.loads(lines[3])
@@ -205,13 +242,13 @@ def test_a_correction_in_the_second_part_may_name_a_fact_of_the_first(
     facts = tmp_path / "facts.jsonl"
     facts.write_bytes(b"".join(lines))
     got = load_inputs(compile_path(RULES), province / "org.json", facts)
-    assert len(forks) == 1 and _gone(forks)
+    assert len(forks) == 1 and _gone(forks) and received == [True]
     assert got.facts[-1].id == "fix-1" and got.facts[-1].line == len(lines)
     assert got.facts[3].id == old["id"]
 
 
 def test_a_child_that_fails_costs_its_part_read_here(
-    province: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+    province: Path, forks: list[int], received: list[bool | None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(_: Any) -> Any:
         raise RuntimeError("the child's columns")
@@ -219,7 +256,7 @@ def test_a_child_that_fails_costs_its_part_read_here(
     monkeypatch.setattr(split, "_COLUMNS", (broken,))  # only the child turns facts into columns
     path = province / "facts.jsonl"
     got = split.read_facts(_reader(province), path)
-    assert len(forks) == 1 and _gone(forks)
+    assert len(forks) == 1 and _gone(forks) and received == []  # (it exited with 1)
     whole = _reader(province).read(path)
     assert got is not None and whole is not None
     assert [repr(f) for f in got] == [repr(f) for f in whole]
@@ -273,3 +310,32 @@ def test_a_small_file_is_read_here(province: Path, monkeypatch: pytest.MonkeyPat
     assert (province / "facts.jsonl").stat().st_size < split.MIN_SPLIT
     got = split.read_facts(_reader(province), province / "facts.jsonl")
     assert got is not None and len(got) == len(_lines(province))
+
+
+def test_no_process_to_be_had_reads_in_one(
+    province: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    path = province / "facts.jsonl"
+    got = split.read_facts(_reader(province), path)
+    whole = _reader(province).read(path)
+    assert got is not None and whole is not None
+    assert [repr(f) for f in got] == [repr(f) for f in whole]
+
+
+def test_without_memfd_the_child_writes_a_temporary_file(
+    province: Path, forks: list[int], received: list[bool | None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*_: Any) -> int:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "memfd_create", refused, raising=False)
+    path = province / "facts.jsonl"
+    got = split.read_facts(_reader(province), path)
+    assert len(forks) == 1 and _gone(forks) and received == [True]
+    whole = _reader(province).read(path)
+    assert got is not None and whole is not None
+    assert [repr(f) for f in got] == [repr(f) for f in whole]
