@@ -88,11 +88,13 @@ def read_in_two(reader: TypedReader, path: Path, cut: int) -> list[Fact] | None:
     except OSError:  # no anonymous file to be had: one process
         return reader.read(path)
     with spool:
+        parent = os.getpid()
         try:
             pid = os.fork()
         except OSError:  # no process to be had (a limit, memory): one process
             return reader.read(path)
         if pid == 0:  # the child: never returns
+            _orphan_ends(parent)
             _child(reader, path, cut, spool)
         reaped = False
         try:
@@ -139,6 +141,21 @@ def _child(reader: TypedReader, path: Path, cut: int, spool: IO[bytes]) -> NoRet
         code = 1
     finally:
         os._exit(code)
+
+
+def _orphan_ends(parent: int) -> None:
+    """In the child: killed when this process's parent ends, however it ends (SIGKILL too,
+    which runs no `finally`). Linux's `prctl(PR_SET_PDEATHSIG)`; elsewhere the child ends
+    when its part is read."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent ended before that took hold
+        os._exit(1)
 
 
 def _received(spool: IO[bytes], into: list[Fact]) -> bool | None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -339,3 +341,46 @@ def test_without_memfd_the_child_writes_a_temporary_file(
     whole = _reader(province).read(path)
     assert got is not None and whole is not None
     assert [repr(f) for f in got] == [repr(f) for f in whole]
+
+
+KILLED = """
+import os, sys, time
+from pathlib import Path
+from dsl.facts import split
+from dsl.facts.typed import TypedReader
+from tests.dsl.facts.test_split import _reader
+
+split.MIN_SPLIT, split.processes = 0, lambda: 2
+
+def read(self, path, start=0, end=None, each=None):
+    if start:  # the child
+        print(os.getpid(), flush=True)
+    time.sleep(60)
+
+TypedReader.read = read
+split.read_facts(_reader(Path(sys.argv[1])), Path(sys.argv[1]) / "facts.jsonl")
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_child_ends_with_a_parent_killed_outright(province: Path) -> None:
+    """SIGKILL runs no `finally`: the child is ended by the system (`_orphan_ends`)."""
+    argv = [sys.executable, "-c", KILLED, str(province)]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, cwd=REPO_ROOT) as parent:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        assert _running(child)
+        parent.kill()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _running(child):
+        time.sleep(0.05)
+    assert not _running(child)
+
+
+def _running(pid: int) -> bool:
+    """True while `pid` runs (a zombie waiting for its reaper does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
