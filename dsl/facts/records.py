@@ -8,8 +8,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from itertools import compress
-from operator import attrgetter, not_
 from pathlib import Path
 from typing import Any
 
@@ -322,16 +320,8 @@ def number_of(v: Any) -> Decimal | None:
     return None
 
 
-_ID = attrgetter("id")
-_SUPERSEDES = attrgetter("supersedes")
-
-
 def live(facts: Iterable[Fact]) -> list[Fact]:
     """The facts that no other fact supersedes."""
     facts = list(facts)
-    # Passes in C (`map`, `compress`): a comprehension over a million facts took ~0.15 s.
-    dead = set(map(_SUPERSEDES, facts))
-    dead.discard(None)
-    if not dead:
-        return facts
-    return list(compress(facts, map(not_, map(dead.__contains__, map(_ID, facts)))))
+    dead = {f.supersedes for f in facts if f.supersedes is not None}
+    return [f for f in facts if f.id not in dead]
