@@ -41,6 +41,11 @@ SHARE = 0.58
 # (a blank line would have sent the file line by line), so the numbers are not sent.
 assert Fact.__struct_fields__[-1] == "line"
 _COLUMNS = tuple(attrgetter(name) for name in Fact.__struct_fields__[:-1])
+# The child's chunks: what it holds at once (the bytes, their structs and facts, the columns).
+# Its peak resident memory (VmHWM) at 1M facts: 106-112 MB with 8 MB chunks, 69 MB with 4 MB,
+# 49 MB with 2 MB, for the same CPU; below 4 MB this process's share grows (each chunk brings
+# its own copies of the subjects, dates and data).
+CHILD_CHUNK = 4 << 20
 _DONE = "done"  # the child's last word when it read its whole part (None: it declined)
 
 
@@ -133,7 +138,7 @@ def _child(reader: TypedReader, path: Path, cut: int, spool: IO[bytes]) -> NoRet
             # The memo holds every object written (ids, numbers): a chunk's alone, not all.
             pickler.clear_memo()
 
-        got = reader.read(path, cut, each=each)
+        got = reader.read(path, cut, each=each, chunk_size=CHILD_CHUNK)
         dump(_DONE if got is not None else None)
         spool.flush()
         code = 0

@@ -179,16 +179,18 @@ class TypedReader:
         start: int = 0,
         end: int | None = None,
         each: Callable[[list[Fact]], None] | None = None,
+        chunk_size: int = 0,
     ) -> list[Fact] | None:
         """Every line of a file as its Fact, or None if any line needs the detailed checks
         (a problem, a blank line, a number the common case does not take).
 
         With `start` and `end`, the lines of those bytes alone (`start` at the beginning of a
         line), numbered from 1 as if they were the whole file. With `each`, the facts are
-        handed to it a chunk at a time instead (and the list returned is empty)."""
+        handed to it a chunk (`chunk_size` bytes, else CHUNK) at a time instead (and the list
+        returned is empty)."""
         out: list[Fact] = []
         line = 0
-        for chunk in _chunks(path, start, end):
+        for chunk in _chunks(path, start, end, chunk_size):
             if _blank_first(chunk) or _BLANK_LINE.search(chunk) or _ODD_ESCAPE.search(chunk):
                 return None
             try:
@@ -291,14 +293,15 @@ def _blank_first(chunk: bytes) -> bool:
     return not chunk[: first if first >= 0 else len(chunk)].strip()
 
 
-def _chunks(path: Path, start: int = 0, end: int | None = None) -> Iterator[bytes]:
-    """The file (its bytes from `start` to `end`) in pieces of about CHUNK bytes, each ending
-    after a newline (or at the end)."""
+def _chunks(path: Path, start: int = 0, end: int | None = None, size: int = 0) -> Iterator[bytes]:
+    """The file (its bytes from `start` to `end`) in pieces of about `size` bytes (CHUNK), each
+    ending after a newline (or at the end)."""
     rest = b""
     left = -1 if end is None else end - start
+    size = size or CHUNK
     with path.open("rb") as fh:
         fh.seek(start)
-        while left and (block := fh.read(CHUNK if left < 0 else min(CHUNK, left))):
+        while left and (block := fh.read(size if left < 0 else min(size, left))):
             left -= len(block) if left > 0 else 0
             data = rest + block
             cut = data.rfind(b"\n") + 1
