@@ -384,3 +384,24 @@ def _running(pid: int) -> bool:
             return fh.read().rpartition(")")[2].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+@pytest.mark.parametrize("edit", ["duplicate-across", "unknown-subject-late"])
+def test_skipping_the_invalid_facts_skips_the_same(
+    province: Path, edit: str, tmp_path: Path, forks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = _lines(province)
+    EDITS[edit](lines)
+    facts = tmp_path / "facts.jsonl"
+    facts.write_bytes(b"".join(lines))
+
+    def skipping() -> tuple[list[str], list[str]]:
+        got = load_inputs(compile_path(RULES), province / "org.json", facts, skip_invalid=True)
+        return [repr(f) for f in got.facts], [str(p) for p in got.skipped]
+
+    two = skipping()
+    assert len(forks) == 1 and _gone(forks)
+    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
+    monkeypatch.setattr(split, "processes", PROCESSES)
+    assert skipping() == two
+    assert len(two[1]) == 1 and len(lines) - 2 <= len(two[0]) < len(lines)
