@@ -284,7 +284,7 @@ def driver_rows(session: Session, stmt: ClauseElement) -> list[tuple[Any, ...]]:
 
 def driver_stream(
     session: Session, stmt: ClauseElement, size: int = STREAM_BATCH
-) -> Iterator[tuple[Any, ...]]:
+) -> Generator[tuple[Any, ...]]:
     """`driver_rows` a batch at a time: a year's million rows are never all Python tuples at
     once (the caller reads them inside the session's transaction).
 
