@@ -113,6 +113,7 @@ def load_facts(
     with gc_paused():
         inputs = PeriodInputs(period, Org({}, {}), None, [], [])
         dead = repository.dead_facts(session)
+        repository.planned_whole(session)  # a few types: found by the index, not a scan
         rows = repository.period_facts(session, period, types, to_date=compiled.per_year)
         _read_facts(rows, inputs, dead, None)
     return inputs.facts

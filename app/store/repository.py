@@ -195,6 +195,19 @@ def refresh_statistics(session: Session) -> None:
     session.execute(text("ANALYZE facts"))
 
 
+def planned_whole(session: Session) -> None:
+    """Plans the rest of the session's transaction for reading every row of a stream, not the
+    first ones fast (PostgreSQL; nothing elsewhere).
+
+    A server-side cursor is planned by default for its first tenth of rows
+    (`cursor_tuple_fraction`): a few types of a whole year were then read by walking the year's
+    partition in sequence order, every row filtered (0.48 s on the million-fact province), where
+    the index on (year, quarter, type, subject) finds them in 30 ms. A quarter's every type is
+    read as before (in sequence order, no sort: it is most of the partition's pages anyway)."""
+    if session.connection().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL cursor_tuple_fraction = 1"))
+
+
 def period_facts(
     session: Session,
     period: Period,
