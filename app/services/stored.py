@@ -105,9 +105,10 @@ class _Pickler(pickle.Pickler):
 def dump(kept: Kept) -> bytes:
     """`kept` as a row's body."""
     buf = io.BytesIO()
-    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(
-        (kept.results, kept.org, kept.cited, kept.recorded)
-    )
+    with gc_paused():  # the pickler's memo holds every object it has written
+        _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(
+            (kept.results, kept.org, kept.cited, kept.recorded)
+        )
     return zlib.compress(buf.getvalue(), 1)
 
 
