@@ -49,7 +49,7 @@ from app.store import repository, seqcodec
 from app.store.db import reading
 from app.store.models import Cycle, OrgRevision, Receipt, Retraction
 from app.store.models import Fact as FactRow
-from dsl.analysis.view import cited, keep_until
+from dsl.analysis.view import PeriodScores, cited, keep_until
 from dsl.compile.deps import needed
 from dsl.engine.evaluate import Evaluation, evaluate
 from dsl.engine.report import explain_json, results_json
@@ -543,6 +543,9 @@ class ScoreCache:
                 held = self._as_of.get(key)
             if held is not None and self._fresh_mark(held.watermark, held.gap, wm):
                 return held
+            back = self._restore_as_of(loaded, period, day, wm)
+            if back is not None:
+                return back
             wm, gap, inputs = self._load(loaded, period)
             facts = keep_until(inputs.facts, day)
             if len(facts) == len(inputs.facts):
@@ -551,12 +554,40 @@ class ScoreCache:
                 return self._insert(loaded, period, scored)
             held = AsOf(wm, gap, make(wm, inputs, facts))
             self.fills += 1
-            with self._guard:
-                self._as_of[key] = held
-                self._as_of.move_to_end(key)
-                while len(self._as_of) > self.max_entries:
-                    self._as_of.popitem(last=False)
-            return held
+            if self.keep and gap is None and isinstance(held.value, PeriodScores):
+                ps = held.value
+                if not ps.evaluation.failed():
+                    kept = stored.Kept(ps.evaluation.results, ps.org, dict(ps.facts), len(facts))
+                    stored.write(self.engine, key[0], period, None, f"w:{wm}", kept, day)
+            return self._keep_as_of(key, held)
+
+    def _keep_as_of(self, key: tuple[str, Period, date], held: AsOf) -> AsOf:
+        with self._guard:
+            self._as_of[key] = held
+            self._as_of.move_to_end(key)
+            while len(self._as_of) > self.max_entries:
+                self._as_of.popitem(last=False)
+        return held
+
+    def _restore_as_of(
+        self, loaded: LoadedRuleset, period: Period, day: date, wm: Watermark
+    ) -> AsOf | Scored | None:
+        """The period as of `day` as another process stored it for this watermark (with
+        `keep`): the day's own evaluation, or the whole period's when it read nothing dated
+        after the day (it is then the period's entry too)."""
+        if not self.keep:
+            return None
+        compiled = loaded.compiled
+        got = stored.read_as_of(self.engine, compiled.digest, period, f"w:{wm}", day)
+        if got is None:
+            return None
+        whole, back = got
+        self.restored += 1
+        if whole:
+            return self._insert(loaded, period, self._restored(loaded, period, wm, None, back))
+        ev = Evaluation(compiled, period, back.results)
+        ps = PeriodScores(compiled, ev, back.org, back.cited, str(wm), back.recorded)
+        return self._keep_as_of((compiled.digest, period, day), AsOf(wm, None, ps))
 
     def _insert(self, loaded: LoadedRuleset, period: Period, scored: Scored) -> Scored:
         key = (loaded.compiled.digest, period)
@@ -655,6 +686,17 @@ class ScoreCache:
         if back is None:
             return None
         self.restored += 1
+        return self._restored(loaded, period, wm, cards, back)
+
+    def _restored(
+        self,
+        loaded: LoadedRuleset,
+        period: Period,
+        wm: Watermark,
+        cards: frozenset[str] | None,
+        back: stored.Kept,
+    ) -> Scored:
+        """An entry from a stored evaluation (its facts read again when needed)."""
         ev = Evaluation(loaded.compiled, period, back.results)
         got = Scored(
             loaded, period, wm, ev, None, None, None, org=back.org, cards=cards,
@@ -668,10 +710,12 @@ class ScoreCache:
         by its watermark alone (no number missing below it) and no rule failed in it."""
         if not self.keep or scored.gap is not None or scored.evaluation.failed():
             return
-        assert scored.org is not None
+        assert scored.org is not None and scored.inputs is not None
         kept = stored.Kept(scored.evaluation.results, scored.org, scored.cited, scored.recorded)
+        last = max((f.date for f in scored.inputs.facts if f.date is not None), default=None)
+        basis = f"w:{scored.watermark}"
         stored.write(
-            self.engine, scored.digest, scored.period, scored.cards, f"w:{scored.watermark}", kept
+            self.engine, scored.digest, scored.period, scored.cards, basis, kept, last_day=last
         )
 
     def _peek(self, key: tuple[Any, ...], wm: Watermark) -> Scored | None:

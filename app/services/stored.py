@@ -3,7 +3,8 @@
 A period's evaluation costs seconds on a province (its ~250,000 facts read and scored); a
 process that starts cold (a restart, another worker) would make again what another process has
 already made. So `ScoreCache` (with `keep`) stores each evaluation it makes, by ruleset digest,
-period and scorecards scored, with what it is valid for (`basis`):
+period, scorecards scored and day (a period as of a day inside it, scored from the facts dated
+by then, as the warnings read it), with what it is valid for (`basis`):
 
 - `w:<watermark>`: the recorded facts and organisation it read. It serves while the database's
   watermark is the same, by the rule the cache applies to its entries in memory: only an
@@ -14,7 +15,8 @@ period and scorecards scored, with what it is valid for (`basis`):
   fixed, so it stays valid); read back, its results digest is checked against the receipt's
   as the replay's is.
 
-One row per (ruleset, period, scorecards): a newer evaluation replaces the older. The row holds
+One row per (ruleset, period, scorecards, day): a newer evaluation replaces the older, and
+storing a day's deletes the days stored for another basis (stale). The row holds
 every subject's results (units traced), the organisation at the period's end, the facts the
 traces cite and the count of live facts, pickled and compressed, with the version of the code
 that made it (`code_version`): a row made by other code is not read. The facts themselves
@@ -32,13 +34,13 @@ import pickle
 import zlib
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import ColumnElement, Engine, and_, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -123,23 +125,61 @@ def load(body: bytes) -> Kept | None:
 
 
 def read(
-    engine: Engine, digest: str, period: Period, cards: Collection[str] | None, basis: str
+    engine: Engine,
+    digest: str,
+    period: Period,
+    cards: Collection[str] | None,
+    basis: str,
+    day: date | None = None,
 ) -> Kept | None:
-    """The stored evaluation of the period under the ruleset, of these scorecards, if one is
-    valid for `basis` and was made by this code."""
-    q = select(StoredEvaluation.body).where(
+    """The stored evaluation of the period under the ruleset (as of `day`, if given), of these
+    scorecards, if one is valid for `basis` and was made by this code."""
+    got = _read(engine, digest, period, cards, basis, StoredEvaluation.as_of == _day(day))
+    return None if got is None else got[1]
+
+
+def read_as_of(
+    engine: Engine, digest: str, period: Period, basis: str, day: date
+) -> tuple[bool, Kept] | None:
+    """The period as of `day` stored for `basis`: (False, the day's own evaluation), or (True,
+    the whole period's) when it read no fact dated after the day, so it is the day's too."""
+    whole = and_(
+        StoredEvaluation.as_of == "",
+        or_(StoredEvaluation.last_day.is_(None), StoredEvaluation.last_day <= str(day)),
+    )
+    got = _read(engine, digest, period, None, basis, or_(StoredEvaluation.as_of == str(day), whole))
+    return None if got is None else (got[0] == "", got[1])
+
+
+def _day(day: date | None) -> str:
+    return str(day) if day else ""
+
+
+def _read(
+    engine: Engine,
+    digest: str,
+    period: Period,
+    cards: Collection[str] | None,
+    basis: str,
+    which: ColumnElement[bool],
+) -> tuple[str, Kept] | None:
+    q = select(StoredEvaluation.as_of, StoredEvaluation.body).where(
         StoredEvaluation.ruleset_digest == digest,
         StoredEvaluation.period == str(period),
         StoredEvaluation.cards == cards_key(cards),
         StoredEvaluation.basis == basis,
         StoredEvaluation.code == code_version(),
+        which,
     )
     try:
         with Session(engine) as session:
-            body = session.execute(q).scalar()
+            row = session.execute(q.order_by(StoredEvaluation.as_of.desc()).limit(1)).first()
     except SQLAlchemyError:
         return None
-    return None if body is None else load(body)
+    if row is None:
+        return None
+    kept = load(row[1])
+    return None if kept is None else (row[0], kept)
 
 
 def write(
@@ -149,14 +189,19 @@ def write(
     cards: Collection[str] | None,
     basis: str,
     kept: Kept,
+    day: date | None = None,
+    last_day: date | None = None,
 ) -> bool:
-    """Stores an evaluation, replacing the one stored for the same ruleset, period and
-    scorecards; False when it could not be written."""
+    """Stores an evaluation, replacing the one stored for the same ruleset, period, scorecards
+    and day; a day's deletes the days of the period stored for another basis. False when it
+    could not be written."""
     row = {
         "ruleset_digest": digest,
         "period": str(period),
         "cards": cards_key(cards),
+        "as_of": _day(day),
         "basis": basis,
+        "last_day": str(last_day) if last_day else None,
         "code": code_version(),
         "body": dump(kept),
         "stored_at": datetime.now(UTC),
@@ -165,11 +210,20 @@ def write(
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(StoredEvaluation).values(**row)
     stmt = stmt.on_conflict_do_update(
-        index_elements=["ruleset_digest", "period", "cards"],
-        set_={k: stmt.excluded[k] for k in ("basis", "code", "body", "stored_at")},
+        index_elements=["ruleset_digest", "period", "cards", "as_of"],
+        set_={k: stmt.excluded[k] for k in ("basis", "last_day", "code", "body", "stored_at")},
     )
     try:
         with Session(engine) as session, session.begin():
+            if day is not None:
+                session.execute(
+                    delete(StoredEvaluation).where(
+                        StoredEvaluation.ruleset_digest == digest,
+                        StoredEvaluation.period == str(period),
+                        StoredEvaluation.as_of != "",
+                        StoredEvaluation.basis != basis,
+                    )
+                )
             session.execute(stmt)
     except SQLAlchemyError:
         return False

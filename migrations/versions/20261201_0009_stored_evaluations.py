@@ -25,12 +25,14 @@ def upgrade() -> None:
         sa.Column("ruleset_digest", sa.String(length=64), nullable=False),
         sa.Column("period", sa.String(length=6), nullable=False),
         sa.Column("cards", sa.String(length=1000), nullable=False),
+        sa.Column("as_of", sa.String(length=10), nullable=False),
         sa.Column("basis", sa.String(length=100), nullable=False),
+        sa.Column("last_day", sa.String(length=10), nullable=True),
         sa.Column("code", sa.String(length=64), nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.Column("stored_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint(
-            "ruleset_digest", "period", "cards", name=op.f("pk_stored_evaluations")
+            "ruleset_digest", "period", "cards", "as_of", name=op.f("pk_stored_evaluations")
         ),
     )
 

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from app.services import analysis, stored
 from app.services.cache import ScoreCache
+from app.store.models import StoredEvaluation
 from dsl.engine.report import explain_json, results_json
 from dsl.facts.periods import Period
 from tests.app.api.conftest import Client, load_example
@@ -27,12 +31,12 @@ def fresh(api: Client, keep: bool) -> analysis.DbSource:
     return analysis.DbSource(ScoreCache(svc.engine, keep=keep), svc.registry)
 
 
-def old_way(api: Client) -> bytes:
+def old_way(api: Client, day: date = DAY) -> bytes:
     """The warnings as made before evaluations were stored: nothing read back, the quarter
     scored whole first, then again as of the day."""
     src = fresh(api, keep=False)
     src.require(Q2)
-    return analysis.warnings(src, Q2, DAY)
+    return analysis.warnings(src, Q2, day)
 
 
 def test_cold_warnings_read_the_quarter_stored_and_answer_the_same_bytes(api: Client) -> None:
@@ -41,9 +45,15 @@ def test_cold_warnings_read_the_quarter_stored_and_answer_the_same_bytes(api: Cl
     first = fresh(api, keep=True)  # scores Q1 whole (and stores it) and Q2 as of the day
     assert analysis.warnings(first, Q2, DAY) == before
     assert (first.cache.fills, first.cache.restored) == (2, 0)
-    cold = fresh(api, keep=True)  # reads Q1 back: only Q2 as of the day is scored
+    cold = fresh(api, keep=True)  # reads Q1 and Q2 as of the day back: nothing scored
     assert analysis.warnings(cold, Q2, DAY) == before
-    assert (cold.cache.fills, cold.cache.restored) == (1, 1)
+    assert (cold.cache.fills, cold.cache.restored) == (0, 2)
+    svc = api.app.state.services
+    with Session(svc.engine) as session:  # Q1 whole, Q2 as of the day
+        rows = session.execute(select(StoredEvaluation.period, StoredEvaluation.as_of)).all()
+    assert sorted(rows) == [("2025Q1", ""), ("2025Q2", str(DAY))]
+    other = date(2025, 5, 21)  # another day: Q2 as of it is scored, Q1 read back
+    assert analysis.warnings(fresh(api, keep=True), Q2, other) == old_way(api, other)
     assert b'"kind":"missing_value"' in before and b'"kind":"last_tier"' in before
 
     # The quarter read back is the one scored: results, the facts its traces cite, and the
@@ -110,9 +120,6 @@ def test_an_approved_quarter_is_stored_for_good_and_proved_when_read(api: Client
 
 def test_a_row_of_other_code_or_unreadable_is_a_miss(api: Client) -> None:
     from sqlalchemy import update
-    from sqlalchemy.orm import Session
-
-    from app.store.models import StoredEvaluation
 
     load_example(api, "random-2025")
     svc = api.app.state.services
@@ -139,3 +146,22 @@ def test_the_endpoint_answers_the_bytes_of_the_old_way(api: Client) -> None:
         r = api.get("/v1/warnings", params=params)
         assert r.status_code == 200, r.text
         assert r.content == old_way(api)
+
+
+def test_the_whole_quarter_stored_serves_as_of_a_day_after_its_last_fact(api: Client) -> None:
+    """As of a day after the quarter's last dated fact (as of today on a live system) the
+    quarter's own evaluation is the day's: stored whole, it is read back for that day, and not
+    for a day before a fact."""
+    load_example(api, "random-2025")
+    last = date(2025, 6, 30)
+    expected = old_way(api, last)
+    first = fresh(api, keep=True)
+    assert analysis.warnings(first, Q2, last) == expected
+    assert first.cache.kept(api.app.state.services.registry.for_year(2025), Q2) is not None
+    cold = fresh(api, keep=True)
+    assert analysis.warnings(cold, Q2, last) == expected
+    assert (cold.cache.fills, cold.cache.restored) == (0, 2)  # Q1 and Q2 whole
+    before_a_fact = date(2025, 6, 13)  # the example has facts dated later in June
+    again = fresh(api, keep=True)
+    assert analysis.warnings(again, Q2, before_a_fact) == old_way(api, before_a_fact)
+    assert (again.cache.fills, again.cache.restored) == (1, 1)  # Q2 as of it scored
