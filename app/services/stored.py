@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import pickle
 import zlib
 from collections.abc import Collection
@@ -52,6 +53,7 @@ from dsl.facts.inputs import gc_paused
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact, Org
 
+log = logging.getLogger("jixiao.stored")
 _MARK = b"jixiao-stored-evaluation-1"
 _APP = Path(__file__).resolve().parent.parent
 # Besides the rule language's code: what reads the facts and organisation an evaluation scores.
@@ -174,7 +176,8 @@ def _read(
     try:
         with Session(engine) as session:
             row = session.execute(q.order_by(StoredEvaluation.as_of.desc()).limit(1)).first()
-    except SQLAlchemyError:
+    except SQLAlchemyError as e:
+        log.warning("stored evaluations not read (%s): %s", period, e)
         return None
     if row is None:
         return None
@@ -225,7 +228,8 @@ def write(
                     )
                 )
             session.execute(stmt)
-    except SQLAlchemyError:
+    except SQLAlchemyError as e:
+        log.warning("stored evaluation of %s not written: %s", period, e)
         return False
     return True
 
