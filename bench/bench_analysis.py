@@ -165,9 +165,14 @@ def figures(url: str, out: Path, jobs: int, pdf: bool = True) -> None:
     show(f"warnings {Q2} as of {AS_OF}, cold ({count:,} warnings)", wall, cpu, 2)
     print(f"  ({same(old, body)} as with the quarter scored whole first)")
     # As the service runs: evaluations stored in the database, read back by a process that
-    # starts cold. The first process stores Q1 (nothing stored before it); the next reads it.
-    stored.clear(make_engine(url))
-    for label in ("nothing stored", f"{Q1} stored by the process before"):
+    # starts cold. Nothing stored (the first process after a change: it stores Q1 whole and
+    # Q2 as of the day); Q1 alone stored (by a page that read it); both (a second process).
+    engine = make_engine(url)
+    for label in ("nothing stored", f"{Q1} stored", f"{Q1} and the day stored"):
+        if label != f"{Q1} and the day stored":
+            stored.clear(engine)
+        if label == f"{Q1} stored":
+            source(url, keep=True).require(Q1)
         kept = source(url, keep=True)
         wall, cpu, body = timed(partial(analysis.warnings, kept, Q2, AS_OF))
         show(f"warnings {Q2} as of {AS_OF}, cold, {label}", wall, cpu, 2)
@@ -234,15 +239,20 @@ def fresh_warnings(url: str, keep: bool) -> None:
 
 
 def fresh(url: str, runs: int) -> None:
-    """Cold warnings in new processes, `runs` times each way, interleaved: nothing stored (the
-    first process after any change), and Q1 stored by the process before."""
+    """Cold warnings in new processes, `runs` times each way, interleaved: without storing, with
+    nothing stored (the first process after any change), with Q1 and the day stored by the
+    process before, with Q1 alone stored."""
     me = [sys.executable, __file__, "--url", url, "--no-import"]
     print(f"  {os.cpu_count()} CPUs; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    engine = make_engine(url)
     for _ in range(runs):
-        stored.clear(make_engine(url))
-        for _ in range(2):  # the first stores Q1, the second reads it back
-            subprocess.run([*me, "--one-warnings", "keep"], check=True)
         subprocess.run([*me, "--one-warnings", "none"], check=True)
+        stored.clear(engine)
+        for _ in range(2):  # the first stores Q1 and the day, the second reads them back
+            subprocess.run([*me, "--one-warnings", "keep"], check=True)
+        stored.clear(engine)
+        source(url, keep=True).require(Q1)  # Q1 alone stored
+        subprocess.run([*me, "--one-warnings", "keep"], check=True)
 
 
 def main(argv: list[str] | None = None) -> None:
