@@ -125,13 +125,20 @@ def insert_rows(conn: Connection, rows: Sequence[Row]) -> tuple[int, chain.Head]
     Each data dict is written as JSON once (rows share their data); the rows are hashed in
     one tight loop (`chain.FactHasher`) and handed to the driver as tuples."""
     head = chain.lock_head(conn, "facts")
+    table = "facts"
     if conn.dialect.name == "postgresql":
         # the partitions of partitioned facts the rows need, made under the lock
-        partitions.ensure(conn, {(str(r[PROVINCE]), int(r[YEAR])) for r in rows})
+        keys = {(str(r[PROVINCE]), int(r[YEAR])) for r in rows}
+        partitions.ensure(conn, keys)
+        if len(keys) == 1 and partitions.is_partitioned(conn):
+            # straight into their partition: PostgreSQL checks each row against the
+            # partition's bounds instead of finding its partition (~1 s of the server's CPU
+            # in a million rows)
+            table = partitions.names(*next(iter(keys)))[1]
     first = head.last + 1
     texts = _data_texts(rows)
     hashes = _HASHER.hashes(head.hash, first, rows, texts)
-    _insert(conn, first, rows, texts, head.hash, hashes)
+    _insert(conn, first, rows, texts, head.hash, hashes, table)
     new = chain.Head(first + len(rows) - 1, hashes[-1] if hashes else head.hash)
     chain.move_head(conn, "facts", new)
     return first, new
@@ -155,15 +162,17 @@ def _insert(
     texts: dict[int, str],
     prev: str,
     hashes: list[str],
+    table: str = "facts",
 ) -> None:
-    """Writes the numbered rows, the first after the row hashed `prev`."""
+    """Writes the numbered rows, the first after the row hashed `prev` (on PostgreSQL into
+    `table`: `facts` or the partition they all go to)."""
     dbapi = conn.connection.driver_connection
     assert dbapi is not None
     prevs = [prev, *hashes[:-1]]
     numbered = zip(range(first, first + len(rows)), rows, prevs, hashes, strict=True)
     if conn.dialect.name == "postgresql":
         cols = ", ".join(COLUMNS)
-        with dbapi.cursor() as cur, cur.copy(f"COPY facts ({cols}) FROM STDIN") as copy:
+        with dbapi.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
             write = copy.write_row
             for n, v, p, h in numbered:
                 write((n, *v[:7], texts[id(v[7])], *v[8:13], p, h, v[13], v[14]))
