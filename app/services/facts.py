@@ -309,9 +309,10 @@ def _import_whole(
             else:
                 writer.hold()
             for done, batch in batches:
+                fresh = writer.locked.is_set()
                 rows, chunk_years = _check_rows(session, checker, batch, problems, result, years)
                 if rows and (skip_invalid or not problems):  # else the import is refused
-                    writer.put(rows, chunk_years)
+                    writer.put(rows, chunk_years, fresh)
                 if progress and done is not None:
                     progress("checked", done, total)
             if progress:
@@ -336,11 +337,10 @@ class _WholeWrite:
     """Writes the chunks of one import on a thread of its own, in one transaction.
 
     The thread takes the chunks in order from a short queue (the checker waits when it is
-    two chunks ahead) and writes each in a savepoint as `write_tuples` does in a transaction
-    of its own: the rows go in without looking; should an id have been recorded meanwhile,
-    the savepoint is rolled back and the chunk sorted out by looking the ids up. The facts
-    chain's lock is taken by the first chunk and held to the commit; the audit entries (one
-    per chunk) are written at the end, so the trail's lock is held only then. A chunk of
+    two chunks ahead) and writes each as `write_tuples` does in a transaction of its own
+    (`_write`). The facts chain's lock is taken by the first chunk and held to the commit;
+    the audit entries (one per chunk) are written at the end, so the trail's lock is held
+    only then. A chunk of
     an approved period is not refused at once: its slots are gathered and `commit` refuses
     them all together, as before any write (and after the invalid facts).
 
@@ -355,7 +355,7 @@ class _WholeWrite:
         self.engine = engine
         self.source = source
         self.session = Session(engine)
-        self.queue: queue.Queue[tuple[list[Row], set[int]] | None] = queue.Queue(maxsize=2)
+        self.queue: queue.Queue[tuple[list[Row], set[int], bool] | None] = queue.Queue(maxsize=2)
         self.thread = threading.Thread(target=self._run, name="facts-import", daemon=True)
         self.error: BaseException | None = None
         self.added = self.repeated = 0
@@ -368,6 +368,7 @@ class _WholeWrite:
         self.kept_chunks = 0
         self.sizes: list[int] = []  # the rows of each chunk put
         self.started = False
+        self.locked = threading.Event()  # the writer holds the facts chain's lock
 
     def __enter__(self) -> _WholeWrite:
         return self
@@ -387,18 +388,19 @@ class _WholeWrite:
         if self.kept is None:
             self.kept = tempfile.TemporaryFile()  # noqa: SIM115 (closed on leaving)
 
-    def put(self, rows: list[Row], years: set[int]) -> None:
-        """Hands a checked chunk to the writer (in order)."""
+    def put(self, rows: list[Row], years: set[int], fresh: bool) -> None:
+        """Hands a checked chunk to the writer (in order); `fresh`: checked after the writer
+        took the chain's lock (`locked` was set when its check began)."""
         self.sizes.append(len(rows))
         if self.kept is None and not self._partitions_there(rows):
             self.kept = tempfile.TemporaryFile()  # noqa: SIM115 (closed on leaving)
         if self.kept is not None:
-            pickle.dump((rows, years), self.kept, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((rows, years, fresh), self.kept, protocol=pickle.HIGHEST_PROTOCOL)
             self.kept_chunks += 1
             return
-        self._send((rows, years))
+        self._send((rows, years, fresh))
 
-    def _send(self, item: tuple[list[Row], set[int]]) -> None:
+    def _send(self, item: tuple[list[Row], set[int], bool]) -> None:
         if not self.started:
             self.thread.start()
             self.started = True
@@ -427,9 +429,9 @@ class _WholeWrite:
     def _run(self) -> None:
         while (item := self.queue.get()) is not None:
             try:
-                self._gather(*item)
+                self._gather(item[0], item[1])
                 if self.error is None:
-                    self._write(item[0])
+                    self._write(item[0], item[2])
             except BaseException as e:  # handed to the importing thread by `commit`
                 if self.error is None:
                     self.error = e
@@ -440,38 +442,40 @@ class _WholeWrite:
             for slot, ids in slots_of(rows).items():
                 self.slots.setdefault(slot, []).extend(ids)
 
-    def _write(self, rows: list[Row]) -> None:
-        """`write_tuples` in a savepoint."""
+    def _write(self, rows: list[Row], fresh: bool) -> None:
+        """`write_tuples` under the chain's lock, held since the first chunk: a chunk checked
+        since then (`fresh`) cannot meet a fact recorded meanwhile (every writer of facts
+        takes that lock), and goes in without looking; the ids of one checked before are
+        looked up first (no savepoint to roll back to: a refused row would roll back the
+        whole import)."""
         session = self.session
-        try:
-            with session.begin_nested():
-                first, head = _insert_tuples(session, rows)
-            self._done(rows, first, head, len(rows), 0)
+        if not self.locked.is_set():
+            lock_head(session.connection(), "facts")
+            self.locked.set()
+        found = 0
+        if not fresh:
+            there = repository.recorded(session, [r[ID] for r in rows])
+            new = []
+            for r in rows:
+                got = there.get(r[ID])
+                if got is None:
+                    new.append(r)
+                elif got[1] != r[DIGEST]:
+                    msg = f"fact '{r[ID]}' was recorded meanwhile with other content"
+                    raise Conflict(msg)
+            found, rows = len(rows) - len(new), new
+        if not rows:
+            self.repeated += found
+            self.written.put(found)
             return
-        except _integrity_errors(self.engine):
-            pass
         try:
-            with session.begin_nested():
-                there = repository.recorded(session, [r[ID] for r in rows])
-                new = []
-                for r in rows:
-                    got = there.get(r[ID])
-                    if got is None:
-                        new.append(r)
-                    elif got[1] != r[DIGEST]:
-                        msg = f"fact '{r[ID]}' was recorded meanwhile with other content"
-                        raise Conflict(msg)
-                if not new:
-                    self.written.put(len(rows))
-                    self.repeated += len(rows)
-                    return
-                first, head = _insert_tuples(session, new)
-            self._done(new, first, head, len(new), len(rows) - len(new))
+            first, head = _insert_tuples(session, rows)
         except _integrity_errors(self.engine) as e:
             raise Conflict(
                 "another writer recorded meanwhile a correction of the same fact or a value of "
                 "the same period; nothing was recorded (read what is recorded, then supersede it)"
             ) from e
+        self._done(rows, first, head, len(rows), found)
 
     def _done(self, rows: Sequence[Row], first: int, head: Head, added: int, found: int) -> None:
         self.notes.append((*_change(rows, first, head, "facts.import", self.source), rows[0][BY]))
