@@ -1,10 +1,12 @@
 """Recording facts: importing a JSONL file, posting a few, retracting one, reading a history.
 
-An import is checked whole before anything is written: any invalid line rejects it (unless
-`skip_invalid`, which records the rest and lists what it skipped). The checked rows are then
-written in chunks, one transaction each; a chunk that meets a concurrent writer's fact with
-the same id is checked again. Importing the same file twice records nothing the second time,
-so an interrupted import is finished by running it again.
+An import is checked whole before anything is recorded: any invalid line rejects it (unless
+`skip_invalid`, which records the rest and lists what it skipped). On SQLite the checked rows
+are then written in chunks, one transaction each; on PostgreSQL each chunk is written as soon
+as it is checked, on a thread of its own, in one transaction committed once the whole import
+is checked (`_import_whole`: the server writes while the client checks). A chunk that meets
+a concurrent writer's fact with the same id is checked again. Importing the same file twice
+records nothing the second time, so an interrupted import is finished by running it again.
 """
 
 from __future__ import annotations
@@ -43,13 +45,15 @@ from app.store.bulk import (
     PROVINCE,
     SUPERSEDES,
     YEAR,
+    Hashed,
     Row,
     as_row,
     bulk_indexes,
+    hash_ahead,
     insert_rows,
     restore_indexes,
 )
-from app.store.chain import Head, lock_head
+from app.store.chain import FactHasher, Head, head_now, lock_head
 from app.store.db import transaction
 from app.store.models import Fact, Retraction
 from dsl.facts.inputs import gc_paused
@@ -306,6 +310,8 @@ def _import_whole(
         with engine.connect() as conn, Session(conn) as session:
             if ahead:
                 checker.read_periods(session, ahead)
+                writer.ahead = head_now(session.connection(), "facts")
+                session.rollback()
             else:
                 writer.hold()
             for done, batch in batches:
@@ -333,6 +339,11 @@ def _import_whole(
     return result
 
 
+# A checked chunk for the writer: its rows, their years, whether it was checked under the
+# writer's lock, and its rows hashed ahead.
+_Chunk = tuple[list[Row], set[int], bool, Hashed | None]
+
+
 class _WholeWrite:
     """Writes the chunks of one import on a thread of its own, in one transaction.
 
@@ -355,7 +366,7 @@ class _WholeWrite:
         self.engine = engine
         self.source = source
         self.session = Session(engine)
-        self.queue: queue.Queue[tuple[list[Row], set[int], bool] | None] = queue.Queue(maxsize=2)
+        self.queue: queue.Queue[_Chunk | None] = queue.Queue(maxsize=2)
         self.thread = threading.Thread(target=self._run, name="facts-import", daemon=True)
         self.error: BaseException | None = None
         self.added = self.repeated = 0
@@ -369,6 +380,10 @@ class _WholeWrite:
         self.sizes: list[int] = []  # the rows of each chunk put
         self.started = False
         self.locked = threading.Event()  # the writer holds the facts chain's lock
+        # The chain's head the next chunk is hashed onto, by the importing thread while the
+        # writer writes the chunk before (None: hashed by the writer, under the lock).
+        self.ahead: Head | None = None
+        self.hasher = FactHasher()
 
     def __enter__(self) -> _WholeWrite:
         return self
@@ -392,15 +407,19 @@ class _WholeWrite:
         """Hands a checked chunk to the writer (in order); `fresh`: checked after the writer
         took the chain's lock (`locked` was set when its check began)."""
         self.sizes.append(len(rows))
+        hashed = None
+        if self.ahead is not None:  # the chain's head after the chunks put before
+            hashed = hash_ahead(rows, self.ahead, self.hasher)
+            self.ahead = hashed.head()
         if self.kept is None and not self._partitions_there(rows):
             self.kept = tempfile.TemporaryFile()  # noqa: SIM115 (closed on leaving)
         if self.kept is not None:
-            pickle.dump((rows, years, fresh), self.kept, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((rows, years, fresh, None), self.kept, protocol=pickle.HIGHEST_PROTOCOL)
             self.kept_chunks += 1
             return
-        self._send((rows, years, fresh))
+        self._send((rows, years, fresh, hashed))
 
-    def _send(self, item: tuple[list[Row], set[int], bool]) -> None:
+    def _send(self, item: _Chunk) -> None:
         if not self.started:
             self.thread.start()
             self.started = True
@@ -431,7 +450,7 @@ class _WholeWrite:
             try:
                 self._gather(item[0], item[1])
                 if self.error is None:
-                    self._write(item[0], item[2])
+                    self._write(item[0], item[2], item[3])
             except BaseException as e:  # handed to the importing thread by `commit`
                 if self.error is None:
                     self.error = e
@@ -442,7 +461,7 @@ class _WholeWrite:
             for slot, ids in slots_of(rows).items():
                 self.slots.setdefault(slot, []).extend(ids)
 
-    def _write(self, rows: list[Row], fresh: bool) -> None:
+    def _write(self, rows: list[Row], fresh: bool, hashed: Hashed | None) -> None:
         """`write_tuples` under the chain's lock, held since the first chunk: a chunk checked
         since then (`fresh`) cannot meet a fact recorded meanwhile (every writer of facts
         takes that lock), and goes in without looking; the ids of one checked before are
@@ -464,12 +483,13 @@ class _WholeWrite:
                     msg = f"fact '{r[ID]}' was recorded meanwhile with other content"
                     raise Conflict(msg)
             found, rows = len(rows) - len(new), new
+            hashed = hashed if not found else None
         if not rows:
             self.repeated += found
             self.written.put(found)
             return
         try:
-            first, head = _insert_tuples(session, rows)
+            first, head = _insert_tuples(session, rows, hashed)
         except _integrity_errors(self.engine) as e:
             raise Conflict(
                 "another writer recorded meanwhile a correction of the same fact or a value of "
@@ -589,14 +609,17 @@ def record_tuples(session: Session, rows: Sequence[Row], kind: str | None, sourc
     trail.note(session, kind, target, change, str(rows[0][BY]))
 
 
-def _insert_tuples(session: Session, rows: Sequence[Row]) -> tuple[int, Head]:
-    """`record_tuples` without the trail: the first number given and the chain's new head."""
+def _insert_tuples(
+    session: Session, rows: Sequence[Row], ahead: Hashed | None = None
+) -> tuple[int, Head]:
+    """`record_tuples` without the trail: the first number given and the chain's new head
+    (`ahead`: see `insert_rows`)."""
     conn = session.connection()
     if partitions.is_partitioned(conn):
         lock_head(conn, "facts")
         if _other_partitions(conn, rows):
             _refuse_across_partitions(session, rows)
-    return insert_rows(conn, rows)
+    return insert_rows(conn, rows, ahead)
 
 
 def _other_partitions(conn: Connection, rows: Sequence[Row]) -> bool:

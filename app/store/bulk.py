@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -118,12 +119,36 @@ def insert_facts(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> tuple[i
 _HASHER = chain.FactHasher()
 
 
-def insert_rows(conn: Connection, rows: Sequence[Row]) -> tuple[int, chain.Head]:
+@dataclass(frozen=True)
+class Hashed:
+    """Rows hashed ahead (`hash_ahead`) onto the chain as it would be after `after`."""
+
+    after: chain.Head
+    texts: dict[int, str]
+    hashes: list[str]
+
+    def head(self) -> chain.Head:
+        """The chain's head after these rows."""
+        last = self.after.last + len(self.hashes)
+        return chain.Head(last, self.hashes[-1] if self.hashes else self.after.hash)
+
+
+def hash_ahead(rows: Sequence[Row], after: chain.Head, hasher: chain.FactHasher) -> Hashed:
+    """Hashes rows before their write takes the chain's lock, as if the chain's head were
+    `after` then: `insert_rows` takes the hashes when it is, and hashes again when not."""
+    texts = _data_texts(rows)
+    return Hashed(after, texts, hasher.hashes(after.hash, after.last + 1, rows, texts))
+
+
+def insert_rows(
+    conn: Connection, rows: Sequence[Row], ahead: Hashed | None = None
+) -> tuple[int, chain.Head]:
     """Inserts fact rows (`ROW` tuples) in the connection's transaction, numbered and hashed
     onto the chain; returns the first number given and the chain's new head.
 
     Each data dict is written as JSON once (rows share their data); the rows are hashed in
-    one tight loop (`chain.FactHasher`) and handed to the driver as tuples."""
+    one tight loop (`chain.FactHasher`), unless hashed `ahead` onto the head found under the
+    lock, and handed to the driver as tuples."""
     head = chain.lock_head(conn, "facts")
     table = "facts"
     if conn.dialect.name == "postgresql":
@@ -136,8 +161,11 @@ def insert_rows(conn: Connection, rows: Sequence[Row]) -> tuple[int, chain.Head]
             # in a million rows)
             table = partitions.names(*next(iter(keys)))[1]
     first = head.last + 1
-    texts = _data_texts(rows)
-    hashes = _HASHER.hashes(head.hash, first, rows, texts)
+    if ahead is not None and ahead.after == head and len(ahead.hashes) == len(rows):
+        texts, hashes = ahead.texts, ahead.hashes
+    else:
+        texts = _data_texts(rows)
+        hashes = _HASHER.hashes(head.hash, first, rows, texts)
     _insert(conn, first, rows, texts, head.hash, hashes, table)
     new = chain.Head(first + len(rows) - 1, hashes[-1] if hashes else head.hash)
     chain.move_head(conn, "facts", new)

@@ -90,9 +90,9 @@ def test_an_import_refused_in_a_late_chunk_records_nothing(
     written: list[int] = []
     write = service._WholeWrite._write
 
-    def counted(self: Any, rows: list[Any], fresh: bool) -> None:
+    def counted(self: Any, rows: list[Any], fresh: bool, hashed: Any) -> None:
         written.append(len(rows))
-        write(self, rows, fresh)
+        write(self, rows, fresh, hashed)
 
     monkeypatch.setattr(service._WholeWrite, "_write", counted)
     ok = [
@@ -117,6 +117,29 @@ def test_an_import_refused_in_a_late_chunk_records_nothing(
     assert (count, entries) == (before[0] + 6, before[2] + 3)  # an audit entry per chunk
     facts_head = {c: n for c, n, _ in heads}["facts"]
     assert facts_head == {c: n for c, n, _ in before[1]}["facts"] + 6
+    assert trail.verify(loaded).ok
+
+
+def test_rows_hashed_ahead_onto_another_head_are_hashed_again(
+    loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the importing thread hashes each chunk onto the chain's head it expects;
+    a writer that finds another head under the lock (a write slipped in between) hashes the
+    rows again: the chain stays whole."""
+    from app.services import facts as service
+    from app.store.chain import GENESIS, Head
+
+    monkeypatch.setattr(service, "head_now", lambda conn, chain: Head(0, GENESIS))
+    ok = [
+        {"id": f"h{i}", "type": "overdue_document", "subject": "nanyue", "date": "2025-03-01"}
+        for i in range(5)
+    ]
+    org, _ = org_now(loaded)
+    before = _count(loaded)
+    got = import_facts(
+        loaded, _write(tmp_path / "f.jsonl", ok), rules(2025).schema, org, USER, chunk=2
+    )
+    assert got.added == 5 and _count(loaded) == before + 5
     assert trail.verify(loaded).ok
 
 
