@@ -17,7 +17,7 @@ from app.services import trail
 from app.services.factcheck import FactChecker
 from app.services.facts import history, import_facts, record_facts, retract, write_rows
 from app.store import repository
-from app.store.models import AuditEntry, ChainHead, Fact
+from app.store.models import AuditEntry, ChainHead, Cycle, Fact, Ruleset
 from dsl.facts.periods import Period
 from tests.app.conftest import EXAMPLES
 from tests.app.util import USER, from_db, load_example, org_now, rules
@@ -117,6 +117,40 @@ def test_an_import_refused_in_a_late_chunk_records_nothing(
     assert (count, entries) == (before[0] + 6, before[2] + 3)  # an audit entry per chunk
     facts_head = {c: n for c, n, _ in heads}["facts"]
     assert facts_head == {c: n for c, n, _ in before[1]}["facts"] + 6
+    assert trail.verify(loaded).ok
+
+
+def test_an_import_with_a_fact_of_an_approved_quarter_records_nothing(
+    loaded: Engine, tmp_path: Path
+) -> None:
+    """A fact of an approved quarter in the last chunk refuses the whole import, naming the
+    cycle and that fact alone (on PostgreSQL the chunks before it were written meanwhile)."""
+    at = datetime(2025, 7, 1, tzinfo=UTC)
+    with Session(loaded) as s, s.begin():
+        s.add(Ruleset(digest="d" * 64, name="t", year=2025, registered_by=USER, registered_at=at))
+        s.flush()
+        s.add(
+            Cycle(
+                ruleset_digest="d" * 64,
+                period="2025Q2",
+                state="approved",
+                approved_by="director",
+                approved_at=at,
+            )
+        )
+    ok = [
+        {"id": f"a{i}", "type": "overdue_document", "subject": "nanyue", "date": "2025-03-01"}
+        for i in range(6)
+    ]
+    late = {"id": "a9", "type": "overdue_document", "subject": "nanyue", "date": "2025-05-01"}
+    path = _write(tmp_path / "f.jsonl", [*ok, late])
+    org, _ = org_now(loaded)
+    before = _state(loaded)
+    with pytest.raises(Conflict) as e:
+        import_facts(loaded, path, rules(2025).schema, org, USER, chunk=2)
+    assert "2025Q2" in str(e.value) and "approved by director" in str(e.value)
+    assert [d["id"] for d in e.value.details] == ["a9"]
+    assert _state(loaded) == before
     assert trail.verify(loaded).ok
 
 
