@@ -104,7 +104,7 @@ def build_services(settings: Settings) -> Services:
             log.error("ruleset %s refused:", outcome.folder)
             for d in outcome.diagnostics:
                 log.error("  %s", d.headline())
-    return Services(settings, engine, registry, ScoreCache(engine), dispatcher())
+    return Services(settings, engine, registry, ScoreCache(engine, keep=True), dispatcher())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -7,6 +7,7 @@ and every organisational feedback report of a quarter as PDF.
     python bench/bench_analysis.py                          # imports it into a fresh database
     python bench/bench_analysis.py --url URL --no-import    # a database imported before
     python bench/bench_analysis.py --quick                  # a small province
+    python bench/bench_analysis.py --url URL --no-import --fresh 3   # cold warnings, new processes
 
 The database is PostgreSQL when JIXIAO_BENCH_DATABASE_URL or JIXIAO_TEST_DATABASE_URL names a
 server (a database of its own is created there and dropped after), else a SQLite file.
@@ -16,15 +17,18 @@ Each figure shows wall time, with CPU time beside it (the machine may be shared)
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -36,7 +40,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_db import postgres_db  # noqa: E402
 
-from app.services import analysis  # noqa: E402
+from app.services import analysis, stored  # noqa: E402
 from app.services.cache import ScoreCache  # noqa: E402
 from app.services.facts import import_facts  # noqa: E402
 from app.services.org import import_org, org_at  # noqa: E402
@@ -109,12 +113,13 @@ def load(url: str, folder: Path) -> None:
     engine.dispose()
 
 
-def source(url: str) -> analysis.DbSource:
-    """A service's view of the database: the rulesets of rules/ and an empty score cache."""
+def source(url: str, keep: bool = False) -> analysis.DbSource:
+    """A service's view of the database: the rulesets of rules/ and an empty score cache (with
+    `keep`, as the service's: evaluations stored in the database and read back)."""
     engine = make_engine(url)
     registry = Registry(engine, ROOT / "rules", "bench")
     registry.reload()
-    return analysis.DbSource(ScoreCache(engine), registry)
+    return analysis.DbSource(ScoreCache(engine, keep=keep), registry)
 
 
 def lost_points(src: analysis.DbSource, period: Period) -> int:
@@ -159,6 +164,19 @@ def figures(url: str, out: Path, jobs: int, pdf: bool = True) -> None:
     count = len(json.loads(body)["warnings"])
     show(f"warnings {Q2} as of {AS_OF}, cold ({count:,} warnings)", wall, cpu, 2)
     print(f"  ({same(old, body)} as with the quarter scored whole first)")
+    # As the service runs: evaluations stored in the database, read back by a process that
+    # starts cold. Nothing stored (the first process after a change: it stores Q1 whole and
+    # Q2 as of the day); Q1 alone stored (by a page that read it); both (a second process).
+    engine = make_engine(url)
+    for label in ("nothing stored", f"{Q1} stored", f"{Q1} and the day stored"):
+        if label != f"{Q1} and the day stored":
+            stored.clear(engine)
+        if label == f"{Q1} stored":
+            source(url, keep=True).require(Q1)
+        kept = source(url, keep=True)
+        wall, cpu, body = timed(partial(analysis.warnings, kept, Q2, AS_OF))
+        show(f"warnings {Q2} as of {AS_OF}, cold, {label}", wall, cpu, 2)
+        print(f"  ({same(old, body)}; {kept.cache.fills} made, {kept.cache.restored} read back)")
     again_best = min(
         (timed(lambda: analysis.warnings(cold, Q2, AS_OF)) for _ in range(5)), key=lambda t: t[0]
     )
@@ -190,6 +208,53 @@ def figures(url: str, out: Path, jobs: int, pdf: bool = True) -> None:
     print(f"  ({size / 1e6:.1f} MB of PDF; CPU of the rendering processes included)")
 
 
+def server_cpu(database: str) -> float:
+    """CPU seconds of the PostgreSQL backends serving `database` (their /proc entries: a local
+    server), so far."""
+    total = 0
+    for proc in Path("/proc").iterdir():
+        try:
+            cmd = (proc / "cmdline").read_bytes()
+            if not cmd.startswith(b"postgres: ") or f" {database} ".encode() not in cmd:
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, ValueError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def fresh_warnings(url: str, keep: bool) -> None:
+    """One cold warnings request in this (new) process; prints wall, CPU, and the server's CPU
+    for the process's connections."""
+    name = url.rsplit("/", 1)[-1].split("?")[0]
+    src = source(url, keep)
+    s0 = server_cpu(name)
+    wall, cpu, body = timed(lambda: analysis.warnings(src, Q2, AS_OF))
+    server = server_cpu(name) - s0
+    digest = hashlib.sha256(body).hexdigest()[:12]
+    how = f"{src.cache.fills} made, {src.cache.restored} read back"
+    show(f"warnings {Q2} as of {AS_OF}, new process ({how}; sha256 {digest})", wall, cpu, 2)
+    print(f"  (server {server:.2f} s CPU)")
+
+
+def fresh(url: str, runs: int) -> None:
+    """Cold warnings in new processes, `runs` times each way, interleaved: without storing, with
+    nothing stored (the first process after any change), with Q1 and the day stored by the
+    process before, with Q1 alone stored."""
+    me = [sys.executable, __file__, "--url", url, "--no-import"]
+    print(f"  {os.cpu_count()} CPUs; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    engine = make_engine(url)
+    for _ in range(runs):
+        subprocess.run([*me, "--one-warnings", "none"], check=True)
+        stored.clear(engine)
+        for _ in range(2):  # the first stores Q1 and the day, the second reads them back
+            subprocess.run([*me, "--one-warnings", "keep"], check=True)
+        stored.clear(engine)
+        source(url, keep=True).require(Q1)  # Q1 alone stored
+        subprocess.run([*me, "--one-warnings", "keep"], check=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Runs the benchmark."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -198,14 +263,24 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-import", action="store_true", help="--url already holds the province")
     ap.add_argument("--jobs", type=int, default=2, help="processes rendering PDFs")
     ap.add_argument("--no-pdf", action="store_true", help="leave out the feedback reports")
+    ap.add_argument(
+        "--fresh", type=int, metavar="N", help="only cold warnings in new processes, N rounds"
+    )
+    ap.add_argument("--one-warnings", choices=("keep", "none"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     folder = ROOT / ("bench/out/quick" if args.quick else "bench/out/province")
     if not (folder / "facts.jsonl").is_file():
         sys.exit(f"no {folder}/facts.jsonl: run bench/generate.py first (see --help)")
+    if args.one_warnings:
+        fresh_warnings(args.url, args.one_warnings == "keep")
+        return
     with database(args) as url, tempfile.TemporaryDirectory() as tmp:
         print(f"database {url.split('@')[-1]}; province {folder.name}")
         if not args.no_import:
             load(url, folder)
+        if args.fresh:
+            fresh(url, args.fresh)
+            return
         figures(url, Path(tmp) / "reports", args.jobs, not args.no_pdf)
 
 

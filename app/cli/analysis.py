@@ -47,7 +47,7 @@ def source(args: argparse.Namespace, persons: bool = False) -> Any:
         folder = rules.parent if rules.name.isdigit() else rules
         registry = Registry(engine, folder, who())
         registry.reload()
-        return DbSource(ScoreCache(engine), registry)
+        return DbSource(ScoreCache(engine, keep=True), registry)
     if args.org is None or args.facts is None:
         raise DslError("give --org and --facts, or --db")
     main = compile_path(rules)

@@ -7,7 +7,9 @@ evaluation is kept beside it in the cache (`Scored.memo`), valid for as long as 
 
 from __future__ import annotations
 
+import contextvars
 import copy
+import threading
 from collections.abc import Callable, Collection
 from datetime import date
 from typing import Any, TypeVar
@@ -20,7 +22,7 @@ from app.services import cycles
 from app.services.cache import AsOf, ScoreCache, Scored, Watermark
 from app.services.receipts import results_digest
 from app.services.registry import LoadedRuleset, Registry
-from app.services.scoring import PeriodInputs, load_period
+from app.services.scoring import PeriodInputs, load_facts, load_period
 from app.store.models import Receipt
 from dsl.analysis import feedback, trends
 from dsl.analysis.feedback import Shared
@@ -30,6 +32,7 @@ from dsl.analysis.view import PeriodScores, cited, keep_until, units_of
 from dsl.analysis.warnings import check_open, warnings_report
 from dsl.compile.ir import CompiledRuleset
 from dsl.engine.evaluate import evaluate
+from dsl.facts.inputs import gc_paused
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact
 from dsl.syntax.errors import DslError
@@ -141,8 +144,8 @@ class DbSource:
         if kept is not None:  # the facts the period's entry read, in the same order
             return [f for f in kept.facts if f.type in types]
         with Session(self.cache.engine) as session, session.begin():
-            got = load_period(session, loaded.compiled, period, types=types)
-        return [f for f in got.facts if f.type in types]
+            got = load_facts(session, loaded.compiled, period, types)
+        return [f for f in got if f.type in types]
 
     def recorded(self, period: Period) -> int:
         """1 when any fact belongs to the period, else 0 (without scoring it)."""
@@ -152,6 +155,8 @@ class DbSource:
         """The facts and organisation an entry was scored from (read again if let go)."""
         if s.inputs is not None:
             return s.inputs
+        if s.reload is not None:
+            return s.reload()
         with Session(self.cache.engine) as session, session.begin():
             return load_period(session, s.loaded.compiled, s.period)
 
@@ -243,16 +248,52 @@ def lost_points_data(
 def warnings(src: DbSource, period: Period, day: date, ruleset: str | None = None) -> bytes:
     """`GET /v1/warnings`: the warnings of a period open on `day` (kept beside its evaluation)."""
     _open(period, day)
-    s = src.held_as_of(period, day, ruleset)  # the period's entry, or its own as of the day
+    ahead = _earlier_ahead(src, period, day, ruleset)
+    try:
+        s = src.held_as_of(period, day, ruleset)  # the period's entry, or its own as of the day
+    finally:
+        if ahead is not None:
+            ahead.join()
     key = ("warnings", day)
     got: bytes | None = s.memo.get(key)
     if got is not None:
         return got
-    data = warnings_report(src, period, day, ruleset)
+    with gc_paused():  # what the report builds (the year projected) makes no cycles
+        data = warnings_report(src, period, day, ruleset)
     body = orjson.dumps({**data, "watermark": s.watermark.as_json()})
     if src.consistent():
         s.memo[key] = body
     return body
+
+
+def _earlier_ahead(
+    src: DbSource, period: Period, day: date, ruleset: str | None
+) -> threading.Thread | None:
+    """The year's quarters before `period` (what the warnings' annual projection reads) scored
+    on a thread of their own while the period is scored as of `day`, when that needs scoring:
+    the two reads of the database overlap (the driver waits on the server without the GIL).
+    None when there is nothing to score ahead. An error is left for the report's own read of
+    the same quarter to raise."""
+    if period.quarter is None or period.quarter == 1:
+        return None
+    loaded = src.loaded(period, ruleset)
+    if loaded is None or src.cache.held_as_of(loaded, period, day) is not None:
+        return None
+    quarters = period.quarters()[: period.quarter - 1]
+    if all(src.cache.kept(loaded, q) is not None for q in quarters):
+        return None
+
+    def score() -> None:
+        for q in quarters:
+            try:
+                src.scores(q, ruleset)
+            except Exception:  # asked again, and raised, by the report
+                return
+
+    # The thread shares the request's look at the database (`ScoreCache.one_look`).
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(score,), daemon=True)
+    thread.start()
+    return thread
 
 
 def risk(

@@ -13,7 +13,10 @@ counts the facts in that range, and a gap filled since makes the entry stale.
 An evaluation is loaded in one snapshot (REPEATABLE READ on PostgreSQL) together with the
 watermark it names. Explanations need every subject's trace: the first one asked of an entry
 scores the period again, traced, from the facts the entry kept, and keeps the traces.
-Each process has its own cache (two uvicorn workers: two caches).
+Each process has its own cache (two uvicorn workers: two caches). With `keep` (the service's
+and the command line's), each evaluation made is also stored in the database, and a process
+starting cold reads back what another stored for the same watermark (or the same approved
+receipt) instead of scoring again (`app.services.stored`).
 
 A page reads several periods (a subject's trend reads eight quarters and the year). Within
 `ScoreCache.one_look()` (every web page is answered in one) the watermark, the approved cycles
@@ -39,13 +42,14 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session
 
 from app.errors import ReplayMismatch
+from app.services import stored
 from app.services.registry import LoadedRuleset
 from app.services.scoring import PeriodInputs, load_period
 from app.store import repository, seqcodec
 from app.store.db import reading
 from app.store.models import Cycle, OrgRevision, Receipt, Retraction
 from app.store.models import Fact as FactRow
-from dsl.analysis.view import cited, keep_until
+from dsl.analysis.view import PeriodScores, cited, keep_until
 from dsl.compile.deps import needed
 from dsl.engine.evaluate import Evaluation, evaluate
 from dsl.engine.report import explain_json, results_json
@@ -137,6 +141,9 @@ class Scored:
     # The scorecards scored when only some were asked for (`ScoreCache.get(cards=...)`):
     # their results are a full evaluation's, the others have none. None: every scorecard.
     cards: frozenset[str] | None = None
+    # Reads the facts and organisation again, for an entry that does not hold them (one read
+    # back from the database: `app.services.stored`).
+    reload: Callable[[], PeriodInputs] | None = None
 
     _body: bytes | None = None
     _by_subject: dict[str, list[dict[str, Any]]] | None = None
@@ -188,7 +195,9 @@ class Scored:
         facts the entry kept (they are let go then), and kept."""
         with self.lock:
             if self.traced is None:
-                assert self.inputs is not None
+                if self.inputs is None:
+                    assert self.reload is not None
+                    self.inputs = self.reload()
                 inp = self.inputs
                 everyone = set(inp.org.units) | set(inp.org.persons)
                 self.traced = evaluate(
@@ -241,6 +250,9 @@ class _Look:
     approvals: dict[tuple[str, str], Approval] | None = None
     entries: dict[tuple[Any, ...], Scored] = field(default_factory=dict)
     recorded: dict[Period, bool] = field(default_factory=dict)
+    # A request may read two periods at once on two threads (the warnings read the quarters
+    # before theirs beside their own): they take turns on the look's connection.
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
 
 _LOOK: ContextVar[_Look | None] = ContextVar("jixiao_score_cache_look", default=None)
@@ -278,9 +290,12 @@ class AsOf:
 class ScoreCache:
     """Evaluations by (ruleset digest, period), the least recently used dropped first."""
 
-    def __init__(self, engine: Engine, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(self, engine: Engine, max_entries: int = MAX_ENTRIES, keep: bool = False) -> None:
         self.engine = engine
         self.max_entries = max_entries
+        # With `keep`, the evaluations made are stored in the database and those another
+        # process stored are read back while valid (`app.services.stored`).
+        self.keep = keep
         # By (digest, period), and (digest, period, scorecards) for the focused evaluations.
         self._entries: OrderedDict[tuple[Any, ...], Scored] = OrderedDict()
         self._locks: dict[tuple[Any, ...], threading.Lock] = {}  # per entry being scored
@@ -290,6 +305,7 @@ class ScoreCache:
         self._as_of: OrderedDict[tuple[str, Period, date], AsOf] = OrderedDict()
         self._recorded: set[Period] = set()  # periods with a fact (facts are never deleted)
         self.fills = 0  # how many evaluations were made (tests and benchmarks read it)
+        self.restored = 0  # how many were read back from the database instead (with `keep`)
         self.looks = 0  # how many times the watermark was read (tests read it)
 
     @contextmanager
@@ -322,10 +338,11 @@ class ScoreCache:
             with reading(self.engine) as session:
                 yield session
             return
-        if look.conn is None:
-            look.conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        with Session(bind=look.conn) as session:
-            yield session
+        with look.lock:
+            if look.conn is None:
+                look.conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            with Session(bind=look.conn) as session:
+                yield session
 
     def watermark(self) -> Watermark:
         """The database's watermark now (within a look: when the look began)."""
@@ -465,7 +482,10 @@ class ScoreCache:
                 got = self._peek(k, now)
                 if got is not None:
                     return got
-            scored = self._build(loaded, period, *self._load(loaded, period), cards)
+            scored = self._restore(loaded, period, now, cards)
+            if scored is None:
+                scored = self._build(loaded, period, *self._load(loaded, period), cards)
+                self._store(scored)
             with self._guard:
                 self._entries[key] = scored
                 self._entries.move_to_end(key)
@@ -480,6 +500,17 @@ class ScoreCache:
         if got is not None:
             return got
         return self._peek((loaded.compiled.digest, period), self.watermark())
+
+    def held_as_of(self, loaded: LoadedRuleset, period: Period, day: date) -> AsOf | Scored | None:
+        """What `as_of` would answer, if it needs no scoring (None otherwise)."""
+        got = self.kept(loaded, period)
+        if got is not None:
+            return got
+        with self._guard:
+            held = self._as_of.get((loaded.compiled.digest, period, day))
+        if held is not None and self._fresh_mark(held.watermark, held.gap, self.watermark()):
+            return held
+        return None
 
     def live_inputs(self, loaded: LoadedRuleset, period: Period) -> PeriodInputs | None:
         """The live facts and organisation of the period as its entry in memory read them,
@@ -512,18 +543,51 @@ class ScoreCache:
                 held = self._as_of.get(key)
             if held is not None and self._fresh_mark(held.watermark, held.gap, wm):
                 return held
+            back = self._restore_as_of(loaded, period, day, wm)
+            if back is not None:
+                return back
             wm, gap, inputs = self._load(loaded, period)
             facts = keep_until(inputs.facts, day)
             if len(facts) == len(inputs.facts):
-                return self._insert(loaded, period, self._build(loaded, period, wm, gap, inputs))
+                scored = self._build(loaded, period, wm, gap, inputs)
+                self._store(scored)
+                return self._insert(loaded, period, scored)
             held = AsOf(wm, gap, make(wm, inputs, facts))
             self.fills += 1
-            with self._guard:
-                self._as_of[key] = held
-                self._as_of.move_to_end(key)
-                while len(self._as_of) > self.max_entries:
-                    self._as_of.popitem(last=False)
-            return held
+            if self.keep and gap is None and isinstance(held.value, PeriodScores):
+                ps = held.value
+                if not ps.evaluation.failed():
+                    kept = stored.Kept(ps.evaluation.results, ps.org, dict(ps.facts), len(facts))
+                    stored.write(self.engine, key[0], period, None, f"w:{wm}", kept, day)
+            return self._keep_as_of(key, held)
+
+    def _keep_as_of(self, key: tuple[str, Period, date], held: AsOf) -> AsOf:
+        with self._guard:
+            self._as_of[key] = held
+            self._as_of.move_to_end(key)
+            while len(self._as_of) > self.max_entries:
+                self._as_of.popitem(last=False)
+        return held
+
+    def _restore_as_of(
+        self, loaded: LoadedRuleset, period: Period, day: date, wm: Watermark
+    ) -> AsOf | Scored | None:
+        """The period as of `day` as another process stored it for this watermark (with
+        `keep`): the day's own evaluation, or the whole period's when it read nothing dated
+        after the day (it is then the period's entry too)."""
+        if not self.keep:
+            return None
+        compiled = loaded.compiled
+        got = stored.read_as_of(self.engine, compiled.digest, period, f"w:{wm}", day)
+        if got is None:
+            return None
+        whole, back = got
+        self.restored += 1
+        if whole:
+            return self._insert(loaded, period, self._restored(loaded, period, wm, None, back))
+        ev = Evaluation(compiled, period, back.results)
+        ps = PeriodScores(compiled, ev, back.org, back.cited, str(wm), back.recorded)
+        return self._keep_as_of((compiled.digest, period, day), AsOf(wm, None, ps))
 
     def _insert(self, loaded: LoadedRuleset, period: Period, scored: Scored) -> Scored:
         key = (loaded.compiled.digest, period)
@@ -546,26 +610,51 @@ class ScoreCache:
             kept = self._frozen.get(key)
         if kept is not None:
             return kept
-        with Session(self.engine) as session, session.begin():
+
+        def replayed() -> PeriodInputs:
+            with Session(self.engine) as session, session.begin():
+                receipt = session.get(Receipt, cycle.receipt)
+                assert receipt is not None
+                return load_period(
+                    session,
+                    loaded.compiled,
+                    period,
+                    org_cutoff=receipt.org_revision_id,
+                    only=set(seqcodec.decode(receipt.fact_seqs)),
+                )
+
+        with Session(self.engine) as session:
             receipt = session.get(Receipt, cycle.receipt)
             assert receipt is not None
-            receipt_id, results_digest = receipt.id, receipt.results_digest  # kept past commit
-            inputs = load_period(
-                session,
-                loaded.compiled,
-                period,
-                org_cutoff=receipt.org_revision_id,
-                only=set(seqcodec.decode(receipt.fact_seqs)),
+            receipt_id, results_digest = receipt.id, receipt.results_digest
+        basis = f"r:{receipt_id}"
+        back = stored.read(self.engine, digest, period, None, basis) if self.keep else None
+        inputs: PeriodInputs | None = None
+        if back is not None:  # the replay stored: proved again below, as a replay is
+            ev = Evaluation(loaded.compiled, period, back.results)
+            org, facts_cited, recorded = back.org, back.cited, back.recorded
+            doc = results_json(ev)
+            if hashlib.sha256(_canonical(doc)).hexdigest() == results_digest:
+                self.restored += 1
+            else:
+                back = None
+        if back is None:
+            inputs = replayed()
+            units = set(inputs.org.units)
+            ev = evaluate(
+                loaded.compiled, inputs.org, inputs.facts, period, units, org_at=inputs.org_of
             )
-        units = set(inputs.org.units)
-        ev = evaluate(
-            loaded.compiled, inputs.org, inputs.facts, period, units, org_at=inputs.org_of
-        )
-        doc = results_json(ev)
-        if hashlib.sha256(_canonical(doc)).hexdigest() != results_digest:
-            raise ReplayMismatch(
-                f"the approved receipt {receipt_id} of {period} does not replay to its results"
-            )
+            doc = results_json(ev)
+            if hashlib.sha256(_canonical(doc)).hexdigest() != results_digest:
+                raise ReplayMismatch(
+                    f"the approved receipt {receipt_id} of {period} does not replay to its results"
+                )
+            org, facts_cited, recorded = inputs.org, cited(ev, inputs.facts), len(inputs.facts)
+            if self.keep:
+                stored.write(
+                    self.engine, digest, period, None, basis,
+                    stored.Kept(ev.results, org, facts_cited, recorded),
+                )  # fmt: skip
         wm = _parse_watermark(cycle.watermark)
         approval = {
             "cycle": cycle.cycle,
@@ -575,13 +664,59 @@ class ScoreCache:
         }
         doc = {**doc, "watermark": wm.as_json(), "state": "approved", "approved": approval}
         got = Scored(
-            loaded, period, wm, ev, doc, inputs, None, org=inputs.org, approved=approval
+            loaded, period, wm, ev, doc, inputs, None, org=org, approved=approval, reload=replayed
         )  # fmt: skip
-        got.cited, got.recorded = cited(ev, inputs.facts), len(inputs.facts)
+        got.cited, got.recorded = facts_cited, recorded
         with self._guard:
             self._frozen = {k: v for k, v in self._frozen.items() if k[:2] != key[:2]}
             self._frozen[key] = got
         return got
+
+    def _restore(
+        self,
+        loaded: LoadedRuleset,
+        period: Period,
+        wm: Watermark,
+        cards: frozenset[str] | None,
+    ) -> Scored | None:
+        """The evaluation another process stored for this watermark, if any (with `keep`)."""
+        if not self.keep:
+            return None
+        back = stored.read(self.engine, loaded.compiled.digest, period, cards, f"w:{wm}")
+        if back is None:
+            return None
+        self.restored += 1
+        return self._restored(loaded, period, wm, cards, back)
+
+    def _restored(
+        self,
+        loaded: LoadedRuleset,
+        period: Period,
+        wm: Watermark,
+        cards: frozenset[str] | None,
+        back: stored.Kept,
+    ) -> Scored:
+        """An entry from a stored evaluation (its facts read again when needed)."""
+        ev = Evaluation(loaded.compiled, period, back.results)
+        got = Scored(
+            loaded, period, wm, ev, None, None, None, org=back.org, cards=cards,
+            reload=lambda: self._load(loaded, period)[2],
+        )  # fmt: skip
+        got.cited, got.recorded = back.cited, back.recorded
+        return got
+
+    def _store(self, scored: Scored) -> None:
+        """Stores an evaluation just made for other processes (with `keep`), when it is valid
+        by its watermark alone (no number missing below it) and no rule failed in it."""
+        if not self.keep or scored.gap is not None or scored.evaluation.failed():
+            return
+        assert scored.org is not None and scored.inputs is not None
+        kept = stored.Kept(scored.evaluation.results, scored.org, scored.cited, scored.recorded)
+        last = max((f.date for f in scored.inputs.facts if f.date is not None), default=None)
+        basis = f"w:{scored.watermark}"
+        stored.write(
+            self.engine, scored.digest, scored.period, scored.cards, basis, kept, last_day=last
+        )
 
     def _peek(self, key: tuple[Any, ...], wm: Watermark) -> Scored | None:
         with self._guard:

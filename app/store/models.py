@@ -270,6 +270,31 @@ class ReceiptResult(Base):
     band: Mapped[str | None] = mapped_column(String(100))
 
 
+class StoredEvaluation(Base):
+    """An evaluation kept across processes (`app.services.stored`): the score cache's second
+    level. One row per ruleset, period and scorecards scored (`cards`: their ids, comma
+    separated; empty for every scorecard) and day (`as_of`: the period as of that day, from the
+    facts dated by then; empty for the whole period), replaced by a newer evaluation of the
+    same: like a revoked token, a cache row is the exception to nothing being updated in place,
+    and rows of days gone stale are deleted. `basis` is
+    what it is valid for (`w:<watermark>` or `r:<approved receipt id>`), `code` the version of
+    the code that made it, `body` the results pickled and compressed."""
+
+    __tablename__ = "stored_evaluations"
+
+    ruleset_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(6), primary_key=True)
+    cards: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    as_of: Mapped[str] = mapped_column(String(10), primary_key=True)
+    basis: Mapped[str] = mapped_column(String(100))
+    # the latest date of the facts a whole period's evaluation read (as of any day from then
+    # on it is the day's too); None when none is dated, or for the other rows
+    last_day: Mapped[str | None] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime]
+
+
 # ---- API tokens -----------------------------------------------------------------------------
 
 

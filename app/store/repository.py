@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Generator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 from sqlalchemy import (
@@ -194,6 +195,19 @@ def refresh_statistics(session: Session) -> None:
     session.execute(text("ANALYZE facts"))
 
 
+def planned_whole(session: Session) -> None:
+    """Plans the rest of the session's transaction for reading every row of a stream, not the
+    first ones fast (PostgreSQL; nothing elsewhere).
+
+    A server-side cursor is planned by default for its first tenth of rows
+    (`cursor_tuple_fraction`): a few types of a whole year were then read by walking the year's
+    partition in sequence order, every row filtered (0.48 s on the million-fact province), where
+    the index on (year, quarter, type, subject) finds them in 30 ms. A quarter's every type is
+    read as before (in sequence order, no sort: it is most of the partition's pages anyway)."""
+    if session.connection().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL cursor_tuple_fraction = 1"))
+
+
 def period_facts(
     session: Session,
     period: Period,
@@ -283,21 +297,46 @@ def driver_rows(session: Session, stmt: ClauseElement) -> list[tuple[Any, ...]]:
 
 def driver_stream(
     session: Session, stmt: ClauseElement, size: int = STREAM_BATCH
-) -> Iterator[tuple[Any, ...]]:
+) -> Generator[tuple[Any, ...]]:
     """`driver_rows` a batch at a time: a year's million rows are never all Python tuples at
     once (the caller reads them inside the session's transaction).
 
     On PostgreSQL the rows come through a server-side cursor (`DECLARE … CURSOR`, then
     `FETCH` a batch at a time): a client cursor receives the whole result before the first
     row is read, and libpq held a year's million rows (~370 MB per million facts) beside the
-    facts being built from them. SQLite's cursor steps through the result as it is read."""
-    for batch in _batches(session, stmt, size, server_side=True):
-        yield from batch
+    facts being built from them. SQLite's cursor steps through the result as it is read.
+
+    On PostgreSQL the next batch is fetched on a thread while the caller reads this one: the
+    server finds the next rows (a quarter's are spread over its year's pages) while the facts
+    are built from these, the driver waiting without the GIL. Nothing else may use the session
+    while the rows are read (the caller only reads them)."""
+    batches = _batches(session, stmt, size, server_side=True)
+    if session.connection().dialect.name == "postgresql":
+        batches = _ahead(batches)
+    try:
+        for batch in batches:
+            yield from batch
+    finally:
+        batches.close()  # the cursor closed when the caller stops early
+
+
+def _ahead(batches: Generator[Sequence[Any]]) -> Generator[Sequence[Any]]:
+    """The batches, each fetched on a thread while the one before is read. Closed early, the
+    fetch under way is waited for and the cursor closed on the caller's thread."""
+    with ThreadPoolExecutor(1, thread_name_prefix="jixiao-fetch") as pool:
+        pending = pool.submit(next, batches, None)
+        try:
+            while (batch := pending.result()) is not None:
+                pending = pool.submit(next, batches, None)
+                yield batch
+        finally:
+            wait([pending])
+            batches.close()
 
 
 def _batches(
     session: Session, stmt: ClauseElement, size: int = STREAM_BATCH, server_side: bool = False
-) -> Iterator[Sequence[Any]]:
+) -> Generator[Sequence[Any]]:
     conn = session.connection()
     compiled = stmt.compile(dialect=conn.dialect)
     assert isinstance(compiled, SQLCompiler)

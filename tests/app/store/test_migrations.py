@@ -34,6 +34,7 @@ TABLES = {
     "webhook_attempts",
     "jobs",
     "job_results",
+    "stored_evaluations",
 }
 
 

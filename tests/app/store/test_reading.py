@@ -51,6 +51,11 @@ def test_a_streamed_read_gives_the_rows_of_a_whole_read(
         if engine.dialect.name == "postgresql":  # the rows stay on the server until fetched
             declared = session.scalars(text("SELECT name FROM pg_cursors ORDER BY name"))
             assert [n.startswith("jixiao_stream_") for n in declared] == [True, True]
+        # closed early (each with its next batch being fetched on a thread): no cursor left
+        a.close()
+        b.close()
+        if engine.dialect.name == "postgresql":
+            assert list(session.scalars(text("SELECT name FROM pg_cursors"))) == []
         count = session.scalar(
             select(func.count()).where(
                 FactRow.year == 2025, FactRow.type.in_(sorted(compiled.schema.types))
