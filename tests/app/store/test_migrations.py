@@ -43,7 +43,7 @@ TABLES = {
 PARTITIONED = {
     ("remove_constraint", "uq_facts_client_id"),
     ("add_constraint", "uq_facts_client_id"),
-    ("remove_index", "uq_facts_supersedes_id"),  # for corrections alone (revision 0009)
+    ("remove_index", "uq_facts_supersedes_id"),  # for corrections alone (revision 0010)
     ("add_constraint", "uq_facts_supersedes_id"),
     ("remove_index", "uq_facts_live_value_slot"),
     ("add_index", "uq_facts_live_value_slot"),
@@ -115,7 +115,7 @@ def test_constraint_names_follow_the_convention(db_url: str) -> None:
     finally:
         engine.dispose()
     # PostgreSQL: no foreign key into the partitioned facts (the services check it), and
-    # the key of corrections a partial unique index (revision 0009)
+    # the key of corrections a partial unique index (revision 0010)
     partitioned = engine.dialect.name == "postgresql"
     assert "uq_facts_client_id" in uniques
     assert "uq_facts_supersedes_id" in (unique_indexes if partitioned else uniques)

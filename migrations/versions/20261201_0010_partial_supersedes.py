@@ -7,8 +7,8 @@ key refuses the same rows as before (NULLs never collide), and lookups of correc
 id they supersede (`= ANY(...)`, never NULL) use the partial index. SQLite keeps its
 constraint (`app.store.models`).
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 22:00:00.000000
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0008"
+revision: str = "0010"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
