@@ -47,13 +47,14 @@ from app.store.bulk import (
     YEAR,
     Hashed,
     Row,
+    append_rows,
     as_row,
     bulk_indexes,
     hash_ahead,
     insert_rows,
     restore_indexes,
 )
-from app.store.chain import FactHasher, Head, head_now, lock_head
+from app.store.chain import FactHasher, Head, head_now, lock_head, move_head
 from app.store.db import transaction
 from app.store.models import Fact, Retraction
 from dsl.facts.inputs import gc_paused
@@ -384,6 +385,12 @@ class _WholeWrite:
         # writer writes the chunk before (None: hashed by the writer, under the lock).
         self.ahead: Head | None = None
         self.hasher = FactHasher()
+        # What the writer knows under the lock: the chain's head after its last chunk, whether
+        # `chain_heads` says so yet, and which years have an approved cycle.
+        self.head: Head | None = None
+        self.moved = True
+        self.after_check = False
+        self.approved: dict[int, bool] = {}
 
     def __enter__(self) -> _WholeWrite:
         return self
@@ -456,8 +463,13 @@ class _WholeWrite:
                     self.error = e
 
     def _gather(self, rows: list[Row], years: set[int]) -> None:
-        """Keeps the slots of rows in years with an approved cycle (for `commit`)."""
-        if approved_cycles(self.session, years):  # shares the cycles' lock to the commit
+        """Keeps the slots of rows in years with an approved cycle (for `commit`). The first
+        reading shares the cycles' lock to the commit: what it says holds till then."""
+        new = years - self.approved.keys()
+        if new:
+            got = {int(c.period[:4]) for c, _ in approved_cycles(self.session, new)}
+            self.approved.update((y, y in got) for y in new)
+        if any(self.approved[y] for y in years):
             for slot, ids in slots_of(rows).items():
                 self.slots.setdefault(slot, []).extend(ids)
 
@@ -489,13 +501,32 @@ class _WholeWrite:
             self.written.put(found)
             return
         try:
-            first, head = _insert_tuples(session, rows, hashed)
+            if self.head is None or self.after_check:
+                first, head = _insert_tuples(session, rows, hashed)
+                self.moved = True
+            else:
+                first, head = self.head.last + 1, self._append(rows, self.head, hashed)
+                self.moved = False
+            self.head = head
         except _integrity_errors(self.engine) as e:
             raise Conflict(
                 "another writer recorded meanwhile a correction of the same fact or a value of "
                 "the same period; nothing was recorded (read what is recorded, then supersede it)"
             ) from e
         self._done(rows, first, head, len(rows), found)
+
+    def _append(self, rows: list[Row], after: Head, hashed: Hashed | None) -> Head:
+        """`_insert_tuples` for a chunk after the first, checked while the writer holds the
+        chain's lock, whose partitions are there (`bulk.append_rows`)."""
+        table = "facts"
+        if self.partitioned:
+            keys = {(str(r[PROVINCE]), int(r[YEAR])) for r in rows}
+            own = partitions.names(*next(iter(keys))) if len(keys) == 1 else None
+            if own is None or self.made - set(own):  # as `_other_partitions`
+                _refuse_across_partitions(self.session, rows)
+            if own is not None:
+                table = own[1]  # the year's partition (else routed by `facts`)
+        return append_rows(self.session.connection(), rows, after, table, hashed)
 
     def _done(self, rows: Sequence[Row], first: int, head: Head, added: int, found: int) -> None:
         self.notes.append((*_change(rows, first, head, "facts.import", self.source), rows[0][BY]))
@@ -508,6 +539,7 @@ class _WholeWrite:
         entries and commits; returns (added, already there)."""
         if self.kept is not None:
             self.kept.seek(0)
+            self.after_check = True  # these may make partitions: written the long way
             for _ in range(self.kept_chunks):
                 self._send(pickle.load(self.kept))
         if self.started:
@@ -527,6 +559,8 @@ class _WholeWrite:
             refuse_frozen(session, self.slots)
             raise self.error
         refuse_frozen(session, self.slots)
+        if self.head is not None and not self.moved:
+            move_head(session.connection(), "facts", self.head)
         for kind, target, change, by in self.notes:
             trail.note(session, kind, target, change, by)
         session.commit()

@@ -140,6 +140,25 @@ def hash_ahead(rows: Sequence[Row], after: chain.Head, hasher: chain.FactHasher)
     return Hashed(after, texts, hasher.hashes(after.hash, after.last + 1, rows, texts))
 
 
+def append_rows(
+    conn: Connection, rows: Sequence[Row], after: chain.Head, table: str, ahead: Hashed | None
+) -> chain.Head:
+    """`insert_rows` for a writer that holds the facts chain's lock in its transaction, knows
+    the chain's head (`after`: what it wrote last) and that the rows' partition (`table`) is
+    there: the rows are numbered, hashed (unless `ahead`) and copied, without asking the
+    database again; the writer records the chain's new head (returned) by `chain.move_head`
+    before it commits. A million-fact import saves ~10 round trips a chunk, each a wait for
+    the server and for the interpreter's lock."""
+    first = after.last + 1
+    if ahead is not None and ahead.after == after and len(ahead.hashes) == len(rows):
+        texts, hashes = ahead.texts, ahead.hashes
+    else:
+        texts = _data_texts(rows)
+        hashes = _HASHER.hashes(after.hash, first, rows, texts)
+    _insert(conn, first, rows, texts, after.hash, hashes, table)
+    return chain.Head(first + len(rows) - 1, hashes[-1] if hashes else after.hash)
+
+
 def insert_rows(
     conn: Connection, rows: Sequence[Row], ahead: Hashed | None = None
 ) -> tuple[int, chain.Head]:
