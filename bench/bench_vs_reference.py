@@ -10,8 +10,10 @@ Both sides run as commands in fresh processes, from the facts file to the result
 pyarrow and polars, exact). First every case is run once on both sides and the results compared
 subject by subject (the worked examples of 2025 as well); nothing is timed unless all agree.
 Then the cases run in rounds, Jixiao and the reference interleaved (their order alternating),
-and each figure is the median over the rounds: wall time, CPU time (user + system, from wait4)
-and peak memory (ru_maxrss of the child; this process stays small, so it is the child's own).
+and each figure is the median over the rounds: wall time, CPU time (user + system, from wait4,
+which counts the command's own children too: Jixiao reads a large facts file in two processes)
+and peak memory (ru_maxrss of the child; this process stays small, so it is the child's own:
+the largest of its processes, not their sum; `bench/bench_processes.py` sums them).
 Jixiao's output bytes are compared with `bench/baseline.sha256`, the digests of the outputs
 before any optimisation: an optimisation must not change a byte.
 """
@@ -198,7 +200,10 @@ def report(cases: list[Case]) -> None:
             f"{case.name:<14}{f'{jw:.2f} s ({jc:.2f})':>19}{f'{rw:.2f} s ({rc:.2f})':>18}"
             f"{jw / rw:>11.2f}×{jc / rc:>10.2f}×   {verdict}"
         )
-    print(f"\n{'peak memory':<16}{'Jixiao':>12}{'reference':>12}   per million facts")
+    print(
+        f"\n{'peak memory':<16}{'Jixiao':>12}{'reference':>12}   per million facts "
+        "(the largest process; bench/bench_processes.py counts them all)"
+    )
     for case in cases:
         (_, _, jm), (_, _, rm) = medians(case, "jixiao"), medians(case, "reference")
         if case.facts < SIZES["1M"]:

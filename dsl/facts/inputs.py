@@ -40,7 +40,7 @@ def load_inputs(
     problems: list[FactProblem] = []
     with gc_paused():
         validator = FactValidator(compiled.schema, org)
-        typed = validator.read_typed(facts_path)
+        typed = validator.read_typed(facts_path, split=True)
         if typed is not None:
             checked = validator.validate_read(typed, str(facts_path), frozenset())
         else:

@@ -13,7 +13,7 @@ each record as before. So it never accepts what the detailed checks would refuse
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, NewType, Protocol, Union
@@ -173,12 +173,24 @@ class TypedReader:
         self.empty: dict[str, Any] = {}
         self.decoder = msgspec.json.Decoder(Union[tuple(self.plans)])  # noqa: UP007  (runtime)
 
-    def read(self, path: Path) -> list[Fact] | None:
+    def read(
+        self,
+        path: Path,
+        start: int = 0,
+        end: int | None = None,
+        each: Callable[[list[Fact]], None] | None = None,
+        chunk_size: int = 0,
+    ) -> list[Fact] | None:
         """Every line of a file as its Fact, or None if any line needs the detailed checks
-        (a problem, a blank line, a number the common case does not take)."""
+        (a problem, a blank line, a number the common case does not take).
+
+        With `start` and `end`, the lines of those bytes alone (`start` at the beginning of a
+        line), numbered from 1 as if they were the whole file. With `each`, the facts are
+        handed to it a chunk (`chunk_size` bytes, else CHUNK) at a time instead (and the list
+        returned is empty)."""
         out: list[Fact] = []
         line = 0
-        for chunk in _chunks(path):
+        for chunk in _chunks(path, start, end, chunk_size):
             if _blank_first(chunk) or _BLANK_LINE.search(chunk) or _ODD_ESCAPE.search(chunk):
                 return None
             try:
@@ -191,6 +203,9 @@ class TypedReader:
             if len(structs) != lines or not self._facts(structs, line, out):
                 return None
             line += lines
+            if each is not None:
+                each(out)
+                out = []
         return out
 
     def _facts(self, structs: list[Any], line: int, out: list[Fact]) -> bool:
@@ -278,11 +293,16 @@ def _blank_first(chunk: bytes) -> bool:
     return not chunk[: first if first >= 0 else len(chunk)].strip()
 
 
-def _chunks(path: Path) -> Iterator[bytes]:
-    """The file in pieces of about CHUNK bytes, each ending after a newline (or at the end)."""
+def _chunks(path: Path, start: int = 0, end: int | None = None, size: int = 0) -> Iterator[bytes]:
+    """The file (its bytes from `start` to `end`) in pieces of about `size` bytes (CHUNK), each
+    ending after a newline (or at the end)."""
     rest = b""
+    left = -1 if end is None else end - start
+    size = size or CHUNK
     with path.open("rb") as fh:
-        while block := fh.read(CHUNK):
+        fh.seek(start)
+        while left and (block := fh.read(size if left < 0 else min(size, left))):
+            left -= len(block) if left > 0 else 0
             data = rest + block
             cut = data.rfind(b"\n") + 1
             if cut:

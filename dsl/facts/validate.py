@@ -73,10 +73,16 @@ class FactValidator:
         fact = self.fact(raw, line)
         return (fact, []) if fact is not None else self.detailed(raw, line, source)
 
-    def read_typed(self, path: Path) -> list[Fact] | None:
+    def read_typed(self, path: Path, split: bool = False) -> list[Fact] | None:
         """Every line of a facts file as its Fact, when every line passes the common case;
-        None otherwise (then read line by line, each record decided and worded)."""
-        return TypedReader(self).read(path)
+        None otherwise (then read line by line, each record decided and worded). With `split`,
+        a large file is read by two processes where that pays (`dsl.facts.split`)."""
+        reader = TypedReader(self)
+        if split:
+            from dsl.facts.split import read_facts
+
+            return read_facts(reader, path)
+        return reader.read(path)
 
     def validate_read(
         self, facts: list[Fact], source: str, known: Container[str], in_order: bool = False
