@@ -91,6 +91,31 @@ def _load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def _server_cpu(engine: Engine) -> dict[int, float] | None:
+    """CPU seconds (user + system) of each PostgreSQL backend serving this engine's database,
+    from /proc (None: not PostgreSQL, or a server whose processes this machine cannot see).
+    The import's connections stay in the engine's pool, so their backends are there after it."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as conn:
+        pids = conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        ).scalars()
+        out: dict[int, float] = {}
+        for pid in pids:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            out[int(pid)] = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+        return out
+
+
+def _spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """The CPU the backends spent between two `_server_cpu` readings."""
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
+
+
 def score_db(engine: Engine, compiled: CompiledRuleset, period: Period) -> Evaluation:
     """Loads the period from the database and scores it (as `app.services.scoring.score`)."""
     return score(engine, compiled, period)[0]
@@ -114,13 +139,16 @@ def run(
     with Session(engine) as session:
         org, _ = org_at(session, date.max, closed=True)
     facts = folder / "facts.jsonl"
+    s0 = _server_cpu(engine)
     c0 = time.process_time()
     t_import, got = timed(lambda: import_facts(engine, facts, compiled.schema, org, "bench"))
     cpu = time.process_time() - c0
     label = f"import {got.added:,} facts"
     verdict = f"wall {'PASS' if t_import < 30 else 'MISS'}, CPU {'PASS' if cpu < 30 else 'MISS'}"
+    server = _server_cpu(engine)
+    spent = "" if server is None or s0 is None else f"; the server's {_spent(s0, server):.2f} s"
     print(
-        f"  {name}: {label:<46} {t_import:8.2f} s   CPU {cpu:.2f} s (this process; "
+        f"  {name}: {label:<46} {t_import:8.2f} s   CPU {cpu:.2f} s (this process{spent}; "
         f"< 30 s: {verdict}), load average {_load()}"
     )
     c0 = time.process_time()

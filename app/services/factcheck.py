@@ -152,6 +152,10 @@ class FactChecker:
     corrected: set[str] = field(default_factory=set)
     owners: dict[tuple[str, str, str], str] = field(default_factory=dict)
     slots: dict[tuple[str, str, str], int] = field(default_factory=dict)  # the last given
+    # the period values recorded before the import, by (type, subject, period) asked
+    asked: set[tuple[str, str, str]] = field(default_factory=set)
+    db_slots: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    db_owners: dict[tuple[str, str, str], str] = field(default_factory=dict)
     validator: FactValidator = field(init=False)
     movable: set[str] = field(init=False)
     single: frozenset[str] = field(init=False)
@@ -164,6 +168,25 @@ class FactChecker:
         self.movable = {k for k, d in self.schema.types.items() if d.counts_in is not None}
         self.single = frozenset(k for k, d in self.schema.types.items() if d.kind == "period")
         self.provinces, self.quarters = {}, {}
+
+    def read_periods(self, session: Session, facts: Sequence[Fact]) -> None:
+        """Reads at once the period values recorded before of every (type, subject, period)
+        of single-valued facts among `facts` (an import read whole), which the chunks would
+        read as they meet them (`check_rows`)."""
+        single = self.single
+        wanted = {(f.type, f.subject, str(f.period)) for f in facts if f.type in single}
+        self._read_periods(session, wanted - self.asked)
+
+    def _read_periods(self, session: Session, wanted: set[tuple[str, str, str]]) -> None:
+        if not wanted:
+            return
+        keys = ({k[0] for k in wanted}, {k[1] for k in wanted}, {k[2] for k in wanted})
+        # Slots before owners: a value recorded meanwhile is then either seen live (and this
+        # one refused here) or not yet in the slots read (and this one given the same slot,
+        # which the database refuses). Read the other way round, it could be neither.
+        self.db_slots.update(repository.value_slots(session, *keys))
+        self.db_owners.update(repository.live_period_values(session, *keys))
+        self.asked.update(wanted)
 
     def check(self, session: Session, records: Sequence[tuple[int, Any]]) -> Checked:
         """Validates a chunk of (line, JSON object or `Fact` read by the validator's typed
@@ -204,12 +227,11 @@ class FactChecker:
         }
         keyed = [f for f in facts if f.type in single and f.id not in seen and f.id not in recorded]
         taken = repository.correctors(session, fresh_targets - self.corrected)
-        keys = ({f.type for f in keyed}, {f.subject for f in keyed}, {str(f.period) for f in keyed})
-        # Slots before owners: a value recorded meanwhile is then either seen live (and this
-        # one refused here) or not yet in the slots read (and this one given the same slot,
-        # which the database refuses). Read the other way round, it could be neither.
-        db_slots = repository.value_slots(session, *keys)
-        db_owners = repository.live_period_values(session, *keys)
+        # The period values recorded before, read once per (type, subject, period) an import
+        # meets (the import's own are in `owners` and `slots`).
+        met = {(f.type, f.subject, str(f.period)) for f in keyed}
+        self._read_periods(session, met - self.asked)
+        db_slots, db_owners = self.db_slots, self.db_owners
         links: list[FactProblem] = []  # after the problems of ids, as they were reported
         texts: dict[int, str] = {}  # each data dict's digest text (the facts live meanwhile)
         provinces, quarters = self.provinces, self.quarters

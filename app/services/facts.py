@@ -1,16 +1,20 @@
 """Recording facts: importing a JSONL file, posting a few, retracting one, reading a history.
 
-An import is checked whole before anything is written: any invalid line rejects it (unless
-`skip_invalid`, which records the rest and lists what it skipped). The checked rows are then
-written in chunks, one transaction each; a chunk that meets a concurrent writer's fact with
-the same id is checked again. Importing the same file twice records nothing the second time,
-so an interrupted import is finished by running it again.
+An import is checked whole before anything is recorded: any invalid line rejects it (unless
+`skip_invalid`, which records the rest and lists what it skipped). On SQLite the checked rows
+are then written in chunks, one transaction each; on PostgreSQL each chunk is written as soon
+as it is checked, on a thread of its own, in one transaction committed once the whole import
+is checked (`_import_whole`: the server writes while the client checks). A chunk that meets
+a concurrent writer's fact with the same id is checked again. Importing the same file twice
+records nothing the second time, so an interrupted import is finished by running it again.
 """
 
 from __future__ import annotations
 
 import pickle
+import queue
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,15 +42,19 @@ from app.store.bulk import (
     BY,
     DIGEST,
     ID,
+    PROVINCE,
     SUPERSEDES,
     YEAR,
+    Hashed,
     Row,
+    append_rows,
     as_row,
     bulk_indexes,
+    hash_ahead,
     insert_rows,
     restore_indexes,
 )
-from app.store.chain import lock_head
+from app.store.chain import FactHasher, Head, head_now, lock_head, move_head
 from app.store.db import transaction
 from app.store.models import Fact, Retraction
 from dsl.facts.inputs import gc_paused
@@ -106,7 +114,9 @@ def import_facts(
     batches = (
         _fact_batches(facts, total, chunk) if facts else _batches(_records(path, problems), chunk)
     )
-    return _import(engine, batches, total, str(path), skip_invalid, progress, problems, checker)
+    return _import(
+        engine, batches, total, str(path), skip_invalid, progress, problems, checker, facts
+    )
 
 
 Batches = Iterator[tuple[int | None, list[tuple[int, Any]]]]  # (progress so far, records)
@@ -166,8 +176,13 @@ def _import(
     progress: Progress | None,
     problems: list[FactProblem],
     checker: FactChecker,
+    ahead: list[ReadFact] | None = None,
 ) -> ImportResult:
-    """`import_records` of records in chunks."""
+    """`import_records` of records in chunks (`ahead`: all of them, when read whole)."""
+    if engine.dialect.name == "postgresql":
+        return _import_whole(
+            engine, batches, total, source, skip_invalid, progress, problems, checker, ahead
+        )
     result = ImportResult()
     spooled: list[int] = []  # the rows of each chunk written to the spool
     years: set[int] = set()  # the years the rows belong to (approved periods refuse them)
@@ -213,16 +228,30 @@ def _check(
     years: set[int],
 ) -> int:
     """Checks a chunk and spools its rows to record; returns how many."""
+    rows, _ = _check_rows(session, checker, batch, problems, result, years)
+    if rows:  # tuples: what the writer takes, and a third of the pickled dicts' bytes
+        pickle.dump(rows, spool, protocol=pickle.HIGHEST_PROTOCOL)
+    return len(rows)
+
+
+def _check_rows(
+    session: Session,
+    checker: FactChecker,
+    batch: list[tuple[int, Any]],
+    problems: list[FactProblem],
+    result: ImportResult,
+    years: set[int],
+) -> tuple[list[Row], set[int]]:
+    """Checks a chunk: its rows to record and their years."""
     if not batch:
-        return 0
+        return [], set()
     checked = checker.check_rows(session, batch)
     problems.extend(checked.problems)
     result.unchanged += checked.unchanged
-    years.update({r[YEAR] for r in checked.rows})
-    if checked.rows:  # tuples: what the writer takes, and a third of the pickled dicts' bytes
-        pickle.dump(checked.rows, spool, protocol=pickle.HIGHEST_PROTOCOL)
+    chunk_years = {r[YEAR] for r in checked.rows}
+    years.update(chunk_years)
     session.rollback()  # end the read transaction: readers must not hold SQLite's snapshot
-    return len(checked.rows)
+    return checked.rows, chunk_years
 
 
 def _spooled_slots(spool: IO[bytes], sizes: list[int]) -> dict[Slot, list[str]]:
@@ -250,6 +279,292 @@ def _write(
             if progress:
                 progress("written", added + repeated, total)
     return added, repeated
+
+
+# ---- PostgreSQL: the import in one transaction, written while it is checked --------------
+
+
+def _import_whole(
+    engine: Engine,
+    batches: Batches,
+    total: int,
+    source: str,
+    skip_invalid: bool,
+    progress: Progress | None,
+    problems: list[FactProblem],
+    checker: FactChecker,
+    ahead: list[ReadFact] | None,
+) -> ImportResult:
+    """`_import` on PostgreSQL: each checked chunk is written at once, on a thread of its own
+    (`_WholeWrite`), in one transaction that commits only once the whole import is checked.
+
+    What is recorded is what the spooled import records: the same rows, numbers and hashes,
+    one audit entry per chunk. An invalid fact (without `skip_invalid`), a fact of an approved
+    period or any error rolls the whole import back, so nothing is recorded, as before any
+    write (an interrupted import is run again whole). While the server writes a chunk the
+    client checks and hashes the next: the two ~20 s of CPU overlap instead of adding up.
+    """
+    result = ImportResult()
+    years: set[int] = set()
+    restore_indexes(engine)  # as `_write`
+    with gc_paused(), _WholeWrite(engine, source) as writer:
+        with engine.connect() as conn, Session(conn) as session:
+            if ahead:
+                checker.read_periods(session, ahead)
+                writer.ahead = head_now(session.connection(), "facts")
+                session.rollback()
+            else:
+                writer.hold()
+            for done, batch in batches:
+                fresh = writer.locked.is_set()
+                rows, chunk_years = _check_rows(session, checker, batch, problems, result, years)
+                if rows and (skip_invalid or not problems):  # else the import is refused
+                    writer.put(rows, chunk_years, fresh)
+                if progress and done is not None:
+                    progress("checked", done, total)
+            if progress:
+                progress("checked", total, total)
+        problems.sort(key=lambda p: (p.line, p.field))
+        if problems and not skip_invalid:
+            raise Invalid(
+                f"{len(problems)} invalid fact(s) in {source}; nothing was imported "
+                "(--skip-invalid imports the rest)",
+                problems,
+            )
+        result.skipped = problems
+        result.added, repeated = writer.commit(progress)
+        result.unchanged += repeated
+    if result.added:
+        with transaction(engine) as session:
+            repository.refresh_statistics(session)
+    return result
+
+
+# A checked chunk for the writer: its rows, their years, whether it was checked under the
+# writer's lock, and its rows hashed ahead.
+_Chunk = tuple[list[Row], set[int], bool, Hashed | None]
+
+
+class _WholeWrite:
+    """Writes the chunks of one import on a thread of its own, in one transaction.
+
+    The thread takes the chunks in order from a short queue (the checker waits when it is
+    two chunks ahead) and writes each as `write_tuples` does in a transaction of its own
+    (`_write`). The facts chain's lock is taken by the first chunk and held to the commit;
+    the audit entries (one per chunk) are written at the end, so the trail's lock is held
+    only then. A chunk of
+    an approved period is not refused at once: its slots are gathered and `commit` refuses
+    them all together, as before any write (and after the invalid facts).
+
+    Partitions (`app.store.partitions`) the first chunk needs are made beforehand in a short
+    transaction of their own (an empty partition records nothing). Making one takes an
+    exclusive lock on `facts` to the end of the transaction, which the checker's reads would
+    wait for: a later chunk that needs a new partition is kept, with the chunks after it, in
+    a spool until the check is over.
+    """
+
+    def __init__(self, engine: Engine, source: str) -> None:
+        self.engine = engine
+        self.source = source
+        self.session = Session(engine)
+        self.queue: queue.Queue[_Chunk | None] = queue.Queue(maxsize=2)
+        self.thread = threading.Thread(target=self._run, name="facts-import", daemon=True)
+        self.error: BaseException | None = None
+        self.added = self.repeated = 0
+        self.written: queue.Queue[int] = queue.Queue()  # rows written (or found) per chunk
+        self.notes: list[tuple[str, str, dict[str, object], str]] = []
+        self.slots: dict[Slot, list[str]] = {}  # of chunks in years with an approved cycle
+        self.partitioned: bool | None = None  # facts partitioned (None: not asked yet)
+        self.made: set[str] = set()  # the partitions there
+        self.kept: IO[bytes] | None = None  # the chunks held back to the end of the check
+        self.kept_chunks = 0
+        self.sizes: list[int] = []  # the rows of each chunk put
+        self.started = False
+        self.locked = threading.Event()  # the writer holds the facts chain's lock
+        # The chain's head the next chunk is hashed onto, by the importing thread while the
+        # writer writes the chunk before (None: hashed by the writer, under the lock).
+        self.ahead: Head | None = None
+        self.hasher = FactHasher()
+        # What the writer knows under the lock: the chain's head after its last chunk, whether
+        # `chain_heads` says so yet, and which years have an approved cycle.
+        self.head: Head | None = None
+        self.moved = True
+        self.after_check = False
+        self.approved: dict[int, bool] = {}
+
+    def __enter__(self) -> _WholeWrite:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+        if self.kept is not None:
+            self.kept.close()
+        self.session.close()  # rolls back what was not committed
+
+    def hold(self) -> None:
+        """Keeps every chunk until the check is over: the checker reads the period values
+        recorded before as it meets them, and the scan of a quarter would walk through the
+        rows of this import written meanwhile (not committed) one by one."""
+        if self.kept is None:
+            self.kept = tempfile.TemporaryFile()  # noqa: SIM115 (closed on leaving)
+
+    def put(self, rows: list[Row], years: set[int], fresh: bool) -> None:
+        """Hands a checked chunk to the writer (in order); `fresh`: checked after the writer
+        took the chain's lock (`locked` was set when its check began)."""
+        self.sizes.append(len(rows))
+        hashed = None
+        if self.ahead is not None:  # the chain's head after the chunks put before
+            hashed = hash_ahead(rows, self.ahead, self.hasher)
+            self.ahead = hashed.head()
+        if self.kept is None and not self._partitions_there(rows):
+            self.kept = tempfile.TemporaryFile()  # noqa: SIM115 (closed on leaving)
+        if self.kept is not None:
+            pickle.dump((rows, years, fresh, None), self.kept, protocol=pickle.HIGHEST_PROTOCOL)
+            self.kept_chunks += 1
+            return
+        self._send((rows, years, fresh, hashed))
+
+    def _send(self, item: _Chunk) -> None:
+        if not self.started:
+            self.thread.start()
+            self.started = True
+        self.queue.put(item)
+
+    def _partitions_there(self, rows: list[Row]) -> bool:
+        """True when the partitions the rows go to are there (made now before the first
+        chunk is written)."""
+        if self.partitioned is None:
+            with self.engine.connect() as conn:
+                self.partitioned = partitions.is_partitioned(conn)
+                self.made = partitions.existing(conn) if self.partitioned else set()
+        if not self.partitioned:
+            return True
+        pairs = {(str(r[PROVINCE]), int(r[YEAR])) for r in rows}
+        if {partitions.names(p, y)[1] for p, y in pairs} <= self.made:
+            return True
+        if self.started:
+            return False
+        with self.engine.begin() as conn:  # under the chain's lock, as `insert_rows` makes them
+            lock_head(conn, "facts")
+            partitions.ensure(conn, pairs)
+            self.made = partitions.existing(conn)
+        return True
+
+    def _run(self) -> None:
+        while (item := self.queue.get()) is not None:
+            try:
+                self._gather(item[0], item[1])
+                if self.error is None:
+                    self._write(item[0], item[2], item[3])
+            except BaseException as e:  # handed to the importing thread by `commit`
+                if self.error is None:
+                    self.error = e
+
+    def _gather(self, rows: list[Row], years: set[int]) -> None:
+        """Keeps the slots of rows in years with an approved cycle (for `commit`). The first
+        reading shares the cycles' lock to the commit: what it says holds till then."""
+        new = years - self.approved.keys()
+        if new:
+            got = {int(c.period[:4]) for c, _ in approved_cycles(self.session, new)}
+            self.approved.update((y, y in got) for y in new)
+        if any(self.approved[y] for y in years):
+            for slot, ids in slots_of(rows).items():
+                self.slots.setdefault(slot, []).extend(ids)
+
+    def _write(self, rows: list[Row], fresh: bool, hashed: Hashed | None) -> None:
+        """`write_tuples` under the chain's lock, held since the first chunk: a chunk checked
+        since then (`fresh`) cannot meet a fact recorded meanwhile (every writer of facts
+        takes that lock), and goes in without looking; the ids of one checked before are
+        looked up first (no savepoint to roll back to: a refused row would roll back the
+        whole import)."""
+        session = self.session
+        if not self.locked.is_set():
+            lock_head(session.connection(), "facts")
+            self.locked.set()
+        found = 0
+        if not fresh:
+            there = repository.recorded(session, [r[ID] for r in rows])
+            new = []
+            for r in rows:
+                got = there.get(r[ID])
+                if got is None:
+                    new.append(r)
+                elif got[1] != r[DIGEST]:
+                    msg = f"fact '{r[ID]}' was recorded meanwhile with other content"
+                    raise Conflict(msg)
+            found, rows = len(rows) - len(new), new
+            hashed = hashed if not found else None
+        if not rows:
+            self.repeated += found
+            self.written.put(found)
+            return
+        try:
+            if self.head is None or self.after_check:
+                first, head = _insert_tuples(session, rows, hashed)
+                self.moved = True
+            else:
+                first, head = self.head.last + 1, self._append(rows, self.head, hashed)
+                self.moved = False
+            self.head = head
+        except _integrity_errors(self.engine) as e:
+            raise Conflict(
+                "another writer recorded meanwhile a correction of the same fact or a value of "
+                "the same period; nothing was recorded (read what is recorded, then supersede it)"
+            ) from e
+        self._done(rows, first, head, len(rows), found)
+
+    def _append(self, rows: list[Row], after: Head, hashed: Hashed | None) -> Head:
+        """`_insert_tuples` for a chunk after the first, checked while the writer holds the
+        chain's lock, whose partitions are there (`bulk.append_rows`)."""
+        table = "facts"
+        if self.partitioned:
+            keys = {(str(r[PROVINCE]), int(r[YEAR])) for r in rows}
+            own = partitions.names(*next(iter(keys))) if len(keys) == 1 else None
+            if own is None or self.made - set(own):  # as `_other_partitions`
+                _refuse_across_partitions(self.session, rows)
+            if own is not None:
+                table = own[1]  # the year's partition (else routed by `facts`)
+        return append_rows(self.session.connection(), rows, after, table, hashed)
+
+    def _done(self, rows: Sequence[Row], first: int, head: Head, added: int, found: int) -> None:
+        self.notes.append((*_change(rows, first, head, "facts.import", self.source), rows[0][BY]))
+        self.added += added
+        self.repeated += found
+        self.written.put(added + found)
+
+    def commit(self, progress: Progress | None) -> tuple[int, int]:
+        """Writes what is left, refuses the facts of approved periods, writes the audit
+        entries and commits; returns (added, already there)."""
+        if self.kept is not None:
+            self.kept.seek(0)
+            self.after_check = True  # these may make partitions: written the long way
+            for _ in range(self.kept_chunks):
+                self._send(pickle.load(self.kept))
+        if self.started:
+            self.queue.put(None)
+            total, written = sum(self.sizes), 0
+            while self.thread.is_alive() or not self.written.empty():
+                try:
+                    written += self.written.get(timeout=0.1)
+                except queue.Empty:
+                    continue
+                if progress:
+                    progress("written", written, total)
+            self.thread.join()
+        session = self.session
+        if self.error is not None:
+            session.rollback()
+            refuse_frozen(session, self.slots)
+            raise self.error
+        refuse_frozen(session, self.slots)
+        if self.head is not None and not self.moved:
+            move_head(session.connection(), "facts", self.head)
+        for kind, target, change, by in self.notes:
+            trail.note(session, kind, target, change, by)
+        session.commit()
+        return self.added, self.repeated
 
 
 def write_rows(
@@ -323,11 +638,38 @@ def record_tuples(session: Session, rows: Sequence[Row], kind: str | None, sourc
     chain's lock and checks the keys that the database enforces per partition only: an id or
     a correction already recorded in another partition is refused as the unique index would
     refuse it (`insert_rows` then makes the partitions the rows need)."""
+    first, head = _insert_tuples(session, rows)
+    kind, target, change = _change(rows, first, head, kind, source)
+    trail.note(session, kind, target, change, str(rows[0][BY]))
+
+
+def _insert_tuples(
+    session: Session, rows: Sequence[Row], ahead: Hashed | None = None
+) -> tuple[int, Head]:
+    """`record_tuples` without the trail: the first number given and the chain's new head
+    (`ahead`: see `insert_rows`)."""
     conn = session.connection()
     if partitions.is_partitioned(conn):
         lock_head(conn, "facts")
-        _refuse_across_partitions(session, rows)
-    first, head = insert_rows(conn, rows)
+        if _other_partitions(conn, rows):
+            _refuse_across_partitions(session, rows)
+    return insert_rows(conn, rows, ahead)
+
+
+def _other_partitions(conn: Connection, rows: Sequence[Row]) -> bool:
+    """False when the rows all go to one partition and no other partition of the facts is
+    there: its unique indexes then refuse what `_refuse_across_partitions` would (an import
+    into a new province's year looked up its million ids a second time for nothing)."""
+    keys = {(str(r[PROVINCE]), int(r[YEAR])) for r in rows}
+    if len(keys) != 1:
+        return True
+    return bool(partitions.existing(conn) - set(partitions.names(*next(iter(keys)))))
+
+
+def _change(
+    rows: Sequence[Row], first: int, head: Head, kind: str | None, source: str
+) -> tuple[str, str, dict[str, object]]:
+    """The audit entry of a write of `rows`: its kind, target and change."""
     corrections = [r[SUPERSEDES] for r in rows if r[SUPERSEDES] is not None]
     if kind is None:
         kind = "fact.correct" if len(rows) == 1 and corrections else "facts.record"
@@ -343,7 +685,7 @@ def record_tuples(session: Session, rows: Sequence[Row], kind: str | None, sourc
         if corrections:
             change["supersedes"] = corrections
     target = f"fact:{corrections[0]}" if kind == "fact.correct" else source or "facts"
-    trail.note(session, kind, target, change, str(rows[0][BY]))
+    return kind, target, change
 
 
 class AcrossPartitions(IntegrityError):

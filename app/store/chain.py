@@ -202,6 +202,12 @@ def lock_head(conn: Connection, chain: str) -> Head:
             text("INSERT INTO chain_heads (chain, last_id, hash) VALUES (:c, 0, :h)"),
             {"c": chain, "h": GENESIS},
         )
+    return head_now(conn, chain)
+
+
+def head_now(conn: Connection, chain: str) -> Head:
+    """The last row of the table and its hash, read without taking the chain's write turn
+    (what a writer will likely find: see `app.store.bulk.hash_ahead`)."""
     key = _KEY[chain]
     row = conn.execute(
         text(f"SELECT {key}, row_hash FROM {chain} ORDER BY {key} DESC LIMIT 1")

@@ -13,10 +13,11 @@ from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid
+from app.services import trail
 from app.services.factcheck import FactChecker
 from app.services.facts import history, import_facts, record_facts, retract, write_rows
 from app.store import repository
-from app.store.models import Fact
+from app.store.models import AuditEntry, ChainHead, Cycle, Fact, Ruleset
 from dsl.facts.periods import Period
 from tests.app.conftest import EXAMPLES
 from tests.app.util import USER, from_db, load_example, org_now, rules
@@ -68,6 +69,112 @@ def test_a_bad_line_rejects_the_whole_import(loaded: Engine, tmp_path: Path) -> 
     [problem] = e.value.problems
     assert (problem.line, problem.ident, problem.field) == (2, "n1", "data.value")
     assert _count(loaded) == before
+
+
+def _state(engine: Engine) -> tuple[int, list[tuple[str, int, str]], int]:
+    """How many facts, the chains' heads and how many audit entries are recorded."""
+    with Session(engine) as s:
+        q = select(ChainHead.chain, ChainHead.last_id, ChainHead.hash)
+        heads = [(str(c), int(n), str(h)) for c, n, h in s.execute(q)]
+        entries = s.execute(select(func.count(AuditEntry.id))).scalar_one()
+    return _count(engine), sorted(heads), entries
+
+
+def test_an_import_refused_in_a_late_chunk_records_nothing(
+    loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the chunks are written while the later ones are checked, in one
+    transaction: a fact refused in the last chunk rolls back the chunks written before it."""
+    from app.services import facts as service
+
+    written: list[int] = []
+    write = service._WholeWrite._write
+
+    def counted(self: Any, rows: list[Any], fresh: bool, hashed: Any) -> None:
+        written.append(len(rows))
+        write(self, rows, fresh, hashed)
+
+    monkeypatch.setattr(service._WholeWrite, "_write", counted)
+    ok = [
+        {"id": f"w{i}", "type": "overdue_document", "subject": "nanyue", "date": "2025-03-01"}
+        for i in range(6)
+    ]
+    clash = _k1("f1", 1.5)  # recorded by the example with another value
+    path = _write(tmp_path / "f.jsonl", [*ok, clash])
+    org, _ = org_now(loaded)
+    before = _state(loaded)
+    with pytest.raises(Invalid) as e:
+        import_facts(loaded, path, rules(2025).schema, org, USER, chunk=2)
+    [problem] = e.value.problems
+    assert (problem.line, problem.ident, problem.field) == (7, "f1", "id")
+    if loaded.dialect.name == "postgresql":
+        assert sum(written) == 6  # written, then rolled back
+    assert _state(loaded) == before
+    assert trail.verify(loaded).ok
+    got = import_facts(loaded, _write(path, ok), rules(2025).schema, org, USER, chunk=2)
+    assert (got.added, got.unchanged) == (6, 0)
+    count, heads, entries = _state(loaded)
+    assert (count, entries) == (before[0] + 6, before[2] + 3)  # an audit entry per chunk
+    facts_head = {c: n for c, n, _ in heads}["facts"]
+    assert facts_head == {c: n for c, n, _ in before[1]}["facts"] + 6
+    assert trail.verify(loaded).ok
+
+
+def test_an_import_with_a_fact_of_an_approved_quarter_records_nothing(
+    loaded: Engine, tmp_path: Path
+) -> None:
+    """A fact of an approved quarter in the last chunk refuses the whole import, naming the
+    cycle and that fact alone (on PostgreSQL the chunks before it were written meanwhile)."""
+    at = datetime(2025, 7, 1, tzinfo=UTC)
+    with Session(loaded) as s, s.begin():
+        s.add(Ruleset(digest="d" * 64, name="t", year=2025, registered_by=USER, registered_at=at))
+        s.flush()
+        s.add(
+            Cycle(
+                ruleset_digest="d" * 64,
+                period="2025Q2",
+                state="approved",
+                approved_by="director",
+                approved_at=at,
+            )
+        )
+    ok = [
+        {"id": f"a{i}", "type": "overdue_document", "subject": "nanyue", "date": "2025-03-01"}
+        for i in range(6)
+    ]
+    late = {"id": "a9", "type": "overdue_document", "subject": "nanyue", "date": "2025-05-01"}
+    path = _write(tmp_path / "f.jsonl", [*ok, late])
+    org, _ = org_now(loaded)
+    before = _state(loaded)
+    with pytest.raises(Conflict) as e:
+        import_facts(loaded, path, rules(2025).schema, org, USER, chunk=2)
+    assert "2025Q2" in str(e.value) and "approved by director" in str(e.value)
+    assert [d["id"] for d in e.value.details] == ["a9"]
+    assert _state(loaded) == before
+    assert trail.verify(loaded).ok
+
+
+def test_rows_hashed_ahead_onto_another_head_are_hashed_again(
+    loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the importing thread hashes each chunk onto the chain's head it expects;
+    a writer that finds another head under the lock (a write slipped in between) hashes the
+    rows again: the chain stays whole."""
+    from app.services import facts as service
+    from app.store.chain import GENESIS, Head
+
+    monkeypatch.setattr(service, "head_now", lambda conn, chain: Head(0, GENESIS))
+    ok = [
+        {"id": f"h{i}", "type": "overdue_document", "subject": "nanyue", "date": "2025-03-01"}
+        for i in range(5)
+    ]
+    org, _ = org_now(loaded)
+    before = _count(loaded)
+    got = import_facts(
+        loaded, _write(tmp_path / "f.jsonl", ok), rules(2025).schema, org, USER, chunk=2
+    )
+    assert got.added == 5 and _count(loaded) == before + 5
+    assert trail.verify(loaded).ok
 
 
 def test_skip_invalid_records_the_rest_and_lists_what_it_skipped(
