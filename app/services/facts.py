@@ -196,14 +196,7 @@ def _import(
                     progress("checked", done, total)
             if progress:
                 progress("checked", total, total)
-        problems.sort(key=lambda p: (p.line, p.field))
-        if problems and not skip_invalid:
-            raise Invalid(
-                f"{len(problems)} invalid fact(s) in {source}; nothing was imported "
-                "(--skip-invalid imports the rest)",
-                problems,
-            )
-        result.skipped = problems
+        _refuse_or_skip(problems, skip_invalid, source, result)
         if years:
             with Session(engine) as session:  # the whole import, before any chunk is written
                 if approved_cycles(session, years):
@@ -324,14 +317,7 @@ def _import_whole(
                     progress("checked", done, total)
             if progress:
                 progress("checked", total, total)
-        problems.sort(key=lambda p: (p.line, p.field))
-        if problems and not skip_invalid:
-            raise Invalid(
-                f"{len(problems)} invalid fact(s) in {source}; nothing was imported "
-                "(--skip-invalid imports the rest)",
-                problems,
-            )
-        result.skipped = problems
+        _refuse_or_skip(problems, skip_invalid, source, result)
         result.added, repeated = writer.commit(progress)
         result.unchanged += repeated
     if result.added:
@@ -781,3 +767,18 @@ def history(engine: Engine, subject: str) -> list[dict[str, Any]]:
             }
         out.append(item)
     return out
+
+
+def _refuse_or_skip(
+    problems: list[FactProblem], skip_invalid: bool, source: str, result: ImportResult
+) -> None:
+    """Once the whole file is checked: the import refused when a fact is invalid (nothing
+    recorded), else the invalid facts listed as skipped, in line order."""
+    problems.sort(key=lambda p: (p.line, p.field))
+    if problems and not skip_invalid:
+        raise Invalid(
+            f"{len(problems)} invalid fact(s) in {source}; nothing was imported "
+            "(--skip-invalid imports the rest)",
+            problems,
+        )
+    result.skipped = problems
