@@ -148,7 +148,7 @@ def append_rows(
     there: the rows are numbered, hashed (unless `ahead`) and copied, without asking the
     database again; the writer records the chain's new head (returned) by `chain.move_head`
     before it commits. A million-fact import saves ~10 round trips a chunk, each a wait for
-    the server and for the interpreter's lock."""
+    the server and for the interpreter's lock. `insert_rows` ends here too."""
     first = after.last + 1
     if ahead is not None and ahead.after == after and len(ahead.hashes) == len(rows):
         texts, hashes = ahead.texts, ahead.hashes
@@ -180,13 +180,7 @@ def insert_rows(
             # in a million rows)
             table = partitions.names(*next(iter(keys)))[1]
     first = head.last + 1
-    if ahead is not None and ahead.after == head and len(ahead.hashes) == len(rows):
-        texts, hashes = ahead.texts, ahead.hashes
-    else:
-        texts = _data_texts(rows)
-        hashes = _HASHER.hashes(head.hash, first, rows, texts)
-    _insert(conn, first, rows, texts, head.hash, hashes, table)
-    new = chain.Head(first + len(rows) - 1, hashes[-1] if hashes else head.hash)
+    new = append_rows(conn, rows, head, table, ahead)
     chain.move_head(conn, "facts", new)
     return first, new
 
