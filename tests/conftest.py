@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+import sys
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -67,3 +71,14 @@ def shared_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"no shared/ folder beside the repository at {path}")
     return path
+
+
+@cache
+def generator() -> ModuleType:
+    """bench/generate.py (the benchmark province's generator) as a module."""
+    spec = importlib.util.spec_from_file_location("jx_generate", REPO_ROOT / "bench/generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module

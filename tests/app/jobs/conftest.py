@@ -3,13 +3,9 @@ and the scores each one gets from its own files (the reference the jobs are held
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import orjson
@@ -24,21 +20,10 @@ from dsl.engine.evaluate import evaluate
 from dsl.engine.report import results_json
 from dsl.facts.inputs import load_inputs
 from dsl.facts.periods import Period
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, generator
 
 RULES = REPO_ROOT / "rules"
 PREFIXES = ("p1_", "p2_", "p3_")
-
-
-@cache
-def generator() -> ModuleType:
-    """bench/generate.py as a module."""
-    spec = importlib.util.spec_from_file_location("jx_generate", REPO_ROOT / "bench/generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass

@@ -3,16 +3,13 @@ the same, the same results' bytes, and the same problems worded the same, wherev
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import orjson
@@ -25,26 +22,16 @@ from dsl.facts.inputs import load_inputs
 from dsl.facts.records import InputError, read_org
 from dsl.facts.typed import TypedReader
 from dsl.facts.validate import FactValidator
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, generator
 
 RULES = REPO_ROOT / "rules" / "2025"
 PROCESSES = split.processes  # as it is, before a test sets it
 
 
-@cache
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("jx_generate", REPO_ROOT / "bench/generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated province: 3 counties, 60 persons, 6,000 facts (corrections among them)."""
-    gen = _generator()
+    gen = generator()
     out = tmp_path_factory.mktemp("province")
     gen.write(out, *gen.generate(3, 60, 6000, 2025, 11))
     return out
