@@ -341,7 +341,7 @@ def test_copy_sends_each_column_as_its_type(pair: tuple[Engine, Engine]) -> None
             "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
             "WHERE attrelid = 'facts'::regclass AND attnum > 0 AND NOT attisdropped"
         )
-        types: dict[str, str] = dict(conn.execute(text(q)).tuples())
+        types = {str(n): str(t) for n, t in conn.execute(text(q))}
     assert len(bulk.COLUMNS) == len(bulk.PG_TYPES) == len(types)
     for column, sent in zip(bulk.COLUMNS, bulk.PG_TYPES, strict=True):
         expected = "json" if column == "data" else names.get(sent, sent)
