@@ -305,17 +305,21 @@ def risk(
     ruleset: str | None = None,
 ) -> bytes:
     """`GET /v1/analysis/risk`: risk grades per subject and indicator (kept beside the
-    evaluation they read)."""
-    s = src.require(period, ruleset)
-    if card is not None and card not in s.loaded.compiled.scorecards:
-        known = ", ".join(sorted(s.loaded.compiled.scorecards))
+    evaluation they read: the period's, or with `day` the day's, without scoring the period
+    whole)."""
+    loaded = src.loaded(period, ruleset)
+    if loaded is None:
+        raise NotFound(f"no ruleset in service scores {period}; name one with ?ruleset=")
+    if card is not None and card not in loaded.compiled.scorecards:
+        known = ", ".join(sorted(loaded.compiled.scorecards))
         raise NotFound(f"no scorecard '{card}' in this ruleset (it has {known})")
+    if day is not None:
+        _open(period, day)
+    s = src.require(period, ruleset) if day is None else src.held_as_of(period, day, ruleset)
     key = ("risk", day, card, subject)
     got: bytes | None = s.memo.get(key)
     if got is not None:
         return got
-    if day is not None:
-        _open(period, day)
     data = risk_report(src, period, day, card, subject, ruleset)
     if subject is not None and not data["subjects"]:
         raise NotFound(f"no scorecard scores '{subject}' in {period}")

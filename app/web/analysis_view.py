@@ -104,7 +104,7 @@ def warnings_view(
     """The warnings of a period open on `day`, grouped by severity, with links (arranged once
     per evaluation and day)."""
     body = analysis.warnings(src, period, day, ruleset)
-    s = src.require(period, ruleset)
+    s = src.held_as_of(period, day, ruleset)  # the day's entry: the period is not scored whole
     got: dict[str, Any] = kept_view(
         s, ("warnings", day), lambda: _warnings_view(body), keep=src.consistent()
     )
@@ -127,7 +127,7 @@ def risk_view(
     """Risk grades of a scorecard's subjects per indicator, and the counts per indicator
     (arranged once per evaluation, day and scorecard)."""
     body = analysis.risk(src, period, day, card, None, ruleset)
-    s = src.require(period, ruleset)
+    s = src.require(period, ruleset) if day is None else src.held_as_of(period, day, ruleset)
     got: dict[str, Any] = kept_view(
         s, ("risk", day, card), lambda: _risk_view(body), keep=src.consistent()
     )
