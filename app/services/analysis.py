@@ -339,6 +339,25 @@ def _open(period: Period, day: date) -> None:
         raise err from e
 
 
+def latest_quarter(src: DbSource, today: date) -> Period | None:
+    """The newest quarter begun by `today` of a ruleset in service with any fact recorded
+    (the one the home page warns about)."""
+    years = [r.compiled.year for r in src.registry.in_service() if r.compiled.year is not None]
+    quarters = [q for year in years for q in Period(year).quarters() if q.first_day() <= today]
+    recorded = src.cache.recorded_among(quarters)  # one look at the database for them all
+    for q in reversed(quarters):
+        if q in recorded:
+            return q
+    return None
+
+
+def day_in(period: Period, today: date) -> date:
+    """The day warnings are read on: today while the period is open, else its last day."""
+    if period.contains(today):
+        return today
+    return period.last_day() if today > period.last_day() else period.first_day()
+
+
 def subject_trend(src: DbSource, period: Period, subject: str) -> dict[str, Any]:
     """`GET /v1/analysis/trends/{subject}`: final, rank and tier over the last eight quarters."""
     src.cache.recorded_among(trends.last_quarters(period))  # one look for the eight

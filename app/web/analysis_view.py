@@ -41,21 +41,11 @@ def unit_cards(loaded: LoadedRuleset) -> list[tuple[str, str]]:
 
 
 def latest_quarter(svc: Services) -> Period | None:
-    """The newest quarter of a ruleset in service with any fact recorded."""
-    years = [r.compiled.year for r in svc.registry.in_service() if r.compiled.year is not None]
-    quarters = [q for year in years for q in Period(year).quarters()]
-    recorded = svc.cache.recorded_among(quarters)  # one look at the database for them all
-    for q in reversed(quarters):
-        if q in recorded:
-            return q
-    return None
+    """The newest quarter begun by today of a ruleset in service with any fact recorded."""
+    return analysis.latest_quarter(source(svc), date.today())
 
 
-def day_in(period: Period, today: date) -> date:
-    """The day warnings are read on: today while the period is open, else its last day."""
-    if period.contains(today):
-        return today
-    return period.last_day() if today > period.last_day() else period.first_day()
+day_in = analysis.day_in
 
 
 def lost_view(
