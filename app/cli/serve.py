@@ -117,7 +117,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         quiet = float(os.environ.get(WARM_QUIET_ENV) or QUIET)
         command = [sys.executable, "-m", "app.cli", "analysis", "warm"]
-        warmer = Warmer(make_engine(url), command, quiet=quiet, env=dict(os.environ))
+
+        def say(text: str) -> None:
+            print(f"jixiao serve: {text}", file=sys.stderr)
+
+        warmer = Warmer(make_engine(url), command, quiet=quiet, env=dict(os.environ), say=say)
         warmer.start()
     try:
         if config.workers > 1:

@@ -80,6 +80,18 @@ def warm(src: analysis.DbSource, today: date) -> list[Warmed]:
     return [Warmed(loaded.compiled.digest, str(q), str(day), count, took)]
 
 
+def said(line: str) -> str:
+    """What a line of `jixiao analysis warm` tells a person: the period, day, warnings, time."""
+    try:
+        got = orjson.loads(line)
+        return (
+            f"warmed {got['period']} as of {got['as_of']}: {got['warnings']} warnings "
+            f"in {got['seconds']:.1f} s"
+        )
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return f"warmed: {line}"
+
+
 def current(engine: Engine) -> Watermark | None:
     """The database's watermark, or None when it cannot be read (logged)."""
     try:
@@ -104,10 +116,11 @@ class Warmer:
         env: dict[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], date] = date.today,
+        say: Callable[[str], None] = log.info,
     ) -> None:
         self.engine, self.command, self.env = engine, list(command), env
         self.quiet, self.interval = quiet, interval
-        self.clock, self.today = clock, today
+        self.clock, self.today, self.say = clock, today, say
         self.done: tuple[Watermark, date] | None = None  # what was last warmed
         self.seen: Watermark | None = None  # the watermark last looked at, and since when
         self.since = 0.0
@@ -154,7 +167,8 @@ class Warmer:
                 log.warning("warming took over %.0f s: stopped", TIMEOUT)
             else:
                 if proc.returncode == 0:
-                    log.info("warmed: %s", out.decode(errors="replace").strip())
+                    for line in out.decode(errors="replace").splitlines():
+                        self.say(said(line))
                 elif not self._stop.is_set():
                     tail = err.decode(errors="replace").strip().splitlines()[-5:]
                     log.warning("warming failed (exit %s): %s", proc.returncode, " / ".join(tail))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.cli import main as jixiao
 from app.services import analysis, stored
 from app.services.cache import ScoreCache, Watermark
-from app.services.warm import WARM_PARENT_ENV, Warmer, warm
+from app.services.warm import WARM_PARENT_ENV, Warmer, said, warm
 from app.store.models import StoredEvaluation
 from dsl.facts.periods import Period
 from tests.app.api.conftest import Client, load_example
@@ -121,6 +121,12 @@ def test_warmer_runs_at_start_after_a_quiet_burst_and_on_a_new_day(api: Client) 
     w.done = (c, clock.day)
     clock.day = date(2025, 5, 21)
     assert w.due(c)  # a new day: today's warnings are another day's
+
+
+def test_what_a_warming_says() -> None:
+    line = '{"ruleset": "ab", "period": "2025Q2", "as_of": "2025-05-20", "warnings": 7, '
+    assert said(line + '"seconds": 1.234}') == "warmed 2025Q2 as of 2025-05-20: 7 warnings in 1.2 s"
+    assert said("not json") == "warmed: not json"
 
 
 def test_warmer_step_runs_the_command_once_per_state(

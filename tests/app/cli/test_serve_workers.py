@@ -51,8 +51,8 @@ def test_workers_end_with_a_killed_supervisor(tmp_path: Path) -> None:
     env = {**os.environ, "JIXIAO_DATABASE_URL": url}
     jixiao = Path(sys.executable).parent / "jixiao"
     server = subprocess.Popen(
-        [str(jixiao), "serve", "--workers", "2", "--port", str(port), "--no-access-log", "--no-warm",
-         "--log-level", "warning", "--rules", str(REPO_ROOT / "rules")],
+        [str(jixiao), "serve", "--workers", "2", "--port", str(port), "--no-access-log",
+         "--no-warm", "--log-level", "warning", "--rules", str(REPO_ROOT / "rules")],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     workers: set[int] = set()
@@ -116,7 +116,7 @@ def test_serve_warms_the_newest_quarter_in_a_process_that_ends_with_it(tmp_path:
         while len(rows) < 4:
             with Session(engine) as session:
                 stmt = select(StoredEvaluation.period, StoredEvaluation.as_of)
-                rows = sorted(tuple(r) for r in session.execute(stmt).all())
+                rows = sorted((p, d) for p, d in session.execute(stmt).all())
             assert server.poll() is None and time.monotonic() < deadline, "nothing warmed"
             time.sleep(0.5)
         assert rows == [(f"2025Q{q}", "") for q in (1, 2, 3, 4)]
