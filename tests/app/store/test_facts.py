@@ -251,6 +251,46 @@ def test_a_write_between_two_chunks_has_the_next_hashed_again(
     assert trail.verify(loaded).ok
 
 
+def test_a_large_file_read_by_two_processes_records_the_same_facts(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import reads a large file in two processes (`dsl.facts.split`): the facts recorded,
+    their numbers and digests, are those of the file read by one."""
+    import os
+
+    from app.store.db import make_engine, upgrade
+    from dsl.facts import split, typed
+
+    def recorded(eng: Engine) -> list[tuple[int, str, str]]:
+        with Session(eng) as s:
+            q = select(Fact.seq, Fact.client_id, Fact.content_digest).order_by(Fact.seq)
+            return [(n, c, d) for n, c, d in s.execute(q)]
+
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    upgrade(url)
+    one = make_engine(url)
+    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
+    load_example(one, "random-2025", rules(2025))
+    monkeypatch.delenv("JIXIAO_PROCESSES")
+    monkeypatch.setattr(split, "MIN_SPLIT", 0)
+    monkeypatch.setattr(split, "processes", lambda: 2)
+    monkeypatch.setattr(typed, "CHUNK", 40_000)
+    forks: list[int] = []
+    fork = os.fork
+
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
+    got = load_example(engine, "random-2025", rules(2025))
+    assert len(forks) == 1 and got.added > 1000
+    assert recorded(engine) == recorded(one)
+    one.dispose()
+
+
 def test_skip_invalid_records_the_rest_and_lists_what_it_skipped(
     loaded: Engine, tmp_path: Path
 ) -> None:
