@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -90,6 +91,13 @@ def postgres_db(base: str) -> Iterator[str]:
 def _load() -> str:
     """The machine's load average over 1, 5 and 15 minutes (figures under load need it)."""
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def client_cpu() -> float:
+    """CPU seconds (user + system) of this process and of its children waited for: the import
+    reads a large file in two processes (`dsl.facts.split`), the second a forked child."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + kids.ru_utime + kids.ru_stime
 
 
 class ServerCPU:
@@ -191,19 +199,19 @@ def run(
         org, _ = org_at(session, date.max, closed=True)
     facts = folder / "facts.jsonl"
     with ServerCPU(engine) as server:
-        c0 = time.process_time()
+        c0 = client_cpu()
         t_import, got = timed(lambda: import_facts(engine, facts, compiled.schema, org, "bench"))
-        cpu = time.process_time() - c0
+        cpu = client_cpu() - c0
     label = f"import {got.added:,} facts"
     verdict = f"wall {'PASS' if t_import < 30 else 'MISS'}, CPU {'PASS' if cpu < 30 else 'MISS'}"
     spent = "" if server.spent is None else f"; the server's {server.spent:.2f} s"
     print(
-        f"  {name}: {label:<46} {t_import:8.2f} s   CPU {cpu:.2f} s (this process{spent}; "
-        f"< 30 s: {verdict}), load average {_load()}"
+        f"  {name}: {label:<46} {t_import:8.2f} s   CPU {cpu:.2f} s (this process and its "
+        f"child{spent}; < 30 s: {verdict}), load average {_load()}"
     )
-    c0 = time.process_time()
+    c0 = client_cpu()
     t_again, again = timed(lambda: import_facts(engine, facts, compiled.schema, org, "bench"))
-    cpu = time.process_time() - c0
+    cpu = client_cpu() - c0
     label = f"import again ({again.added} added, {again.unchanged:,} unchanged)"
     print(f"  {name}: {label:<46} {t_again:8.2f} s   CPU {cpu:.2f} s, load average {_load()}")
     if memory is None:
