@@ -393,11 +393,16 @@ class _WholeWrite:
     an approved period is not refused at once: its slots are gathered and `commit` refuses
     them all together, as before any write (and after the invalid facts).
 
-    Partitions (`app.store.partitions`) the first chunk needs are made beforehand in a short
-    transaction of their own (an empty partition records nothing). Making one takes an
-    exclusive lock on `facts` to the end of the transaction, which the checker's reads would
-    wait for: a later chunk that needs a new partition is kept, with the chunks after it, in
-    a spool until the check is over.
+    Partitions (`app.store.partitions`): when the first chunk's rows all go to one partition
+    that is not there (a province's new year: a first import), the writer makes it in the
+    import's transaction as a table of its own without indexes (`partitions.fill_ddl`), copies
+    that partition's chunks into it, and attaches it, building its indexes once, before it
+    writes any other row or at the commit (`attach`): half of the server's CPU was keeping the
+    indexes of a million rows copied in, and a refused import leaves no partition. Other
+    partitions the first chunk needs are made beforehand in a short transaction of their own
+    (an empty partition records nothing). Making one takes an exclusive lock on `facts` to the
+    end of the transaction, which the checker's reads would wait for: a later chunk that needs
+    a new partition is kept, with the chunks after it, in a spool until the check is over.
     """
 
     def __init__(self, engine: Engine, source: str) -> None:

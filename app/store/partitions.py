@@ -7,7 +7,9 @@ A province's quarter is read from its year's partition alone (partition pruning:
 names `province` and `year`). SQLite keeps one table with the same columns.
 
 Partitions are made when a (province, year) is first written (`ensure`, called by
-`app.store.bulk.insert_facts` while it holds the facts chain's lock). PostgreSQL asks each
+`app.store.bulk.insert_facts` while it holds the facts chain's lock); an import whose rows go
+to a partition not there yet fills it as a table of its own and attaches it at the end
+(`fill_ddl`, `attach_ddl`, `app.services.facts._WholeWrite`). PostgreSQL asks each
 unique index of a partitioned table to include the partition keys: `client_id` and
 `supersedes_id` are unique per (province, year) there, and the writer checks them across
 partitions under the chain's lock
