@@ -141,6 +141,8 @@ class ServerCPU:
                     cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
                 except OSError:
                     continue
+                if not cmd.startswith("postgres: "):
+                    continue  # just forked: the process has not set its title yet
                 leader = cmd.rsplit("parallel worker for PID ", 1)[-1].strip("\x00 ")
                 self.ours[pid] = f" {self.database} " in cmd or (
                     leader.isdigit() and self.ours.get(int(leader), False)
