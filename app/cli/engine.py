@@ -7,13 +7,11 @@ import gc
 import json
 import sys
 from collections.abc import Callable
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from dsl.compile.compiler import compile_path
 from dsl.engine.evaluate import evaluate
-from dsl.engine.quarters import standby
 from dsl.engine.report import (
     explain_json,
     explain_text,
@@ -47,13 +45,9 @@ def inputs_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def load_args(args: argparse.Namespace, stack: ExitStack | None = None) -> tuple[Any, Any]:
-    """The compiled ruleset and its validated inputs, as the arguments name them. With
-    `stack`, a process may be forked before the facts are read, to score some of a year's
-    quarters (`dsl.engine.quarters.standby`); it ends with the stack."""
+def load_args(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The compiled ruleset and its validated inputs, as the arguments name them."""
     compiled = compile_path(Path(args.rules))
-    if stack is not None and not args.db and args.facts is not None:
-        stack.enter_context(standby(compiled, args.period, args.facts))
     if args.db:
         from app.cli.db import db_inputs
 
@@ -83,11 +77,8 @@ def cmd_score(args: argparse.Namespace) -> int:
         # cycles. Enabled again after evaluating, the collector's next pass walked every
         # result made meanwhile (~0.17 s of CPU after a year of a million facts) to free nothing.
         gc.disable()
-    with ExitStack() as stack:
-        compiled, inputs = load_args(args, stack)
-        ev = evaluate(
-            compiled, inputs.org, inputs.facts, args.period, org_at=org_at_of(args, inputs)
-        )
+    compiled, inputs = load_args(args)
+    ev = evaluate(compiled, inputs.org, inputs.facts, args.period, org_at=org_at_of(args, inputs))
     if (args.format or "json") == "json":
         print(json_text(results_json(ev)))
     else:

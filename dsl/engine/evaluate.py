@@ -13,7 +13,6 @@ from dsl.engine.joint import joint_amounts
 from dsl.engine.period import Index, PeriodRun, index_periods
 from dsl.engine.pools import run_pools
 from dsl.engine.populations import table_keys, unplaced
-from dsl.engine.quarters import Standby, scored_away
 from dsl.engine.ranking import apply_bands, apply_rank
 from dsl.engine.results import SubjectResult
 from dsl.engine.scoring import score_subject
@@ -122,22 +121,15 @@ def evaluate(
     runs: dict[Period, PeriodRun] = {}
     indexes: dict[Period, Index] = {}
 
-    def org_of(p: Period) -> Org:
-        return org_at(p) if org_at is not None else org
-
-    away: Standby | None = None
-
     def run_of(p: Period) -> PeriodRun:
         if p not in runs:
-            r = away.run(compiled, org_of(p), p) if away is not None else None
-            if r is None:  # (not scored by another process, or that process failed)
-                # Only the asked period is focused: the quarters behind a year need every
-                # subject.
-                r = PeriodRun(
-                    compiled, org_of(p), indexes.get(p, {}), p, traced, run_of,
-                    focus and p == period, closed,
-                )  # fmt: skip
-                run_period(r)
+            # Only the asked period is focused: the quarters behind a year need every subject.
+            p_org = org_at(p) if org_at is not None else org
+            r = PeriodRun(
+                compiled, p_org, indexes.get(p, {}), p, traced, run_of, focus and p == period,
+                closed,
+            )  # fmt: skip
+            run_period(r)
             runs[p] = r
         return runs[p]
 
@@ -147,9 +139,7 @@ def evaluate(
         indexes.update(index_periods(live(facts), periods))
         ctx.prec = 200
         ctx.traps[Inexact] = True  # a decimal result that had to be rounded is a bug, not a score
-        # A year's last quarters scored by a forked process meanwhile, where that pays.
-        with scored_away(compiled, period, indexes, org_of, traced, closed) as away:
-            main = run_of(period)
+        main = run_of(period)
         ordered: list[SubjectResult] = []
         for key in sorted(main.results, key=compiled.order.index):
             ordered.extend(sorted(main.results[key].values(), key=_sort_key))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from difflib import get_close_matches
-from typing import Any, Literal
+from typing import Literal
 
 from dsl.syntax.nodes import Span
 
@@ -152,15 +152,3 @@ class RuleRuntimeError(DslError):
         where = f"{span.path}:{span.line}:{span.column}"
         fact_note = f"; facts: {', '.join(facts)}" if facts else ""
         super().__init__(f"{where}: error[R001]: {message} (subject {subject}{fact_note})")
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Pickled with a result (a quarter scored by another process, `dsl.engine.quarters`):
-        # rebuilt as it is, message and parts, without calling `__init__` again.
-        return (_rebuilt, (type(self), self.args, self.__dict__))
-
-
-def _rebuilt(cls: type[DslError], args: tuple[Any, ...], state: dict[str, Any]) -> DslError:
-    err = cls.__new__(cls)
-    err.args = args
-    err.__dict__.update(state)
-    return err
