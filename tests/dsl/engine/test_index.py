@@ -128,3 +128,72 @@ def test_each_period_is_indexed_as_fact_by_fact(seed: int, n: int, ordered: bool
         assert [(s, list(by)) for s, by in got[p].items()] == [
             (s, list(by)) for s, by in expected[p].items()
         ]
+
+
+def _naive(
+    facts: list[Fact], periods: list[Period]
+) -> dict[Period, dict[str, dict[str, list[str]]]]:
+    """Each period's facts appended one by one (a dated fact to its quarter if asked, else to
+    its year; a period value to its period), as `index_periods` documents them."""
+    out: dict[Period, dict[str, dict[str, list[str]]]] = {p: {} for p in periods}
+    for f in facts:
+        if f.date is not None:
+            quarter, year = Period(f.date.year, (f.date.month + 2) // 3), Period(f.date.year)
+            target = quarter if quarter in out else year if year in out else None
+        else:
+            target = f.period if f.period in out else None
+        if target is not None:
+            out[target].setdefault(f.subject, {}).setdefault(f.type, []).append(f.id)
+    return out
+
+
+def _shown(
+    index: dict[str, dict[str, list[Fact]]],
+) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    """An index as it iterates: subjects, their types and lists, in order."""
+    return [(s, [(t, [f.id for f in lst]) for t, lst in by.items()]) for s, by in index.items()]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 10**6), st.integers(0, 150), st.booleans(), st.booleans())
+def test_a_years_quarters_and_values_are_indexed_as_fact_by_fact(
+    seed: int, n: int, ordered: bool, fresh: bool
+) -> None:
+    """A year's evaluation (the year, its quarters, and a quarter of another year): each
+    quarter's index and the year's own values are what appending the facts one by one gives,
+    subjects and types in the order their first fact came; facts of other years and periods,
+    and a fact with neither date nor period, are in none. With `fresh`, period values hold
+    equal periods that are not the same object (as facts built by hand may)."""
+    periods = [YEAR, *YEAR.quarters(), Period(2024, 4)]
+    facts = _facts(seed, n, ordered)
+    rnd = random.Random(seed)
+    if fresh:
+        facts = [
+            Fact(
+                f.id,
+                f.type,
+                f.subject,
+                f.date,
+                Period(f.period.year, f.period.quarter),
+                {},
+                line=f.line,
+            )
+            if f.period is not None and rnd.random() < 0.5
+            else f
+            for f in facts
+        ]
+    if facts and rnd.random() < 0.3:
+        facts.insert(rnd.randrange(len(facts)), Fact("none", "a", "u1", None, None, {}, line=0))
+    got = index_periods(facts, periods)
+    expected = _naive(facts, periods)
+    for p in [*YEAR.quarters(), Period(2024, 4)]:
+        assert _shown(got[p]) == [
+            (s, [(t, ids) for t, ids in by.items()]) for s, by in expected[p].items()
+        ]
+    year = got[YEAR]
+    if isinstance(year, YearIndex):  # the year's own values; its dated facts are its quarters'
+        own = _naive([f for f in facts if f.date is None], [YEAR])[YEAR]
+        assert _shown(year.own) == [(s, list(by.items())) for s, by in own.items()]
+    else:  # facts not in recording order: the year's dated facts and values, in that order
+        alone = _naive(facts, [YEAR])[YEAR]
+        assert _shown(year) == [(s, list(by.items())) for s, by in alone.items()]
