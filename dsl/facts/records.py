@@ -324,4 +324,6 @@ def live(facts: Iterable[Fact]) -> list[Fact]:
     """The facts that no other fact supersedes."""
     facts = list(facts)
     dead = {f.supersedes for f in facts if f.supersedes is not None}
+    if not dead:  # nothing corrected: no pass over every fact's id
+        return facts
     return [f for f in facts if f.id not in dead]
