@@ -147,6 +147,41 @@ def cmd_what_if(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_warm(args: argparse.Namespace) -> int:
+    """`jixiao analysis warm [--as-of DAY] [--rules DIR]`: the configured database's newest
+    quarter with facts scored as its warnings read it as of the day, and stored for every
+    process of the service (`app.services.warm`); one JSON line per period made ready."""
+    import os
+
+    from app.cli.db import who
+    from app.services.analysis import DbSource
+    from app.services.cache import ScoreCache
+    from app.services.registry import Registry
+    from app.services.warm import WARM_PARENT_ENV, warm
+    from app.settings import RULES_ENV
+    from app.store.db import make_engine
+
+    parent = os.environ.get(WARM_PARENT_ENV, "")
+    if parent.isdigit():  # run by a server's warmer: it ends with the server, however it ends
+        from dsl.facts.split import end_with_parent
+
+        end_with_parent(int(parent))
+    folder = args.rules or Path(os.environ.get(RULES_ENV) or "rules")
+    if not folder.is_dir():
+        raise DslError(f"no rules folder {folder}")
+    engine = make_engine()
+    try:
+        registry = Registry(engine, folder, who())
+        registry.reload()
+        for got in warm(
+            DbSource(ScoreCache(engine, keep=True), registry), args.as_of or date.today()
+        ):
+            print(json.dumps(got.as_json(), ensure_ascii=False))
+    finally:
+        engine.dispose()
+    return 0
+
+
 def register(sub: Any) -> None:
     """Adds `analysis`, `what-if` (and `report`, from `app.cli.reports`) to the parser."""
     group = sub.add_parser("analysis", help="lost points, warnings, risk grades, trends")
@@ -173,6 +208,13 @@ def register(sub: Any) -> None:
     one.add_argument("--subject", help="a unit or person")
     one.add_argument("--indicator", help="an indicator id")
     p.set_defaults(func=cmd_trend)
+    p = inner.add_parser(
+        "warm",
+        help="score and store what the newest quarter's warnings read, as `jixiao serve` does",
+    )
+    p.add_argument("--as-of", type=_day, help="the day (default today)")
+    p.add_argument("--rules", type=Path, help="the rules folder (default $JIXIAO_RULES, or rules)")
+    p.set_defaults(func=cmd_warm)
     p = sub.add_parser("what-if", help="score hypothetical changes to the facts (模拟测算)")
     _common(p)
     p.add_argument("--changes", required=True, type=Path,

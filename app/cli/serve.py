@@ -16,6 +16,7 @@ from app.store.db import make_engine, upgrade
 
 DEMO_DB = "jixiao-demo.db"
 WEBHOOK_INTERVAL_ENV = "JIXIAO_WEBHOOK_INTERVAL"  # seconds between delivery rounds (default 5)
+WARM_QUIET_ENV = "JIXIAO_WARM_QUIET"  # seconds without a change before warming (default 30)
 BANNER = """
 ================================================================================
   DEMO MODE: no tokens are checked; every request acts as an admin.
@@ -63,7 +64,7 @@ def is_loopback(host: str) -> bool:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """`jixiao serve [--host --port --workers --demo --rules DIR]`."""
+    """`jixiao serve [--host --port --workers --demo --rules DIR --no-warm]`."""
     import uvicorn
 
     from app.uvicorn_config import NoDelayConfig
@@ -108,6 +109,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     worker = Worker(make_engine(url), float(os.environ.get(WEBHOOK_INTERVAL_ENV) or 5))
     worker.start()
+    # The warnings people open first, scored and stored in a process of their own at start
+    # and after each burst of facts (app/services/warm.py).
+    warmer = None
+    if args.warm:
+        from app.services.warm import QUIET, Warmer
+
+        quiet = float(os.environ.get(WARM_QUIET_ENV) or QUIET)
+        command = [sys.executable, "-m", "app.cli", "analysis", "warm"]
+
+        def say(text: str) -> None:
+            print(f"jixiao serve: {text}", file=sys.stderr)
+
+        warmer = Warmer(make_engine(url), command, quiet=quiet, env=dict(os.environ), say=say)
+        warmer.start()
     try:
         if config.workers > 1:
             from uvicorn.supervisors import Multiprocess
@@ -118,6 +133,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             uvicorn.Server(config).run()
     finally:
         worker.stop()
+        if warmer is not None:
+            warmer.stop()
     return 0
 
 
@@ -184,6 +201,12 @@ def register(sub: Any) -> None:
     p.add_argument("--demo", action="store_true", help=f"no tokens; generated data in ./{DEMO_DB}")
     p.add_argument("--log-level", default="info")
     p.add_argument("--no-access-log", dest="access_log", action="store_false")
+    p.add_argument(
+        "--no-warm",
+        dest="warm",
+        action="store_false",
+        help="do not score the newest quarter's warnings ahead (at start and after changes)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("token", help="API tokens: create, list, revoke")

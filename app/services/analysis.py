@@ -305,17 +305,21 @@ def risk(
     ruleset: str | None = None,
 ) -> bytes:
     """`GET /v1/analysis/risk`: risk grades per subject and indicator (kept beside the
-    evaluation they read)."""
-    s = src.require(period, ruleset)
-    if card is not None and card not in s.loaded.compiled.scorecards:
-        known = ", ".join(sorted(s.loaded.compiled.scorecards))
+    evaluation they read: the period's, or with `day` the day's, without scoring the period
+    whole)."""
+    loaded = src.loaded(period, ruleset)
+    if loaded is None:
+        raise NotFound(f"no ruleset in service scores {period}; name one with ?ruleset=")
+    if card is not None and card not in loaded.compiled.scorecards:
+        known = ", ".join(sorted(loaded.compiled.scorecards))
         raise NotFound(f"no scorecard '{card}' in this ruleset (it has {known})")
+    if day is not None:
+        _open(period, day)
+    s = src.require(period, ruleset) if day is None else src.held_as_of(period, day, ruleset)
     key = ("risk", day, card, subject)
     got: bytes | None = s.memo.get(key)
     if got is not None:
         return got
-    if day is not None:
-        _open(period, day)
     data = risk_report(src, period, day, card, subject, ruleset)
     if subject is not None and not data["subjects"]:
         raise NotFound(f"no scorecard scores '{subject}' in {period}")
@@ -333,6 +337,25 @@ def _open(period: Period, day: date) -> None:
         err = Invalid(str(e))
         err.details = [{"field": "query.as_of", "message": str(e)}]
         raise err from e
+
+
+def latest_quarter(src: DbSource, today: date) -> Period | None:
+    """The newest quarter begun by `today` of a ruleset in service with any fact recorded
+    (the one the home page warns about)."""
+    years = [r.compiled.year for r in src.registry.in_service() if r.compiled.year is not None]
+    quarters = [q for year in years for q in Period(year).quarters() if q.first_day() <= today]
+    recorded = src.cache.recorded_among(quarters)  # one look at the database for them all
+    for q in reversed(quarters):
+        if q in recorded:
+            return q
+    return None
+
+
+def day_in(period: Period, today: date) -> date:
+    """The day warnings are read on: today while the period is open, else its last day."""
+    if period.contains(today):
+        return today
+    return period.last_day() if today > period.last_day() else period.first_day()
 
 
 def subject_trend(src: DbSource, period: Period, subject: str) -> dict[str, Any]:

@@ -41,21 +41,11 @@ def unit_cards(loaded: LoadedRuleset) -> list[tuple[str, str]]:
 
 
 def latest_quarter(svc: Services) -> Period | None:
-    """The newest quarter of a ruleset in service with any fact recorded."""
-    years = [r.compiled.year for r in svc.registry.in_service() if r.compiled.year is not None]
-    quarters = [q for year in years for q in Period(year).quarters()]
-    recorded = svc.cache.recorded_among(quarters)  # one look at the database for them all
-    for q in reversed(quarters):
-        if q in recorded:
-            return q
-    return None
+    """The newest quarter begun by today of a ruleset in service with any fact recorded."""
+    return analysis.latest_quarter(source(svc), date.today())
 
 
-def day_in(period: Period, today: date) -> date:
-    """The day warnings are read on: today while the period is open, else its last day."""
-    if period.contains(today):
-        return today
-    return period.last_day() if today > period.last_day() else period.first_day()
+day_in = analysis.day_in
 
 
 def lost_view(
@@ -104,7 +94,7 @@ def warnings_view(
     """The warnings of a period open on `day`, grouped by severity, with links (arranged once
     per evaluation and day)."""
     body = analysis.warnings(src, period, day, ruleset)
-    s = src.require(period, ruleset)
+    s = src.held_as_of(period, day, ruleset)  # the day's entry: the period is not scored whole
     got: dict[str, Any] = kept_view(
         s, ("warnings", day), lambda: _warnings_view(body), keep=src.consistent()
     )
@@ -127,7 +117,7 @@ def risk_view(
     """Risk grades of a scorecard's subjects per indicator, and the counts per indicator
     (arranged once per evaluation, day and scorecard)."""
     body = analysis.risk(src, period, day, card, None, ruleset)
-    s = src.require(period, ruleset)
+    s = src.require(period, ruleset) if day is None else src.held_as_of(period, day, ruleset)
     got: dict[str, Any] = kept_view(
         s, ("risk", day, card), lambda: _risk_view(body), keep=src.consistent()
     )

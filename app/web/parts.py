@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar
 from markupsafe import Markup
 
 from app.services.analysis import memo
-from app.services.cache import Scored
+from app.services.cache import AsOf, Scored
 from app.web.deps import templates
 
 T = TypeVar("T", bound=Sized)
@@ -51,7 +51,9 @@ class _Shelf(Generic[T]):
             self.size -= len(dropped)
 
 
-def _kept(s: Scored, shelf_key: Hashable, key: Hashable, make: Callable[[], T], keep: bool) -> T:
+def _kept(
+    s: Scored | AsOf, shelf_key: Hashable, key: Hashable, make: Callable[[], T], keep: bool
+) -> T:
     shelf: _Shelf[T] = memo(s, shelf_key, _Shelf)
     with s.lock:
         got = shelf.get(key)
@@ -70,7 +72,7 @@ def render_part(template: str, context: dict[str, Any]) -> Markup:
 
 
 def kept_part(
-    s: Scored,
+    s: Scored | AsOf,
     key: Hashable,
     template: str,
     context: Callable[[], dict[str, Any]],
@@ -88,7 +90,7 @@ def kept_file(s: Scored, key: Hashable, make: Callable[[], bytes]) -> bytes:
     return _kept(s, "files", key, make, True)
 
 
-def kept_view(s: Scored, key: Hashable, make: Callable[[], Any], keep: bool = True) -> Any:
+def kept_view(s: Scored | AsOf, key: Hashable, make: Callable[[], Any], keep: bool = True) -> Any:
     """What a page arranges from an evaluation (names, links, chart data), made once (with
     `keep` False: made and not kept)."""
     return memo(s, ("view", key), make) if keep else make()

@@ -240,6 +240,11 @@ class Ctx:
         self.note(f"rank {rank} of {len(values)} with a value")
         return rank
 
+    @property
+    def tracing(self) -> bool:
+        """True when the subject is traced (remarks and the facts read are kept)."""
+        return self._used is not None
+
     def note(self, text: str) -> None:
         """Adds a remark to the trace of the rule being evaluated (only when tracing)."""
         if self._used is not None:

@@ -500,7 +500,8 @@ class ResultView:
     def quota(self, share: Number) -> int:
         """Head count of a quota: share × n, rounded as the bands declare."""
         k = round_int(mul(share, Decimal(self.n or 0)), self.mode)
-        self.c.note(f"quota {_percent(share)} of {self.n or 0}: {self.mode} → {k}")
+        if self.c.tracing:  # the remark is made only for a trace
+            self.c.note(f"quota {_percent(share)} of {self.n or 0}: {self.mode} → {k}")
         return k
 
 

@@ -99,7 +99,7 @@ def read_in_two(reader: TypedReader, path: Path, cut: int) -> list[Fact] | None:
         except OSError:  # no process to be had (a limit, memory): one process
             return reader.read(path)
         if pid == 0:  # the child: never returns
-            _orphan_ends(parent)
+            end_with_parent(parent)
             _child(reader, path, cut, spool)
         reaped = False
         try:
@@ -148,10 +148,10 @@ def _child(reader: TypedReader, path: Path, cut: int, spool: IO[bytes]) -> NoRet
         os._exit(code)
 
 
-def _orphan_ends(parent: int) -> None:
-    """In the child: killed when this process's parent ends, however it ends (SIGKILL too,
-    which runs no `finally`). Linux's `prctl(PR_SET_PDEATHSIG)`; elsewhere the child ends
-    when its part is read."""
+def end_with_parent(parent: int) -> None:
+    """In a child process: killed when its parent (the process `parent`) ends, however it
+    ends (SIGKILL too, which runs no `finally`). Linux's `prctl(PR_SET_PDEATHSIG)`;
+    elsewhere the child ends when its work is done."""
     try:
         import ctypes
 

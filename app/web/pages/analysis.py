@@ -134,7 +134,7 @@ def warnings(
         "path": request.url.path,
     }
     tables = kept_part(
-        src.require(p, ruleset),
+        src.held_as_of(p, day, ruleset),  # the day's entry: the period is not scored whole
         (day, card, ref),
         "warnings_tables.html",
         lambda: context,

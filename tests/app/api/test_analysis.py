@@ -130,6 +130,34 @@ def test_risk_grades(api: Client) -> None:
     assert r.status_code == 404
 
 
+def test_risk_and_the_warnings_page_as_of_a_day_score_the_day_not_the_period(api: Client) -> None:
+    """Risk grades and the warnings page's parts as of a day read the day's own evaluation
+    (and the quarters before): the quarter is not scored whole for them, and they are what a
+    reader holding the whole quarter gets."""
+    from datetime import date
+
+    from app.services import analysis
+    from app.services.cache import ScoreCache
+    from app.web import analysis_view
+    from dsl.facts.periods import Period
+
+    load_example(api, "random-2025")
+    svc = api.app.state.services
+    q2, day = Period(2025, 2), date(2025, 5, 20)
+    dated = [f["date"] for f in example_facts("random-2025") if f.get("date")]
+    assert any("2025-05-20" < d <= "2025-06-30" for d in dated)  # the day leaves facts out
+    whole = analysis.DbSource(ScoreCache(svc.engine), svc.registry)
+    whole.require(q2)
+    cold = analysis.DbSource(ScoreCache(svc.engine), svc.registry)
+    for card in ("county", None):
+        assert analysis.risk(cold, q2, day, card, None) == analysis.risk(whole, q2, day, card, None)
+    views = (analysis_view.warnings_view, analysis_view.risk_view)
+    assert views[0](cold, q2, day, None) == views[0](whole, q2, day, None)
+    assert views[1](cold, q2, day, "county", None) == views[1](whole, q2, day, "county", None)
+    assert cold.cache.kept(svc.registry.for_year(2025), q2) is None
+    assert cold.cache.fills == 2  # Q2 as of the day, and Q1 (the risk's earlier losses)
+
+
 def test_trends(api: Client) -> None:
     from app.api.schemas_analysis import IndicatorTrendOut, SubjectTrendOut
 

@@ -1,5 +1,6 @@
 """`jixiao serve --workers 2`: when the supervisor is killed (`kill -9`), its workers end too,
-instead of serving on, adopted by init, out of reach of any restart."""
+instead of serving on, adopted by init, out of reach of any restart. `jixiao serve` warms the
+newest quarter's warnings in a process of its own, which ends with the server."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def test_workers_end_with_a_killed_supervisor(tmp_path: Path) -> None:
     jixiao = Path(sys.executable).parent / "jixiao"
     server = subprocess.Popen(
         [str(jixiao), "serve", "--workers", "2", "--port", str(port), "--no-access-log",
-         "--log-level", "warning", "--rules", str(REPO_ROOT / "rules")],
+         "--no-warm", "--log-level", "warning", "--rules", str(REPO_ROOT / "rules")],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     workers: set[int] = set()
@@ -81,3 +82,52 @@ def test_workers_end_with_a_killed_supervisor(tmp_path: Path) -> None:
         for p in workers:
             if _alive(p):
                 os.kill(p, signal.SIGKILL)
+
+
+def test_serve_warms_the_newest_quarter_in_a_process_that_ends_with_it(tmp_path: Path) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from app.store.db import make_engine
+    from app.store.models import StoredEvaluation
+    from tests.app.api.conftest import Client, load_example, make_app, token
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    upgrade(url)
+    app = make_app(url)
+    load_example(Client(app, token(app, "admin")), "random-2025")
+    app.state.services.engine.dispose()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    jixiao = Path(sys.executable).parent / "jixiao"
+    server = subprocess.Popen(
+        [str(jixiao), "serve", "--port", str(port), "--no-access-log", "--log-level", "warning",
+         "--rules", str(REPO_ROOT / "rules")],
+        env={**os.environ, "JIXIAO_DATABASE_URL": url},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    engine = make_engine(url)
+    try:
+        # Today (after 2025) the newest quarter begun with facts is 2025Q4, read at its last
+        # day: it and the quarters before it are stored whole, by a process of the server's.
+        deadline = time.monotonic() + 180
+        rows: list[tuple[str, str]] = []
+        while len(rows) < 4:
+            with Session(engine) as session:
+                stmt = select(StoredEvaluation.period, StoredEvaluation.as_of)
+                rows = sorted((p, d) for p, d in session.execute(stmt).all())
+            assert server.poll() is None and time.monotonic() < deadline, "nothing warmed"
+            time.sleep(0.5)
+        assert rows == [(f"2025Q{q}", "") for q in (1, 2, 3, 4)]
+        warming = {p for p in _children(server.pid) if _alive(p)}
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while any(_alive(p) for p in warming) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [p for p in warming if _alive(p)], "a process outlived the server"
+    finally:
+        engine.dispose()
+        if server.poll() is None:
+            server.kill()

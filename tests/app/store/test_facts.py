@@ -177,6 +177,120 @@ def test_rows_hashed_ahead_onto_another_head_are_hashed_again(
     assert trail.verify(loaded).ok
 
 
+class _Counting:
+    """A hasher that counts the rows it hashes (the writers' own, hashing again)."""
+
+    def __init__(self, hasher: Any) -> None:
+        self.hasher, self.rows = hasher, 0
+
+    def hashes(self, *args: Any, **kw: Any) -> list[str]:
+        self.rows += len(args[2])
+        got: list[str] = self.hasher.hashes(*args, **kw)
+        return got
+
+
+def test_chunks_hashed_ahead_are_written_with_those_hashes(
+    loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each chunk is hashed ahead (on SQLite while the chunk before it is written) onto the
+    head the chunk before leaves: no writer hashes a row again, and the chain verifies."""
+    from app.store import bulk
+
+    again = _Counting(bulk._HASHER)
+    monkeypatch.setattr(bulk, "_HASHER", again)
+    ok = [
+        {"id": f"c{i}", "type": "overdue_document", "subject": "nanyue", "date": "2025-03-01"}
+        for i in range(7)
+    ]
+    org, _ = org_now(loaded)
+    before = _count(loaded)
+    got = import_facts(
+        loaded, _write(tmp_path / "f.jsonl", ok), rules(2025).schema, org, USER, chunk=2
+    )
+    assert (got.added, _count(loaded), again.rows) == (7, before + 7, 0)
+    assert trail.verify(loaded).ok
+
+
+def test_a_write_between_two_chunks_has_the_next_hashed_again(
+    loaded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite commits each chunk: a fact recorded between two moves the chain, so the next
+    chunk, hashed ahead onto the head its predecessor left, is hashed again by its writer."""
+    if loaded.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL writes an import in one transaction, holding the chain's lock")
+    from app.services import facts as service
+    from app.store import bulk
+
+    again = _Counting(bulk._HASHER)
+    monkeypatch.setattr(bulk, "_HASHER", again)
+    org, _ = org_now(loaded)
+    schema = rules(2025).schema
+    write = service.write_tuples
+    calls: list[int] = []
+
+    def slipped(engine: Engine, rows: Any, *args: Any) -> tuple[int, int]:
+        calls.append(len(rows))
+        if len(calls) == 2:  # after the first chunk, another writer's fact
+            other = {"id": "x1", "type": "overdue_document", "subject": "nanyue",
+                     "date": "2025-03-02"}  # fmt: skip
+            record_facts(engine, [other], schema, org, USER, "meanwhile")
+        return write(engine, rows, *args)
+
+    monkeypatch.setattr(service, "write_tuples", slipped)
+    ok = [
+        {"id": f"s{i}", "type": "overdue_document", "subject": "nanyue", "date": "2025-03-01"}
+        for i in range(6)
+    ]
+    before = _count(loaded)
+    got = import_facts(loaded, _write(tmp_path / "f.jsonl", ok), schema, org, USER, chunk=2)
+    assert (got.added, _count(loaded)) == (6, before + 7)
+    # the three chunks and, inside the second's turn, the other writer's fact: hashed by its
+    # writer; then the second chunk hashed again, and the third (hashed ahead onto the head
+    # the second was expected to leave)
+    assert calls == [2, 2, 1, 2] and again.rows == 1 + 2 + 2
+    assert trail.verify(loaded).ok
+
+
+def test_a_large_file_read_by_two_processes_records_the_same_facts(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import reads a large file in two processes (`dsl.facts.split`): the facts recorded,
+    their numbers and digests, are those of the file read by one."""
+    import os
+
+    from app.store.db import make_engine, upgrade
+    from dsl.facts import split, typed
+
+    def recorded(eng: Engine) -> list[tuple[int, str, str]]:
+        with Session(eng) as s:
+            q = select(Fact.seq, Fact.client_id, Fact.content_digest).order_by(Fact.seq)
+            return [(n, c, d) for n, c, d in s.execute(q)]
+
+    url = f"sqlite:///{tmp_path / 'one.db'}"
+    upgrade(url)
+    one = make_engine(url)
+    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
+    load_example(one, "random-2025", rules(2025))
+    monkeypatch.delenv("JIXIAO_PROCESSES")
+    monkeypatch.setattr(split, "MIN_SPLIT", 0)
+    monkeypatch.setattr(split, "processes", lambda: 2)
+    monkeypatch.setattr(typed, "CHUNK", 40_000)
+    forks: list[int] = []
+    fork = os.fork
+
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
+    got = load_example(engine, "random-2025", rules(2025))
+    assert len(forks) == 1 and got.added > 1000
+    assert recorded(engine) == recorded(one)
+    one.dispose()
+
+
 def test_skip_invalid_records_the_rest_and_lists_what_it_skipped(
     loaded: Engine, tmp_path: Path
 ) -> None:

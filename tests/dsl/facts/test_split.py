@@ -351,7 +351,7 @@ split.read_facts(_reader(Path(sys.argv[1])), Path(sys.argv[1]) / "facts.jsonl")
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_the_child_ends_with_a_parent_killed_outright(province: Path) -> None:
-    """SIGKILL runs no `finally`: the child is ended by the system (`_orphan_ends`)."""
+    """SIGKILL runs no `finally`: the child is ended by the system (`end_with_parent`)."""
     argv = [sys.executable, "-c", KILLED, str(province)]
     with subprocess.Popen(argv, stdout=subprocess.PIPE, cwd=REPO_ROOT) as parent:
         assert parent.stdout is not None
