@@ -1,5 +1,5 @@
 """Quick paths give what the general ones give: values read without tracing, means of
-decimals summed as decimals."""
+decimals summed as decimals, a base built from integers."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from dsl.compile.runtime import _exact_sum, mean, mean_of, values
 from dsl.engine.context import Ctx
+from dsl.engine.scoring import add, mul, weighted_sum
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact
 
@@ -62,3 +63,22 @@ def test_mean_of_mixed_numbers_is_exact(xs: list[Any]) -> None:
     got = mean_of(xs)
     assert got == exact and type(got) is Fraction
     assert _exact_sum(xs) == sum(map(Fraction, xs), Fraction(0))
+
+
+NUMBERS = st.one_of(
+    st.sampled_from(["0", "0.7", "0.10", "1", "33.5", "-2.25", "100"]).map(Decimal),
+    st.fractions(min_value=-200, max_value=200, max_denominator=60),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(NUMBERS, NUMBERS), max_size=6))
+def test_weighted_sum_is_the_sum_product_by_product(terms: list[tuple[Any, Any]]) -> None:
+    """The base as the parts' weights and scores give it: the same value, type and text as
+    adding the products one by one from a decimal 0."""
+    folded: Any = Decimal(0)
+    for w, s in terms:
+        folded = add(folded, mul(w, s))
+    got = weighted_sum(terms)
+    assert type(got) is type(folded)
+    assert got == folded and str(got) == str(folded)
