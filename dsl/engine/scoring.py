@@ -501,7 +501,13 @@ class ResultView:
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self.res, name)
-        return self._value(value) if name in _NUMBERS else value
+        if name not in _NUMBERS:
+            return value
+        if value is None:
+            raise Missing("result")
+        if self.published:  # `_value`, inline: `final` reads four results of every subject
+            return _round(value, self.run.compiled.places, self.run.compiled.round_mode)
+        return value
 
     def part(self, ident: str) -> Number:
         """A category, component or indicator score."""
