@@ -499,15 +499,35 @@ class ResultView:
             else x
         )
 
+    # The numbers of a result as properties: found on the class, not after a failed lookup
+    # (an AttributeError raised and caught) and `__getattr__`; a `final` reads four of them.
+    @property
+    def base(self) -> Number:
+        return self._value(self.res.base)
+
+    @property
+    def bonus(self) -> Number:
+        return self._value(self.res.bonus)
+
+    @property
+    def penalty(self) -> Number:
+        return self._value(self.res.penalty)
+
+    @property
+    def joint(self) -> Number:
+        return self._value(self.res.joint)
+
+    @property
+    def raw(self) -> Number:
+        return self._value(self.res.raw)
+
+    @property
+    def final(self) -> Number:
+        return self._value(self.res.final)
+
     def __getattr__(self, name: str) -> Any:
         value = getattr(self.res, name)
-        if name not in _NUMBERS:
-            return value
-        if value is None:
-            raise Missing("result")
-        if self.published:  # `_value`, inline: `final` reads four results of every subject
-            return _round(value, self.run.compiled.places, self.run.compiled.round_mode)
-        return value
+        return self._value(value) if name in _NUMBERS else value
 
     def part(self, ident: str) -> Number:
         """A category, component or indicator score."""
