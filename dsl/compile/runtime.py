@@ -19,7 +19,9 @@ from decimal import (
     ROUND_UP,
     Context,
     Decimal,
+    Inexact,
     InvalidOperation,
+    getcontext,
 )
 from fractions import Fraction
 from itertools import repeat
@@ -362,7 +364,7 @@ def sum_data(facts: Sequence[Fact], term: Callable[[Any], Any], start: Number) -
                     keep.append(data)  # kept first: an id in `known` is of a live dict
                     known[key] = got
             if len(known) > _TERMS_KEPT:
-                _MEMOS[term.__code__] = (term.__globals__, {}, [])  # the next calls start anew
+                _MEMOS[memo[3]] = (memo[0], {}, [], memo[3])  # the next calls start anew
             return sum(map(known.__getitem__, ids), start)
         return sum(map(term, datas), start)
     counts: dict[int, int] = {}
@@ -382,26 +384,34 @@ def sum_data(facts: Sequence[Fact], term: Callable[[Any], Any], start: Number) -
 # term of each data dict met, by the dict's id (those dicts kept alive, so that no other dict
 # takes the id), while the same data dicts are summed over and over (a year's work items).
 # A term of generated code reads the data and constants alone: its value is the dict's.
-_MEMOS: dict[CodeType, tuple[dict[str, Any], dict[int, Any], list[Any]]] = {}
-_TERMS_KEPT = 1 << 12
+_Key = tuple[CodeType, int, int, str, bool]
+_Memo = tuple[dict[str, Any], dict[int, Any], list[Any], _Key]
+_MEMOS: dict[_Key, _Memo] = {}
+_TERMS_KEPT = 1 << 12  # values kept per term (a few dozen data dicts in a million facts)
+_CODES_KEPT = 64  # terms kept (a service compiling rules again makes new ones)
 
 
-def _term_memo(
-    term: Callable[[Any], Any],
-) -> tuple[dict[str, Any], dict[int, Any], list[Any]] | None:
+def _term_memo(term: Callable[[Any], Any]) -> _Memo | None:
     """The memo of a term of generated code (None for any other function)."""
     code = getattr(term, "__code__", None)
     if code is None:
         return None
-    memo = _MEMOS.get(code)
-    scope = cast(Any, term).__globals__
-    if memo is not None and memo[0] is scope:
+    # A value is kept for the decimal context it was computed in (the engine's, as a rule):
+    # under another precision a term may round, or raise where it did not.
+    # Code objects compare by content: the namespace's id tells two rulesets' equal terms apart
+    # (the namespace is kept with the values, so no other takes its id).
+    ctx = getcontext()
+    fn = cast(Any, term)
+    scope = fn.__globals__
+    key = (code, id(scope), ctx.prec, ctx.rounding, ctx.traps[Inexact])
+    memo = _MEMOS.get(key)
+    if memo is not None:
         return memo
-    if scope.get("rt") is not _SELF or cast(Any, term).__closure__ is not None:
+    if scope.get("rt") is not _SELF or fn.__closure__ is not None or fn.__defaults__ is not None:
         return None  # not generated code: it may read anything
-    if len(_MEMOS) >= _TERMS_KEPT:
+    if len(_MEMOS) >= _CODES_KEPT:
         _MEMOS.clear()
-    memo = _MEMOS[code] = (scope, {}, [])
+    memo = _MEMOS[key] = (scope, {}, [], key)
     return memo
 
 

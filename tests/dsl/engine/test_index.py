@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from itertools import pairwise
 from typing import Any
@@ -161,9 +161,9 @@ def test_sum_of_a_generated_term_is_the_sum_fact_by_fact(
         facts = [Fact(f"f{i}", "w", "p", None, YEAR, d) for i, d in enumerate(datas)]
         one_by_one = sum((d["points"] * Decimal("1.5") for d in datas), Decimal(0))
         assert repr(sum_data(facts, dec, Decimal(0))) == repr(one_by_one)
+        assert len(rows) < 4 or any(m[0] is dec.__globals__ for m in runtime._MEMOS.values())
         exact = sum((Fraction(d["points"]) / 3 for d in datas), Fraction(0))
         assert sum_data(facts, rat, Fraction(0)) == exact
-    assert len(rows) < 4 or dec.__code__ in runtime._MEMOS  # kept by data dict
     # Another data dict in a fact of the same content: its own value (the dict is its own).
     other = [{"points": Decimal("7.25")} for _ in range(5)]
     facts = [Fact(f"g{i}", "w", "p", None, YEAR, d) for i, d in enumerate(other)]
@@ -182,3 +182,17 @@ def test_a_term_not_of_generated_code_is_computed_each_time() -> None:
     assert sum_data(facts, term, Decimal(0)) == Decimal("18.0")
     rate[0] = Decimal(3)
     assert sum_data(facts, term, Decimal(0)) == Decimal("27.0")
+
+
+def test_a_kept_term_is_of_its_decimal_context() -> None:
+    """Values kept under one precision are not those of another (a term may round there)."""
+    dec = _generated_term("lambda d: d['points'] * _k0")
+    shared = {"points": Decimal("2.125")}
+    facts = [Fact(f"f{i}", "w", "p", None, YEAR, shared) for i in range(6)]
+    with localcontext() as ctx:
+        ctx.prec = 200
+        assert sum_data(facts, dec, Decimal(0)) == Decimal("19.1250")
+        ctx.prec = 2
+        assert sum_data(facts, dec, Decimal(0)) == Decimal("19")  # 3.2 six times, rounded
+        ctx.prec = 200
+        assert sum_data(facts, dec, Decimal(0)) == Decimal("19.1250")
