@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from itertools import pairwise
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dsl.compile import runtime
 from dsl.compile.runtime import sum_data
 from dsl.engine.period import YearIndex, index_periods
 from dsl.facts.periods import Period
@@ -197,3 +199,69 @@ def test_a_years_quarters_and_values_are_indexed_as_fact_by_fact(
     else:  # facts not in recording order: the year's dated facts and values, in that order
         alone = _naive(facts, [YEAR])[YEAR]
         assert _shown(year) == [(s, list(by.items())) for s, by in alone.items()]
+
+
+def _generated_term(source: str) -> Any:
+    """A term as generated rule code has it: a function of the data, in a namespace of the
+    runtime and constants alone (the terms whose values are kept by data dict)."""
+    ns: dict[str, Any] = {"rt": runtime, "__builtins__": {}, "_k0": Decimal("1.5")}
+    return eval(source, ns)  # a fixed lambda of this test
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.sampled_from(["0", "1.2", "0.60", "-3", "2.125"])),
+        max_size=40,
+    ),
+    st.booleans(),
+)
+def test_sum_of_a_generated_term_is_the_sum_fact_by_fact(
+    rows: list[tuple[int, str]], own_dicts: bool
+) -> None:
+    """A term of generated code is computed once per data dict met, over calls; the sum is
+    the sum fact by fact, in value and exponent, whether the facts share their data or each
+    has its own (new dicts of the same content, or of another, never take a kept value)."""
+    dec = _generated_term("lambda d: d['points'] * _k0")
+    rat = _generated_term("lambda d: rt.div(d['points'], 3)")
+    shared = {r: {"points": Decimal(r[1])} for r in rows}
+    for _ in range(2):  # the second time from the values kept
+        datas = [{"points": Decimal(r[1])} if own_dicts else shared[r] for r in rows]
+        facts = [Fact(f"f{i}", "w", "p", None, YEAR, d) for i, d in enumerate(datas)]
+        one_by_one = sum((d["points"] * Decimal("1.5") for d in datas), Decimal(0))
+        assert repr(sum_data(facts, dec, Decimal(0))) == repr(one_by_one)
+        assert len(rows) < 4 or any(m[0] is dec.__globals__ for m in runtime._MEMOS.values())
+        exact = sum((Fraction(d["points"]) / 3 for d in datas), Fraction(0))
+        assert sum_data(facts, rat, Fraction(0)) == exact
+    # Another data dict in a fact of the same content: its own value (the dict is its own).
+    other = [{"points": Decimal("7.25")} for _ in range(5)]
+    facts = [Fact(f"g{i}", "w", "p", None, YEAR, d) for i, d in enumerate(other)]
+    assert repr(sum_data(facts, dec, Decimal(0))) == repr(Decimal("54.375"))
+
+
+def test_a_term_not_of_generated_code_is_computed_each_time() -> None:
+    """A function that may read more than the data (a closure here) is not kept by dict."""
+    rate = [Decimal(2)]
+    shared = {"points": Decimal("1.5")}
+    facts = [Fact(f"f{i}", "w", "p", None, YEAR, shared) for i in range(6)]
+
+    def term(d: dict[str, Decimal]) -> Decimal:
+        return d["points"] * rate[0]
+
+    assert sum_data(facts, term, Decimal(0)) == Decimal("18.0")
+    rate[0] = Decimal(3)
+    assert sum_data(facts, term, Decimal(0)) == Decimal("27.0")
+
+
+def test_a_kept_term_is_of_its_decimal_context() -> None:
+    """Values kept under one precision are not those of another (a term may round there)."""
+    dec = _generated_term("lambda d: d['points'] * _k0")
+    shared = {"points": Decimal("2.125")}
+    facts = [Fact(f"f{i}", "w", "p", None, YEAR, shared) for i in range(6)]
+    with localcontext() as ctx:
+        ctx.prec = 200
+        assert sum_data(facts, dec, Decimal(0)) == Decimal("19.1250")
+        ctx.prec = 2
+        assert sum_data(facts, dec, Decimal(0)) == Decimal("19")  # 3.2 six times, rounded
+        ctx.prec = 200
+        assert sum_data(facts, dec, Decimal(0)) == Decimal("19.1250")
