@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from dsl.facts.validate import FactSchema
@@ -178,7 +179,7 @@ class CScorecard:
                 return spec
         return None
 
-    @property
+    @cached_property  # asked for every subject scored
     def has_categories(self) -> bool:
         """True when the parts are categories of indicators (not components)."""
         return any(not p.is_component for p in self.parts)

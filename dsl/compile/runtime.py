@@ -6,7 +6,8 @@ become `Fraction` where a division needs it; the compiler inserts `Q()` where th
 
 from __future__ import annotations
 
-from collections import Counter
+import sys
+from collections import _count_elements  # type: ignore[attr-defined]
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import (
@@ -18,10 +19,14 @@ from decimal import (
     ROUND_UP,
     Context,
     Decimal,
+    Inexact,
     InvalidOperation,
+    getcontext,
 )
 from fractions import Fraction
-from operator import attrgetter
+from itertools import repeat
+from operator import attrgetter, is_
+from types import CodeType
 from typing import Any, Protocol, cast
 
 from dsl.facts.records import Fact
@@ -40,6 +45,10 @@ class Ctx(Protocol):
 
     def used(self, f: Fact) -> None:
         """Records that a rule read this fact (when tracing)."""
+
+    @property
+    def tracing(self) -> bool:
+        """True when the facts read are recorded (`used`)."""
 
 
 class Missing(Exception):
@@ -180,6 +189,9 @@ def value(c: Ctx, ftype: str, field: str) -> Any:
 
 def values(c: Ctx, ftype: str, field: str) -> list[Any]:
     """Every present value of a fact field for the subject in the period."""
+    if not c.tracing:
+        # No fact to record as read: the values alone, without a call per fact.
+        return [v for f in c.facts(ftype) if (v := f.data.get(field)) is not None]
     out = []
     for f in c.facts(ftype):
         v = f.data.get(field)
@@ -200,12 +212,9 @@ def mean(c: Ctx, ftype: str, field: str) -> Fraction:
 def _exact_mean(xs: Sequence[Number]) -> Fraction:
     """Σ xs / len(xs) as a rational. Decimals alone (the rule): their decimal sum's integer
     ratio over the count, one rational built instead of three operations on rationals."""
-    dec = ZERO
-    for x in xs:
-        if type(x) is not Decimal:
-            return _exact_sum(xs) / len(xs)
-        dec += x
-    num, den = dec.as_integer_ratio()
+    if not all(map(is_, map(type, xs), repeat(Decimal))):  # `type(x) is Decimal`, in C
+        return _exact_sum(xs) / len(xs)
+    num, den = sum(xs, ZERO).as_integer_ratio()
     return Fraction(num, den * len(xs))
 
 
@@ -331,22 +340,79 @@ _DATA = attrgetter("data")
 
 def sum_data(facts: Sequence[Fact], term: Callable[[Any], Any], start: Number) -> Number:
     """Σ term(f.data) over the facts, the term computed once per distinct data dict (facts
-    read whole share one dict per content) and multiplied by how many facts share it.
+    read whole share one dict per content).
 
-    Exact either way: the same value, and the same decimal exponent (a product by a count
-    keeps the term's, a sum takes the least), as adding the terms one by one."""
+    Exact either way: the same value, and the same decimal exponent (a sum takes the least of
+    its terms', a product by a count keeps the term's), as adding the terms one by one."""
     if len(facts) < 4:
         return sum(map(term, map(_DATA, facts)), start)
     datas = list(map(_DATA, facts))
-    counts = Counter(map(id, datas))
+    ids = list(map(id, datas))
+    memo = _term_memo(term)
+    if memo is not None:
+        known = memo[1]
+        try:
+            return sum(map(known.__getitem__, ids), start)
+        except KeyError:
+            pass
+        distinct = dict(zip(ids, datas, strict=True))
+        if len(distinct) * 2 <= len(datas):
+            keep = memo[2]
+            for key, data in distinct.items():
+                if key not in known:
+                    got = term(data)
+                    keep.append(data)  # kept first: an id in `known` is of a live dict
+                    known[key] = got
+            if len(known) > _TERMS_KEPT:
+                _MEMOS[memo[3]] = (memo[0], {}, [], memo[3])  # the next calls start anew
+            return sum(map(known.__getitem__, ids), start)
+        return sum(map(term, datas), start)
+    counts: dict[int, int] = {}
+    _count_elements(counts, ids)
     if len(counts) * 2 > len(datas):
         return sum(map(term, datas), start)
-    by_id = dict(zip(map(id, datas), datas, strict=True))
     total = start
-    for key, times in counts.items():
-        x = term(by_id[key])
+    for data, times in zip(
+        dict(zip(ids, datas, strict=True)).values(), counts.values(), strict=True
+    ):
+        x = term(data)
         total += x * times if times != 1 else x
     return total
+
+
+# The terms of generated code's sums over facts' data, by the code of their function: the
+# term of each data dict met, by the dict's id (those dicts kept alive, so that no other dict
+# takes the id), while the same data dicts are summed over and over (a year's work items).
+# A term of generated code reads the data and constants alone: its value is the dict's.
+_Key = tuple[CodeType, int, int, str, bool]
+_Memo = tuple[dict[str, Any], dict[int, Any], list[Any], _Key]
+_MEMOS: dict[_Key, _Memo] = {}
+_TERMS_KEPT = 1 << 12  # values kept per term (a few dozen data dicts in a million facts)
+_CODES_KEPT = 64  # terms kept (a service compiling rules again makes new ones)
+
+
+def _term_memo(term: Callable[[Any], Any]) -> _Memo | None:
+    """The memo of a term of generated code (None for any other function)."""
+    code = getattr(term, "__code__", None)
+    if code is None:
+        return None
+    # A value is kept for the decimal context it was computed in (the engine's, as a rule):
+    # under another precision a term may round, or raise where it did not.
+    # Code objects compare by content: the namespace's id tells two rulesets' equal terms apart
+    # (the namespace is kept with the values, so no other takes its id).
+    ctx = getcontext()
+    fn = cast(Any, term)
+    scope = fn.__globals__
+    key = (code, id(scope), ctx.prec, ctx.rounding, ctx.traps[Inexact])
+    memo = _MEMOS.get(key)
+    if memo is not None:
+        return memo
+    if scope.get("rt") is not _SELF or fn.__closure__ is not None or fn.__defaults__ is not None:
+        return None  # not generated code: it may read anything
+    if len(_MEMOS) >= _CODES_KEPT:
+        _MEMOS.clear()
+    memo = _MEMOS[key] = (scope, {}, [], key)
+    return memo
 
 
 def opt(f: Any, name: str) -> Any:
@@ -431,3 +497,6 @@ def nabs(x: Number | int) -> Number | int:
 def lead_of(leads: dict[str, str], indicator: Any) -> str | None:
     """The lead department of an indicator named in a fact (None when absent or without one)."""
     return None if indicator is None else leads.get(indicator)
+
+
+_SELF = sys.modules[__name__]

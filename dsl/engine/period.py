@@ -76,39 +76,42 @@ def _index_once(
     """`index_periods`'s pass when each fact goes to one index at most (the common case);
     True when the facts came in strictly increasing `line` (recording) order.
 
-    The facts are grouped by (index, subject, type) in one flat dict, then nested: a lookup of
-    a tuple per fact instead of two dicts deep. The nested dicts take their keys in the order
-    their facts first came, as if built fact by fact."""
+    One lookup per fact finds its index's groups (by its shared date, or by its period's
+    identity), then two lookups by text (a string's hash is kept in it) find its list: the
+    nested dicts take their keys in the order their facts first came, as if built fact by
+    fact. (A flat dict by (index, subject, type) built, hashed and compared a tuple per fact:
+    ~12% more instructions and ~18% more last-level cache misses at 300,000 facts.)"""
     targets = list(out.values())
-    where = {k: i for i, k in enumerate(out)}  # a period's index, by its position
+    groups: list[defaultdict[str, defaultdict[str, list[Fact]]]] = [
+        defaultdict(_by_type) for _ in targets
+    ]
+    where = {k: groups[i] for i, k in enumerate(out)}  # a period's groups
     position = {id(t): i for i, t in enumerate(targets)}  # (empty dicts are all equal)
-    month = {k: position[id(t[0])] if t else -1 for k, t in by_month.items()}
-    by_day: dict[date, int] = {}  # looked up by the (shared) date: no Period per fact
-    # A period value's period by identity: facts read share their periods, and a Period's
-    # hash and equality run in Python (a lookup by value cost ~1 µs a fact).
-    by_period: dict[int, int] = {}
-    groups: defaultdict[tuple[int, str, str], list[Fact]] = defaultdict(list)
+    month = {k: groups[position[id(t[0])]] if t else None for k, t in by_month.items()}
+    # Each fact's groups by its date, or by its period's identity (facts read share their
+    # periods, and a Period's hash and equality run in Python: a lookup by value cost ~1 µs a
+    # fact); a date is never equal to an int. None: the fact is in no index asked.
+    by_when: dict[object, defaultdict[str, defaultdict[str, list[Fact]]] | None] = {}
     for f in facts:
-        d = f.date
-        if d is not None:
-            i = by_day.get(d)
-            if i is None:
-                i = by_day[d] = month.get((d.year, d.month), -1)
-        else:
-            p = f.period
-            i = by_period.get(id(p))
-            if i is None:  # (the fact holds its period: its id is not reused meanwhile)
-                i = by_period[id(p)] = where.get(p, -1)  # type: ignore[arg-type]
-        if i >= 0:
-            groups[i, f.subject, f.type].append(f)
-    for (i, subject, ftype), lst in groups.items():
-        by_type = targets[i].get(subject)
-        if by_type is None:
-            targets[i][subject] = {ftype: lst}
-        else:
-            by_type[ftype] = lst
+        try:
+            g = by_when[f.date or id(f.period)]
+        except KeyError:
+            d = f.date
+            if d is not None:
+                g = by_when[d] = month.get((d.year, d.month))
+            else:  # (the fact holds its period: its id is not reused meanwhile)
+                g = by_when[id(f.period)] = where.get(f.period)  # type: ignore[arg-type]
+        if g is not None:
+            g[f.subject][f.type].append(f)
+    for target, g in zip(targets, groups, strict=True):
+        for subject, by_type in g.items():
+            target[subject] = dict(by_type)  # a plain dict: a missing type is not added
     lines = list(map(_LINE, facts))
     return all(map(lt, lines, islice(lines, 1, None)))
+
+
+def _by_type() -> defaultdict[str, list[Fact]]:
+    return defaultdict(list)
 
 
 def _index_each(

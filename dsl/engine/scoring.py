@@ -59,6 +59,27 @@ def mul(a: Number, b: Number) -> Number:
     return a * b  # type: ignore[operator]  # two decimals (no `cast`: a call)
 
 
+def weighted_sum(terms: Sequence[tuple[Number, Number]]) -> Number:
+    """Σ weight × score, what `add` and `mul` give term by term from a decimal 0: decimals
+    while every number is one; else the exact rational, built once from integers (one
+    normalisation, not one per product and sum: a rational is normalised, so the same)."""
+    for w, s in terms:
+        if type(w) is Fraction or type(s) is Fraction:
+            break
+    else:
+        total: Number = ZERO
+        for w, s in terms:
+            total = total + w * s  # type: ignore[operator]  # decimals (or whole numbers)
+        return total
+    num, den = 0, 1
+    for w, s in terms:
+        wn, wd = w.as_integer_ratio()
+        sn, sd = s.as_integer_ratio()
+        num = num * wd * sd + wn * sn * den
+        den *= wd * sd
+    return Fraction(num, den)
+
+
 def where(ind: CIndicator) -> str:
     """`path:line` of a rule."""
     return f"{ind.span.path}:{ind.span.line}"
@@ -324,8 +345,8 @@ def score_subject(
     res = SubjectResult(subject, card.id, str(run.period), kind)
     if subject in run.traced:
         res.trace = []
-    base: Number = ZERO
     weights: Number = ZERO  # of the parts that apply
+    terms: list[tuple[Number, Number]] = []  # (weight, score) of the parts that apply
     for part in card.parts:
         score: Number = ZERO
         points: Number = ZERO  # of the indicators that apply
@@ -354,7 +375,8 @@ def score_subject(
             score = rounded(card, part.id, score, res)
         res.parts[part.id] = score
         weights = add(weights, part.weight)
-        base = add(base, mul(part.weight, score))
+        terms.append((part.weight, score))
+    base = weighted_sum(terms)
     if res.not_applicable and weights not in (ZERO, 1):
         base = Q(base) / Q(weights)
         _note(res, "base", f"weights rescaled to the applicable categories ({weights})", base)
@@ -476,6 +498,32 @@ class ResultView:
             if self.published
             else x
         )
+
+    # The numbers of a result as properties: found on the class, not after a failed lookup
+    # (an AttributeError raised and caught) and `__getattr__`; a `final` reads four of them.
+    @property
+    def base(self) -> Number:
+        return self._value(self.res.base)
+
+    @property
+    def bonus(self) -> Number:
+        return self._value(self.res.bonus)
+
+    @property
+    def penalty(self) -> Number:
+        return self._value(self.res.penalty)
+
+    @property
+    def joint(self) -> Number:
+        return self._value(self.res.joint)
+
+    @property
+    def raw(self) -> Number:
+        return self._value(self.res.raw)
+
+    @property
+    def final(self) -> Number:
+        return self._value(self.res.final)
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self.res, name)

@@ -76,6 +76,9 @@ class Org:
     persons: dict[str, Person]
     _chain: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     _children: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    _ancestors: dict[tuple[str, tuple[str, ...]], str | None] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def chain(self, subject: str) -> tuple[str, ...]:
         """The units containing a subject, nearest first (a unit includes itself)."""
@@ -95,10 +98,18 @@ class Org:
 
     def ancestor(self, subject: str, *kinds: str) -> str | None:
         """The nearest unit of any of `kinds` containing the subject (itself if of such a kind)."""
+        key = (subject, kinds)
+        try:
+            return self._ancestors[key]  # kept, as the chains are: asked once per subject per rule
+        except KeyError:
+            pass
+        got = None
         for u in self.chain(subject):
             if self.units[u].kind in kinds:
-                return u
-        return None
+                got = u
+                break
+        self._ancestors[key] = got
+        return got
 
     def below(self, unit: str, kinds: tuple[str, ...]) -> list[str]:
         """The units of any of `kinds` below a unit (not itself), in order of their ids; none
@@ -324,4 +335,6 @@ def live(facts: Iterable[Fact]) -> list[Fact]:
     """The facts that no other fact supersedes."""
     facts = list(facts)
     dead = {f.supersedes for f in facts if f.supersedes is not None}
+    if not dead:  # nothing corrected: no pass over every fact's id
+        return facts
     return [f for f in facts if f.id not in dead]

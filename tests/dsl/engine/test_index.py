@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from itertools import pairwise
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dsl.compile import runtime
 from dsl.compile.runtime import sum_data
 from dsl.engine.period import YearIndex, index_periods
 from dsl.facts.periods import Period
@@ -128,3 +130,138 @@ def test_each_period_is_indexed_as_fact_by_fact(seed: int, n: int, ordered: bool
         assert [(s, list(by)) for s, by in got[p].items()] == [
             (s, list(by)) for s, by in expected[p].items()
         ]
+
+
+def _naive(
+    facts: list[Fact], periods: list[Period]
+) -> dict[Period, dict[str, dict[str, list[str]]]]:
+    """Each period's facts appended one by one (a dated fact to its quarter if asked, else to
+    its year; a period value to its period), as `index_periods` documents them."""
+    out: dict[Period, dict[str, dict[str, list[str]]]] = {p: {} for p in periods}
+    for f in facts:
+        if f.date is not None:
+            quarter, year = Period(f.date.year, (f.date.month + 2) // 3), Period(f.date.year)
+            target = quarter if quarter in out else year if year in out else None
+        else:
+            target = f.period if f.period in out else None
+        if target is not None:
+            out[target].setdefault(f.subject, {}).setdefault(f.type, []).append(f.id)
+    return out
+
+
+def _shown(
+    index: dict[str, dict[str, list[Fact]]],
+) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+    """An index as it iterates: subjects, their types and lists, in order."""
+    return [(s, [(t, [f.id for f in lst]) for t, lst in by.items()]) for s, by in index.items()]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 10**6), st.integers(0, 150), st.booleans(), st.booleans())
+def test_a_years_quarters_and_values_are_indexed_as_fact_by_fact(
+    seed: int, n: int, ordered: bool, fresh: bool
+) -> None:
+    """A year's evaluation (the year, its quarters, and a quarter of another year): each
+    quarter's index and the year's own values are what appending the facts one by one gives,
+    subjects and types in the order their first fact came; facts of other years and periods,
+    and a fact with neither date nor period, are in none. With `fresh`, period values hold
+    equal periods that are not the same object (as facts built by hand may)."""
+    periods = [YEAR, *YEAR.quarters(), Period(2024, 4)]
+    facts = _facts(seed, n, ordered)
+    rnd = random.Random(seed)
+    if fresh:
+        facts = [
+            Fact(
+                f.id,
+                f.type,
+                f.subject,
+                f.date,
+                Period(f.period.year, f.period.quarter),
+                {},
+                line=f.line,
+            )
+            if f.period is not None and rnd.random() < 0.5
+            else f
+            for f in facts
+        ]
+    if facts and rnd.random() < 0.3:
+        facts.insert(rnd.randrange(len(facts)), Fact("none", "a", "u1", None, None, {}, line=0))
+    got = index_periods(facts, periods)
+    expected = _naive(facts, periods)
+    for p in [*YEAR.quarters(), Period(2024, 4)]:
+        assert _shown(got[p]) == [
+            (s, [(t, ids) for t, ids in by.items()]) for s, by in expected[p].items()
+        ]
+    year = got[YEAR]
+    if isinstance(year, YearIndex):  # the year's own values; its dated facts are its quarters'
+        own = _naive([f for f in facts if f.date is None], [YEAR])[YEAR]
+        assert _shown(year.own) == [(s, list(by.items())) for s, by in own.items()]
+    else:  # facts not in recording order: the year's dated facts and values, in that order
+        alone = _naive(facts, [YEAR])[YEAR]
+        assert _shown(year) == [(s, list(by.items())) for s, by in alone.items()]
+
+
+def _generated_term(source: str) -> Any:
+    """A term as generated rule code has it: a function of the data, in a namespace of the
+    runtime and constants alone (the terms whose values are kept by data dict)."""
+    ns: dict[str, Any] = {"rt": runtime, "__builtins__": {}, "_k0": Decimal("1.5")}
+    return eval(source, ns)  # a fixed lambda of this test
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 5), st.sampled_from(["0", "1.2", "0.60", "-3", "2.125"])),
+        max_size=40,
+    ),
+    st.booleans(),
+)
+def test_sum_of_a_generated_term_is_the_sum_fact_by_fact(
+    rows: list[tuple[int, str]], own_dicts: bool
+) -> None:
+    """A term of generated code is computed once per data dict met, over calls; the sum is
+    the sum fact by fact, in value and exponent, whether the facts share their data or each
+    has its own (new dicts of the same content, or of another, never take a kept value)."""
+    dec = _generated_term("lambda d: d['points'] * _k0")
+    rat = _generated_term("lambda d: rt.div(d['points'], 3)")
+    shared = {r: {"points": Decimal(r[1])} for r in rows}
+    for _ in range(2):  # the second time from the values kept
+        datas = [{"points": Decimal(r[1])} if own_dicts else shared[r] for r in rows]
+        facts = [Fact(f"f{i}", "w", "p", None, YEAR, d) for i, d in enumerate(datas)]
+        one_by_one = sum((d["points"] * Decimal("1.5") for d in datas), Decimal(0))
+        assert repr(sum_data(facts, dec, Decimal(0))) == repr(one_by_one)
+        assert len(rows) < 4 or any(m[0] is dec.__globals__ for m in runtime._MEMOS.values())
+        exact = sum((Fraction(d["points"]) / 3 for d in datas), Fraction(0))
+        assert sum_data(facts, rat, Fraction(0)) == exact
+    # Another data dict in a fact of the same content: its own value (the dict is its own).
+    other = [{"points": Decimal("7.25")} for _ in range(5)]
+    facts = [Fact(f"g{i}", "w", "p", None, YEAR, d) for i, d in enumerate(other)]
+    assert repr(sum_data(facts, dec, Decimal(0))) == repr(Decimal("54.375"))
+
+
+def test_a_term_not_of_generated_code_is_computed_each_time() -> None:
+    """A function that may read more than the data (a closure here) is not kept by dict."""
+    rate = [Decimal(2)]
+    shared = {"points": Decimal("1.5")}
+    facts = [Fact(f"f{i}", "w", "p", None, YEAR, shared) for i in range(6)]
+
+    def term(d: dict[str, Decimal]) -> Decimal:
+        return d["points"] * rate[0]
+
+    assert sum_data(facts, term, Decimal(0)) == Decimal("18.0")
+    rate[0] = Decimal(3)
+    assert sum_data(facts, term, Decimal(0)) == Decimal("27.0")
+
+
+def test_a_kept_term_is_of_its_decimal_context() -> None:
+    """Values kept under one precision are not those of another (a term may round there)."""
+    dec = _generated_term("lambda d: d['points'] * _k0")
+    shared = {"points": Decimal("2.125")}
+    facts = [Fact(f"f{i}", "w", "p", None, YEAR, shared) for i in range(6)]
+    with localcontext() as ctx:
+        ctx.prec = 200
+        assert sum_data(facts, dec, Decimal(0)) == Decimal("19.1250")
+        ctx.prec = 2
+        assert sum_data(facts, dec, Decimal(0)) == Decimal("19")  # 3.2 six times, rounded
+        ctx.prec = 200
+        assert sum_data(facts, dec, Decimal(0)) == Decimal("19.1250")
