@@ -262,67 +262,17 @@ def _write(
     engine: Engine, spool: IO[bytes], sizes: list[int], progress: Progress | None, source: str
 ) -> tuple[int, int]:
     """Writes the spooled chunks (of `sizes` rows), one transaction each, reading one at a
-    time; returns (added, already there).
-
-    The next chunk is read from the spool and hashed onto the chain as this one will leave it
-    (`hash_ahead`) on a thread while this one is written: SQLite inserts and commits without
-    holding the interpreter's lock. A chunk whose chain moved meanwhile (another writer) is
-    hashed again by its writer (`append_rows`)."""
+    time; returns (added, already there)."""
     total = sum(sizes)
     added = repeated = 0
     restore_indexes(engine)  # after an import killed while they were being rebuilt
-    chunks = [n for n in sizes if n]
-    if not chunks:
-        return 0, 0
-    hasher = FactHasher()
-
-    def prepare(after: Head) -> tuple[list[Row], Hashed]:
-        rows: list[Row] = pickle.load(spool)
-        return rows, hash_ahead(rows, after, hasher)
-
-    with engine.connect() as conn:
-        head = head_now(conn, "facts")
     with bulk_indexes(engine, total):
-        rows, hashed = prepare(head)
-        for i in range(len(chunks)):
-            ahead = _Ahead(prepare, hashed.head()) if i + 1 < len(chunks) else None
-            try:
-                a, r = write_tuples(engine, rows, "facts.import", source, hashed)
-            except BaseException:
-                if ahead is not None:
-                    ahead.thread.join()  # it reads the spool: let it end first
-                raise
-            got = ahead.result() if ahead is not None else None
+        for _ in sizes:
+            a, r = write_tuples(engine, pickle.load(spool), "facts.import", source)
             added, repeated = added + a, repeated + r
             if progress:
                 progress("written", added + repeated, total)
-            if got is not None:
-                rows, hashed = got
     return added, repeated
-
-
-class _Ahead:
-    """`prepare(after)` run on a thread; `result()` waits for it (and raises what it raised)."""
-
-    def __init__(self, prepare: Callable[[Head], tuple[list[Row], Hashed]], after: Head) -> None:
-        self.value: tuple[list[Row], Hashed] | None = None
-        self.error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                self.value = prepare(after)
-            except BaseException as e:  # handed to the writing thread by `result`
-                self.error = e
-
-        self.thread = threading.Thread(target=run, name="facts-hash-ahead", daemon=True)
-        self.thread.start()
-
-    def result(self) -> tuple[list[Row], Hashed]:
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-        assert self.value is not None
-        return self.value
 
 
 # ---- PostgreSQL: the import in one transaction, written while it is checked --------------
@@ -680,11 +630,7 @@ def write_rows(
 
 
 def write_tuples(
-    engine: Engine,
-    rows: Sequence[Row],
-    kind: str | None = None,
-    source: str = "",
-    ahead: Hashed | None = None,
+    engine: Engine, rows: Sequence[Row], kind: str | None = None, source: str = ""
 ) -> tuple[int, int]:
     """Inserts checked rows (`app.store.bulk.ROW` tuples) in one transaction, leaving out ids
     recorded meanwhile with the same content; returns (added, already there). Other content
@@ -696,13 +642,12 @@ def write_tuples(
 
     The rows go in first without looking: should an id have been recorded meanwhile, the
     unique `client_id` refuses the whole chunk, which is then sorted out by looking the ids
-    up (done for every chunk, the lookups cost ~3 s of a million-fact import). `ahead`: the
-    rows hashed ahead (`hash_ahead`), taken when the chain is where they were hashed onto.
+    up (done for every chunk, the lookups cost ~3 s of a million-fact import).
     """
     try:
         with transaction(engine) as session:
             refuse_frozen_rows(session, rows)
-            record_tuples(session, rows, kind, source, ahead)
+            record_tuples(session, rows, kind, source)
         return len(rows), 0
     except _integrity_errors(engine):
         pass
@@ -740,13 +685,7 @@ def record_rows(
     record_tuples(session, [as_row(r) for r in rows], kind, source)
 
 
-def record_tuples(
-    session: Session,
-    rows: Sequence[Row],
-    kind: str | None,
-    source: str,
-    ahead: Hashed | None = None,
-) -> None:
+def record_tuples(session: Session, rows: Sequence[Row], kind: str | None, source: str) -> None:
     """Inserts the rows (`app.store.bulk.ROW` tuples) and records the write in the trail, in
     the session's transaction.
 
@@ -754,7 +693,7 @@ def record_tuples(
     chain's lock and checks the keys that the database enforces per partition only: an id or
     a correction already recorded in another partition is refused as the unique index would
     refuse it (`insert_rows` then makes the partitions the rows need)."""
-    first, head = _insert_tuples(session, rows, ahead)
+    first, head = _insert_tuples(session, rows)
     kind, target, change = _change(rows, first, head, kind, source)
     trail.note(session, kind, target, change, str(rows[0][BY]))
 
