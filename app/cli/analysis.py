@@ -172,7 +172,7 @@ def cmd_warm(args: argparse.Namespace) -> int:
     engine = make_engine()
     try:
         registry = Registry(engine, folder, who())
-        registry.reload()
+        registry.reload(record=False)  # scoring only: the server registers what it serves
         for got in warm(
             DbSource(ScoreCache(engine, keep=True), registry), args.as_of or date.today()
         ):

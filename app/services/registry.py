@@ -96,12 +96,14 @@ class Registry:
             if p.is_dir() and p.name.isdigit() and len(p.name) == 4
         )
 
-    def reload(self) -> list[FolderOutcome]:
-        """Checks every year folder again; replaces a year's ruleset only when it checks."""
+    def reload(self, record: bool = True) -> list[FolderOutcome]:
+        """Checks every year folder again; replaces a year's ruleset only when it checks.
+        Rulesets loaded are registered and the reload is noted in the audit trail, unless
+        `record` is False (a reader that only scores: `jixiao analysis warm`)."""
         outcomes = []
         with self._lock:
             for folder in self.folders():
-                outcomes.append(self._reload_one(folder))
+                outcomes.append(self._reload_one(folder, record))
             change: dict[str, object] = {
                 "folders": [
                     {
@@ -113,13 +115,13 @@ class Registry:
                     for o in outcomes
                 ]
             }
-            if not outcomes:  # no year folder: nothing loaded, nothing to record
+            if not outcomes or not record:  # nothing loaded, or nothing to record
                 return outcomes
             with transaction(self.engine) as session:
                 trail.note(session, "rulesets.reload", str(self.rules_dir), change, self.by)
         return outcomes
 
-    def _reload_one(self, folder: Path) -> FolderOutcome:
+    def _reload_one(self, folder: Path, record: bool = True) -> FolderOutcome:
         compiled, diags = check_folder(folder)
         if compiled is None:
             return FolderOutcome(str(folder), "refused", None, diags)
@@ -128,7 +130,8 @@ class Registry:
         if old is not None and old.compiled.digest == compiled.digest:
             return FolderOutcome(str(folder), "unchanged", compiled.digest, diags)
         commit = rulesets.git_commit(folder)
-        rulesets.register(self.engine, compiled, self.by, commit)
+        if record:
+            rulesets.register(self.engine, compiled, self.by, commit)
         entry = LoadedRuleset(compiled, str(folder), commit)
         self._by_year[year] = entry
         self._by_digest[compiled.digest] = entry

@@ -11,14 +11,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.cli import main as jixiao
 from app.services import analysis, stored
 from app.services.cache import ScoreCache, Watermark
 from app.services.warm import WARM_PARENT_ENV, Warmer, said, warm
-from app.store.models import StoredEvaluation
+from app.store.models import AuditEntry, Ruleset, StoredEvaluation
 from dsl.facts.periods import Period
 from tests.app.api.conftest import Client, load_example
 from tests.conftest import REPO_ROOT
@@ -76,7 +76,17 @@ def test_warm_command_stores_for_the_configured_database(
     svc.engine.dispose()
     monkeypatch.setenv("JIXIAO_DATABASE_URL", url)
     monkeypatch.setenv("JIXIAO_RULES", str(REPO_ROOT / "rules"))
+    engine = make_engine(url)
+
+    def recorded() -> tuple[int, int]:
+        with Session(engine) as session:
+            entries = session.execute(select(func.count(AuditEntry.id))).scalar_one()
+            sets = session.execute(select(func.count(Ruleset.digest))).scalar_one()
+            return entries, sets
+
+    before = recorded()
     assert jixiao(["analysis", "warm", "--as-of", "2025-05-20"]) == 0
+    assert recorded() == before  # it scores and stores; it records nothing in the trail
     (line,) = capsys.readouterr().out.splitlines()
     assert {k: v for k, v in json.loads(line).items() if k != "seconds"} == {
         "ruleset": svc.registry.for_year(2025).compiled.digest,
@@ -84,7 +94,6 @@ def test_warm_command_stores_for_the_configured_database(
         "as_of": "2025-05-20",
         "warnings": len(json.loads(made)["warnings"]),
     }
-    engine = make_engine(url)
     with Session(engine) as session:
         assert session.execute(select(StoredEvaluation.as_of)).scalars().all().count("") == 1
     stored.clear(engine)
