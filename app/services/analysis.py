@@ -89,8 +89,15 @@ class DbSource:
         """`scored`, or NotFound naming the year without a ruleset."""
         got = self.scored(period, ruleset)
         if got is None:
-            raise NotFound(f"no ruleset in service scores {period}; name one with ?ruleset=")
+            raise _no_ruleset(period)
         return got
+
+    def need(self, period: Period, ruleset: str | None = None) -> LoadedRuleset:
+        """`loaded`, or NotFound naming the period without a ruleset."""
+        loaded = self.loaded(period, ruleset)
+        if loaded is None:
+            raise _no_ruleset(period)
+        return loaded
 
     def scores(
         self, period: Period, ruleset: str | None = None, everyone: bool = False
@@ -115,9 +122,7 @@ class DbSource:
         """What the period as of `day` is kept in: the period's own entry when it is in memory
         (or approved, or nothing is dated after `day`), else an entry of its own, scored from
         the facts dated by then without scoring the whole period first."""
-        loaded = self.loaded(period, ruleset)
-        if loaded is None:
-            raise NotFound(f"no ruleset in service scores {period}; name one with ?ruleset=")
+        loaded = self.need(period, ruleset)
         compiled = loaded.compiled
 
         def make(wm: Watermark, inputs: PeriodInputs, facts: list[Fact]) -> PeriodScores:
@@ -173,6 +178,17 @@ def _scored_as_of(
     return PeriodScores(compiled, ev, inputs.org, cited(ev, facts), note, len(facts))
 
 
+def _no_ruleset(period: Period) -> NotFound:
+    return NotFound(f"no ruleset in service scores {period}; name one with ?ruleset=")
+
+
+def _known_card(loaded: LoadedRuleset, card: str) -> None:
+    """NotFound naming the scorecards there are, unless the ruleset has `card`."""
+    cards = loaded.compiled.scorecards
+    if card not in cards:
+        raise NotFound(f"no scorecard '{card}' in this ruleset (it has {', '.join(sorted(cards))})")
+
+
 def _view(s: Scored, ev: Any) -> PeriodScores:
     assert s.org is not None
     return PeriodScores(s.loaded.compiled, ev, s.org, s.cited, str(s.watermark), s.recorded)
@@ -207,12 +223,9 @@ def lost_source(
     units is read from an evaluation of the units' scorecards and what they read (no person
     scored; a county bureau's report shows what its departments received) unless the full one
     is at hand; NotFound for an unknown scorecard."""
-    loaded = src.loaded(period, ruleset)
-    if loaded is None:
-        raise NotFound(f"no ruleset in service scores {period}; name one with ?ruleset=")
+    loaded = src.need(period, ruleset)
+    _known_card(loaded, card)
     cards = loaded.compiled.scorecards
-    if card not in cards:
-        raise NotFound(f"no scorecard '{card}' in this ruleset (it has {', '.join(sorted(cards))})")
     if cards[card].sequence.subject == "person":
         return src, src.require(period, ruleset)
     view = src.focused({k for k, c in cards.items() if c.sequence.subject != "person"})
@@ -307,12 +320,9 @@ def risk(
     """`GET /v1/analysis/risk`: risk grades per subject and indicator (kept beside the
     evaluation they read: the period's, or with `day` the day's, without scoring the period
     whole)."""
-    loaded = src.loaded(period, ruleset)
-    if loaded is None:
-        raise NotFound(f"no ruleset in service scores {period}; name one with ?ruleset=")
-    if card is not None and card not in loaded.compiled.scorecards:
-        known = ", ".join(sorted(loaded.compiled.scorecards))
-        raise NotFound(f"no scorecard '{card}' in this ruleset (it has {known})")
+    loaded = src.need(period, ruleset)
+    if card is not None:
+        _known_card(loaded, card)
     if day is not None:
         _open(period, day)
     s = src.require(period, ruleset) if day is None else src.held_as_of(period, day, ruleset)
