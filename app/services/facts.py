@@ -488,15 +488,7 @@ class _WholeWrite:
             self.locked.set()
         found = 0
         if not fresh:
-            there = repository.recorded(session, [r[ID] for r in rows])
-            new = []
-            for r in rows:
-                got = there.get(r[ID])
-                if got is None:
-                    new.append(r)
-                elif got[1] != r[DIGEST]:
-                    msg = f"fact '{r[ID]}' was recorded meanwhile with other content"
-                    raise Conflict(msg)
+            new = _not_recorded(session, rows)
             found, rows = len(rows) - len(new), new
             hashed = hashed if not found else None
         if not rows:
@@ -654,15 +646,7 @@ def write_tuples(
     try:
         with transaction(engine) as session:
             refuse_frozen_rows(session, rows)
-            there = repository.recorded(session, [r[ID] for r in rows])
-            new = []
-            for r in rows:
-                got = there.get(r[ID])
-                if got is None:
-                    new.append(r)
-                elif got[1] != r[DIGEST]:
-                    msg = f"fact '{r[ID]}' was recorded meanwhile with other content"
-                    raise Conflict(msg)
+            new = _not_recorded(session, rows)
             if new:
                 record_tuples(session, new, kind, source)
             return len(new), len(rows) - len(new)
@@ -673,6 +657,20 @@ def write_tuples(
             "another writer recorded meanwhile a correction of the same fact or a value of the "
             "same period; nothing was recorded (read what is recorded, then supersede it)"
         ) from e
+
+
+def _not_recorded(session: Session, rows: Sequence[Row]) -> list[Row]:
+    """The rows whose ids are not recorded; Conflict for an id recorded meanwhile with other
+    content (the same content: left out)."""
+    there = repository.recorded(session, [r[ID] for r in rows])
+    new = []
+    for r in rows:
+        got = there.get(r[ID])
+        if got is None:
+            new.append(r)
+        elif got[1] != r[DIGEST]:
+            raise Conflict(f"fact '{r[ID]}' was recorded meanwhile with other content")
+    return new
 
 
 ID_LIST = 100  # a write of up to this many facts lists their ids in its audit entry
