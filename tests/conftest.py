@@ -82,3 +82,24 @@ def generator() -> ModuleType:
     sys.modules[spec.name] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
+
+
+def split_every_file(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every facts file read by two processes (`dsl.facts.split`, a few lines a chunk); the
+    children forked are listed in the list returned."""
+    from dsl.facts import split, typed
+
+    monkeypatch.setattr(split, "MIN_SPLIT", 0)
+    monkeypatch.setattr(split, "processes", lambda: 2)
+    monkeypatch.setattr(typed, "CHUNK", 40_000)
+    pids: list[int] = []
+    fork = os.fork
+
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
+    return pids

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, text
 
 from app.services.facts import ImportResult, import_facts
@@ -92,3 +93,19 @@ def append_only_lifted(engine: Engine, table: str = "facts") -> Iterator[None]:
         with engine.begin() as conn:
             for statement in append_only_ddl(dialect, table):
                 conn.execute(text(statement))
+
+
+def count_whole_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The rows of each chunk PostgreSQL's import writes while it checks the next
+    (`app.services.facts._WholeWrite`), listed in the list returned as they are written."""
+    from app.services import facts as service
+
+    written: list[int] = []
+    write = service._WholeWrite._write
+
+    def counted(self: Any, rows: list[Any], fresh: bool, hashed: Any) -> None:
+        written.append(len(rows))
+        write(self, rows, fresh, hashed)
+
+    monkeypatch.setattr(service._WholeWrite, "_write", counted)
+    return written

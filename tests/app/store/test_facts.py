@@ -20,7 +20,7 @@ from app.store import repository
 from app.store.models import AuditEntry, ChainHead, Cycle, Fact, Ruleset
 from dsl.facts.periods import Period
 from tests.app.conftest import EXAMPLES
-from tests.app.util import USER, from_db, load_example, org_now, rules
+from tests.app.util import USER, count_whole_writes, from_db, load_example, org_now, rules
 
 
 def _write(path: Path, facts: list[dict[str, Any]]) -> Path:
@@ -85,16 +85,8 @@ def test_an_import_refused_in_a_late_chunk_records_nothing(
 ) -> None:
     """On PostgreSQL the chunks are written while the later ones are checked, in one
     transaction: a fact refused in the last chunk rolls back the chunks written before it."""
-    from app.services import facts as service
 
-    written: list[int] = []
-    write = service._WholeWrite._write
-
-    def counted(self: Any, rows: list[Any], fresh: bool, hashed: Any) -> None:
-        written.append(len(rows))
-        write(self, rows, fresh, hashed)
-
-    monkeypatch.setattr(service._WholeWrite, "_write", counted)
+    written = count_whole_writes(monkeypatch)
     ok = [
         {"id": f"w{i}", "type": "overdue_document", "subject": "nanyue", "date": "2025-03-01"}
         for i in range(6)
@@ -182,10 +174,8 @@ def test_a_large_file_read_by_two_processes_records_the_same_facts(
 ) -> None:
     """An import reads a large file in two processes (`dsl.facts.split`): the facts recorded,
     their numbers and digests, are those of the file read by one."""
-    import os
-
     from app.store.db import make_engine, upgrade
-    from dsl.facts import split, typed
+    from tests.conftest import split_every_file
 
     def recorded(eng: Engine) -> list[tuple[int, str, str]]:
         with Session(eng) as s:
@@ -198,19 +188,7 @@ def test_a_large_file_read_by_two_processes_records_the_same_facts(
     monkeypatch.setenv("JIXIAO_PROCESSES", "1")
     load_example(one, "random-2025", rules(2025))
     monkeypatch.delenv("JIXIAO_PROCESSES")
-    monkeypatch.setattr(split, "MIN_SPLIT", 0)
-    monkeypatch.setattr(split, "processes", lambda: 2)
-    monkeypatch.setattr(typed, "CHUNK", 40_000)
-    forks: list[int] = []
-    fork = os.fork
-
-    def counted() -> int:
-        pid = fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counted)
+    forks = split_every_file(monkeypatch)
     got = load_example(engine, "random-2025", rules(2025))
     assert len(forks) == 1 and got.added > 1000
     assert recorded(engine) == recorded(one)

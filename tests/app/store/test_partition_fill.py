@@ -31,7 +31,7 @@ from app.store import bulk, chain, partitions
 from app.store.db import make_engine, upgrade
 from app.store.models import AuditEntry, ChainHead, Fact
 from tests.app.conftest import pg_schema_url
-from tests.app.util import USER, org_now, rules
+from tests.app.util import USER, count_whole_writes, org_now, rules
 from tests.conftest import PG_ENV, PG_SKIP_REASON, generator
 
 pytestmark = pytest.mark.postgres
@@ -301,14 +301,7 @@ def test_a_refused_import_leaves_no_partition_or_table_behind(
     chunks before it were copied into the new table: neither the table nor the province's
     partition stays."""
     fill, _ = pair
-    written: list[int] = []
-    write = service._WholeWrite._write
-
-    def counted(self: Any, rows: list[Any], fresh: bool, hashed: Any) -> None:
-        written.append(len(rows))
-        write(self, rows, fresh, hashed)
-
-    monkeypatch.setattr(service._WholeWrite, "_write", counted)
+    written = count_whole_writes(monkeypatch)
     org, [rows], [root] = _provinces(1, 2000)
     bad = {**rows[1], "id": rows[0]["id"]}  # the first fact's id, another's content
     import_org(fill, org, "org.json", USER)

@@ -17,12 +17,12 @@ import pytest
 
 from app.cli import main
 from dsl.compile.compiler import compile_path
-from dsl.facts import split, typed
+from dsl.facts import split
 from dsl.facts.inputs import load_inputs
 from dsl.facts.records import InputError, read_org
 from dsl.facts.typed import TypedReader
 from dsl.facts.validate import FactValidator
-from tests.conftest import REPO_ROOT, generator
+from tests.conftest import REPO_ROOT, generator, split_every_file
 
 RULES = REPO_ROOT / "rules" / "2025"
 PROCESSES = split.processes  # as it is, before a test sets it
@@ -55,20 +55,7 @@ def received(monkeypatch: pytest.MonkeyPatch) -> list[bool | None]:
 @pytest.fixture
 def forks(monkeypatch: pytest.MonkeyPatch, received: list[bool | None]) -> list[int]:
     """Every file splits (a few lines a chunk); the children forked are listed."""
-    monkeypatch.setattr(split, "MIN_SPLIT", 0)
-    monkeypatch.setattr(split, "processes", lambda: 2)
-    monkeypatch.setattr(typed, "CHUNK", 40_000)
-    pids: list[int] = []
-    fork = os.fork
-
-    def counted() -> int:
-        pid = fork()
-        if pid:
-            pids.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counted)
-    return pids
+    return split_every_file(monkeypatch)
 
 
 def _lines(province: Path) -> list[bytes]:
