@@ -42,12 +42,28 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _left_after_kill(server: subprocess.Popen[bytes], pids: set[int]) -> list[int]:
+    """Kills the server outright (`kill -9`: no `finally` runs in it); the processes of `pids`
+    still alive 30 s later."""
+    os.kill(server.pid, signal.SIGKILL)
+    server.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while any(_alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return [p for p in pids if _alive(p)]
+
+
 def test_workers_end_with_a_killed_supervisor(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'w.db'}"
     upgrade(url)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     env = {**os.environ, "JIXIAO_DATABASE_URL": url}
     jixiao = Path(sys.executable).parent / "jixiao"
     server = subprocess.Popen(
@@ -68,12 +84,7 @@ def test_workers_end_with_a_killed_supervisor(tmp_path: Path) -> None:
                 pass
             assert server.poll() is None and time.monotonic() < deadline, "did not start"
             time.sleep(0.5)
-        os.kill(server.pid, signal.SIGKILL)
-        server.wait(timeout=10)
-        deadline = time.monotonic() + 30
-        while any(_alive(p) for p in workers) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not [p for p in workers if _alive(p)], "workers outlived their supervisor"
+        assert not _left_after_kill(server, workers), "workers outlived their supervisor"
         with pytest.raises(httpx.TransportError):
             httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=2)
     finally:
@@ -97,9 +108,7 @@ def test_serve_warms_the_newest_quarter_in_a_process_that_ends_with_it(tmp_path:
     app = make_app(url)
     load_example(Client(app, token(app, "admin")), "random-2025")
     app.state.services.engine.dispose()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     jixiao = Path(sys.executable).parent / "jixiao"
     server = subprocess.Popen(
         [str(jixiao), "serve", "--port", str(port), "--no-access-log", "--log-level", "warning",
@@ -121,12 +130,7 @@ def test_serve_warms_the_newest_quarter_in_a_process_that_ends_with_it(tmp_path:
             time.sleep(0.5)
         assert rows == [(f"2025Q{q}", "") for q in (1, 2, 3, 4)]
         warming = {p for p in _children(server.pid) if _alive(p)}
-        os.kill(server.pid, signal.SIGKILL)
-        server.wait(timeout=10)
-        deadline = time.monotonic() + 30
-        while any(_alive(p) for p in warming) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not [p for p in warming if _alive(p)], "a process outlived the server"
+        assert not _left_after_kill(server, warming), "a process outlived the server"
     finally:
         engine.dispose()
         if server.poll() is None:

@@ -114,15 +114,7 @@ def test_each_period_is_indexed_as_fact_by_fact(seed: int, n: int, ordered: bool
     first fact came, each list in the facts' order."""
     periods = [Period(2025, 1), Period(2025, 3), Period(2024)]
     facts = _facts(seed, n, ordered)
-    expected: dict[Period, dict[str, dict[str, list[str]]]] = {p: {} for p in periods}
-    for f in facts:
-        if f.date is not None:
-            quarter, year = Period(f.date.year, (f.date.month + 2) // 3), Period(f.date.year)
-            target = quarter if quarter in expected else year if year in expected else None
-        else:
-            target = f.period if f.period in expected else None
-        if target is not None:
-            expected[target].setdefault(f.subject, {}).setdefault(f.type, []).append(f.id)
+    expected = _naive(facts, periods)
     got = index_periods(facts, periods)
     for p in periods:
         shown = {s: {t: [f.id for f in lst] for t, lst in by.items()} for s, by in got[p].items()}
