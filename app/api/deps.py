@@ -14,7 +14,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import BackgroundTasks, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BeforeValidator
@@ -23,7 +24,7 @@ from app import exactjson
 from app.api.guard import PRINCIPAL
 from app.api.schemas import DAY, PERIOD
 from app.errors import Unauthorized
-from app.services import tokens, trail
+from app.services import stored, tokens, trail
 from app.services.cache import Scored
 from app.services.context import Services as Services
 from app.services.context import parse_period as parse_period
@@ -131,16 +132,37 @@ class ExactRequest(Request):
 
 
 class ExactRoute(APIRoute):
-    """Routes that read their bodies with `ExactRequest`."""
+    """Routes that read their bodies with `ExactRequest`. A read (GET, HEAD) stores the
+    evaluations it made for other processes once it has answered (`stored_after`)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """The handler, given an `ExactRequest`."""
         handler = super().get_route_handler()
 
         async def route(request: Request) -> Response:
-            return await handler(ExactRequest(request.scope, request.receive))
+            exact = ExactRequest(request.scope, request.receive)
+            if request.method not in ("GET", "HEAD"):
+                return await handler(exact)
+            return await stored_after(lambda: handler(exact))
 
         return route
+
+
+async def stored_after(answer: Callable[[], Coroutine[Any, Any, Response]]) -> Response:
+    """`answer()`'s response, the evaluations it stored for other processes
+    (`app.services.stored.later`) written after the response is sent (a background task after
+    any the response has); when it raises, written before the error is answered."""
+    with stored.later() as pending:
+        try:
+            response = await answer()
+        except BaseException:
+            await run_in_threadpool(pending.run)
+            raise
+    if pending.writes:
+        tasks = BackgroundTasks([response.background] if response.background else [])
+        tasks.add_task(pending.run)
+        response.background = tasks
+    return response
 
 
 PERIOD_PATTERN = PERIOD

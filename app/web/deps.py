@@ -22,6 +22,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from app.api.deps import stored_after
 from app.errors import AppError, Forbidden, Invalid, Unauthorized
 from app.services import tokens, trail, websessions
 from app.services.context import Services
@@ -204,7 +205,8 @@ def error_page(request: Request, err: Exception) -> Response:
 
 class WebRoute(APIRoute):
     """A page: domain errors become HTML error pages. A page that only reads (GET) reads the
-    scores in one look at the database (`ScoreCache.one_look`): one state shown throughout."""
+    scores in one look at the database (`ScoreCache.one_look`): one state shown throughout;
+    the evaluations it made are stored for other processes once it is sent (`stored_after`)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """The handler, answering errors with pages."""
@@ -215,7 +217,7 @@ class WebRoute(APIRoute):
                 if request.method not in ("GET", "HEAD"):
                     return await handler(request)
                 with get_services(request).cache.one_look():
-                    return await handler(request)
+                    return await stored_after(lambda: handler(request))
             except (AppError, RequestValidationError) as err:
                 return error_page(request, err)
 

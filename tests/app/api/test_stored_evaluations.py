@@ -165,3 +165,50 @@ def test_the_whole_quarter_stored_serves_as_of_a_day_after_its_last_fact(api: Cl
     again = fresh(api, keep=True)
     assert analysis.warnings(again, Q2, before_a_fact) == old_way(api, before_a_fact)
     assert (again.cache.fills, again.cache.restored) == (1, 1)  # Q2 as of it scored
+
+
+def test_within_later_the_rows_are_written_once_run(api: Client) -> None:
+    """A request's evaluations are stored for other processes after it answered: within
+    `stored.later()` nothing is written until the writes put off are run, then both are."""
+    load_example(api, "random-2025")
+    svc = api.app.state.services
+
+    def rows() -> list[tuple[str, str]]:
+        with Session(svc.engine) as session:
+            got = session.execute(select(StoredEvaluation.period, StoredEvaluation.as_of))
+            return sorted((p, a) for p, a in got.all())
+
+    first = fresh(api, keep=True)
+    with stored.later() as pending:
+        body = analysis.warnings(first, Q2, DAY)
+        with stored.later() as inner:  # nested: the outer one holds them
+            assert inner is pending
+    assert body == old_way(api) and rows() == []
+    assert len(pending.writes) == 2
+    assert pending.run() == 2 and pending.writes == []
+    assert rows() == [("2025Q1", ""), ("2025Q2", str(DAY))]
+    cold = fresh(api, keep=True)
+    assert analysis.warnings(cold, Q2, DAY) == body
+    assert (cold.cache.fills, cold.cache.restored) == (0, 2)
+
+
+def test_the_endpoint_stores_what_it_made_after_answering(api: Client) -> None:
+    """Through the API and the web: the answer, then the rows (the test client runs what
+    follows the response before it returns)."""
+    load_example(api, "random-2025")
+    svc = api.app.state.services
+    params = {"ruleset": "2025", "period": "2025Q2", "as_of": str(DAY)}
+    r = api.get("/v1/warnings", params=params)
+    assert r.status_code == 200 and r.content == old_way(api)
+    with Session(svc.engine) as session:
+        got = session.execute(select(StoredEvaluation.period, StoredEvaluation.as_of)).all()
+    assert sorted((p, a) for p, a in got) == [("2025Q1", ""), ("2025Q2", str(DAY))]
+    stored.clear(svc.engine)
+    svc.cache = ScoreCache(svc.engine, keep=True)  # a process starting cold
+    from tests.app.web.conftest import signed_in
+
+    page = signed_in(api.app, "reader").get("/analysis/warnings", params=params)
+    assert page.status_code == 200, page.text
+    with Session(svc.engine) as session:
+        got = session.execute(select(StoredEvaluation.period, StoredEvaluation.as_of)).all()
+    assert sorted((p, a) for p, a in got) == [("2025Q1", ""), ("2025Q2", str(DAY))]
