@@ -163,7 +163,7 @@ class DbSource:
         if s.reload is not None:
             return s.reload()
         with Session(self.cache.engine) as session, session.begin():
-            return load_period(session, s.loaded.compiled, s.period)
+            return load_period(session, s.loaded.compiled, s.period, digests=False)
 
     def consistent(self) -> bool:
         """True when every evaluation read so far saw the same recorded facts."""

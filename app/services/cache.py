@@ -737,7 +737,8 @@ class ScoreCache:
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             wm = read_watermark(session)
             gap = first_gap(session, wm.facts)
-            inputs = load_period(session, loaded.compiled, period)
+            # no receipt is made from an entry: its facts' digests are not read
+            inputs = load_period(session, loaded.compiled, period, digests=False)
         return wm, gap, inputs
 
     def _build(

@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    null,
     or_,
     select,
     text,
@@ -184,6 +185,11 @@ FACT_COLUMNS = (
     Fact.year,
     Fact.quarter,
 )
+# The same without the content digests (NULL in their place): what scoring reads (64 bytes a
+# fact the server need not send, nor the reader hash).
+FACT_COLUMNS_NO_DIGEST = tuple(
+    null().label("content_digest") if c is Fact.content_digest else c for c in FACT_COLUMNS
+)
 
 
 def refresh_statistics(session: Session) -> None:
@@ -214,6 +220,7 @@ def period_facts(
     types: Collection[str],
     to_date: bool = False,
     province: str | None = None,
+    digests: bool = True,
 ) -> Iterator[tuple[Any, ...]]:
     """Every fact of these types that a period's evaluation reads, live or not, in recording
     order, as the driver's tuples of FACT_COLUMNS (`dead_facts` says which are not live).
@@ -223,22 +230,38 @@ def period_facts(
     that stopped counting are few enough to hold in two sets. With `to_date`, a quarter's
     evaluation also reads the quarters of its year before it (for caps per year). With
     `province`, only that province's facts (on PostgreSQL: its year's partition alone).
+
+    Without `digests`, the content digest of each row is NULL (`FACT_COLUMNS_NO_DIGEST`), and
+    on PostgreSQL the rows come in the order the server finds them, not in recording order:
+    the caller puts them in order (`in_recording_order`). Sorted by the server, a quarter was
+    read through the primary key's index, every row of its year visited (~20% more of the
+    server's time than the quarter's rows found by the period's index).
     """
+    ordered = digests or session.connection().dialect.name != "postgresql"
+    if not ordered:
+        planned_whole(session)  # every row is read: found by the index, not a walk of the year
     # With `to_date`, a cap per year: the quarters before this one are scored too.
-    return driver_stream(session, period_query(period, types, to_date, province))
+    query = period_query(period, types, to_date, province, digests, ordered)
+    return driver_stream(session, query)
 
 
 def period_query(
-    period: Period, types: Collection[str], to_date: bool = False, province: str | None = None
+    period: Period,
+    types: Collection[str],
+    to_date: bool = False,
+    province: str | None = None,
+    digests: bool = True,
+    ordered: bool = True,
 ) -> ClauseElement:
-    """The query of `period_facts`."""
+    """The query of `period_facts` (sorted in recording order unless not `ordered`)."""
     clause = period_clause(period)
     if to_date and period.quarter is not None:
         clause = and_(Fact.year == period.year, Fact.quarter <= period.quarter)
     if province is not None:
         clause = and_(clause, Fact.province == province)
-    q = select(*FACT_COLUMNS).where(clause, Fact.type.in_(sorted(types)))
-    return q.order_by(Fact.seq)
+    columns = FACT_COLUMNS if digests else FACT_COLUMNS_NO_DIGEST
+    q = select(*columns).where(clause, Fact.type.in_(sorted(types)))
+    return q.order_by(Fact.seq) if ordered else q
 
 
 def _inline_period_clause(period: Period) -> ColumnElement[bool]:

@@ -97,3 +97,39 @@ def test_the_years_facts_from_the_database_are_the_files(
     assert [_fields(f) for f in got] == [_fields(by_id[f.id]) for f in got]
     assert inputs.seqs == sorted(inputs.seqs) and len(set(inputs.seqs)) == len(got)
     assert [f.line for f in got] == inputs.seqs
+
+
+def test_a_read_without_digests_gives_the_same_facts_in_recording_order(
+    engine: Engine, loaded: tuple[CompiledRuleset, Any]
+) -> None:
+    """What scoring reads (no content digests; on PostgreSQL not sorted by the server) is the
+    facts of the full read, in the same order; only the facts' digest cannot be given."""
+    compiled, _ = loaded
+    for period in (YEAR, Period(2025, 2)):
+        with Session(engine) as session, session.begin():
+            full = load_period(session, compiled, period)
+        with Session(engine) as session, session.begin():
+            bare = load_period(session, compiled, period, digests=False)
+        assert len(bare.facts) == len(full.facts) > 100
+        assert [(f.line, *_fields(f)) for f in bare.facts] == [
+            (f.line, *_fields(f)) for f in full.facts
+        ]
+        assert bare.seqs == full.seqs
+        assert len(full.facts_digest) == 64
+        with pytest.raises(ValueError, match="without their digests"):
+            _ = bare.facts_digest
+
+
+def test_facts_found_out_of_order_are_put_in_recording_order() -> None:
+    from app.services.scoring import PeriodInputs, in_recording_order
+    from dsl.facts.records import Org
+
+    facts = [Fact(f"f{n}", "t", "s", None, YEAR, {}, line=n) for n in (3, 1, 7, 5)]
+    inputs = PeriodInputs(YEAR, Org({}, {}), None, list(facts), [3, 1, 7, 5], hashed=None)
+    in_recording_order(inputs)
+    assert [f.id for f in inputs.facts] == ["f1", "f3", "f5", "f7"]
+    assert inputs.seqs == [1, 3, 5, 7]
+    ordered = [facts[1], facts[0]]
+    inputs = PeriodInputs(YEAR, Org({}, {}), None, ordered, [1, 3], hashed=None)
+    in_recording_order(inputs)
+    assert inputs.facts is ordered and [f.id for f in ordered] == ["f1", "f3"]
