@@ -15,6 +15,7 @@ from typing import Any
 from dsl.analysis.view import PeriodScores
 from dsl.compile.ir import CompiledRuleset, CScorecard
 from dsl.engine.annual import score_annual
+from dsl.engine.context import Ctx
 from dsl.engine.period import PeriodRun, index_periods
 from dsl.engine.ranking import apply_bands, apply_rank
 from dsl.engine.results import SubjectResult
@@ -104,9 +105,58 @@ def group_key(compiled: CompiledRuleset, org: Org, period: Period, card: str) ->
     spec = compiled.scorecards[card].rank_for(period.kind)
     if spec is None or spec.within is None:
         return lambda r: None
+    # the contexts are not kept in the run: no cycle, freed as soon as the key is read
     run = PeriodRun(compiled, org, {}, period, (), None)
     within = spec.within
-    return lambda r: within(run.ctx(card, r.subject))
+    return lambda r: within(Ctx(run, card, r.subject, {}, False))
+
+
+# What a band's condition says of a subject's standing: `final >= 85` and `rank <= quota(20%)`
+# hold for a high standing, `final < 60` and `rank > n - quota(10%)` for a low one. These
+# results are better higher; a rank is better lower.
+_HIGHER_BETTER = frozenset(("final", "base", "bonus"))
+_LOWER_BETTER = frozenset(("rank", "penalty", "joint"))
+
+
+def falls(bands: n.Bands | None) -> frozenset[str]:
+    """The bands (tiers or grades) that mean a fall: those whose condition holds for a low
+    standing only, as `incompetent: final < 60` or `third: rank > n - quota(10%)`. Not the
+    `otherwise` band, nor a band for a high standing (`excellent: rank <= quota(20%) and
+    final >= 85`): with grades by quota, a subject ranked below the quota is `competent`, which
+    is no fall, whatever grades the others of its group have. A condition that reads neither
+    a rank nor a result compared with a bound (a count of facts alone) says no standing."""
+    if bands is None:
+        return frozenset()
+    return frozenset(b.id for b in bands.bands if b.cond is not None and _standing(b.cond) < 0)
+
+
+def _standing(cond: n.Expr) -> int:
+    """1 when the condition holds for a high standing, -1 for a low one, 0 when it says
+    neither (or both)."""
+    if isinstance(cond, n.Unary) and cond.op == "not":
+        return -_standing(cond.operand)
+    if not isinstance(cond, n.Binary):
+        return 0
+    if cond.op in ("and", "or"):
+        found = {_standing(cond.left), _standing(cond.right)} - {0}
+        return found.pop() if len(found) == 1 else 0
+    if cond.op not in ("<", "<=", ">", ">="):
+        return 0
+    left, right = _measure(cond.left), _measure(cond.right)
+    if (left == 0) == (right == 0):
+        return 0  # two measures compared, or none
+    above = cond.op in (">", ">=")  # the left side above the right
+    return (left if above else -left) if left else (-right if above else right)
+
+
+def _measure(expr: n.Expr) -> int:
+    """1 for a result that is better higher (`final`), -1 for one better lower (`rank`)."""
+    if isinstance(expr, n.Name):
+        if expr.id in _HIGHER_BETTER:
+            return 1
+        if expr.id in _LOWER_BETTER:
+            return -1
+    return 0
 
 
 def band_facts(card: n.Scorecard) -> set[str]:
@@ -142,6 +192,7 @@ def project_year(
         apply_rank(run, card, results)
         apply_bands(run, card, results)
         out[card.id] = results
+    run.release()  # its contexts refer back to it: freed now, not by the cyclic collector
     return run, out
 
 

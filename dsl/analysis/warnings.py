@@ -15,6 +15,7 @@ from typing import Any
 from dsl.analysis.bands import (
     band_facts,
     band_title,
+    falls,
     gap,
     group_key,
     neighbours,
@@ -288,21 +289,23 @@ def _veto(r: SubjectResult) -> list[str] | None:
 def _grades(
     ps: PeriodScores, quarters: list[PeriodScores], facts: Sequence[Fact]
 ) -> list[EarlyWarning]:
-    run, cards = project_year(ps.compiled, ps.org, quarters, facts)
+    """Persons whose year, projected, ends in a grade that is a fall by the rules' conditions
+    (`bands.falls`: `incompetent: final < 60`), whatever grades the others of their group get:
+    a grade left by a quota (`competent: otherwise` below `excellent: rank <= quota(20%)`) is
+    none, even where it is the lowest grade of the group."""
+    _, cards = project_year(ps.compiled, ps.org, quarters, facts)
     out = []
     for card, results in cards.items():
-        key = group_key(ps.compiled, ps.org, run.period, card)
-        last = veto_band(ps.compiled.scorecards[card], "grade")
-        for nb in neighbours(results.values(), lambda r: r.grade, key, last):
-            r = nb.result
+        fall = falls(ps.compiled.program.scorecards[card].grades)
+        for r in results.values():
+            if r.rank is None or r.grade not in fall:
+                continue
             mean = ps.pub(r.final) if r.final is not None else None
             d: dict[str, Any] = {"projected": str(mean), "grade": r.grade, "rank": r.rank, "n": r.n}
             say = dict(
                 quarters=len(quarters), mean=mean, rank=r.rank, n=r.n, grade=band_title(r.grade)
             )
-            # Grades go by thresholds as well as by quotas: only the worst grade is a warning.
-            if nb.worst:
-                out.append(_w(ps, r, "grade_risk", "high", "grade_worst", details=d, say=say))
+            out.append(_w(ps, r, "grade_risk", "high", "grade_worst", details=d, say=say))
     return out
 
 
