@@ -174,7 +174,15 @@ def _scored_as_of(
     compiled: CompiledRuleset, period: Period, inputs: PeriodInputs, facts: list[Fact], note: str
 ) -> PeriodScores:
     """The period scored from `facts` (its inputs' facts dated by a day), units traced."""
-    ev = evaluate(compiled, inputs.org, facts, period, units_of(inputs.org), org_at=inputs.org_of)
+    ev = evaluate(
+        compiled,
+        inputs.org,
+        facts,
+        period,
+        units_of(inputs.org),
+        org_at=inputs.org_of,
+        facts_live=inputs.live,
+    )
     return PeriodScores(compiled, ev, inputs.org, cited(ev, facts), note, len(facts))
 
 

@@ -207,6 +207,7 @@ class Scored:
                     self.period,
                     everyone,
                     org_at=inp.org_of,
+                    facts_live=inp.live,
                 )
                 self.cited = cited(self.traced, inp.facts)
                 self.inputs = None  # the facts are not needed any more
@@ -761,6 +762,7 @@ class ScoreCache:
             units,
             org_at=inputs.org_of,
             cards=cards,
+            facts_live=inputs.live,
         )
         self.fills += 1
         got = Scored(loaded, period, wm, ev, None, inputs, gap, org=inputs.org, cards=cards)

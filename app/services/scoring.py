@@ -47,6 +47,9 @@ class PeriodInputs:
     # sha256 of `seq:content-digest` lines, fed in sequence order as the facts are read (a
     # year's million digests are not kept for it); None when read without them (`digests`)
     hashed: Any = field(default_factory=hashlib.sha256)
+    # Every fact is live (those superseded were left out as read): `evaluate(facts_live=...)`
+    # need not look for them again. Not for a receipt's facts, read live or not.
+    live: bool = False
 
     def org_of(self, period: Period) -> Org:
         """The organisation to score `period` with (what `evaluate(org_at=...)` takes)."""
@@ -114,6 +117,7 @@ def load_period(
         )
         _read_facts(rows, inputs, dead, only)
         in_recording_order(inputs)
+        inputs.live = only is None
     return inputs
 
 

@@ -94,6 +94,7 @@ def evaluate(
     focus: bool = False,
     org_at: Callable[[Period], Org] | None = None,
     cards: Collection[str] | None = None,
+    facts_live: bool = False,
 ) -> Evaluation:
     """Scores `period` (a quarter or a year) for every subject of every scorecard.
 
@@ -102,7 +103,9 @@ def evaluate(
     is the organisation as it stood for each period scored (the quarters behind a year may
     differ from the year's); otherwise `org` serves every period. With `cards`, only those
     scorecards and the ones their results read (`deps.needed`) are scored, and no pool: their
-    results are what a full evaluation gives them, the other scorecards have none.
+    results are what a full evaluation gives them, the other scorecards have none. With
+    `facts_live`, the caller vouches that no fact supersedes another of `facts` (the database
+    leaves out those superseded as it reads them): they are not looked for again.
     """
     closed = None if cards is None else needed(compiled.scorecards, compiled.joints, cards)
     orgs = [org, *(org_at(q) for q in period.quarters())] if org_at else [org]
@@ -136,7 +139,7 @@ def evaluate(
     # One pause of the cyclic collector for the whole evaluation: re-enabled between indexing
     # and scoring, its next pass walked every list of the index (5% of a year's evaluation).
     with localcontext() as ctx, gc_paused():
-        indexes.update(index_periods(live(facts), periods))
+        indexes.update(index_periods(facts if facts_live else live(facts), periods))
         ctx.prec = 200
         ctx.traps[Inexact] = True  # a decimal result that had to be rounded is a bug, not a score
         main = run_of(period)

@@ -115,6 +115,11 @@ def test_a_read_without_digests_gives_the_same_facts_in_recording_order(
             (f.line, *_fields(f)) for f in full.facts
         ]
         assert bare.seqs == full.seqs
+        # read live, the superseded left out: the engine need not look for them again
+        assert full.live and bare.live
+        with Session(engine) as session, session.begin():
+            named = load_period(session, compiled, period, only=set(full.seqs))
+        assert not named.live  # a receipt's facts are read live or not
         assert len(full.facts_digest) == 64
         with pytest.raises(ValueError, match="without their digests"):
             _ = bare.facts_digest
