@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
 from dsl.facts.records import Fact, FactProblem, InputError, Org, iter_jsonl, read_org, read_record
 from dsl.facts.validate import FactSchema, FactValidator
+
+if TYPE_CHECKING:
+    from dsl.facts.split import Certificate
 
 
 class Schematic(Protocol):
@@ -25,31 +29,70 @@ class Schematic(Protocol):
 
 @dataclass
 class Inputs:
-    """A validated organisation and facts, and the facts skipped as invalid (if asked to)."""
+    """A validated organisation and facts, and the facts skipped as invalid (if asked to).
+
+    Read with `load_inputs(..., defer=True)`, the checks across the facts may still be under way
+    in a second process (`dsl.facts.certify`): the facts may be scored meanwhile, and `confirm()`
+    must be called before anything is said of them."""
 
     org: Org
     facts: list[Fact]
     skipped: list[FactProblem]
+    pending: Callable[[], None] | None = None
+
+    def confirm(self) -> None:
+        """Waits for the checks across the facts, if any are under way; raises `InputError`
+        where they find a problem, as `load_inputs` would have."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending()
 
 
 def load_inputs(
-    compiled: Schematic, org_path: Path, facts_path: Path, skip_invalid: bool = False
+    compiled: Schematic,
+    org_path: Path,
+    facts_path: Path,
+    skip_invalid: bool = False,
+    defer: bool = False,
 ) -> Inputs:
-    """Reads and validates; any invalid fact rejects the whole file unless `skip_invalid`."""
+    """Reads and validates; any invalid fact rejects the whole file unless `skip_invalid`.
+
+    With `defer` (and not `skip_invalid`), the checks across a large file's facts are left to
+    the second process that read part of it, and the `Inputs` must be confirmed (`confirm`)."""
     org = read_org(org_path)
     problems: list[FactProblem] = []
+    source = str(facts_path)
     with gc_paused():
         validator = FactValidator(compiled.schema, org)
-        typed = validator.read_typed(facts_path, split=True)
+        if defer and not skip_invalid:
+            typed, cert = validator.read_certified(facts_path)
+            if typed is not None and cert is not None:
+                return Inputs(org, typed, [], partial(_confirm, cert, validator, typed, source))
+        else:
+            typed = validator.read_typed(facts_path, split=True)
         if typed is not None:
-            checked = validator.validate_read(typed, str(facts_path), frozenset())
+            checked = validator.validate_read(typed, source, frozenset())
         else:
             records = read_checked(facts_path, validator, problems)
-            checked = validator.validate(records, str(facts_path), frozenset())
+            checked = validator.validate(records, source, frozenset())
     problems = sorted(problems + checked.problems, key=lambda p: (p.line, p.field))
     if problems and not skip_invalid:
-        raise InputError("facts (nothing was scored; --skip-invalid scores the rest)", problems)
+        raise _rejected(problems)
     return Inputs(org, checked.facts, problems)
+
+
+def _rejected(problems: list[FactProblem]) -> InputError:
+    return InputError("facts (nothing was scored; --skip-invalid scores the rest)", problems)
+
+
+def _confirm(cert: Certificate, validator: FactValidator, facts: list[Fact], source: str) -> None:
+    """The deferred checks across the facts: the child's certificate, else the checks here."""
+    if cert.clean():
+        return
+    with gc_paused():
+        checked = validator.validate_read(facts, source, frozenset())
+    if checked.problems:
+        raise _rejected(sorted(checked.problems, key=lambda p: (p.line, p.field)))
 
 
 def read_checked(

@@ -12,6 +12,11 @@ fact for fact: the same facts in the same order, or None where any line needs th
 checks, which then read the whole file line by line in this process as with one process, so
 every problem is found and worded as before.
 
+Asked to certify (`read_certified`: `jixiao score` from files), the child, once its facts are
+written, reads the whole file once more for the checks across facts (`dsl.facts.certify`) while
+this process goes on, and says its word on the same pipe that said its facts were written; the
+`Certificate` waits for the word, or stops and reaps the child when it is no longer wanted.
+
 One process where that is cheaper or not safe: one CPU, no `fork`, a small file, threads
 running (a fork copies one thread and whatever locks the others hold), or `JIXIAO_PROCESSES=1`.
 A child that fails or is killed costs its part read again here; a child is never left behind:
@@ -25,11 +30,13 @@ import pickle
 import signal
 import tempfile
 import threading
+import weakref
 from contextlib import suppress
 from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+from dsl.facts.certify import clean
 from dsl.facts.records import Fact
 from dsl.facts.typed import TypedReader
 
@@ -47,6 +54,8 @@ _COLUMNS = tuple(attrgetter(name) for name in Fact.__struct_fields__[:-1])
 # its own copies of the subjects, dates and data).
 CHILD_CHUNK = 4 << 20
 _DONE = "done"  # the child's last word when it read its whole part (None: it declined)
+_WRITTEN = b"w"  # said on the pipe: the child's facts are written
+_CLEAN = b"1"  # said on the pipe: the file is certified clean (`dsl.facts.certify`)
 
 
 def processes() -> int:
@@ -64,11 +73,19 @@ def processes() -> int:
 
 def read_facts(reader: TypedReader, path: Path, share: float = SHARE) -> list[Fact] | None:
     """`reader.read(path)`, the file's second part read by a forked process where it pays."""
+    return read_certified(reader, path, share, certify=False)[0]
+
+
+def read_certified(
+    reader: TypedReader, path: Path, share: float = SHARE, certify: bool = True
+) -> tuple[list[Fact] | None, Certificate | None]:
+    """`read_facts`, and, where a child read part of the file (and `certify`), its word to
+    come on the checks across the file's facts (`dsl.facts.certify`); else None."""
     size = path.stat().st_size
     cut = split_point(path, int(size * share)) if size >= MIN_SPLIT and processes() > 1 else 0
     if not cut:
-        return reader.read(path)
-    return read_in_two(reader, path, cut)
+        return reader.read(path), None
+    return read_in_two(reader, path, cut, certify)
 
 
 def split_point(path: Path, near: int) -> int:
@@ -86,48 +103,93 @@ def split_point(path: Path, near: int) -> int:
     return 0
 
 
-def read_in_two(reader: TypedReader, path: Path, cut: int) -> list[Fact] | None:
-    """The facts of the bytes before `cut` read here, those of the rest by a forked child."""
+def read_in_two(
+    reader: TypedReader, path: Path, cut: int, certify: bool = False
+) -> tuple[list[Fact] | None, Certificate | None]:
+    """The facts of the bytes before `cut` read here, those of the rest by a forked child;
+    with `certify`, the child then certifies the whole file (its `Certificate`)."""
     try:
         spool = _spool()
-    except OSError:  # no anonymous file to be had: one process
-        return reader.read(path)
-    with spool:
+        said, say = os.pipe()  # the child's words: its facts written, then its certificate
+    except OSError:  # no anonymous file or pipe to be had: one process
+        return reader.read(path), None
+    with spool, open(said, "rb", buffering=0) as words:
         parent = os.getpid()
         try:
             pid = os.fork()
         except OSError:  # no process to be had (a limit, memory): one process
-            return reader.read(path)
+            os.close(say)
+            return reader.read(path), None
         if pid == 0:  # the child: never returns
             end_with_parent(parent)
-            _child(reader, path, cut, spool)
-        reaped = False
+            _child(reader, path, cut, spool, say, certify)
+        os.close(say)  # (the child's end: the pipe ends when the child does)
+        cert: Certificate | None = None
         try:
             first = reader.read(path, 0, cut)
             if first is None:  # the whole file goes line by line: the child's part is not needed
-                return None
-            _, status = os.waitpid(pid, 0)
-            reaped = True
+                return None, None
+            written = words.read(1) == _WRITTEN  # (nothing: the child ended first)
             spool.seek(0)
             lines = len(first)  # (each line of the first part is one fact: no blank line)
-            got = _received(spool, first) if os.waitstatus_to_exitcode(status) == 0 else False
+            got = _received(spool, first) if written else False
             if got is False:  # the child failed: its part read here
                 del first[lines:]
                 rest = reader.read(path, cut)
                 if rest is None:
-                    return None
+                    return None, None
                 for f in rest:
                     f.line += lines
                 first.extend(rest)
-                return first
-            return first if got else None
+                return first, None
+            if not got:
+                return None, None
+            if certify:
+                cert = Certificate(pid, os.dup(words.fileno()))
+            return first, cert
         finally:
-            if not reaped:
+            if cert is None:
                 _end(pid)
 
 
-def _child(reader: TypedReader, path: Path, cut: int, spool: IO[bytes]) -> NoReturn:
-    """Reads the facts from `cut` on and writes them to `spool`, a chunk at a time; exits."""
+class Certificate:
+    """The child's word, to come, on the checks across the file's facts (`dsl.facts.certify`).
+
+    `clean()` waits for it: True only when the child found the file clean; False when it was
+    unsure, failed or was killed. The child is reaped then, or killed when the word is no
+    longer wanted (`close`, or this object dropped)."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid, self.fd = pid, fd
+        self._word: bool | None = None
+        self._finalizer = weakref.finalize(self, _close, pid, fd)
+
+    def clean(self) -> bool:
+        """Waits for the child's word."""
+        if self._word is None:
+            try:
+                self._word = os.read(self.fd, 1) == _CLEAN
+            except OSError:
+                self._word = False
+            self.close()
+        return self._word
+
+    def close(self) -> None:
+        """The child stopped (if still at work) and reaped."""
+        self._finalizer()
+
+
+def _close(pid: int, fd: int) -> None:
+    with suppress(OSError):
+        os.close(fd)
+    _end(pid)
+
+
+def _child(
+    reader: TypedReader, path: Path, cut: int, spool: IO[bytes], say: int, certify: bool
+) -> NoReturn:
+    """Reads the facts from `cut` on and writes them to `spool`, a chunk at a time, says so on
+    `say`; then with `certify`, certifies the whole file and says its word; exits."""
     code = 1
     try:
         pickler = pickle.Pickler(spool, protocol=pickle.HIGHEST_PROTOCOL)
@@ -141,6 +203,11 @@ def _child(reader: TypedReader, path: Path, cut: int, spool: IO[bytes]) -> NoRet
         got = reader.read(path, cut, each=each, chunk_size=CHILD_CHUNK)
         dump(_DONE if got is not None else None)
         spool.flush()
+        os.write(say, _WRITTEN)
+        if certify and got is not None:
+            v = reader.v
+            ok = clean(path, v.types, v.single, v.period_of, CHILD_CHUNK)
+            os.write(say, _CLEAN if ok else b"0")
         code = 0
     except BaseException:  # Ctrl-C, a full disk: the parent reads the part itself or stops
         code = 1

@@ -51,6 +51,7 @@ class Tables(Protocol):
     """What the reader uses of the validator (`dsl.facts.validate.FactValidator`)."""
 
     types: dict[Any, TypeSpec]
+    single: frozenset[str]
     dates: dict[Any, date]
     periods: dict[Any, Period]
 

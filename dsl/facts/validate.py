@@ -15,7 +15,7 @@ from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dsl.facts.fields import DATE, INTEGER, OTHER, TEXT, TypeSpec, suggest
 from dsl.facts.limits import MAX_ID, MAX_TEXT, printable, text_ok, text_problem
@@ -25,6 +25,9 @@ from dsl.facts.records import Fact, FactProblem, Org, parse_date, parse_period
 from dsl.facts.typed import TypedReader
 from dsl.syntax import nodes as n
 from dsl.syntax.errors import did_you_mean
+
+if TYPE_CHECKING:
+    from dsl.facts.split import Certificate
 
 KNOWN_KEYS = frozenset(
     {"id", "type", "subject", "date", "period", "data", "evidence", "supersedes"}
@@ -83,6 +86,15 @@ class FactValidator:
 
             return read_facts(reader, path)
         return reader.read(path)
+
+    def read_certified(self, path: Path) -> tuple[list[Fact] | None, Certificate | None]:
+        """`read_typed(path, split=True)`, and where a second process read part of the file,
+        its word to come on the checks across the facts (`dsl.facts.certify`): while it
+        comes, the facts may be used; before anything is said of them, `clean()` or, where
+        it is False, `validate_read` decides."""
+        from dsl.facts.split import read_certified
+
+        return read_certified(TypedReader(self), path)
 
     def validate_read(
         self, facts: list[Fact], source: str, known: Container[str], in_order: bool = False

@@ -1,0 +1,255 @@
+"""The checks across facts certified by the reading's second process (`dsl.facts.certify`):
+it vouches for a file only where the checks in this process find nothing, so a file read with
+the checks deferred is refused, with the same words, wherever the one-process reading refuses
+it, and accepted with the same facts where it is accepted."""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from app.cli import main
+from dsl.compile.compiler import compile_path
+from dsl.facts import certify, split
+from dsl.facts.inputs import load_inputs
+from dsl.facts.records import InputError, read_org
+from dsl.facts.validate import FactValidator
+from tests.conftest import REPO_ROOT, generator, split_every_file
+
+RULES = REPO_ROOT / "rules" / "2025"
+PROCESSES = split.processes  # as it is, before a test sets it
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated province: 3 counties, 60 persons, 6,000 facts (corrections among them)."""
+    gen = generator()
+    out = tmp_path_factory.mktemp("province")
+    gen.write(out, *gen.generate(3, 60, 6000, 2025, 11))
+    return out
+
+
+@pytest.fixture
+def words(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Every file splits; each certificate the children gave, in order."""
+    split_every_file(monkeypatch)
+    said: list[bool] = []
+    clean = split.Certificate.clean
+
+    def spied(self: split.Certificate) -> bool:
+        said.append(clean(self))
+        return said[-1]
+
+    monkeypatch.setattr(split.Certificate, "clean", spied)
+    return said
+
+
+def _records(province: Path) -> list[dict[str, Any]]:
+    return [orjson.loads(x) for x in (province / "facts.jsonl").read_bytes().splitlines()]
+
+
+def _first(records: list[dict[str, Any]], test: Callable[[dict[str, Any]], bool]) -> int:
+    return next(i for i, r in enumerate(records) if test(r))
+
+
+def _single(r: dict[str, Any]) -> bool:
+    return r["type"] == "revenue_completion" and "supersedes" not in r
+
+
+def _plain(r: dict[str, Any]) -> bool:
+    return r["type"] == "work_item" and "supersedes" not in r
+
+
+def _other_subject(records: list[dict[str, Any]], r: dict[str, Any]) -> str:
+    return str(
+        next(
+            x["subject"] for x in records if x["type"] == r["type"] and x["subject"] != r["subject"]
+        )
+    )
+
+
+def _dup_late(rs: list[dict[str, Any]]) -> None:
+    rs[-2]["id"] = rs[-40]["id"]  # both in the second process's part
+
+
+def _dup_across(rs: list[dict[str, Any]]) -> None:
+    rs[-2]["id"] = rs[5]["id"]
+
+
+def _names_nothing(rs: list[dict[str, Any]]) -> None:
+    rs.append({**rs[_first(rs, _plain)], "id": "fix-1", "supersedes": "no-such-fact"})
+
+
+def _itself(rs: list[dict[str, Any]]) -> None:
+    rs.append({**rs[_first(rs, _plain)], "id": "fix-1", "supersedes": "fix-1"})
+
+
+def _other_subject_fix(rs: list[dict[str, Any]]) -> None:
+    old = rs[_first(rs, _plain)]
+    rs.append({**old, "id": "fix-1", "subject": _other_subject(rs, old), "supersedes": old["id"]})
+
+
+def _other_type_fix(rs: list[dict[str, Any]]) -> None:
+    old = rs[_first(rs, _plain)]
+    other = rs[_first(rs, lambda r: r["type"] != "work_item" and "supersedes" not in r)]
+    rs.append({**other, "id": "fix-1", "supersedes": old["id"]})
+
+
+def _cycle(rs: list[dict[str, Any]]) -> None:
+    old = rs[_first(rs, _plain)]
+    rs.append({**old, "id": "fix-1", "supersedes": "fix-2"})
+    rs.append({**old, "id": "fix-2", "supersedes": "fix-1"})
+
+
+def _second_live_value(rs: list[dict[str, Any]]) -> None:
+    rs.append({**rs[_first(rs, _single)], "id": "again-1"})
+
+
+PROBLEMS: dict[str, Callable[[list[dict[str, Any]]], None]] = {
+    "duplicate-in-the-second-part": _dup_late,
+    "duplicate-across-the-parts": _dup_across,
+    "correction-of-nothing": _names_nothing,
+    "correction-of-itself": _itself,
+    "correction-of-another-subject": _other_subject_fix,
+    "correction-of-another-type": _other_type_fix,
+    "corrections-in-a-cycle": _cycle,
+    "second-live-single-value": _second_live_value,
+}
+
+
+def _chain(rs: list[dict[str, Any]]) -> None:
+    """A correction corrected in turn, and a single value corrected: no problem."""
+    old = rs[_first(rs, _plain)]
+    rs.append({**old, "id": "fix-1", "supersedes": old["id"]})
+    rs.append({**old, "id": "fix-2", "supersedes": "fix-1"})
+    value = rs[_first(rs, _single)]
+    rs.append({**value, "id": "fix-3", "supersedes": value["id"]})
+
+
+def _write(province: Path, tmp_path: Path, edit: Callable[[list[dict[str, Any]]], None]) -> Path:
+    records = _records(province)
+    edit(records)
+    path = tmp_path / "facts.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    return path
+
+
+def _clean(province: Path, path: Path) -> bool:
+    v = FactValidator(compile_path(RULES).schema, read_org(province / "org.json"))
+    return certify.clean(path, v.types, v.single, v.period_of, 40_000)
+
+
+def _outcome(province: Path, facts: Path, defer: bool) -> str | list[str]:
+    """The problems' message, or the facts read (as reprs)."""
+    try:
+        got = load_inputs(compile_path(RULES), province / "org.json", facts, defer=defer)
+        got.confirm()
+    except InputError as e:
+        return str(e)
+    return [repr(f) for f in got.facts]
+
+
+@pytest.mark.parametrize("edit", list(PROBLEMS))
+def test_a_problem_across_facts_is_never_certified(
+    province: Path, tmp_path: Path, edit: str
+) -> None:
+    assert not _clean(province, _write(province, tmp_path, PROBLEMS[edit]))
+
+
+@pytest.mark.parametrize("edit", [None, _chain])
+def test_a_file_without_problems_is_certified(
+    province: Path, tmp_path: Path, edit: Callable[[list[dict[str, Any]]], None] | None
+) -> None:
+    path = province / "facts.jsonl" if edit is None else _write(province, tmp_path, edit)
+    assert _clean(province, path)
+
+
+@pytest.mark.parametrize("edit", list(PROBLEMS))
+def test_deferred_checks_refuse_with_the_same_words(
+    province: Path,
+    tmp_path: Path,
+    edit: str,
+    words: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = _write(province, tmp_path, PROBLEMS[edit])
+    deferred = _outcome(province, path, defer=True)
+    assert words == [False]  # the child was asked, and did not vouch for the file
+    assert isinstance(deferred, str) and "invalid facts" in deferred
+    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
+    monkeypatch.setattr(split, "processes", PROCESSES)
+    assert _outcome(province, path, defer=False) == deferred
+
+
+@pytest.mark.parametrize("edit", [None, _chain])
+def test_deferred_checks_accept_the_same_facts(
+    province: Path,
+    tmp_path: Path,
+    edit: Callable[[list[dict[str, Any]]], None] | None,
+    words: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = province / "facts.jsonl" if edit is None else _write(province, tmp_path, edit)
+    deferred = _outcome(province, path, defer=True)
+    assert words == [True]
+    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
+    monkeypatch.setattr(split, "processes", PROCESSES)
+    one = _outcome(province, path, defer=False)
+    assert isinstance(one, list) and len(one) >= 6000 and deferred == one
+
+
+def test_where_the_child_is_unsure_the_checks_run_here(
+    province: Path, words: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every id hashed alike: the child cannot tell the ids apart and does not vouch; the
+    checks here find nothing, and the facts stand."""
+    monkeypatch.setattr(certify, "hash", lambda _: 7, raising=False)
+    checked: list[int] = []
+    validate_read = FactValidator.validate_read
+
+    def spied(self: FactValidator, facts: Any, *a: Any, **k: Any) -> Any:
+        checked.append(len(facts))
+        return validate_read(self, facts, *a, **k)
+
+    monkeypatch.setattr(FactValidator, "validate_read", spied)
+    got = _outcome(province, province / "facts.jsonl", defer=True)
+    assert words == [False] and checked == [6000]
+    assert isinstance(got, list) and len(got) == 6000
+
+
+def test_the_score_command_refuses_a_file_as_one_process_does(
+    province: Path,
+    tmp_path: Path,
+    words: list[bool],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = _write(province, tmp_path, _dup_across)
+    argv = ["score", str(RULES), "--org", str(province / "org.json"), "--facts", str(path)]
+    assert main([*argv, "--period", "2025Q1"]) == 1
+    two = capsys.readouterr()
+    assert words == [False] and two.out == "" and "duplicate id" in two.err
+    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
+    monkeypatch.setattr(split, "processes", PROCESSES)
+    assert main([*argv, "--period", "2025Q1"]) == 1
+    assert capsys.readouterr() == two
+
+
+def test_a_certificate_never_asked_for_leaves_no_child(
+    province: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forks = split_every_file(monkeypatch)
+    got = load_inputs(
+        compile_path(RULES), province / "org.json", province / "facts.jsonl", defer=True
+    )
+    assert got.pending is not None and len(forks) == 1
+    del got
+    gc.collect()
+    with pytest.raises(ChildProcessError):  # reaped: neither running nor a zombie
+        os.waitpid(forks[0], os.WNOHANG)
