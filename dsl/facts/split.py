@@ -113,6 +113,7 @@ def read_in_two(
         said, say = os.pipe()  # the child's words: its facts written, then its certificate
     except OSError:  # no anonymous file or pipe to be had: one process
         return reader.read(path), None
+    before = signature(path)
     with spool, open(said, "rb", buffering=0) as words:
         parent = os.getpid()
         try:
@@ -122,7 +123,7 @@ def read_in_two(
             return reader.read(path), None
         if pid == 0:  # the child: never returns
             end_with_parent(parent)
-            _child(reader, path, cut, spool, say, certify)
+            _child(reader, path, cut, spool, say, before if certify else None)
         os.close(say)  # (the child's end: the pipe ends when the child does)
         cert: Certificate | None = None
         try:
@@ -179,6 +180,12 @@ class Certificate:
         self._finalizer()
 
 
+def signature(path: Path) -> tuple[int, ...]:
+    """What changes when a file is written: its identity, size and time of change."""
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
 def _close(pid: int, fd: int) -> None:
     with suppress(OSError):
         os.close(fd)
@@ -186,10 +193,16 @@ def _close(pid: int, fd: int) -> None:
 
 
 def _child(
-    reader: TypedReader, path: Path, cut: int, spool: IO[bytes], say: int, certify: bool
+    reader: TypedReader,
+    path: Path,
+    cut: int,
+    spool: IO[bytes],
+    say: int,
+    before: tuple[int, ...] | None,
 ) -> NoReturn:
     """Reads the facts from `cut` on and writes them to `spool`, a chunk at a time, says so on
-    `say`; then with `certify`, certifies the whole file and says its word; exits."""
+    `say`; then, given the file's `signature` when the reading began, certifies the whole
+    file and says its word; exits."""
     code = 1
     try:
         pickler = pickle.Pickler(spool, protocol=pickle.HIGHEST_PROTOCOL)
@@ -204,9 +217,14 @@ def _child(
         dump(_DONE if got is not None else None)
         spool.flush()
         os.write(say, _WRITTEN)
-        if certify and got is not None:
+        if before is not None and got is not None:
+            # Of the file both processes read: a file changed meanwhile is not vouched for.
             v = reader.v
-            ok = clean(path, v.types, v.single, v.period_of, CHILD_CHUNK)
+            ok = (
+                signature(path) == before
+                and clean(path, v.types, v.single, v.period_of, CHILD_CHUNK)
+                and signature(path) == before
+            )
             os.write(say, _CLEAN if ok else b"0")
         code = 0
     except BaseException:  # Ctrl-C, a full disk: the parent reads the part itself or stops

@@ -253,3 +253,20 @@ def test_a_certificate_never_asked_for_leaves_no_child(
     gc.collect()
     with pytest.raises(ChildProcessError):  # reaped: neither running nor a zombie
         os.waitpid(forks[0], os.WNOHANG)
+
+
+def test_a_file_changed_while_read_is_not_vouched_for(
+    province: Path, words: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file's signature when the child looks again is not the one when the reading began
+    (as if written meanwhile): the child does not vouch, and the checks run here."""
+    calls: list[int] = []
+
+    def signature(_: Path) -> tuple[int, ...]:
+        calls.append(1)  # (in the child, its own copy of the list)
+        return (len(calls),)
+
+    monkeypatch.setattr(split, "signature", signature)
+    got = _outcome(province, province / "facts.jsonl", defer=True)
+    assert calls == [1]  # this process took it once, before the child was forked
+    assert words == [False] and isinstance(got, list) and len(got) == 6000
