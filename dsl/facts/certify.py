@@ -5,9 +5,9 @@ is across facts (`dsl.facts.validate.FactValidator.validate_read`): no id twice,
 `dsl.facts.links.link_problems` checks of corrections and single-valued types. That pass runs
 over every fact in memory (~0.4 s at a million facts, a set of a million ids built out of cache)
 before anything is scored. The reading's child (`dsl.facts.split`) has nothing to do once it
-has sent its part, so it reads the whole file once more, decoding five keys of each line, and
-certifies the file while this process indexes and scores; this process asks for the word before
-it says anything (`dsl.facts.inputs.Inputs.confirm`).
+has sent its part, so it reads the whole file once more (from its end: `clean`), decoding a
+few keys of each line, and certifies the file while this process indexes and scores; this
+process asks for the word before it says anything (`dsl.facts.inputs.Inputs.confirm`).
 
 The certificate is one-sided: `clean()` says True only when the checks in this process would
 find no problem; where it is unsure (two ids with the same hash, a correction or a single value
@@ -21,8 +21,9 @@ arrays (8 bytes an id); the corrections and the single-valued facts are kept who
 
 from __future__ import annotations
 
+import os
 from array import array
-from collections.abc import Callable, Iterable, Set
+from collections.abc import Callable, Iterable, Iterator, Set
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, Union
@@ -58,57 +59,76 @@ def clean(
     id twice and `link_problems` would find nothing (nothing `known` elsewhere, nothing
     rejected, not in recording order); False where that is not certain.
 
-    One pass decodes each line's id and `supersedes` (and a single-valued type's subject and
-    period); where there are corrections, a second decodes each line's id and subject to find
-    what they correct."""
-    fix = ("supersedes", str | None, None)
-    base: list[Any] = [("id", str), fix]
-    periodic: list[Any] = [("id", str), ("subject", str), fix, ("period", str | None, None)]
+    One pass, from the end of the file to its beginning, decodes each line's id, subject and
+    `supersedes` (and a single-valued type's period): a correction is met before the fact it
+    corrects when that comes earlier in the file, as it mostly does, and the fact is then
+    found in the same pass. What a correction names further on is looked for in a second pass
+    over the file, for those alone."""
+    keys: list[Any] = [("id", str), ("subject", str), ("supersedes", str | None, None)]
+    periodic: list[Any] = [*keys, ("period", str | None, None)]
     types = list(types)
-    decode = _decoder(types, lambda name: periodic if name in single else base)
+    decode = _decoder(types, lambda name: periodic if name in single else keys)
     buckets = [array("q") for _ in range(_BUCKETS)]
-    fixes: list[Any] = []
-    singles: list[Any] = []
     mask = _BUCKETS - 1
+    corrections: dict[str, Any] = {}
+    wanted: set[str | None] = set()  # what the corrections met so far name
+    found: dict[str, Any] = {}  # the facts they name, by id
+    singles: list[Any] = []
     try:
-        for chunk in _chunks(path, 0, None, chunk_size):
+        for chunk in chunks_from_end(path, chunk_size):
             rows = decode(chunk)
             for h in map(hash, map(_ID, rows)):
                 buckets[h & mask].append(h)
-            fixes.extend(r for r in rows if r.supersedes is not None)
+            for r in [r for r in rows if r.supersedes is not None]:
+                if corrections.setdefault(r.id, r) is not r:
+                    return False
+                wanted.add(r.supersedes)
+            if wanted:
+                found.update((r.id, r) for r in rows if r.id in wanted)
             singles.extend(r for r in rows if r.type in single)
+        for b in buckets:
+            if len(set(b)) < len(b):  # the same hash twice: perhaps the same id
+                return False
+        del buckets
+        later = wanted - found.keys()
+        if later:  # named before they come: a second pass, for them alone
+            for chunk in _chunks(path, 0, None, chunk_size):
+                found.update((r.id, r) for r in decode(chunk) if r.id in later)
     except (msgspec.DecodeError, msgspec.ValidationError, OSError):
         return False
-    for b in buckets:
-        if len(set(b)) < len(b):  # the same hash twice: perhaps the same id
-            return False
-    del buckets
-    corrections = {r.id: r for r in fixes}
-    if len(corrections) < len(fixes):
-        return False
-    subject_of = _decoder(types, lambda _: [("id", str), ("subject", str)])
-    return _corrections_clean(path, subject_of, corrections, chunk_size) and _singles_clean(
+    return _corrections_clean(corrections, found) and _singles_clean(
         singles, corrections, period_of
     )
 
 
-def _corrections_clean(path: Path, decode: Decode, corrections: dict[str, Any], size: int) -> bool:
+def chunks_from_end(path: Path, size: int) -> Iterator[bytes]:
+    """The file's lines in pieces of about `size` bytes (more for a longer line), the last
+    piece first; each piece whole lines, in their order."""
+    with path.open("rb") as fh:
+        end = os.fstat(fh.fileno()).st_size
+        while end > 0:
+            start = max(0, end - size)
+            while True:
+                fh.seek(start)
+                block = fh.read(end - start)
+                if start == 0:
+                    yield block
+                    return
+                # The block's first line began before it: the piece starts after it.
+                first = block.find(b"\n") + 1
+                if 0 < first < len(block):
+                    break
+                start = max(0, start - size)  # no whole line in the block: a wider one
+            yield block[first:]
+            end = start + first
+
+
+def _corrections_clean(corrections: dict[str, Any], found: dict[str, Any]) -> bool:
     """Each correction names another fact of the file, of its type and subject, and no chain
     of corrections comes back on itself."""
-    if not corrections:
-        return True
-    wanted = {r.supersedes for r in corrections.values()} | corrections.keys()
-    found: dict[str, Any] = {}  # the type and subject of each correction and what it names
-    try:
-        for chunk in _chunks(path, 0, None, size):
-            found.update((r.id, r) for r in decode(chunk) if r.id in wanted)
-    except (msgspec.DecodeError, msgspec.ValidationError, OSError):
-        return False
     for r in corrections.values():
-        if r.supersedes == r.id or r.supersedes not in found:
-            return False
-        new, old = found[r.id], found[r.supersedes]
-        if old.type != new.type or old.subject != new.subject:
+        old = found.get(r.supersedes)
+        if r.supersedes == r.id or old is None or old.type != r.type or old.subject != r.subject:
             return False
     # No cycle anywhere: each chain is walked once (`done`: chains known to end).
     done: set[str] = set()

@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.cli import main
 from dsl.compile.compiler import compile_path
@@ -95,6 +97,14 @@ def _other_subject_fix(rs: list[dict[str, Any]]) -> None:
     rs.append({**old, "id": "fix-1", "subject": _other_subject(rs, old), "supersedes": old["id"]})
 
 
+def _named_before_other_subject(rs: list[dict[str, Any]]) -> None:
+    """First in the file, a correction of a fact further on of another subject."""
+    old = rs[-1]
+    rs.insert(
+        0, {**old, "id": "fix-0", "subject": _other_subject(rs, old), "supersedes": old["id"]}
+    )
+
+
 def _other_type_fix(rs: list[dict[str, Any]]) -> None:
     old = rs[_first(rs, _plain)]
     other = rs[_first(rs, lambda r: r["type"] != "work_item" and "supersedes" not in r)]
@@ -118,6 +128,7 @@ PROBLEMS: dict[str, Callable[[list[dict[str, Any]]], None]] = {
     "correction-of-itself": _itself,
     "correction-of-another-subject": _other_subject_fix,
     "correction-of-another-type": _other_type_fix,
+    "correction-further-on-of-another-subject": _named_before_other_subject,
     "corrections-in-a-cycle": _cycle,
     "second-live-single-value": _second_live_value,
 }
@@ -130,6 +141,12 @@ def _chain(rs: list[dict[str, Any]]) -> None:
     rs.append({**old, "id": "fix-2", "supersedes": "fix-1"})
     value = rs[_first(rs, _single)]
     rs.append({**value, "id": "fix-3", "supersedes": value["id"]})
+
+
+def _named_before(rs: list[dict[str, Any]]) -> None:
+    """A correction, first in the file, of a fact further on (the second pass finds it)."""
+    old = rs[-1]
+    rs.insert(0, {**old, "id": "fix-0", "supersedes": old["id"]})
 
 
 def _write(province: Path, tmp_path: Path, edit: Callable[[list[dict[str, Any]]], None]) -> Path:
@@ -162,7 +179,7 @@ def test_a_problem_across_facts_is_never_certified(
     assert not _clean(province, _write(province, tmp_path, PROBLEMS[edit]))
 
 
-@pytest.mark.parametrize("edit", [None, _chain])
+@pytest.mark.parametrize("edit", [None, _chain, _named_before])
 def test_a_file_without_problems_is_certified(
     province: Path, tmp_path: Path, edit: Callable[[list[dict[str, Any]]], None] | None
 ) -> None:
@@ -187,7 +204,7 @@ def test_deferred_checks_refuse_with_the_same_words(
     assert _outcome(province, path, defer=False) == deferred
 
 
-@pytest.mark.parametrize("edit", [None, _chain])
+@pytest.mark.parametrize("edit", [None, _chain, _named_before])
 def test_deferred_checks_accept_the_same_facts(
     province: Path,
     tmp_path: Path,
@@ -270,3 +287,27 @@ def test_a_file_changed_while_read_is_not_vouched_for(
     got = _outcome(province, province / "facts.jsonl", defer=True)
     assert calls == [1]  # this process took it once, before the child was forked
     assert words == [False] and isinstance(got, list) and len(got) == 6000
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(
+        st.binary(min_size=0, max_size=30).map(lambda b: b.replace(b"\n", b"")), max_size=40
+    ),
+    ending=st.booleans(),
+    size=st.integers(min_value=1, max_value=50),
+)
+def test_the_pieces_from_the_end_are_the_file_in_whole_lines(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], ending: bool, size: int
+) -> None:
+    data = b"\n".join(lines) + (b"\n" if ending and lines else b"")
+    path = tmp_path_factory.mktemp("pieces") / "f"
+    path.write_bytes(data)
+    pieces = list(certify.chunks_from_end(path, size))
+    assert b"".join(reversed(pieces)) == data
+    starts = {0} | {i + 1 for i, c in enumerate(data) if c == 10}
+    at = len(data)
+    for piece in pieces:
+        at -= len(piece)
+        assert piece and at in starts  # each piece begins a line, and none is empty
+        assert at + len(piece) == len(data) or piece.endswith(b"\n")
