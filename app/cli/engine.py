@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dsl.compile.compiler import compile_path
-from dsl.engine.evaluate import evaluate
+from dsl.engine.evaluate import evaluate, periods_indexed
 from dsl.engine.report import (
     explain_json,
     explain_text,
@@ -47,7 +47,8 @@ def inputs_args(p: argparse.ArgumentParser) -> None:
 
 def load_args(args: argparse.Namespace, defer: bool = False) -> tuple[Any, Any]:
     """The compiled ruleset and its validated inputs, as the arguments name them; with `defer`,
-    a large file's checks across facts may still be under way (`Inputs.confirm`)."""
+    a large file's checks across facts may still be under way (`Inputs.confirm`), and only the
+    facts the period's evaluation reads are kept (`load_inputs`)."""
     compiled = compile_path(Path(args.rules))
     if args.db:
         from app.cli.db import db_inputs
@@ -55,7 +56,10 @@ def load_args(args: argparse.Namespace, defer: bool = False) -> tuple[Any, Any]:
         return compiled, db_inputs(args, compiled)
     if args.org is None or args.facts is None:
         raise DslError("give --org and --facts, or --db")
-    inputs = load_inputs(compiled, args.org, args.facts, args.skip_invalid, defer=defer)
+    periods = periods_indexed(compiled, args.period) if defer else None
+    inputs = load_inputs(
+        compiled, args.org, args.facts, args.skip_invalid, defer=defer, periods=periods
+    )
     # The facts live until the command ends: keep the cyclic collector from walking them.
     gc.freeze()
     for p in inputs.skipped:

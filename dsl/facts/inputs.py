@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
+from dsl.facts.periods import Period
 from dsl.facts.records import Fact, FactProblem, InputError, Org, iter_jsonl, read_org, read_record
-from dsl.facts.validate import FactSchema, FactValidator
+from dsl.facts.typed import Keep
+from dsl.facts.validate import FactSchema, FactValidator, Validated
 
 if TYPE_CHECKING:
     from dsl.facts.split import Certificate
@@ -54,45 +56,64 @@ def load_inputs(
     facts_path: Path,
     skip_invalid: bool = False,
     defer: bool = False,
+    periods: Collection[Period] | None = None,
 ) -> Inputs:
     """Reads and validates; any invalid fact rejects the whole file unless `skip_invalid`.
 
     With `defer` (and not `skip_invalid`), the checks across a large file's facts are left to
-    the second process that read part of it, and the `Inputs` must be confirmed (`confirm`)."""
+    the second process that read part of it, and the `Inputs` must be confirmed (`confirm`).
+    With `periods` too, the facts then kept are those the periods' indexes read and every
+    correction (`dsl.facts.typed.Keep`): what evaluating one of them needs, no more."""
     org = read_org(org_path)
-    problems: list[FactProblem] = []
-    source = str(facts_path)
     with gc_paused():
         validator = FactValidator(compiled.schema, org)
+        typed = None
         if defer and not skip_invalid:
-            typed, cert = validator.read_certified(facts_path)
+            keep = Keep.of(periods) if periods is not None else None
+            typed, cert = validator.read_certified(facts_path, keep)
             if typed is not None and cert is not None:
-                return Inputs(org, typed, [], partial(_confirm, cert, validator, typed, source))
+                whole = typed if keep is None else None
+                check = partial(_confirm, cert, validator, facts_path, whole)
+                return Inputs(org, typed, [], check)
         else:
             typed = validator.read_typed(facts_path, split=True)
-        if typed is not None:
-            checked = validator.validate_read(typed, source, frozenset())
-        else:
-            records = read_checked(facts_path, validator, problems)
-            checked = validator.validate(records, source, frozenset())
-    problems = sorted(problems + checked.problems, key=lambda p: (p.line, p.field))
+        checked, problems = _checked(validator, facts_path, typed)
     if problems and not skip_invalid:
         raise _rejected(problems)
     return Inputs(org, checked.facts, problems)
+
+
+def _checked(
+    validator: FactValidator, path: Path, typed: list[Fact] | None
+) -> tuple[Validated, list[FactProblem]]:
+    """Every fact of the file checked, across facts too: those the typed reader read
+    (`typed`), else the file line by line; and the problems, in the file's order."""
+    problems: list[FactProblem] = []
+    if typed is not None:
+        checked = validator.validate_read(typed, str(path), frozenset())
+    else:
+        records = read_checked(path, validator, problems)
+        checked = validator.validate(records, str(path), frozenset())
+    return checked, sorted(problems + checked.problems, key=lambda p: (p.line, p.field))
 
 
 def _rejected(problems: list[FactProblem]) -> InputError:
     return InputError("facts (nothing was scored; --skip-invalid scores the rest)", problems)
 
 
-def _confirm(cert: Certificate, validator: FactValidator, facts: list[Fact], source: str) -> None:
-    """The deferred checks across the facts: the child's certificate, else the checks here."""
+def _confirm(
+    cert: Certificate, validator: FactValidator, path: Path, whole: list[Fact] | None
+) -> None:
+    """The deferred checks across the facts: the child's certificate, else the checks here,
+    over `whole` (every fact, read) or the file read again."""
     if cert.clean():
         return
     with gc_paused():
-        checked = validator.validate_read(facts, source, frozenset())
-    if checked.problems:
-        raise _rejected(sorted(checked.problems, key=lambda p: (p.line, p.field)))
+        if whole is None:
+            whole = validator.read_typed(path, split=True)
+        _, problems = _checked(validator, path, whole)
+    if problems:
+        raise _rejected(problems)
 
 
 def read_checked(

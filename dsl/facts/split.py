@@ -16,6 +16,9 @@ Asked to certify (`read_certified`: `jixiao score` from files), the child, once 
 written, reads the whole file once more for the checks across facts (`dsl.facts.certify`) while
 this process goes on, and says its word on the same pipe that said its facts were written; the
 `Certificate` waits for the word, or stops and reaps the child when it is no longer wanted.
+Certified, the reading may also build only the facts a period's evaluation reads
+(`dsl.facts.typed.Keep`): both processes still check every line; the child sends the line
+numbers of the facts it kept; wherever the word is not to come, every fact is built.
 
 One process where that is cheaper or not safe: one CPU, no `fork`, a small file, threads
 running (a fork copies one thread and whatever locks the others hold), or `JIXIAO_PROCESSES=1`.
@@ -32,13 +35,14 @@ import tempfile
 import threading
 import weakref
 from contextlib import suppress
-from operator import attrgetter
+from itertools import repeat
+from operator import add, attrgetter
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from dsl.facts.certify import clean
 from dsl.facts.records import Fact
-from dsl.facts.typed import TypedReader
+from dsl.facts.typed import Keep, TypedReader
 
 MIN_SPLIT = 24 << 20  # bytes (~200,000 facts): below, one process reads as fast
 # The share of the file read here: the child also turns its facts into columns and pickles them
@@ -48,6 +52,7 @@ SHARE = 0.58
 # (a blank line would have sent the file line by line), so the numbers are not sent.
 assert Fact.__struct_fields__[-1] == "line"
 _COLUMNS = tuple(attrgetter(name) for name in Fact.__struct_fields__[:-1])
+_LINE = attrgetter("line")
 # The child's chunks: what it holds at once (the bytes, their structs and facts, the columns).
 # Its peak resident memory (VmHWM) at 1M facts: 106-112 MB with 8 MB chunks, 69 MB with 4 MB,
 # 49 MB with 2 MB, for the same CPU; below 4 MB this process's share grows (each chunk brings
@@ -77,15 +82,23 @@ def read_facts(reader: TypedReader, path: Path, share: float = SHARE) -> list[Fa
 
 
 def read_certified(
-    reader: TypedReader, path: Path, share: float = SHARE, certify: bool = True
+    reader: TypedReader,
+    path: Path,
+    share: float = SHARE,
+    certify: bool = True,
+    keep: Keep | None = None,
 ) -> tuple[list[Fact] | None, Certificate | None]:
     """`read_facts`, and, where a child read part of the file (and `certify`), its word to
-    come on the checks across the file's facts (`dsl.facts.certify`); else None."""
+    come on the checks across the file's facts (`dsl.facts.certify`); else None.
+
+    With `keep` (and `certify`), the facts it does not keep are checked but not built, where
+    a child certifies the file; without a certificate, every fact is built."""
+    assert keep is None or certify
     size = path.stat().st_size
     cut = split_point(path, int(size * share)) if size >= MIN_SPLIT and processes() > 1 else 0
     if not cut:
         return reader.read(path), None
-    return read_in_two(reader, path, cut, certify)
+    return read_in_two(reader, path, cut, certify, keep)
 
 
 def split_point(path: Path, near: int) -> int:
@@ -104,10 +117,11 @@ def split_point(path: Path, near: int) -> int:
 
 
 def read_in_two(
-    reader: TypedReader, path: Path, cut: int, certify: bool = False
+    reader: TypedReader, path: Path, cut: int, certify: bool = False, keep: Keep | None = None
 ) -> tuple[list[Fact] | None, Certificate | None]:
     """The facts of the bytes before `cut` read here, those of the rest by a forked child;
-    with `certify`, the child then certifies the whole file (its `Certificate`)."""
+    with `certify`, the child then certifies the whole file (its `Certificate`); with `keep`
+    too, both build only the facts it keeps (the child sends their line numbers)."""
     try:
         spool = _spool()
         said, say = os.pipe()  # the child's words: its facts written, then its certificate
@@ -116,10 +130,12 @@ def read_in_two(
     before = signature(path)
     with spool, open(said, "rb", buffering=0) as words:
         parent = os.getpid()
+        reader.keep = keep  # (the child's copy too)
         try:
             pid = os.fork()
         except OSError:  # no process to be had (a limit, memory): one process
             os.close(say)
+            reader.keep = None
             return reader.read(path), None
         if pid == 0:  # the child: never returns
             end_with_parent(parent)
@@ -132,10 +148,13 @@ def read_in_two(
                 return None, None
             written = words.read(1) == _WRITTEN  # (nothing: the child ended first)
             spool.seek(0)
-            lines = len(first)  # (each line of the first part is one fact: no blank line)
-            got = _received(spool, first) if written else False
+            built, lines = len(first), reader.lines
+            got = _received(spool, first, lines) if written else False
+            if got is False and keep is not None:  # the child failed: every fact, read here
+                reader.keep = None
+                return reader.read(path), None
             if got is False:  # the child failed: its part read here
-                del first[lines:]
+                del first[built:]
                 rest = reader.read(path, cut)
                 if rest is None:
                     return None, None
@@ -149,6 +168,7 @@ def read_in_two(
                 cert = Certificate(pid, os.dup(words.fileno()))
             return first, cert
         finally:
+            reader.keep = None
             if cert is None:
                 _end(pid)
 
@@ -208,8 +228,11 @@ def _child(
         pickler = pickle.Pickler(spool, protocol=pickle.HIGHEST_PROTOCOL)
         dump = pickler.dump
 
+        # With `keep`, the facts kept are not one a line: their numbers are sent.
+        columns = _COLUMNS if reader.keep is None else (*_COLUMNS, _LINE)
+
         def each(facts: list[Fact]) -> None:
-            dump([list(map(column, facts)) for column in _COLUMNS])
+            dump([list(map(column, facts)) for column in columns])
             # The memo holds every object written (ids, numbers): a chunk's alone, not all.
             pickler.clear_memo()
 
@@ -248,9 +271,9 @@ def end_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _received(spool: IO[bytes], into: list[Fact]) -> bool | None:
-    """Appends the child's facts, numbered on; True when it read its whole part, None when it
-    declined, False when what it wrote is not whole."""
+def _received(spool: IO[bytes], into: list[Fact], lines: int) -> bool | None:
+    """Appends the child's facts, numbered on after the `lines` of the first part; True when
+    it read its whole part, None when it declined, False when what it wrote is not whole."""
     try:
         while True:
             # One unpickler a chunk, as the child's memo starts afresh with each chunk (from
@@ -258,8 +281,12 @@ def _received(spool: IO[bytes], into: list[Fact]) -> bool | None:
             got: Any = pickle.Unpickler(spool).load()
             if type(got) is not list:
                 return True if got == _DONE else None
-            lines = len(into)  # (one fact a line, in either part)
-            into.extend(map(Fact, *got, range(lines + 1, lines + 1 + len(got[0]))))
+            if len(got) > len(_COLUMNS):  # the facts kept, with their numbers in the part
+                numbers = map(add, got.pop(), repeat(lines))
+                into.extend(map(Fact, *got, numbers))
+                continue
+            n = len(into)  # (one fact a line, in either part)
+            into.extend(map(Fact, *got, range(n + 1, n + 1 + len(got[0]))))
     except Exception:  # cut short
         return False
 

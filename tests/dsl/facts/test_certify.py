@@ -20,7 +20,9 @@ from app.cli import main
 from dsl.compile.compiler import compile_path
 from dsl.facts import certify, split
 from dsl.facts.inputs import load_inputs
-from dsl.facts.records import InputError, read_org
+from dsl.facts.periods import Period
+from dsl.facts.records import Fact, InputError, read_org
+from dsl.facts.typed import Keep
 from dsl.facts.validate import FactValidator
 from tests.conftest import REPO_ROOT, generator, split_every_file
 
@@ -311,3 +313,108 @@ def test_the_pieces_from_the_end_are_the_file_in_whole_lines(
         at -= len(piece)
         assert piece and at in starts  # each piece begins a line, and none is empty
         assert at + len(piece) == len(data) or piece.endswith(b"\n")
+
+
+# What a period's evaluation reads: with the checks deferred, only those facts are kept.
+
+Q1, Q2, Q3, YEAR = Period(2025, 1), Period(2025, 2), Period(2025, 3), Period(2025)
+
+
+def test_what_the_periods_read() -> None:
+    assert Keep.of([Q2]).months == {(2025, 4), (2025, 5), (2025, 6)}
+    assert Keep.of([Q1, Q3]).months == {(2025, m) for m in (1, 2, 3, 7, 8, 9)}
+    assert Keep.of([YEAR]).months == {(2025, m) for m in range(1, 13)}
+    assert Keep.of([Q1, Period(2026, 4)]).periods == {Q1, Period(2026, 4)}
+
+
+def _read_by_periods(f: Fact, periods: set[Period]) -> bool:
+    """Worked out apart from `Keep`: a correction; a fact dated in a quarter asked or in a
+    year asked; a fact of a period asked."""
+    if f.supersedes is not None:
+        return True
+    if f.date is not None:
+        quarter = Period(f.date.year, (f.date.month - 1) // 3 + 1)
+        return quarter in periods or Period(f.date.year) in periods
+    return f.period in periods
+
+
+@pytest.mark.parametrize("periods", [{Q1}, {Q1, Q2, Q3}, {YEAR, Q1, Q2, Q3, Period(2025, 4)}])
+def test_the_facts_kept_are_those_the_periods_read(
+    province: Path, words: list[bool], periods: set[Period], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules, org, path = compile_path(RULES), province / "org.json", province / "facts.jsonl"
+    got = load_inputs(rules, org, path, defer=True, periods=periods)
+    got.confirm()
+    assert words == [True]
+    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
+    monkeypatch.setattr(split, "processes", PROCESSES)
+    every = load_inputs(rules, org, path).facts
+    kept = [f for f in every if _read_by_periods(f, periods)]
+    assert 0 < len(kept) < len(every) or periods == {YEAR, Q1, Q2, Q3, Period(2025, 4)}
+    if periods == {Q1}:  # corrections are kept wherever they are (what they name is dead)
+        assert any(f.supersedes is not None and f.date and f.date.month > 3 for f in kept)
+    assert [repr(f) for f in got.facts] == [repr(f) for f in kept]
+
+
+@pytest.mark.parametrize("edit", ["duplicate-across-the-parts", "correction-of-nothing"])
+def test_a_problem_outside_the_facts_kept_is_refused_with_the_same_words(
+    province: Path,
+    tmp_path: Path,
+    edit: str,
+    words: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = _write(province, tmp_path, PROBLEMS[edit])
+    rules, org = compile_path(RULES), province / "org.json"
+    with pytest.raises(InputError) as kept:
+        load_inputs(rules, org, path, defer=True, periods={Q1}).confirm()
+    assert words == [False]
+    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
+    monkeypatch.setattr(split, "processes", PROCESSES)
+    with pytest.raises(InputError) as one:
+        load_inputs(rules, org, path)
+    assert str(kept.value) == str(one.value) and "facts.jsonl:" in str(one.value)
+
+
+def test_a_child_that_fails_leaves_every_fact_read_here(
+    province: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forks = split_every_file(monkeypatch)
+
+    def broken(_: Any) -> Any:
+        raise RuntimeError("the child's columns")
+
+    monkeypatch.setattr(split, "_COLUMNS", (broken,))  # only the child turns facts into columns
+    rules, org, path = compile_path(RULES), province / "org.json", province / "facts.jsonl"
+    got = load_inputs(rules, org, path, defer=True, periods={Q1})
+    assert got.pending is None and len(forks) == 1  # no word to come: checked here, whole
+    assert len(got.facts) == 6000 and [f.line for f in got.facts] == list(range(1, 6001))
+
+
+def test_a_cap_per_year_reads_the_quarters_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Joint liability capped at 3 a year: hy-policy receives 20% of each provincial K4
+    issue, 0.6 each; four in Q1 give 2.4, so Q2's four give 3 − 2.4 = 0.6. Scoring Q2 with
+    the facts kept for it keeps Q1's."""
+    from tests.dsl.helpers import HANDWORKED, copy_rules, edit, run_cli, write_facts
+
+    rules = copy_rules(RULES, tmp_path / "rules")
+    edit(rules / "joint.jx", "cap 3 per period", "cap 3 per year")
+    org = tmp_path / "org.json"
+    org.write_text((HANDWORKED / "org.json").read_text("utf-8"), "utf-8")
+    facts = [
+        {"id": f"c{i}", "type": "inspection_issue", "subject": "nanyue", "date": day,
+         "data": {"level": "provincial"}}
+        for i, day in enumerate(["2025-02-03"] * 4 + ["2025-05-03"] * 4)
+    ]  # fmt: skip
+    path = write_facts(tmp_path / "facts.jsonl", facts)
+    argv = ("score", rules, "--org", org, "--facts", path, "--period", "2025Q2")
+    split_every_file(monkeypatch)
+    code, two, err = run_cli(capsys, *argv)
+    assert code == 0, err
+    joint = next(r["joint"] for r in orjson.loads(two)["results"] if r["subject"] == "hy-policy")
+    assert joint == "0.60"
+    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
+    monkeypatch.setattr(split, "processes", PROCESSES)
+    assert run_cli(capsys, *argv)[1] == two
