@@ -24,19 +24,9 @@ from dsl.facts.periods import Period
 from dsl.facts.records import Fact, InputError, read_org
 from dsl.facts.typed import Keep
 from dsl.facts.validate import FactValidator
-from tests.conftest import REPO_ROOT, generator, split_every_file
+from tests.conftest import REPO_ROOT, one_process, split_every_file
 
 RULES = REPO_ROOT / "rules" / "2025"
-PROCESSES = split.processes  # as it is, before a test sets it
-
-
-@pytest.fixture(scope="module")
-def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A generated province: 3 counties, 60 persons, 6,000 facts (corrections among them)."""
-    gen = generator()
-    out = tmp_path_factory.mktemp("province")
-    gen.write(out, *gen.generate(3, 60, 6000, 2025, 11))
-    return out
 
 
 @pytest.fixture
@@ -201,8 +191,7 @@ def test_deferred_checks_refuse_with_the_same_words(
     deferred = _outcome(province, path, defer=True)
     assert words == [False]  # the child was asked, and did not vouch for the file
     assert isinstance(deferred, str) and "invalid facts" in deferred
-    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
-    monkeypatch.setattr(split, "processes", PROCESSES)
+    one_process(monkeypatch)
     assert _outcome(province, path, defer=False) == deferred
 
 
@@ -217,8 +206,7 @@ def test_deferred_checks_accept_the_same_facts(
     path = province / "facts.jsonl" if edit is None else _write(province, tmp_path, edit)
     deferred = _outcome(province, path, defer=True)
     assert words == [True]
-    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
-    monkeypatch.setattr(split, "processes", PROCESSES)
+    one_process(monkeypatch)
     one = _outcome(province, path, defer=False)
     assert isinstance(one, list) and len(one) >= 6000 and deferred == one
 
@@ -254,8 +242,7 @@ def test_the_score_command_refuses_a_file_as_one_process_does(
     assert main([*argv, "--period", "2025Q1"]) == 1
     two = capsys.readouterr()
     assert words == [False] and two.out == "" and "duplicate id" in two.err
-    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
-    monkeypatch.setattr(split, "processes", PROCESSES)
+    one_process(monkeypatch)
     assert main([*argv, "--period", "2025Q1"]) == 1
     assert capsys.readouterr() == two
 
@@ -346,8 +333,7 @@ def test_the_facts_kept_are_those_the_periods_read(
     got = load_inputs(rules, org, path, defer=True, periods=periods)
     got.confirm()
     assert words == [True]
-    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
-    monkeypatch.setattr(split, "processes", PROCESSES)
+    one_process(monkeypatch)
     every = load_inputs(rules, org, path).facts
     kept = [f for f in every if _read_by_periods(f, periods)]
     assert 0 < len(kept) < len(every) or periods == {YEAR, Q1, Q2, Q3, Period(2025, 4)}
@@ -369,8 +355,7 @@ def test_a_problem_outside_the_facts_kept_is_refused_with_the_same_words(
     with pytest.raises(InputError) as kept:
         load_inputs(rules, org, path, defer=True, periods={Q1}).confirm()
     assert words == [False]
-    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
-    monkeypatch.setattr(split, "processes", PROCESSES)
+    one_process(monkeypatch)
     with pytest.raises(InputError) as one:
         load_inputs(rules, org, path)
     assert str(kept.value) == str(one.value) and "facts.jsonl:" in str(one.value)
@@ -415,6 +400,5 @@ def test_a_cap_per_year_reads_the_quarters_before(
     assert code == 0, err
     joint = next(r["joint"] for r in orjson.loads(two)["results"] if r["subject"] == "hy-policy")
     assert joint == "0.60"
-    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
-    monkeypatch.setattr(split, "processes", PROCESSES)
+    one_process(monkeypatch)
     assert run_cli(capsys, *argv)[1] == two
