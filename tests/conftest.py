@@ -12,6 +12,8 @@ from types import ModuleType
 
 import pytest
 
+from dsl.facts import split as _split
+
 pytest_plugins = ["pytester"]
 
 PG_ENV = "JIXIAO_TEST_DATABASE_URL"
@@ -24,6 +26,7 @@ LO_SKIP_REASON = (
     "(apt-get install libreoffice-calc-nogui; .ci/run installs it)"
 )
 REPO_ROOT = Path(__file__).resolve().parent.parent
+_PROCESSES = _split.processes  # as it is, before a test sets it
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -82,6 +85,15 @@ def generator() -> ModuleType:
     sys.modules[spec.name] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
+
+
+def one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Facts files read by one process again, as `JIXIAO_PROCESSES=1` has it (after
+    `split_every_file`)."""
+    from dsl.facts import split
+
+    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
+    monkeypatch.setattr(split, "processes", _PROCESSES)
 
 
 def split_every_file(monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -157,6 +157,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 # True in the console script, whose process ends with its one command (`run`); False where
 # `main` runs in a process that goes on (tests, an embedding program).
 ONE_SHOT = False
+_KEPT: list[object] = []
+
+
+def keep(*objects: object) -> None:
+    """In the console script, what a command built is kept until the process ends (`run`), so
+    that it is never freed: a year of a million facts took ~0.14 s to free on the command's
+    return, for nothing. Elsewhere nothing is kept."""
+    if ONE_SHOT:
+        _KEPT.extend(objects)
 
 
 def run() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from dsl.compile.compiler import compile_path
-from dsl.engine.evaluate import evaluate
+from dsl.engine.evaluate import evaluate, periods_indexed
 from dsl.engine.report import (
     explain_json,
     explain_text,
@@ -45,8 +45,10 @@ def inputs_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-def load_args(args: argparse.Namespace) -> tuple[Any, Any]:
-    """The compiled ruleset and its validated inputs, as the arguments name them."""
+def load_args(args: argparse.Namespace, defer: bool = False) -> tuple[Any, Any]:
+    """The compiled ruleset and its validated inputs, as the arguments name them; with `defer`,
+    a large file's checks across facts may still be under way (`Inputs.confirm`), and only the
+    facts the period's evaluation reads are kept (`load_inputs`)."""
     compiled = compile_path(Path(args.rules))
     if args.db:
         from app.cli.db import db_inputs
@@ -54,7 +56,10 @@ def load_args(args: argparse.Namespace) -> tuple[Any, Any]:
         return compiled, db_inputs(args, compiled)
     if args.org is None or args.facts is None:
         raise DslError("give --org and --facts, or --db")
-    inputs = load_inputs(compiled, args.org, args.facts, args.skip_invalid)
+    periods = periods_indexed(compiled, args.period) if defer else None
+    inputs = load_inputs(
+        compiled, args.org, args.facts, args.skip_invalid, defer=defer, periods=periods
+    )
     # The facts live until the command ends: keep the cyclic collector from walking them.
     gc.freeze()
     for p in inputs.skipped:
@@ -77,8 +82,21 @@ def cmd_score(args: argparse.Namespace) -> int:
         # cycles. Enabled again after evaluating, the collector's next pass walked every
         # result made meanwhile (~0.17 s of CPU after a year of a million facts) to free nothing.
         gc.disable()
-    compiled, inputs = load_args(args)
-    ev = evaluate(compiled, inputs.org, inputs.facts, args.period, org_at=org_at_of(args, inputs))
+    compiled, inputs = load_args(args, defer=not args.db)
+    # The facts are scored while the reading's second process checks them across the file;
+    # nothing is said before its word (a problem found stops the command as before, also
+    # where the evaluation of facts that did not pass failed).
+    try:
+        ev = evaluate(
+            compiled, inputs.org, inputs.facts, args.period, org_at=org_at_of(args, inputs)
+        )
+    except Exception:
+        if not args.db:
+            inputs.confirm()
+        raise
+    if not args.db:
+        inputs.confirm()
+    cli.keep(compiled, inputs, ev)
     if (args.format or "json") == "json":
         print(json_text(results_json(ev)))
     else:

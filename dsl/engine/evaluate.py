@@ -117,10 +117,7 @@ def evaluate(
             raise InputError(
                 "organisation records (they do not fit the ruleset's schema)", problems
             )
-    periods = {period, *period.quarters()} if period.kind == "year" else {period}
-    if period.quarter is not None and compiled.per_year:
-        # A cap per year: the quarters before this one are scored too, for what they gave.
-        periods.update(period.quarters()[: period.quarter - 1])
+    periods = periods_indexed(compiled, period)
     runs: dict[Period, PeriodRun] = {}
     indexes: dict[Period, Index] = {}
 
@@ -156,6 +153,16 @@ def evaluate(
         runs.clear()
         indexes.clear()  # held by `run_of`, which refers to itself
     return Evaluation(compiled, period, ordered)
+
+
+def periods_indexed(compiled: CompiledRuleset, period: Period) -> set[Period]:
+    """The periods whose facts evaluating `period` reads: a year's with its quarters; a
+    quarter's, with the quarters before it where the ruleset caps a value per year."""
+    periods = {period, *period.quarters()} if period.kind == "year" else {period}
+    if period.quarter is not None and compiled.per_year:
+        # A cap per year: the quarters before this one are scored too, for what they gave.
+        periods.update(period.quarters()[: period.quarter - 1])
+    return periods
 
 
 def _failed(

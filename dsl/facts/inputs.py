@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
+from dsl.facts.periods import Period
 from dsl.facts.records import Fact, FactProblem, InputError, Org, iter_jsonl, read_org, read_record
-from dsl.facts.validate import FactSchema, FactValidator
+from dsl.facts.typed import Keep
+from dsl.facts.validate import FactSchema, FactValidator, Validated
+
+if TYPE_CHECKING:
+    from dsl.facts.split import Certificate
 
 
 class Schematic(Protocol):
@@ -25,31 +31,89 @@ class Schematic(Protocol):
 
 @dataclass
 class Inputs:
-    """A validated organisation and facts, and the facts skipped as invalid (if asked to)."""
+    """A validated organisation and facts, and the facts skipped as invalid (if asked to).
+
+    Read with `load_inputs(..., defer=True)`, the checks across the facts may still be under way
+    in a second process (`dsl.facts.certify`): the facts may be scored meanwhile, and `confirm()`
+    must be called before anything is said of them."""
 
     org: Org
     facts: list[Fact]
     skipped: list[FactProblem]
+    pending: Callable[[], None] | None = None
+
+    def confirm(self) -> None:
+        """Waits for the checks across the facts, if any are under way; raises `InputError`
+        where they find a problem, as `load_inputs` would have."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending()
 
 
 def load_inputs(
-    compiled: Schematic, org_path: Path, facts_path: Path, skip_invalid: bool = False
+    compiled: Schematic,
+    org_path: Path,
+    facts_path: Path,
+    skip_invalid: bool = False,
+    defer: bool = False,
+    periods: Collection[Period] | None = None,
 ) -> Inputs:
-    """Reads and validates; any invalid fact rejects the whole file unless `skip_invalid`."""
+    """Reads and validates; any invalid fact rejects the whole file unless `skip_invalid`.
+
+    With `defer` (and not `skip_invalid`), the checks across a large file's facts are left to
+    the second process that read part of it, and the `Inputs` must be confirmed (`confirm`).
+    With `periods` too, the facts then kept are those the periods' indexes read and every
+    correction (`dsl.facts.typed.Keep`): what evaluating one of them needs, no more."""
     org = read_org(org_path)
-    problems: list[FactProblem] = []
     with gc_paused():
         validator = FactValidator(compiled.schema, org)
-        typed = validator.read_typed(facts_path, split=True)
-        if typed is not None:
-            checked = validator.validate_read(typed, str(facts_path), frozenset())
+        typed = None
+        if defer and not skip_invalid:
+            keep = Keep.of(periods) if periods is not None else None
+            typed, cert = validator.read_certified(facts_path, keep)
+            if typed is not None and cert is not None:
+                whole = typed if keep is None else None
+                check = partial(_confirm, cert, validator, facts_path, whole)
+                return Inputs(org, typed, [], check)
         else:
-            records = read_checked(facts_path, validator, problems)
-            checked = validator.validate(records, str(facts_path), frozenset())
-    problems = sorted(problems + checked.problems, key=lambda p: (p.line, p.field))
+            typed = validator.read_typed(facts_path, split=True)
+        checked, problems = _checked(validator, facts_path, typed)
     if problems and not skip_invalid:
-        raise InputError("facts (nothing was scored; --skip-invalid scores the rest)", problems)
+        raise _rejected(problems)
     return Inputs(org, checked.facts, problems)
+
+
+def _checked(
+    validator: FactValidator, path: Path, typed: list[Fact] | None
+) -> tuple[Validated, list[FactProblem]]:
+    """Every fact of the file checked, across facts too: those the typed reader read
+    (`typed`), else the file line by line; and the problems, in the file's order."""
+    problems: list[FactProblem] = []
+    if typed is not None:
+        checked = validator.validate_read(typed, str(path), frozenset())
+    else:
+        records = read_checked(path, validator, problems)
+        checked = validator.validate(records, str(path), frozenset())
+    return checked, sorted(problems + checked.problems, key=lambda p: (p.line, p.field))
+
+
+def _rejected(problems: list[FactProblem]) -> InputError:
+    return InputError("facts (nothing was scored; --skip-invalid scores the rest)", problems)
+
+
+def _confirm(
+    cert: Certificate, validator: FactValidator, path: Path, whole: list[Fact] | None
+) -> None:
+    """The deferred checks across the facts: the child's certificate, else the checks here,
+    over `whole` (every fact, read) or the file read again."""
+    if cert.clean():
+        return
+    with gc_paused():
+        if whole is None:
+            whole = validator.read_typed(path, split=True)
+        _, problems = _checked(validator, path, whole)
+    if problems:
+        raise _rejected(problems)
 
 
 def read_checked(

@@ -12,6 +12,14 @@ fact for fact: the same facts in the same order, or None where any line needs th
 checks, which then read the whole file line by line in this process as with one process, so
 every problem is found and worded as before.
 
+Asked to certify (`read_certified`: `jixiao score` from files), the child, once its facts are
+written, reads the whole file once more for the checks across facts (`dsl.facts.certify`) while
+this process goes on, and says its word on the same pipe that said its facts were written; the
+`Certificate` waits for the word, or stops and reaps the child when it is no longer wanted.
+Certified, the reading may also build only the facts a period's evaluation reads
+(`dsl.facts.typed.Keep`): both processes still check every line; the child sends the line
+numbers of the facts it kept; wherever the word is not to come, every fact is built.
+
 One process where that is cheaper or not safe: one CPU, no `fork`, a small file, threads
 running (a fork copies one thread and whatever locks the others hold), or `JIXIAO_PROCESSES=1`.
 A child that fails or is killed costs its part read again here; a child is never left behind:
@@ -25,13 +33,16 @@ import pickle
 import signal
 import tempfile
 import threading
+import weakref
 from contextlib import suppress
-from operator import attrgetter
+from itertools import repeat
+from operator import add, attrgetter
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+from dsl.facts.certify import clean
 from dsl.facts.records import Fact
-from dsl.facts.typed import TypedReader
+from dsl.facts.typed import Keep, TypedReader
 
 MIN_SPLIT = 24 << 20  # bytes (~200,000 facts): below, one process reads as fast
 # The share of the file read here: the child also turns its facts into columns and pickles them
@@ -41,12 +52,15 @@ SHARE = 0.58
 # (a blank line would have sent the file line by line), so the numbers are not sent.
 assert Fact.__struct_fields__[-1] == "line"
 _COLUMNS = tuple(attrgetter(name) for name in Fact.__struct_fields__[:-1])
+_LINE = attrgetter("line")
 # The child's chunks: what it holds at once (the bytes, their structs and facts, the columns).
 # Its peak resident memory (VmHWM) at 1M facts: 106-112 MB with 8 MB chunks, 69 MB with 4 MB,
 # 49 MB with 2 MB, for the same CPU; below 4 MB this process's share grows (each chunk brings
 # its own copies of the subjects, dates and data).
 CHILD_CHUNK = 4 << 20
 _DONE = "done"  # the child's last word when it read its whole part (None: it declined)
+_WRITTEN = b"w"  # said on the pipe: the child's facts are written
+_CLEAN = b"1"  # said on the pipe: the file is certified clean (`dsl.facts.certify`)
 
 
 def processes() -> int:
@@ -64,11 +78,27 @@ def processes() -> int:
 
 def read_facts(reader: TypedReader, path: Path, share: float = SHARE) -> list[Fact] | None:
     """`reader.read(path)`, the file's second part read by a forked process where it pays."""
+    return read_certified(reader, path, share, certify=False)[0]
+
+
+def read_certified(
+    reader: TypedReader,
+    path: Path,
+    share: float = SHARE,
+    certify: bool = True,
+    keep: Keep | None = None,
+) -> tuple[list[Fact] | None, Certificate | None]:
+    """`read_facts`, and, where a child read part of the file (and `certify`), its word to
+    come on the checks across the file's facts (`dsl.facts.certify`); else None.
+
+    With `keep` (and `certify`), the facts it does not keep are checked but not built, where
+    a child certifies the file; without a certificate, every fact is built."""
+    assert keep is None or certify
     size = path.stat().st_size
     cut = split_point(path, int(size * share)) if size >= MIN_SPLIT and processes() > 1 else 0
     if not cut:
-        return reader.read(path)
-    return read_in_two(reader, path, cut)
+        return reader.read(path), None
+    return read_in_two(reader, path, cut, certify, keep)
 
 
 def split_point(path: Path, near: int) -> int:
@@ -86,61 +116,139 @@ def split_point(path: Path, near: int) -> int:
     return 0
 
 
-def read_in_two(reader: TypedReader, path: Path, cut: int) -> list[Fact] | None:
-    """The facts of the bytes before `cut` read here, those of the rest by a forked child."""
+def read_in_two(
+    reader: TypedReader, path: Path, cut: int, certify: bool = False, keep: Keep | None = None
+) -> tuple[list[Fact] | None, Certificate | None]:
+    """The facts of the bytes before `cut` read here, those of the rest by a forked child;
+    with `certify`, the child then certifies the whole file (its `Certificate`); with `keep`
+    too, both build only the facts it keeps (the child sends their line numbers)."""
     try:
         spool = _spool()
-    except OSError:  # no anonymous file to be had: one process
-        return reader.read(path)
-    with spool:
+        said, say = os.pipe()  # the child's words: its facts written, then its certificate
+    except OSError:  # no anonymous file or pipe to be had: one process
+        return reader.read(path), None
+    before = signature(path)
+    with spool, open(said, "rb", buffering=0) as words:
         parent = os.getpid()
+        reader.keep = keep  # (the child's copy too)
         try:
             pid = os.fork()
         except OSError:  # no process to be had (a limit, memory): one process
-            return reader.read(path)
+            os.close(say)
+            reader.keep = None
+            return reader.read(path), None
         if pid == 0:  # the child: never returns
             end_with_parent(parent)
-            _child(reader, path, cut, spool)
-        reaped = False
+            _child(reader, path, cut, spool, say, before if certify else None)
+        os.close(say)  # (the child's end: the pipe ends when the child does)
+        cert: Certificate | None = None
         try:
             first = reader.read(path, 0, cut)
             if first is None:  # the whole file goes line by line: the child's part is not needed
-                return None
-            _, status = os.waitpid(pid, 0)
-            reaped = True
+                return None, None
+            written = words.read(1) == _WRITTEN  # (nothing: the child ended first)
             spool.seek(0)
-            lines = len(first)  # (each line of the first part is one fact: no blank line)
-            got = _received(spool, first) if os.waitstatus_to_exitcode(status) == 0 else False
+            built, lines = len(first), reader.lines
+            got = _received(spool, first, lines) if written else False
+            if got is False and keep is not None:  # the child failed: every fact, read here
+                reader.keep = None
+                return reader.read(path), None
             if got is False:  # the child failed: its part read here
-                del first[lines:]
+                del first[built:]
                 rest = reader.read(path, cut)
                 if rest is None:
-                    return None
+                    return None, None
                 for f in rest:
                     f.line += lines
                 first.extend(rest)
-                return first
-            return first if got else None
+                return first, None
+            if not got:
+                return None, None
+            if certify:
+                cert = Certificate(pid, os.dup(words.fileno()))
+            return first, cert
         finally:
-            if not reaped:
+            reader.keep = None
+            if cert is None:
                 _end(pid)
 
 
-def _child(reader: TypedReader, path: Path, cut: int, spool: IO[bytes]) -> NoReturn:
-    """Reads the facts from `cut` on and writes them to `spool`, a chunk at a time; exits."""
+class Certificate:
+    """The child's word, to come, on the checks across the file's facts (`dsl.facts.certify`).
+
+    `clean()` waits for it: True only when the child found the file clean; False when it was
+    unsure, failed or was killed. The child is reaped then, or killed when the word is no
+    longer wanted (`close`, or this object dropped)."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid, self.fd = pid, fd
+        self._word: bool | None = None
+        self._finalizer = weakref.finalize(self, _close, pid, fd)
+
+    def clean(self) -> bool:
+        """Waits for the child's word."""
+        if self._word is None:
+            try:
+                self._word = os.read(self.fd, 1) == _CLEAN
+            except OSError:
+                self._word = False
+            self.close()
+        return self._word
+
+    def close(self) -> None:
+        """The child stopped (if still at work) and reaped."""
+        self._finalizer()
+
+
+def signature(path: Path) -> tuple[int, ...]:
+    """What changes when a file is written: its identity, size and time of change."""
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _close(pid: int, fd: int) -> None:
+    with suppress(OSError):
+        os.close(fd)
+    _end(pid)
+
+
+def _child(
+    reader: TypedReader,
+    path: Path,
+    cut: int,
+    spool: IO[bytes],
+    say: int,
+    before: tuple[int, ...] | None,
+) -> NoReturn:
+    """Reads the facts from `cut` on and writes them to `spool`, a chunk at a time, says so on
+    `say`; then, given the file's `signature` when the reading began, certifies the whole
+    file and says its word; exits."""
     code = 1
     try:
         pickler = pickle.Pickler(spool, protocol=pickle.HIGHEST_PROTOCOL)
         dump = pickler.dump
 
+        # With `keep`, the facts kept are not one a line: their numbers are sent.
+        columns = _COLUMNS if reader.keep is None else (*_COLUMNS, _LINE)
+
         def each(facts: list[Fact]) -> None:
-            dump([list(map(column, facts)) for column in _COLUMNS])
+            dump([list(map(column, facts)) for column in columns])
             # The memo holds every object written (ids, numbers): a chunk's alone, not all.
             pickler.clear_memo()
 
         got = reader.read(path, cut, each=each, chunk_size=CHILD_CHUNK)
         dump(_DONE if got is not None else None)
         spool.flush()
+        os.write(say, _WRITTEN)
+        if before is not None and got is not None:
+            # Of the file both processes read: a file changed meanwhile is not vouched for.
+            v = reader.v
+            ok = (
+                signature(path) == before
+                and clean(path, v.types, v.single, v.period_of, CHILD_CHUNK)
+                and signature(path) == before
+            )
+            os.write(say, _CLEAN if ok else b"0")
         code = 0
     except BaseException:  # Ctrl-C, a full disk: the parent reads the part itself or stops
         code = 1
@@ -163,9 +271,9 @@ def end_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _received(spool: IO[bytes], into: list[Fact]) -> bool | None:
-    """Appends the child's facts, numbered on; True when it read its whole part, None when it
-    declined, False when what it wrote is not whole."""
+def _received(spool: IO[bytes], into: list[Fact], lines: int) -> bool | None:
+    """Appends the child's facts, numbered on after the `lines` of the first part; True when
+    it read its whole part, None when it declined, False when what it wrote is not whole."""
     try:
         while True:
             # One unpickler a chunk, as the child's memo starts afresh with each chunk (from
@@ -173,8 +281,12 @@ def _received(spool: IO[bytes], into: list[Fact]) -> bool | None:
             got: Any = pickle.Unpickler(spool).load()
             if type(got) is not list:
                 return True if got == _DONE else None
-            lines = len(into)  # (one fact a line, in either part)
-            into.extend(map(Fact, *got, range(lines + 1, lines + 1 + len(got[0]))))
+            if len(got) > len(_COLUMNS):  # the facts kept, with their numbers in the part
+                numbers = map(add, got.pop(), repeat(lines))
+                into.extend(map(Fact, *got, numbers))
+                continue
+            n = len(into)  # (one fact a line, in either part)
+            into.extend(map(Fact, *got, range(n + 1, n + 1 + len(got[0]))))
     except Exception:  # cut short
         return False
 

@@ -13,7 +13,7 @@ each record as before. So it never accepts what the detailed checks would refuse
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, NewType, Protocol, Union
@@ -51,6 +51,7 @@ class Tables(Protocol):
     """What the reader uses of the validator (`dsl.facts.validate.FactValidator`)."""
 
     types: dict[Any, TypeSpec]
+    single: frozenset[str]
     dates: dict[Any, date]
     periods: dict[Any, Period]
 
@@ -160,10 +161,52 @@ class Plan:
         self.shared: dict[bytes, dict[str, Any]] = {}  # the data of each JSON text read
 
 
+class Keep:
+    """Which of the facts read are kept (every one is decoded and checked all the same): those
+    dated in one of `months` ((year, month) pairs), those of one of `periods`, and every
+    correction (what it supersedes is no longer live, wherever that is)."""
+
+    __slots__ = ("by_period", "days", "months", "periods")
+
+    def __init__(self, months: frozenset[tuple[int, int]], periods: frozenset[Period]) -> None:
+        self.months, self.periods = months, periods
+        self.days: dict[date, bool] = {}  # a shared date's answer
+        self.by_period: dict[int, bool] = {}  # a shared period's answer, by its identity
+
+    @classmethod
+    def of(cls, periods: Iterable[Period]) -> Keep:
+        """What the indexes of `periods` read (`dsl.engine.period.index_periods`): a dated
+        fact belongs to its quarter and its year, a period fact to the period it names."""
+        periods = frozenset(periods)
+        months = frozenset(
+            (p.year, m)
+            for p in periods
+            for m in range(1, 13)
+            if p.quarter is None or (m + 2) // 3 == p.quarter
+        )
+        return cls(months, periods)
+
+    def day(self, d: date) -> bool:
+        """True when a fact dated `d` is kept (`days` caches it)."""
+        got = self.days[d] = (d.year, d.month) in self.months
+        return got
+
+    def period(self, p: Period) -> bool:
+        """True when a fact of period `p` is kept (`by_period` caches it: the reader's periods
+        are the validator's shared ones, which live as long as it does)."""
+        got = self.by_period[id(p)] = p in self.periods
+        return got
+
+
 class TypedReader:
-    """Decodes chunks of a facts file into `Fact`s for one validator, or declines."""
+    """Decodes chunks of a facts file into `Fact`s for one validator, or declines.
+
+    With `keep` set, only the facts it keeps are built (`Keep`); `lines` is the number of
+    lines the last `read` went through."""
 
     def __init__(self, validator: Tables) -> None:
+        self.keep: Keep | None = None
+        self.lines = 0
         self.v = validator
         self.plans: dict[type, Plan] = {}
         for spec in validator.types.values():
@@ -189,7 +232,7 @@ class TypedReader:
         handed to it a chunk (`chunk_size` bytes, else CHUNK) at a time instead (and the list
         returned is empty)."""
         out: list[Fact] = []
-        line = 0
+        line = self.lines = 0
         for chunk in _chunks(path, start, end, chunk_size):
             if _blank_first(chunk) or _BLANK_LINE.search(chunk) or _ODD_ESCAPE.search(chunk):
                 return None
@@ -202,7 +245,7 @@ class TypedReader:
             # means one a line, so the numbering matches the line-by-line path's.
             if len(structs) != lines or not self._facts(structs, line, out):
                 return None
-            line += lines
+            line = self.lines = line + lines
             if each is not None:
                 each(out)
                 out = []
@@ -220,6 +263,12 @@ class TypedReader:
         v, plans, data_of = self.v, self.plans, self._shared_data
         dates, periods = v.dates, v.periods
         append = out.append
+        keep = self.keep
+        # With `keep`, a fact it does not keep is checked, not built (a correction always is).
+        days = keep.days if keep is not None else None
+        by_period = keep.by_period if keep is not None else {}
+        keep_day = keep.day if keep is not None else bool
+        keep_period = keep.period if keep is not None else bool
         for s in structs:
             line += 1
             plan = plans[type(s)]
@@ -234,12 +283,20 @@ class TypedReader:
                 day: date | None = dates.get(s.date) or v.date_of(s.date)
                 if day is None:
                     return False
+                if days is not None and s.supersedes is None:
+                    wanted = days.get(day)
+                    if not (keep_day(day) if wanted is None else wanted):
+                        continue
                 append(Fact(s.id, plan.ident, s.subject, day, None, clean, s.evidence,
                             s.supersedes, line))  # fmt: skip
             else:
                 period: Period | None = periods.get(s.period) or v.period_of(s.period)
                 if period is None:
                     return False
+                if days is not None and s.supersedes is None:
+                    wanted = by_period.get(id(period))
+                    if not (keep_period(period) if wanted is None else wanted):
+                        continue
                 append(Fact(s.id, plan.ident, s.subject, None, period, clean, s.evidence,
                             s.supersedes, line))  # fmt: skip
         return True

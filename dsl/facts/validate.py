@@ -15,16 +15,19 @@ from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dsl.facts.fields import DATE, INTEGER, OTHER, TEXT, TypeSpec, suggest
 from dsl.facts.limits import MAX_ID, MAX_TEXT, printable, text_ok, text_problem
 from dsl.facts.links import link_problems
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact, FactProblem, Org, parse_date, parse_period
-from dsl.facts.typed import TypedReader
+from dsl.facts.typed import Keep, TypedReader
 from dsl.syntax import nodes as n
 from dsl.syntax.errors import did_you_mean
+
+if TYPE_CHECKING:
+    from dsl.facts.split import Certificate
 
 KNOWN_KEYS = frozenset(
     {"id", "type", "subject", "date", "period", "data", "evidence", "supersedes"}
@@ -83,6 +86,18 @@ class FactValidator:
 
             return read_facts(reader, path)
         return reader.read(path)
+
+    def read_certified(
+        self, path: Path, keep: Keep | None = None
+    ) -> tuple[list[Fact] | None, Certificate | None]:
+        """`read_typed(path, split=True)`, and where a second process read part of the file,
+        its word to come on the checks across the facts (`dsl.facts.certify`): while it
+        comes, the facts may be used; before anything is said of them, `clean()` or, where
+        it is False, `validate_read` over every fact decides. With `keep`, where there is a
+        word to come, only the facts `keep` keeps are built (every line is checked)."""
+        from dsl.facts.split import read_certified
+
+        return read_certified(TypedReader(self), path, keep=keep)
 
     def validate_read(
         self, facts: list[Fact], source: str, known: Container[str], in_order: bool = False

@@ -22,19 +22,9 @@ from dsl.facts.inputs import load_inputs
 from dsl.facts.records import InputError, read_org
 from dsl.facts.typed import TypedReader
 from dsl.facts.validate import FactValidator
-from tests.conftest import REPO_ROOT, generator, split_every_file
+from tests.conftest import REPO_ROOT, one_process, split_every_file
 
 RULES = REPO_ROOT / "rules" / "2025"
-PROCESSES = split.processes  # as it is, before a test sets it
-
-
-@pytest.fixture(scope="module")
-def province(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A generated province: 3 counties, 60 persons, 6,000 facts (corrections among them)."""
-    gen = generator()
-    out = tmp_path_factory.mktemp("province")
-    gen.write(out, *gen.generate(3, 60, 6000, 2025, 11))
-    return out
 
 
 @pytest.fixture
@@ -118,8 +108,7 @@ def test_the_results_are_the_same_bytes(
 ) -> None:
     two = _score(province, province / "facts.jsonl", period, capsys)
     assert len(forks) == 1 and _gone(forks) and received == [True]
-    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
-    monkeypatch.setattr(split, "processes", PROCESSES)
+    one_process(monkeypatch)
     one = _score(province, province / "facts.jsonl", period, capsys)
     assert len(forks) == 1
     assert two == one and len(orjson.loads(two)["results"]) > 60
@@ -202,8 +191,7 @@ def test_problems_are_found_and_worded_as_by_one_process(
         assert isinstance(two, str) and "invalid facts" in two
         for index in WHERE.get(edit, ()):  # the line, counted from the end, of each problem
             assert f"facts.jsonl:{len(lines) + 1 + index}: " in two
-    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
-    monkeypatch.setattr(split, "processes", PROCESSES)
+    one_process(monkeypatch)
     assert split.processes() == 1
     assert _outcome(province, facts) == two
     assert len(forks) == 1  # (the second run was in one process)
@@ -375,7 +363,6 @@ def test_skipping_the_invalid_facts_skips_the_same(
 
     two = skipping()
     assert len(forks) == 1 and _gone(forks)
-    monkeypatch.setenv("JIXIAO_PROCESSES", "1")
-    monkeypatch.setattr(split, "processes", PROCESSES)
+    one_process(monkeypatch)
     assert skipping() == two
     assert len(two[1]) == 1 and len(lines) - 2 <= len(two[0]) < len(lines)
