@@ -116,7 +116,8 @@ def load_period(
             digests=digests,
         )
         _read_facts(rows, inputs, dead, only)
-        in_recording_order(inputs)
+        if not digests:  # read as the server found them
+            in_recording_order(inputs)
         inputs.live = only is None
     return inputs
 
