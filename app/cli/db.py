@@ -14,19 +14,23 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.errors import AppError, Invalid
-from app.services import facts as fact_service
-from app.services import receipts, rulesets
 from app.services.org import import_org, org_at
 from app.services.scoring import PeriodInputs, load_period
 from app.store.db import downgrade, make_engine, upgrade
 from dsl.compile.ir import CompiledRuleset
 from dsl.engine.evaluate import Evaluation
+
+if TYPE_CHECKING:
+    from app.services.facts import ImportResult
+
+# The services that write (imports, rulesets, receipts) are imported by the commands that use
+# them: `score --db` and `explain --db` only read, and start faster without them.
 
 
 def who() -> str:
@@ -86,6 +90,8 @@ def cmd_import_org(args: argparse.Namespace) -> int:
 def _ruleset(engine: Engine, rules: str | None, year: int | None) -> CompiledRuleset:
     """The ruleset to validate against: --ruleset, else the year's latest registered
     ruleset, else `rules/<year>` here."""
+    from app.services import rulesets
+
     if rules is not None:
         return rulesets.register_path(engine, Path(rules), who())
     with Session(engine) as session:
@@ -148,6 +154,7 @@ class _Progress:
 def cmd_import_facts(args: argparse.Namespace) -> int:
     """`jixiao import facts FACTS.jsonl [--ruleset RULES] [--skip-invalid]`."""
     from app.excel.reader import is_workbook_file
+    from app.services import facts as fact_service
 
     engine = make_engine()
     path = Path(args.file)
@@ -177,7 +184,7 @@ def cmd_import_facts(args: argparse.Namespace) -> int:
 
 def _import_workbook(
     engine: Engine, path: Path, args: argparse.Namespace, org: Any, progress: Any
-) -> fact_service.ImportResult:
+) -> ImportResult:
     """A workbook or CSV file's facts, checked by the ruleset of their year."""
     from app.excel.reader import read_sheets
     from app.services.workbooks import import_fact_workbook, ruleset_year
@@ -192,6 +199,8 @@ def _import_workbook(
 
 def cmd_register(args: argparse.Namespace) -> int:
     """`jixiao rulesets register RULES`."""
+    from app.services import rulesets
+
     compiled = rulesets.register_path(make_engine(), Path(args.rules), who())
     print(compiled.digest)
     return 0
@@ -199,6 +208,8 @@ def cmd_register(args: argparse.Namespace) -> int:
 
 def cmd_history(args: argparse.Namespace) -> int:
     """`jixiao facts history SUBJECT`."""
+    from app.services import facts as fact_service
+
     items: list[dict[str, Any]] = fact_service.history(make_engine(), args.subject)
     for item in items:
         print(json.dumps(item, ensure_ascii=False))
@@ -207,6 +218,8 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_retract(args: argparse.Namespace) -> int:
     """`jixiao facts retract ID --reason WHY`."""
+    from app.services import facts as fact_service
+
     try:
         rid = fact_service.retract(make_engine(), args.id, who(), args.reason)
     except AppError as e:
@@ -217,6 +230,8 @@ def cmd_retract(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """`jixiao replay RECEIPT`: recompute a kept evaluation and prove the same results."""
+    from app.services import receipts
+
     try:
         got = receipts.replay(make_engine(), args.receipt)
     except AppError as e:
@@ -286,6 +301,8 @@ def db_inputs(args: argparse.Namespace, compiled: CompiledRuleset) -> PeriodInpu
 
 def keep_receipt(args: argparse.Namespace, ev: Evaluation, inputs: PeriodInputs) -> None:
     """`score --db --keep|--publish`: registers the ruleset and stores a receipt."""
+    from app.services import receipts, rulesets
+
     engine = make_engine()
     rulesets.register(engine, ev.compiled, who(), rulesets.git_commit(Path(args.rules)))
     rid = receipts.keep(engine, ev, inputs, who(), published=args.publish)

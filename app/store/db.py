@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import exactjson
 from app.settings import database_url
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,7 +76,11 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 
 def alembic_config(url: str | None = None) -> Config:
-    """The project's Alembic configuration, pointed at `url` (or the configured database)."""
+    """The project's Alembic configuration, pointed at `url` (or the configured database).
+    (Alembic is imported here, not with the module: a command that reads or writes the
+    database without migrating it does not load it.)"""
+    from alembic.config import Config
+
     cfg = Config(str(REPO_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
     cfg.set_main_option("sqlalchemy.url", (url or database_url()).replace("%", "%%"))
@@ -84,9 +89,13 @@ def alembic_config(url: str | None = None) -> Config:
 
 def upgrade(url: str | None = None, revision: str = "head") -> None:
     """Applies migrations up to `revision`."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str | None = None, revision: str = "-1") -> None:
     """Reverts migrations down to `revision` (one step by default; `base` for all)."""
+    from alembic import command
+
     command.downgrade(alembic_config(url), revision)
