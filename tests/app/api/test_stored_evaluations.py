@@ -5,11 +5,16 @@ fact arrives (the watermark moved); an approved quarter's replay is stored for g
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
+import pytest
+from fastapi import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.api.deps import stored_after
+from app.errors import NotFound
 from app.services import analysis, stored
 from app.services.cache import ScoreCache
 from app.store.models import StoredEvaluation
@@ -212,3 +217,37 @@ def test_the_endpoint_stores_what_it_made_after_answering(api: Client) -> None:
     with Session(svc.engine) as session:
         got = session.execute(select(StoredEvaluation.period, StoredEvaluation.as_of)).all()
     assert sorted((p, a) for p, a in got) == [("2025Q1", ""), ("2025Q2", str(DAY))]
+
+
+def test_an_answer_that_fails_writes_what_it_made_before_the_error(api: Client) -> None:
+    load_example(api, "random-2025")
+    svc = api.app.state.services
+    digest = svc.registry.for_year(2025).compiled.digest
+    fresh(api, keep=True).require(Q1)
+    kept = stored.read(
+        svc.engine, digest, Q1, None, "w:" + str(fresh(api, False).require(Q1).watermark)
+    )
+    assert kept is not None
+    stored.clear(svc.engine)
+
+    def count() -> int:
+        with Session(svc.engine) as session:
+            return len(session.execute(select(StoredEvaluation.period)).all())
+
+    async def failing() -> Response:
+        assert stored.write(svc.engine, digest, Q1, None, "w:x", kept)  # put off
+        assert count() == 0
+        raise NotFound("no such page")
+
+    with pytest.raises(NotFound):
+        asyncio.run(stored_after(failing))
+    assert count() == 1
+
+    async def answering() -> Response:
+        stored.write(svc.engine, digest, Q2, None, "w:x", kept)
+        return Response(b"{}")
+
+    response = asyncio.run(stored_after(answering))
+    assert count() == 1 and response.background is not None  # written once it is sent
+    asyncio.run(response.background())
+    assert count() == 2
