@@ -14,8 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import BackgroundTasks, Depends, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import Depends, Query, Request, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BeforeValidator
@@ -24,11 +23,12 @@ from app import exactjson
 from app.api.guard import PRINCIPAL
 from app.api.schemas import DAY, PERIOD
 from app.errors import Unauthorized
-from app.services import stored, tokens, trail
+from app.services import tokens, trail
 from app.services.cache import Scored
 from app.services.context import Services as Services
 from app.services.context import parse_period as parse_period
 from app.services.context import ruleset_for as ruleset_for
+from app.services.stored import stored_after
 from app.services.tokens import Principal
 
 
@@ -146,23 +146,6 @@ class ExactRoute(APIRoute):
             return await stored_after(lambda: handler(exact))
 
         return route
-
-
-async def stored_after(answer: Callable[[], Coroutine[Any, Any, Response]]) -> Response:
-    """`answer()`'s response, the evaluations it stored for other processes
-    (`app.services.stored.later`) written after the response is sent (a background task after
-    any the response has); when it raises, written before the error is answered."""
-    with stored.later() as pending:
-        try:
-            response = await answer()
-        except BaseException:
-            await run_in_threadpool(pending.run)
-            raise
-    if pending.writes:
-        tasks = BackgroundTasks([response.background] if response.background else [])
-        tasks.add_task(pending.run)
-        response.background = tasks
-    return response
 
 
 PERIOD_PATTERN = PERIOD

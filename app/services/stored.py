@@ -32,13 +32,14 @@ writes wait until the answer is made and are run after it is sent (`Later.run`).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import logging
 import pickle
 import threading
 import zlib
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Awaitable, Callable, Collection, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -46,7 +47,7 @@ from datetime import UTC, date, datetime
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Engine, and_, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -120,6 +121,42 @@ def later() -> Iterator[Later]:
         yield pending
     finally:
         _LATER.reset(token)
+
+
+class Answer(Protocol):
+    """A web framework's response: what it runs once it is sent (Starlette awaits it)."""
+
+    background: Any
+
+
+A = TypeVar("A", bound=Answer)
+
+
+async def stored_after(answer: Callable[[], Awaitable[A]]) -> A:
+    """`answer()`'s response, the evaluations it stored for other processes (`later`) written
+    after the response is sent (after any background work the response has); when it raises,
+    written before the error is answered."""
+    with later() as pending:
+        try:
+            response = await answer()
+        except BaseException:
+            await asyncio.to_thread(pending.run)
+            raise
+    if pending.writes:
+        response.background = _Then(response.background, pending.run)
+    return response
+
+
+class _Then:
+    """A response's background work, then the writes put off (on a worker thread)."""
+
+    def __init__(self, first: Callable[[], Awaitable[Any]] | None, then: Callable[[], int]):
+        self.first, self.then = first, then
+
+    async def __call__(self) -> None:
+        if self.first is not None:
+            await self.first()
+        await asyncio.to_thread(self.then)
 
 
 @dataclass(frozen=True)

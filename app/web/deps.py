@@ -22,10 +22,10 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from app.api.deps import stored_after
 from app.errors import AppError, Forbidden, Invalid, Unauthorized
 from app.services import tokens, trail, websessions
 from app.services.context import Services
+from app.services.stored import stored_after
 from app.services.tokens import Principal
 from app.web import labels
 

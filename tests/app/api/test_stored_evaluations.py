@@ -13,10 +13,10 @@ from fastapi import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.api.deps import stored_after
 from app.errors import NotFound
 from app.services import analysis, stored
 from app.services.cache import ScoreCache
+from app.services.stored import stored_after
 from app.store.models import StoredEvaluation
 from dsl.engine.report import explain_json, results_json
 from dsl.facts.periods import Period
