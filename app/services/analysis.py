@@ -32,7 +32,7 @@ from dsl.analysis.view import PeriodScores, cited, keep_until, units_of
 from dsl.analysis.warnings import check_open, warnings_report
 from dsl.compile.ir import CompiledRuleset
 from dsl.engine.evaluate import evaluate
-from dsl.facts.inputs import gc_paused_keeping
+from dsl.facts.inputs import gc_paused
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact
 from dsl.syntax.errors import DslError
@@ -275,9 +275,9 @@ def warnings(src: DbSource, period: Period, day: date, ruleset: str | None = Non
     (~0.4 s of a cold request on the province). One pause for the request, its threads
     included: a pause of its own on a thread (`gc_paused`) ended while the other thread was
     still reading, and the collector ran there. What it keeps (the evaluations) is left to the
-    collector as old (`gc_paused_keeping`)."""
+    collector as old (`gc_paused(keeping=True)`)."""
     _open(period, day)
-    with gc_paused_keeping():
+    with gc_paused(keeping=True):
         ahead = _earlier_ahead(src, period, day, ruleset)
         try:
             s = src.held_as_of(period, day, ruleset)  # the period's entry, or the day's own

@@ -137,21 +137,11 @@ def read_checked(
 
 
 @contextmanager
-def gc_paused() -> Iterator[None]:
+def gc_paused(keeping: bool = False) -> Iterator[None]:
     """No cyclic garbage collection inside: reading a million facts builds no cycles, and each
-    full collection would walk every fact read so far (it doubled the reading time)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
+    full collection would walk every fact read so far (it doubled the reading time).
 
-
-@contextmanager
-def gc_paused_keeping() -> Iterator[None]:
-    """`gc_paused` for work whose results live on (evaluations kept in a cache): what was built
+    With `keeping`, for work whose results live on (evaluations kept in a cache): what was built
     inside is then taken as old without being examined (`gc.freeze` and `gc.unfreeze` move
     every object tracked to the oldest generation), where the first collection after the pause
     would have walked it all (0.15 s after a cold warnings request on the province, for the
@@ -162,6 +152,7 @@ def gc_paused_keeping() -> Iterator[None]:
         yield
     finally:
         if was:
-            gc.freeze()
-            gc.unfreeze()
+            if keeping:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()

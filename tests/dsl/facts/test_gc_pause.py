@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dsl.facts.inputs import gc_paused, gc_paused_keeping
+from dsl.facts.inputs import gc_paused
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_a_pause_resumes_the_collector_only_if_it_was_running(collector: None) -
 
 def test_what_was_built_in_a_keeping_pause_is_old_and_not_frozen(collector: None) -> None:
     kept: list[list[int]] = []
-    with gc_paused_keeping():
+    with gc_paused(keeping=True):
         assert not gc.isenabled()
         kept.extend([i] for i in range(1000))
         young = {id(o) for o in gc.get_objects(generation=0)}
@@ -43,7 +43,7 @@ def test_what_was_built_in_a_keeping_pause_is_old_and_not_frozen(collector: None
     assert id(kept[0]) in oldest and id(kept[-1]) in oldest
     assert id(kept[0]) not in {id(o) for o in gc.get_objects(generation=0)}
     # a cycle made inside is freed by the next full collection
-    with gc_paused_keeping():
+    with gc_paused(keeping=True):
         node = _Node()
         node.me = node
         ref = weakref.ref(node)
