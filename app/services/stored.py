@@ -281,57 +281,48 @@ def write(
     """Stores an evaluation, replacing the one stored for the same ruleset, period, scorecards
     and day; a day's deletes the days of the period stored for another basis. False when it
     could not be written. Within `later()`, put off (True)."""
+
+    def store() -> bool:
+        row = {
+            "ruleset_digest": digest,
+            "period": str(period),
+            "cards": cards_key(cards),
+            "as_of": _day(day),
+            "basis": basis,
+            "last_day": str(last_day) if last_day else None,
+            "code": code_version(),
+            "body": dump(kept),
+            "stored_at": datetime.now(UTC),
+        }
+        dialect = engine.dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(StoredEvaluation).values(**row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["ruleset_digest", "period", "cards", "as_of"],
+            set_={k: stmt.excluded[k] for k in ("basis", "last_day", "code", "body", "stored_at")},
+        )
+        try:
+            with Session(engine) as session, session.begin():
+                if day is not None:
+                    session.execute(
+                        delete(StoredEvaluation).where(
+                            StoredEvaluation.ruleset_digest == digest,
+                            StoredEvaluation.period == str(period),
+                            StoredEvaluation.as_of != "",
+                            StoredEvaluation.basis != basis,
+                        )
+                    )
+                session.execute(stmt)
+        except SQLAlchemyError as e:
+            log.warning("stored evaluation of %s not written: %s", period, e)
+            return False
+        return True
+
     pending = _LATER.get()
     if pending is not None:
-        pending.add(lambda: _write(engine, digest, period, cards, basis, kept, day, last_day))
+        pending.add(store)
         return True
-    return _write(engine, digest, period, cards, basis, kept, day, last_day)
-
-
-def _write(
-    engine: Engine,
-    digest: str,
-    period: Period,
-    cards: Collection[str] | None,
-    basis: str,
-    kept: Kept,
-    day: date | None,
-    last_day: date | None,
-) -> bool:
-    row = {
-        "ruleset_digest": digest,
-        "period": str(period),
-        "cards": cards_key(cards),
-        "as_of": _day(day),
-        "basis": basis,
-        "last_day": str(last_day) if last_day else None,
-        "code": code_version(),
-        "body": dump(kept),
-        "stored_at": datetime.now(UTC),
-    }
-    dialect = engine.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(StoredEvaluation).values(**row)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["ruleset_digest", "period", "cards", "as_of"],
-        set_={k: stmt.excluded[k] for k in ("basis", "last_day", "code", "body", "stored_at")},
-    )
-    try:
-        with Session(engine) as session, session.begin():
-            if day is not None:
-                session.execute(
-                    delete(StoredEvaluation).where(
-                        StoredEvaluation.ruleset_digest == digest,
-                        StoredEvaluation.period == str(period),
-                        StoredEvaluation.as_of != "",
-                        StoredEvaluation.basis != basis,
-                    )
-                )
-            session.execute(stmt)
-    except SQLAlchemyError as e:
-        log.warning("stored evaluation of %s not written: %s", period, e)
-        return False
-    return True
+    return store()
 
 
 def clear(engine: Engine) -> None:
