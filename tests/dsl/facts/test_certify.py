@@ -27,6 +27,7 @@ from dsl.facts.validate import FactValidator
 from tests.conftest import REPO_ROOT, one_process, split_every_file
 
 RULES = REPO_ROOT / "rules" / "2025"
+Q1, Q2, Q3, YEAR = Period(2025, 1), Period(2025, 2), Period(2025, 3), Period(2025)
 
 
 @pytest.fixture
@@ -154,10 +155,14 @@ def _clean(province: Path, path: Path) -> bool:
     return certify.clean(path, v.types, v.single, v.period_of, 40_000)
 
 
-def _outcome(province: Path, facts: Path, defer: bool) -> str | list[str]:
-    """The problems' message, or the facts read (as reprs)."""
+def _outcome(
+    province: Path, facts: Path, defer: bool, periods: set[Period] | None = None
+) -> str | list[str]:
+    """The problems' message, or the facts read (as reprs); with `periods`, the facts kept
+    for them."""
     try:
-        got = load_inputs(compile_path(RULES), province / "org.json", facts, defer=defer)
+        org = province / "org.json"
+        got = load_inputs(compile_path(RULES), org, facts, defer=defer, periods=periods)
         got.confirm()
     except InputError as e:
         return str(e)
@@ -179,18 +184,21 @@ def test_a_file_without_problems_is_certified(
     assert _clean(province, path)
 
 
+@pytest.mark.parametrize("periods", [None, {Q1}], ids=["every-fact", "facts-kept-for-Q1"])
 @pytest.mark.parametrize("edit", list(PROBLEMS))
 def test_deferred_checks_refuse_with_the_same_words(
     province: Path,
     tmp_path: Path,
     edit: str,
+    periods: set[Period] | None,
     words: list[bool],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Also where only the facts of Q1 are kept: a problem among the others is refused."""
     path = _write(province, tmp_path, PROBLEMS[edit])
-    deferred = _outcome(province, path, defer=True)
+    deferred = _outcome(province, path, defer=True, periods=periods)
     assert words == [False]  # the child was asked, and did not vouch for the file
-    assert isinstance(deferred, str) and "invalid facts" in deferred
+    assert isinstance(deferred, str) and "invalid facts" in deferred and "facts.jsonl:" in deferred
     one_process(monkeypatch)
     assert _outcome(province, path, defer=False) == deferred
 
@@ -304,8 +312,6 @@ def test_the_pieces_from_the_end_are_the_file_in_whole_lines(
 
 # What a period's evaluation reads: with the checks deferred, only those facts are kept.
 
-Q1, Q2, Q3, YEAR = Period(2025, 1), Period(2025, 2), Period(2025, 3), Period(2025)
-
 
 def test_what_the_periods_read() -> None:
     assert Keep.of([Q2]).months == {(2025, 4), (2025, 5), (2025, 6)}
@@ -340,25 +346,6 @@ def test_the_facts_kept_are_those_the_periods_read(
     if periods == {Q1}:  # corrections are kept wherever they are (what they name is dead)
         assert any(f.supersedes is not None and f.date and f.date.month > 3 for f in kept)
     assert [repr(f) for f in got.facts] == [repr(f) for f in kept]
-
-
-@pytest.mark.parametrize("edit", ["duplicate-across-the-parts", "correction-of-nothing"])
-def test_a_problem_outside_the_facts_kept_is_refused_with_the_same_words(
-    province: Path,
-    tmp_path: Path,
-    edit: str,
-    words: list[bool],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    path = _write(province, tmp_path, PROBLEMS[edit])
-    rules, org = compile_path(RULES), province / "org.json"
-    with pytest.raises(InputError) as kept:
-        load_inputs(rules, org, path, defer=True, periods={Q1}).confirm()
-    assert words == [False]
-    one_process(monkeypatch)
-    with pytest.raises(InputError) as one:
-        load_inputs(rules, org, path)
-    assert str(kept.value) == str(one.value) and "facts.jsonl:" in str(one.value)
 
 
 def test_a_child_that_fails_leaves_every_fact_read_here(
