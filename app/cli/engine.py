@@ -88,7 +88,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     # where the evaluation of facts that did not pass failed).
     try:
         ev = evaluate(
-            compiled, inputs.org, inputs.facts, args.period, org_at=org_at_of(args, inputs)
+            compiled,
+            inputs.org,
+            inputs.facts,
+            args.period,
+            org_at=org_at_of(args, inputs),
+            indexed=None if args.db else inputs.indexed,
         )
     except Exception:
         if not args.db:

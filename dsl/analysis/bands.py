@@ -16,9 +16,10 @@ from dsl.analysis.view import PeriodScores
 from dsl.compile.ir import CompiledRuleset, CScorecard
 from dsl.engine.annual import score_annual
 from dsl.engine.context import Ctx
-from dsl.engine.period import PeriodRun, index_periods
+from dsl.engine.period import PeriodRun
 from dsl.engine.ranking import apply_bands, apply_rank
 from dsl.engine.results import SubjectResult
+from dsl.facts.index import index_periods
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact, Org, live
 from dsl.syntax import nodes as n

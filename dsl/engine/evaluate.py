@@ -10,13 +10,14 @@ from dsl.compile.deps import needed
 from dsl.compile.ir import CompiledRuleset
 from dsl.engine.annual import blend_annual, score_annual
 from dsl.engine.joint import joint_amounts
-from dsl.engine.period import Index, PeriodRun, index_periods
+from dsl.engine.period import PeriodRun
 from dsl.engine.pools import run_pools
 from dsl.engine.populations import table_keys, unplaced
 from dsl.engine.ranking import apply_bands, apply_rank
 from dsl.engine.results import SubjectResult
 from dsl.engine.scoring import score_subject
 from dsl.facts.fields import check_org
+from dsl.facts.index import Index, Indexer, index_periods
 from dsl.facts.inputs import gc_paused
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact, InputError, Org, live
@@ -95,6 +96,7 @@ def evaluate(
     org_at: Callable[[Period], Org] | None = None,
     cards: Collection[str] | None = None,
     facts_live: bool = False,
+    indexed: Indexer | None = None,
 ) -> Evaluation:
     """Scores `period` (a quarter or a year) for every subject of every scorecard.
 
@@ -105,7 +107,9 @@ def evaluate(
     scorecards and the ones their results read (`deps.needed`) are scored, and no pool: their
     results are what a full evaluation gives them, the other scorecards have none. With
     `facts_live`, the caller vouches that no fact supersedes another of `facts` (the database
-    leaves out those superseded as it reads them): they are not looked for again.
+    leaves out those superseded as it reads them): they are not looked for again. `indexed`:
+    the same facts grouped as they were read (`load_inputs(..., periods=...)`), used where it
+    was given the periods this evaluation reads (`periods_indexed`).
     """
     closed = None if cards is None else needed(compiled.scorecards, compiled.joints, cards)
     orgs = [org, *(org_at(q) for q in period.quarters())] if org_at else [org]
@@ -136,7 +140,10 @@ def evaluate(
     # One pause of the cyclic collector for the whole evaluation: re-enabled between indexing
     # and scoring, its next pass walked every list of the index (5% of a year's evaluation).
     with localcontext() as ctx, gc_paused():
-        indexes.update(index_periods(facts if facts_live else live(facts), periods))
+        got = indexed.finish() if indexed is not None and indexed.periods == periods else None
+        if got is None:
+            got = index_periods(facts if facts_live else live(facts), periods)
+        indexes.update(got)
         ctx.prec = 200
         ctx.traps[Inexact] = True  # a decimal result that had to be rounded is a bug, not a score
         main = run_of(period)

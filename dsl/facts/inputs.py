@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 
+from dsl.facts.index import Indexer
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact, FactProblem, InputError, Org, iter_jsonl, read_org, read_record
 from dsl.facts.typed import Keep
@@ -35,12 +36,14 @@ class Inputs:
 
     Read with `load_inputs(..., defer=True)`, the checks across the facts may still be under way
     in a second process (`dsl.facts.certify`): the facts may be scored meanwhile, and `confirm()`
-    must be called before anything is said of them."""
+    must be called before anything is said of them. With `periods` too, `indexed` holds the
+    facts grouped for those periods as they were read (`evaluate(..., indexed=...)`)."""
 
     org: Org
     facts: list[Fact]
     skipped: list[FactProblem]
     pending: Callable[[], None] | None = None
+    indexed: Indexer | None = None
 
     def confirm(self) -> None:
         """Waits for the checks across the facts, if any are under way; raises `InputError`
@@ -63,18 +66,20 @@ def load_inputs(
     With `defer` (and not `skip_invalid`), the checks across a large file's facts are left to
     the second process that read part of it, and the `Inputs` must be confirmed (`confirm`).
     With `periods` too, the facts then kept are those the periods' indexes read and every
-    correction (`dsl.facts.typed.Keep`): what evaluating one of them needs, no more."""
+    correction (`dsl.facts.typed.Keep`): what evaluating one of them needs, no more; and
+    they are grouped for those periods as they are read (`Inputs.indexed`)."""
     org = read_org(org_path)
     with gc_paused():
         validator = FactValidator(compiled.schema, org)
         typed = None
         if defer and not skip_invalid:
             keep = Keep.of(periods) if periods is not None else None
-            typed, cert = validator.read_certified(facts_path, keep)
+            indexer = Indexer(periods) if periods is not None else None
+            typed, cert = validator.read_certified(facts_path, keep, indexer)
             if typed is not None and cert is not None:
                 whole = typed if keep is None else None
                 check = partial(_confirm, cert, validator, facts_path, whole)
-                return Inputs(org, typed, [], check)
+                return Inputs(org, typed, [], check, indexer)
         else:
             typed = validator.read_typed(facts_path, split=True)
         checked, problems = _checked(validator, facts_path, typed)

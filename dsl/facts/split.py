@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from dsl.facts.certify import clean
+from dsl.facts.index import Indexer
 from dsl.facts.records import Fact
 from dsl.facts.typed import Keep, TypedReader
 
@@ -87,18 +88,21 @@ def read_certified(
     share: float = SHARE,
     certify: bool = True,
     keep: Keep | None = None,
+    indexer: Indexer | None = None,
 ) -> tuple[list[Fact] | None, Certificate | None]:
     """`read_facts`, and, where a child read part of the file (and `certify`), its word to
     come on the checks across the file's facts (`dsl.facts.certify`); else None.
 
     With `keep` (and `certify`), the facts it does not keep are checked but not built, where
-    a child certifies the file; without a certificate, every fact is built."""
-    assert keep is None or certify
+    a child certifies the file; without a certificate, every fact is built. With `indexer`
+    (and `certify`), each chunk of facts built is added to it as it comes, in order, where a
+    child certifies the file; without a certificate, it is to be dropped."""
+    assert (keep is None and indexer is None) or certify
     size = path.stat().st_size
     cut = split_point(path, int(size * share)) if size >= MIN_SPLIT and processes() > 1 else 0
     if not cut:
         return reader.read(path), None
-    return read_in_two(reader, path, cut, certify, keep)
+    return read_in_two(reader, path, cut, certify, keep, indexer)
 
 
 def split_point(path: Path, near: int) -> int:
@@ -117,11 +121,17 @@ def split_point(path: Path, near: int) -> int:
 
 
 def read_in_two(
-    reader: TypedReader, path: Path, cut: int, certify: bool = False, keep: Keep | None = None
+    reader: TypedReader,
+    path: Path,
+    cut: int,
+    certify: bool = False,
+    keep: Keep | None = None,
+    indexer: Indexer | None = None,
 ) -> tuple[list[Fact] | None, Certificate | None]:
     """The facts of the bytes before `cut` read here, those of the rest by a forked child;
     with `certify`, the child then certifies the whole file (its `Certificate`); with `keep`
-    too, both build only the facts it keeps (the child sends their line numbers)."""
+    too, both build only the facts it keeps (the child sends their line numbers); with
+    `indexer`, each chunk of facts is added to it here as it is built (`read_certified`)."""
     try:
         spool = _spool()
         said, say = os.pipe()  # the child's words: its facts written, then its certificate
@@ -143,13 +153,13 @@ def read_in_two(
         os.close(say)  # (the child's end: the pipe ends when the child does)
         cert: Certificate | None = None
         try:
-            first = reader.read(path, 0, cut)
+            first = _read_part(reader, path, cut, indexer)
             if first is None:  # the whole file goes line by line: the child's part is not needed
                 return None, None
             written = words.read(1) == _WRITTEN  # (nothing: the child ended first)
             spool.seek(0)
             built, lines = len(first), reader.lines
-            got = _received(spool, first, lines) if written else False
+            got = _received(spool, first, lines, indexer) if written else False
             if got is False and keep is not None:  # the child failed: every fact, read here
                 reader.keep = None
                 return reader.read(path), None
@@ -271,9 +281,28 @@ def end_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _received(spool: IO[bytes], into: list[Fact], lines: int) -> bool | None:
-    """Appends the child's facts, numbered on after the `lines` of the first part; True when
-    it read its whole part, None when it declined, False when what it wrote is not whole."""
+def _read_part(
+    reader: TypedReader, path: Path, cut: int, indexer: Indexer | None
+) -> list[Fact] | None:
+    """The facts of the bytes before `cut` (`reader.read`), each chunk's added to `indexer`
+    as it is built."""
+    if indexer is None:
+        return reader.read(path, 0, cut)
+    out: list[Fact] = []
+
+    def each(facts: list[Fact]) -> None:
+        out.extend(facts)
+        indexer.add(facts)
+
+    return out if reader.read(path, 0, cut, each=each) is not None else None
+
+
+def _received(
+    spool: IO[bytes], into: list[Fact], lines: int, indexer: Indexer | None = None
+) -> bool | None:
+    """Appends the child's facts, numbered on after the `lines` of the first part, a chunk
+    at a time (each added to `indexer` too); True when it read its whole part, None when it
+    declined, False when what it wrote is not whole."""
     try:
         while True:
             # One unpickler a chunk, as the child's memo starts afresh with each chunk (from
@@ -283,10 +312,13 @@ def _received(spool: IO[bytes], into: list[Fact], lines: int) -> bool | None:
                 return True if got == _DONE else None
             if len(got) > len(_COLUMNS):  # the facts kept, with their numbers in the part
                 numbers = map(add, got.pop(), repeat(lines))
-                into.extend(map(Fact, *got, numbers))
-                continue
-            n = len(into)  # (one fact a line, in either part)
-            into.extend(map(Fact, *got, range(n + 1, n + 1 + len(got[0]))))
+                chunk = list(map(Fact, *got, numbers))
+            else:
+                n = len(into)  # (one fact a line, in either part)
+                chunk = list(map(Fact, *got, range(n + 1, n + 1 + len(got[0]))))
+            into.extend(chunk)
+            if indexer is not None:
+                indexer.add(chunk)
     except Exception:  # cut short
         return False
 

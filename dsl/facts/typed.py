@@ -175,7 +175,7 @@ class Keep:
 
     @classmethod
     def of(cls, periods: Iterable[Period]) -> Keep:
-        """What the indexes of `periods` read (`dsl.engine.period.index_periods`): a dated
+        """What the indexes of `periods` read (`dsl.facts.index.index_periods`): a dated
         fact belongs to its quarter and its year, a period fact to the period it names."""
         periods = frozenset(periods)
         months = frozenset(

@@ -27,6 +27,7 @@ from dsl.syntax import nodes as n
 from dsl.syntax.errors import did_you_mean
 
 if TYPE_CHECKING:
+    from dsl.facts.index import Indexer
     from dsl.facts.split import Certificate
 
 KNOWN_KEYS = frozenset(
@@ -88,16 +89,18 @@ class FactValidator:
         return reader.read(path)
 
     def read_certified(
-        self, path: Path, keep: Keep | None = None
+        self, path: Path, keep: Keep | None = None, indexer: Indexer | None = None
     ) -> tuple[list[Fact] | None, Certificate | None]:
         """`read_typed(path, split=True)`, and where a second process read part of the file,
         its word to come on the checks across the facts (`dsl.facts.certify`): while it
         comes, the facts may be used; before anything is said of them, `clean()` or, where
         it is False, `validate_read` over every fact decides. With `keep`, where there is a
-        word to come, only the facts `keep` keeps are built (every line is checked)."""
+        word to come, only the facts `keep` keeps are built (every line is checked). With
+        `indexer`, where there is a word to come, every fact built was added to it, in order
+        (elsewhere it is to be dropped)."""
         from dsl.facts.split import read_certified
 
-        return read_certified(TypedReader(self), path, keep=keep)
+        return read_certified(TypedReader(self), path, keep=keep, indexer=indexer)
 
     def validate_read(
         self, facts: list[Fact], source: str, known: Container[str], in_order: bool = False

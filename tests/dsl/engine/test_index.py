@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from dsl.compile import runtime
 from dsl.compile.runtime import sum_data
-from dsl.engine.period import YearIndex, index_periods
+from dsl.facts.index import YearIndex, index_periods
 from dsl.facts.periods import Period
 from dsl.facts.records import Fact
 

@@ -19,12 +19,14 @@ from hypothesis import strategies as st
 from app.cli import main
 from dsl.compile.compiler import compile_path
 from dsl.facts import certify, split
+from dsl.facts.index import index_periods
 from dsl.facts.inputs import load_inputs
 from dsl.facts.periods import Period
-from dsl.facts.records import Fact, InputError, read_org
+from dsl.facts.records import Fact, InputError, live, read_org
 from dsl.facts.typed import Keep
 from dsl.facts.validate import FactValidator
 from tests.conftest import REPO_ROOT, one_process, split_every_file
+from tests.dsl.facts.conftest import index_shape
 
 RULES = REPO_ROOT / "rules" / "2025"
 Q1, Q2, Q3, YEAR = Period(2025, 1), Period(2025, 2), Period(2025, 3), Period(2025)
@@ -346,6 +348,14 @@ def test_the_facts_kept_are_those_the_periods_read(
     if periods == {Q1}:  # corrections are kept wherever they are (what they name is dead)
         assert any(f.supersedes is not None and f.date and f.date.month > 3 for f in kept)
     assert [repr(f) for f in got.facts] == [repr(f) for f in kept]
+    # Grouped as they were read: the live facts of every fact read, indexed at once.
+    assert got.indexed is not None
+    indexed = got.indexed.finish()
+    assert indexed is not None
+    want = index_periods(live(every), periods)
+    assert {p: index_shape(x) for p, x in indexed.items()} == {
+        p: index_shape(x) for p, x in want.items()
+    }
 
 
 def test_a_child_that_fails_leaves_every_fact_read_here(
@@ -360,6 +370,7 @@ def test_a_child_that_fails_leaves_every_fact_read_here(
     rules, org, path = compile_path(RULES), province / "org.json", province / "facts.jsonl"
     got = load_inputs(rules, org, path, defer=True, periods={Q1})
     assert got.pending is None and len(forks) == 1  # no word to come: checked here, whole
+    assert got.indexed is None  # (what was grouped meanwhile is not whole)
     assert len(got.facts) == 6000 and [f.line for f in got.facts] == list(range(1, 6001))
 
 
