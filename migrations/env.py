@@ -67,6 +67,12 @@ def run_online(url: str) -> None:
     """Connects and runs the migrations in one transaction."""
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # A new database's page size is set before its first table (`app.store.db`).
+            from app.store.db import SQLITE_PAGE_SIZE
+
+            connection.exec_driver_sql(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
+            connection.commit()  # (the migrations' transaction is Alembic's own)
         context.configure(
             connection=connection,
             target_metadata=target_metadata(),
