@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from app.store.db import alembic_config, downgrade, make_engine, upgrade
+from app.store.db import SQLITE_PAGE_SIZE, alembic_config, downgrade, make_engine, upgrade
 from app.store.models import metadata
 
 TABLES = {
@@ -121,3 +124,28 @@ def test_constraint_names_follow_the_convention(db_url: str) -> None:
     assert "uq_facts_supersedes_id" in (unique_indexes if partitioned else uniques)
     assert "ix_facts_year_quarter_type_subject" in indexes
     assert fks == (set() if partitioned else {"fk_retractions_fact_seq_facts"})
+
+
+def _page_size(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return int(conn.execute("PRAGMA page_size").fetchone()[0])
+
+
+def test_a_new_sqlite_database_has_16_kb_pages_and_an_old_one_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    new = tmp_path / "new.db"
+    upgrade(f"sqlite:///{new}")
+    assert _page_size(new) == SQLITE_PAGE_SIZE == 16384
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as conn:  # made before, with SQLite's default pages
+        conn.execute("PRAGMA page_size=4096")
+        conn.execute("CREATE TABLE kept (x)")
+    upgrade(f"sqlite:///{old}")
+    engine = make_engine(f"sqlite:///{old}")
+    try:
+        with engine.connect() as conn:  # the pragmas of every connection leave it as it is
+            assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+    finally:
+        engine.dispose()
+    assert _page_size(old) == 4096 and "facts" in _tables(f"sqlite:///{old}")
