@@ -60,6 +60,7 @@ class Indexer:
         self.corrections: list[Fact] = []
         self.last = -1  # the line of the last fact added
         self.ordered = True  # every fact added came after the one before
+        self.finished = False
         years = {p.year for p in self.periods}
         out = self.out
         self.merged = {
@@ -101,7 +102,11 @@ class Indexer:
 
     def finish(self, facts: list[Fact] | None = None) -> dict[Period, Index] | None:
         """The indexes of the periods. A merged year of facts that did not come in recording
-        order is indexed afresh from `facts` (every fact added); None without them."""
+        order is indexed afresh from `facts` (every fact added); None without them. Once only:
+        None when asked again (what was handed out is the caller's)."""
+        if self.finished:
+            return None
+        self.finished = True
         out = self.out
         if self.once:
             for target, part in zip(self.targets, self.parts, strict=True):

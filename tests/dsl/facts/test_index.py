@@ -122,3 +122,17 @@ def test_facts_out_of_order_are_not_indexed_as_they_came(periods: set[Period]) -
         assert got is None
     else:
         assert got is not None and index_shape(got[Q1]) == [("u1", [("a", ["b", "a"])])]
+
+
+def test_the_indexes_are_handed_out_once() -> None:
+    """A second `finish` gives None (the caller then groups the facts itself): the first
+    caller's indexes are its own, the year among them wrapped once."""
+    facts = _facts(3, 40)
+    indexer = Indexer({YEAR, Q1, Q2, Q3, Q4})
+    indexer.add(facts)
+    first = indexer.finish()
+    assert first is not None and indexer.finish() is None
+    want = index_periods(live(facts), {YEAR, Q1, Q2, Q3, Q4})
+    assert {p: index_shape(x) for p, x in first.items()} == {
+        p: index_shape(x) for p, x in want.items()
+    }
