@@ -215,6 +215,13 @@ def report(cases: list[Case]) -> None:
             f"{case.name:<16}{jm:>9.0f} MB{rm:>9.0f} MB   {per:.0f} MB vs {ref_per:.0f} MB "
             f"({per / ref_per:.2f}×)  ≤ 400 MB {ok}"
         )
+    # Every run, in the order run: the medians above are of these (a shared machine's speed
+    # moves between runs; a ratio per round shows how far).
+    print("\neach round, wall s (Jixiao / reference = ratio)")
+    for case in cases:
+        rounds = zip(case.runs["jixiao"], case.runs["reference"], strict=True)
+        each = "  ".join(f"{j[0]:.2f}/{r[0]:.2f}={j[0] / r[0]:.2f}" for j, r in rounds)
+        print(f"{case.name:<14}{each}")
     fixed = next((c for c in cases if c.facts == SIZES["100k"]), None)
     if fixed is not None:
         jw, jc, _ = medians(fixed, "jixiao")
