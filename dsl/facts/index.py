@@ -98,7 +98,7 @@ class Indexer:
         else:
             self._add_each(facts)
         if self.drop:
-            self.corrections.extend(f for f in filter(_SUPERSEDES, facts))
+            self.corrections.extend(filter(_SUPERSEDES, facts))
 
     def finish(self, facts: list[Fact] | None = None) -> dict[Period, Index] | None:
         """The indexes of the periods. A merged year of facts that did not come in recording
@@ -123,11 +123,9 @@ class Indexer:
             if facts is None:
                 return None
             # Facts not in recording order (built by hand): the year's lists in the given order.
-            fresh: Index = {}
-            for f in facts:
-                if (f.date.year == year) if f.date is not None else f.period == year_p:
-                    fresh.setdefault(f.subject, {}).setdefault(f.type, []).append(f)
-            out[year_p] = fresh
+            out[year_p] = _grouped(
+                [f for f in facts if ((f.date.year == year) if f.date else f.period == year_p)]
+            )
         return out
 
     def _add_once(self, facts: list[Fact]) -> None:
@@ -274,7 +272,24 @@ def _first_of(by_type: dict[str, list[Fact]]) -> int:
     return next(iter(by_type.values()))[0].line if by_type else -1
 
 
-class YearIndex(dict[str, dict[str, list[Fact]]]):
+class _Merged(dict[str, Any]):
+    """A dict whose values are made on first use by `get` (None: not there): indexing and
+    `in` ask `get`."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        got = self.get(key)
+        if got is None:
+            raise KeyError(key)
+        return got
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key) is not None  # type: ignore[arg-type]
+
+
+class YearIndex(_Merged):
     """A year's facts by subject and type, merged from its quarters' indexes when read.
 
     The year's own facts (its period values) are held as indexed; a subject's list of a type
@@ -298,17 +313,8 @@ class YearIndex(dict[str, dict[str, list[Fact]]]):
             super().__setitem__(subject, got)
         return got
 
-    def __getitem__(self, subject: str) -> dict[str, list[Fact]]:
-        got: dict[str, list[Fact]] | None = self.get(subject)
-        if got is None:
-            raise KeyError(subject)
-        return got
 
-    def __contains__(self, subject: object) -> bool:
-        return self.get(subject) is not None  # type: ignore[arg-type]
-
-
-class _YearOf(dict[str, list[Fact]]):
+class _YearOf(_Merged):
     """One subject's year: each type's list merged from the quarters' on first use."""
 
     def __init__(self, quarters: list[dict[str, list[Fact]]], own: dict[str, list[Fact]]) -> None:
@@ -329,15 +335,6 @@ class _YearOf(dict[str, list[Fact]]):
             got = lists[0] if len(lists) == 1 else sorted(chain(*lists), key=_LINE)
             super().__setitem__(ftype, got)
         return got
-
-    def __getitem__(self, ftype: str) -> list[Fact]:
-        got: list[Fact] | None = self.get(ftype)
-        if got is None:
-            raise KeyError(ftype)
-        return got
-
-    def __contains__(self, ftype: object) -> bool:
-        return self.get(ftype) is not None  # type: ignore[arg-type]
 
     def keys(self) -> Any:
         types = dict.fromkeys(t for p in (*self.quarters, self.own) for t in p)
