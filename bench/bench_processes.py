@@ -64,11 +64,14 @@ def _own_cpu(pid: int) -> float:
 
 
 def _children(pid: int) -> list[int]:
+    """Every process `pid` started and those they started, in turn (a child's own child
+    too: its memory and CPU are the command's)."""
     try:
         with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            return [int(x) for x in fh.read().split()]
+            direct = [int(x) for x in fh.read().split()]
     except OSError:
         return []
+    return [p for child in direct for p in (child, *_children(child))]
 
 
 def run(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> Run:
